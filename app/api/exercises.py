@@ -1,0 +1,209 @@
+"""Public catalogue reads: list with filters, one exercise, its progression chain."""
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from app.api.dependencies import CatalogueDep
+from app.api.routing import StrictQueryRoute
+from app.api.schemas import ExerciseDetail, ExercisePage, ProgressionChain
+from app.core.errors import FieldError, problem_responses, InvalidParameterError, NotFoundError
+from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery
+from app.domain.vocabulary import (
+    Category,
+    Equipment,
+    Flag,
+    Level,
+    Position,
+    SpinalMotion,
+    TargetArea,
+)
+
+router = APIRouter(prefix="/v1", tags=["exercises"], route_class=StrictQueryRoute)
+
+JSON = "application/json"
+
+
+class ExerciseFilters(BaseModel):
+    """Query parameters of the exercise list. A repeated parameter means any of its values."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    target_area: list[TargetArea] = Field(default_factory=list, description="Works this area.")
+    category: list[Category] = Field(default_factory=list)
+    position: list[Position] = Field(default_factory=list)
+    level: list[Level] = Field(default_factory=list, description="Exactly this level.")
+    max_level: Level | None = Field(default=None, description="This level or easier.")
+    spinal_motion: list[SpinalMotion] = Field(default_factory=list)
+    equipment: list[Equipment] = Field(
+        default_factory=list, description="Uses this equipment (required or optional)."
+    )
+    available_equipment: list[Equipment] | None = Field(
+        default=None,
+        description="Needs nothing beyond these. Send `available_equipment=` (empty) for none.",
+    )
+    safe_for: list[Flag] = Field(
+        default_factory=list,
+        description="Leaves out exercises contraindicated for the flag. Repeated, it leaves out "
+        "what is contraindicated for any of them (a safety filter narrows, never widens).",
+    )
+    bed_friendly: bool | None = None
+    needs_helper: bool | None = None
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Case-insensitive text in the name, aliases or summary.",
+    )
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` from the previous page."
+    )
+
+
+def encode_cursor(after_slug: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"after": after_slug})).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = decoded["after"]
+    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        after = None
+    if not isinstance(after, str) or len(after) > 80:
+        raise InvalidParameterError(
+            "The cursor is not one this API issued. Start again without a cursor.",
+            [FieldError(location="query", field="cursor", message="invalid cursor")],
+        )
+    return after
+
+
+def to_query(filters: ExerciseFilters) -> ExerciseQuery:
+    return ExerciseQuery(
+        target_areas=frozenset(filters.target_area),
+        categories=frozenset(filters.category),
+        positions=frozenset(filters.position),
+        levels=frozenset(filters.level),
+        max_level=filters.max_level,
+        spinal_motions=frozenset(filters.spinal_motion),
+        equipment=frozenset(filters.equipment),
+        available_equipment=(
+            None if filters.available_equipment is None else frozenset(filters.available_equipment)
+        ),
+        safe_for=frozenset(filters.safe_for),
+        bed_friendly=filters.bed_friendly,
+        needs_helper=filters.needs_helper,
+        text=filters.q,
+        after_slug=None if filters.cursor is None else decode_cursor(filters.cursor),
+        limit=filters.limit,
+    )
+
+
+def json_list(parts: list[bytes]) -> bytes:
+    return b"[" + b",".join(parts) + b"]"
+
+
+def find(catalogue: Catalogue, slug: str) -> CatalogueEntry:
+    entry = catalogue.get(slug)
+    if entry is None:
+        raise NotFoundError(f"No published exercise has the slug {slug!r}.")
+    return entry
+
+
+SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
+
+LIST_EXAMPLE: dict[str, Any] = {
+    "items": [
+        {
+            "slug": "prone-back-extension",
+            "name": "Prone back extension",
+            "aliases": ["Prone press-up"],
+            "summary": "Lying face down, push up on the elbows and then the hands.",
+            "category": "stretch",
+            "level": "beginner",
+            "position": "prone",
+            "spinal_motion": "extension",
+            "target_areas": ["lower_back", "abdominals"],
+            "equipment": [],
+            "contraindications": [
+                {"flag": "extension_sensitive", "reason": "Arches the low back backwards."}
+            ],
+            "bed_friendly": False,
+            "needs_helper": False,
+        }
+    ],
+    "next_cursor": "eyJhZnRlciI6InByb25lLWJhY2stZXh0ZW5zaW9uIn0",
+}
+
+
+@router.get(
+    "/exercises",
+    summary="List exercises",
+    description="Published exercises in slug order, filtered. Different parameters all apply; a "
+    "repeated parameter means any of its values (`safe_for` excepted: see its description). "
+    "Pages with `limit` (1-100) and the opaque `next_cursor`, also sent as a `Link: rel=\"next\"` "
+    "header. Unknown parameters are refused with 400, never ignored.",
+    response_model=None,
+    responses={
+        200: {"model": ExercisePage, "content": {JSON: {"example": LIST_EXAMPLE}}},
+        **problem_responses(400, 422),
+    },
+)
+async def list_exercises(
+    request: Request, catalogue: CatalogueDep, filters: Annotated[ExerciseFilters, Query()]
+) -> Response:
+    page = catalogue.search(to_query(filters))
+    headers = {}
+    next_cursor = None
+    if page.next_after is not None:
+        next_cursor = encode_cursor(page.next_after)
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    body = (
+        b'{"items":'
+        + json_list([entry.summary_json for entry in page.entries])
+        + b',"next_cursor":'
+        + orjson.dumps(next_cursor)
+        + b"}"
+    )
+    return Response(body, media_type=JSON, headers=headers)
+
+
+@router.get(
+    "/exercises/{slug}",
+    summary="Get one exercise",
+    description="The whole record: steps, cited dosages, contraindications with reasons, "
+    "progressions, variants and citations. `version` increases with every change.",
+    response_model=None,
+    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 404, 422)},
+)
+async def get_exercise(slug: SlugPath, catalogue: CatalogueDep) -> Response:
+    return Response(find(catalogue, slug).detail_json, media_type=JSON)
+
+
+@router.get(
+    "/exercises/{slug}/progressions",
+    summary="Get an exercise's progression chain",
+    description="Every exercise linked to this one by easier/harder steps, easiest first. An "
+    "exercise with no links is a chain of one.",
+    response_model=None,
+    responses={200: {"model": ProgressionChain}, **problem_responses(400, 404, 422)},
+)
+async def get_progressions(slug: SlugPath, catalogue: CatalogueDep) -> Response:
+    find(catalogue, slug)
+    chain = catalogue.progression_chain(slug)
+    body = (
+        b'{"slug":'
+        + orjson.dumps(slug)
+        + b',"items":'
+        + json_list([entry.summary_json for entry in chain])
+        + b"}"
+    )
+    return Response(body, media_type=JSON)
+

@@ -1,0 +1,125 @@
+"""`python -m app migrate | seed | serve | openapi`."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlmodel import Session
+
+from app.content.bundle import ContentInvalidError, load_seed_directory
+from app.core.settings import PROJECT_ROOT, Settings, get_settings
+from app.core.startup import StartupError, connect_or_explain
+from app.db import migrations
+from app.db.catalogue_queries import ApplyReport, apply_bundle
+
+OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
+
+
+def migrate(settings: Settings, arguments: argparse.Namespace) -> int:
+    connect_or_explain(settings.database_url).dispose()
+    if arguments.down:
+        migrations.downgrade(settings.database_url, arguments.revision or "base")
+    else:
+        migrations.upgrade(settings.database_url, arguments.revision or "head")
+    print(f"migrated to {arguments.revision or ('base' if arguments.down else 'head')}")
+    return 0
+
+
+def seed_database(database_url: str, seed_dir: Path) -> ApplyReport:
+    """Validate every seed file, then write all of it in one transaction (or nothing)."""
+    bundle = load_seed_directory(seed_dir)
+    engine = connect_or_explain(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            return apply_bundle(session, bundle)
+    finally:
+        engine.dispose()
+
+
+def seed(settings: Settings, arguments: argparse.Namespace) -> int:
+    directory = Path(arguments.dir) if arguments.dir else settings.seed_dir
+    try:
+        report = seed_database(settings.database_url, directory)
+    except ContentInvalidError as error:
+        print(f"seed refused, nothing written ({len(error.issues)} problems):", file=sys.stderr)
+        for issue in error.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 1
+    counts = report.counts()
+    print(
+        f"seeded from {directory}: created {counts['created']}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']}"
+    )
+    return 0
+
+
+def serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    connect_or_explain(settings.database_url).dispose()
+    uvicorn.run(
+        "app.main:app",
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
+    from app.main import create_app
+
+    document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n"
+    output = Path(arguments.output)
+    if arguments.check:
+        if not output.exists() or output.read_text() != document:
+            print(f"{output} differs from the app: run `python -m app openapi`", file=sys.stderr)
+            return 1
+        print(f"{output} matches the app")
+        return 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(document)
+    print(f"wrote {output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    command = commands.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
+    command.add_argument("--revision", help="target revision (default: head, or base with --down)")
+    command.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
+    command.set_defaults(handler=migrate)
+
+    command = commands.add_parser(
+        "seed", help="load seed/ into the database idempotently, all or nothing"
+    )
+    command.add_argument("--dir", help="seed directory (default: ./seed)")
+    command.set_defaults(handler=seed)
+
+    command = commands.add_parser("serve", help="serve the API with uvicorn")
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+    command.add_argument("--workers", type=int, default=1)
+    command.set_defaults(handler=serve)
+
+    command = commands.add_parser("openapi", help="write the OpenAPI contract to openapi/")
+    command.add_argument("--output", default=str(OPENAPI_PATH))
+    command.add_argument("--check", action="store_true", help="fail if the file differs")
+    command.set_defaults(handler=openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    handler: Callable[[Settings, argparse.Namespace], int] = arguments.handler
+    try:
+        return handler(get_settings(), arguments)
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,194 @@
+"""Content bundles (sources and exercises) and the rules that span several records.
+
+Seed loading, the write API and the admin import all validate through `validate_bundle`, so a rule
+added here binds every way content gets in.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.domain.exercise import Exercise, Source
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+class ContentBundle(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sources: list[Source]
+    exercises: list[Exercise]
+
+
+@dataclass(frozen=True)
+class ContentIssue:
+    """One problem, named by the file (or bundle part), the entry and the field."""
+
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: entry {self.entry!r}: field {self.field!r}: {self.message}"
+
+
+class ContentInvalidError(Exception):
+    def __init__(self, issues: list[ContentIssue]) -> None:
+        super().__init__("\n".join(str(issue) for issue in issues))
+        self.issues = issues
+
+
+def _issues_from(error: ValidationError, file: str, entry: str) -> list[ContentIssue]:
+    return [
+        ContentIssue(
+            file, entry, ".".join(str(part) for part in item["loc"]) or "(entry)", item["msg"]
+        )
+        for item in error.errors()
+    ]
+
+
+def parse_records(
+    model: type[RecordT], records: Iterable[tuple[str, str, Any]]
+) -> tuple[list[RecordT], list[ContentIssue]]:
+    """Validate (file, entry name, raw mapping) triples, collecting every problem."""
+    parsed: list[RecordT] = []
+    issues: list[ContentIssue] = []
+    for file, entry, raw in records:
+        if not isinstance(raw, Mapping):
+            issues.append(ContentIssue(file, entry, "(entry)", "expected a mapping of fields"))
+            continue
+        try:
+            parsed.append(model.model_validate(raw))
+        except ValidationError as error:
+            issues.extend(_issues_from(error, file, entry))
+    return parsed, issues
+
+
+def validate_bundle(
+    sources: list[Source], exercises: list[Exercise], file_of: Mapping[str, str] | None = None
+) -> list[ContentIssue]:
+    """Rules across records: unique ids, citations resolve, links resolve, no progression cycle."""
+    file_of = file_of or {}
+    issues: list[ContentIssue] = []
+
+    def report(slug: str, field: str, message: str) -> None:
+        issues.append(ContentIssue(file_of.get(slug, "exercises"), slug, field, message))
+
+    source_ids = [source.id for source in sources]
+    for duplicate in {s for s in source_ids if source_ids.count(s) > 1}:
+        issues.append(ContentIssue("sources", duplicate, "id", "duplicate source id"))
+    slugs = [exercise.slug for exercise in exercises]
+    for duplicate in sorted({s for s in slugs if slugs.count(s) > 1}):
+        report(duplicate, "slug", "duplicate slug")
+
+    known_sources, known_slugs = set(source_ids), set(slugs)
+    for exercise in exercises:
+        for index, citation in enumerate(exercise.citations):
+            if citation.source not in known_sources:
+                report(exercise.slug, f"citations.{index}.source", f"unknown source {citation.source!r}")
+        for index, dosage in enumerate(exercise.dosages):
+            if dosage.source not in known_sources:
+                report(exercise.slug, f"dosages.{index}.source", f"unknown source {dosage.source!r}")
+        for direction in ("easier", "harder"):
+            for index, target in enumerate(getattr(exercise.progressions, direction)):
+                if target not in known_slugs:
+                    report(exercise.slug, f"progressions.{direction}.{index}", f"unknown exercise {target!r}")
+                elif target == exercise.slug:
+                    report(exercise.slug, f"progressions.{direction}.{index}", "links to itself")
+        for index, target in enumerate(exercise.variants):
+            if target not in known_slugs or target == exercise.slug:
+                report(exercise.slug, f"variants.{index}", f"unknown or self variant {target!r}")
+    issues.extend(_cycle_issues(exercises, file_of))
+    return issues
+
+
+def _progression_edges(exercises: list[Exercise]) -> dict[str, set[str]]:
+    """Both directions folded into one "is harder than" graph: easier -> harder."""
+    harder: dict[str, set[str]] = {exercise.slug: set() for exercise in exercises}
+    for exercise in exercises:
+        harder[exercise.slug].update(s for s in exercise.progressions.harder if s in harder)
+        for easier in exercise.progressions.easier:
+            if easier in harder:
+                harder[easier].add(exercise.slug)
+    return harder
+
+
+def _cycle_issues(exercises: list[Exercise], file_of: Mapping[str, str]) -> list[ContentIssue]:
+    harder = _progression_edges(exercises)
+    state: dict[str, int] = {}
+    issues: list[ContentIssue] = []
+
+    def visit(slug: str, trail: list[str]) -> None:
+        state[slug] = 1
+        for target in sorted(harder[slug]):
+            if state.get(target) == 1:
+                cycle = [*trail[trail.index(target) :], target] if target in trail else [slug, target]
+                issues.append(
+                    ContentIssue(
+                        file_of.get(slug, "exercises"),
+                        slug,
+                        "progressions",
+                        "progression links form a cycle: " + " -> ".join(cycle),
+                    )
+                )
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[slug] = 2
+
+    for slug in sorted(harder):
+        if slug not in state:
+            visit(slug, [slug])
+    return issues
+
+
+def load_seed_directory(directory: Path) -> ContentBundle:
+    """Read seed/: sources.yaml and exercises/*.yaml (one exercise per file)."""
+    issues: list[ContentIssue] = []
+    sources_file = directory / "sources.yaml"
+    raw_sources = _read_yaml(sources_file, issues) or []
+    if not isinstance(raw_sources, list):
+        issues.append(ContentIssue(sources_file.name, "(file)", "(file)", "expected a list"))
+        raw_sources = []
+    sources, source_issues = parse_records(
+        Source,
+        [
+            (sources_file.name, str(raw.get("id", index)) if isinstance(raw, dict) else str(index), raw)
+            for index, raw in enumerate(raw_sources)
+        ],
+    )
+    issues += source_issues
+    records: list[tuple[str, str, Any]] = []
+    for path in sorted((directory / "exercises").glob("*.y*ml")):
+        relative = str(path.relative_to(directory))
+        raw = _read_yaml(path, issues)
+        if raw is not None:
+            entry = str(raw.get("slug", path.stem)) if isinstance(raw, dict) else path.stem
+            records.append((relative, entry, raw))
+    exercises, exercise_issues = parse_records(Exercise, records)
+    issues += exercise_issues
+    file_of = {str(raw.get("slug")): file for file, _entry, raw in records if isinstance(raw, dict)}
+    for exercise in exercises:
+        expected = f"exercises/{exercise.slug}"
+        if not file_of.get(exercise.slug, "").startswith(expected + "."):
+            issues.append(
+                ContentIssue(file_of[exercise.slug], exercise.slug, "slug", "file name must be the slug")
+            )
+    issues += validate_bundle(sources, exercises, file_of)
+    if issues:
+        raise ContentInvalidError(issues)
+    return ContentBundle(sources=sources, exercises=exercises)
+
+
+def _read_yaml(path: Path, issues: list[ContentIssue]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        issues.append(ContentIssue(path.name, "(file)", "(file)", "file is missing"))
+    except yaml.YAMLError as error:
+        issues.append(ContentIssue(path.name, "(file)", "(file)", f"not valid YAML: {error}"))
+    return None

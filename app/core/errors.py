@@ -1,0 +1,186 @@
+"""Domain errors carry their HTTP status; one set of handlers renders every error as RFC 9457
+problem+json, so no router ever builds an error body by hand."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+logger = logging.getLogger("app.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+class FieldError(BaseModel):
+    """One bad parameter or field."""
+
+    location: str = Field(description="query, path, header or body", examples=["query"])
+    field: str = Field(description="The parameter name or dotted body path", examples=["safe_for"])
+    pointer: str | None = Field(
+        default=None, description="JSON Pointer into the body, for body fields", examples=["#/minutes"]
+    )
+    message: str = Field(examples=["Input should be 'flexion_sensitive' or 'extension_sensitive'"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=["/problems/invalid-parameters"])
+    title: str = Field(examples=["Invalid parameters"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["1 parameter is invalid: safe_for"])
+    instance: str | None = Field(default=None, examples=["/v1/exercises"])
+    errors: list[FieldError] | None = None
+
+
+class ApiError(Exception):
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class NotFoundError(ApiError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class UnknownParameterError(ApiError):
+    status = 400
+    slug = "unknown-parameter"
+    title = "Unknown parameter"
+
+
+class InvalidParameterError(ApiError):
+    status = 400
+    slug = "invalid-parameter"
+    title = "Invalid parameter"
+
+
+class ServiceUnavailableError(ApiError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = [error.model_dump(exclude_none=True) for error in errors]
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def _field_error(error: dict[str, Any]) -> FieldError:
+    location, *path = [str(part) for part in error.get("loc", ())] or ["request"]
+    if location == "body":
+        return FieldError(
+            location="body",
+            field=".".join(path) or "body",
+            pointer="#/" + "/".join(path),
+            message=str(error.get("msg", "invalid")),
+        )
+    return FieldError(
+        location=location, field=".".join(path) or location, message=str(error.get("msg", "invalid"))
+    )
+
+
+def _describe(errors: Sequence[FieldError]) -> str:
+    names = ", ".join(dict.fromkeys(error.field for error in errors))
+    noun = "parameter or field is" if len(errors) == 1 else "parameters or fields are"
+    return f"{len(errors)} {noun} invalid: {names}"
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_field_error(error) for error in exc.errors()]
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        return problem_response(
+            request, 400, "malformed-body", "Malformed body", "The body is not valid JSON.", errors
+        )
+    return problem_response(
+        request, 422, "invalid-parameters", "Invalid parameters", _describe(errors), errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(
+        exc.status_code, "Error"
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}."
+    slug = title.lower().replace(" ", "-")
+    return problem_response(request, exc.status_code, slug, title, detail, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        request, 500, "internal-error", "Internal error", "The server could not complete the request."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "Unknown parameter, forged cursor or malformed request",
+    401: "No key, or an unknown or revoked key",
+    403: "The key's role does not allow this",
+    404: "No such resource",
+    412: "The If-Match version is stale",
+    413: "The body is over the size limit",
+    422: "A parameter or field has an invalid value",
+    428: "If-Match is required",
+    503: "Not ready",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers an operation can give."""
+    return {
+        status: {
+            "model": Problem,
+            "description": PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

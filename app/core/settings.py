@@ -1,0 +1,33 @@
+"""Settings, read once from the environment (and a .env file when present)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "backcare.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    seed_dir: Path = PROJECT_ROOT / "seed"
+    catalogue_refresh_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="How often each process checks whether another process changed the catalogue.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,44 @@
+"""Start-up checks that end in one clear line instead of a traceback."""
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from app.db.session import build_engine
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is the one line to show."""
+
+
+def describe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+def connect_or_explain(url: str) -> Engine:
+    """An engine whose database answered, or a StartupError naming the problem."""
+    try:
+        engine = build_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        raise StartupError(
+            f"DATABASE_URL is not usable ({describe_url(url)}): {_first_line(error)}. "
+            "Use sqlite:///path/to/file.db or postgresql+psycopg://user@host:port/database."
+        ) from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        engine.dispose()
+        cause = error.orig if getattr(error, "orig", None) is not None else error
+        raise StartupError(
+            f"database unreachable at {describe_url(url)}: {_first_line(cause)}"
+        ) from None
+    return engine
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__

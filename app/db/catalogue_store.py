@@ -1,0 +1,44 @@
+"""The process's catalogue snapshot, kept in step with the database.
+
+Every change to the catalogue bumps `catalogue_state.revision` in its own transaction. A process
+polls that one row every `catalogue_refresh_seconds` (at most one second) and loads only the rows
+changed since its snapshot; the process that made a change refreshes at once after committing.
+"""
+
+import logging
+import threading
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.db.catalogue_queries import current_revision, load_exercise_rows, load_sources
+from app.domain.catalogue import Catalogue
+from app.domain.exercise import Exercise
+from app.domain.vocabulary import Status
+
+logger = logging.getLogger("app.catalogue")
+
+
+class CatalogueStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._published: dict[str, tuple[Exercise, int]] = {}
+        self.catalogue = Catalogue([], [], revision=-1)
+
+    def refresh(self) -> bool:
+        """Load what changed since the snapshot; True when a new snapshot was built."""
+        with self._lock, Session(self._engine) as session:
+            revision = current_revision(session)
+            if revision == self.catalogue.revision:
+                return False
+            rows = load_exercise_rows(session, since_revision=self.catalogue.revision)
+            sources = load_sources(session)
+            for row in rows:
+                if row.status == Status.published:
+                    self._published[row.slug] = (Exercise.model_validate(row.document), row.version)
+                else:
+                    self._published.pop(row.slug, None)
+            self.catalogue = Catalogue(self._published.values(), sources, revision)
+            logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
+            return True

@@ -1,0 +1,63 @@
+"""Tables. The full exercise record lives in `document`; the scalar columns beside it exist for
+editors' queries and constraints. `revision` is the catalogue revision of the row's last change, so
+another process can load just what changed since it last looked."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+JSONDocument = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def utc_timestamp() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+class SourceRow(SQLModel, table=True):
+    __tablename__ = "source"
+
+    id: str = Field(primary_key=True, max_length=80)
+    title: str = Field(max_length=200)
+    publisher_kind: str = Field(max_length=40)
+    seed_file: str = Field(max_length=200)
+    author: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class ExerciseRow(SQLModel, table=True):
+    __tablename__ = "exercise"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    status: str = Field(max_length=20, index=True)
+    version: int = Field(default=1)
+    revision: int = Field(index=True)
+    name: str = Field(max_length=200)
+    category: str = Field(max_length=40)
+    level: str = Field(max_length=20)
+    position: str = Field(max_length=40)
+    spinal_motion: str = Field(max_length=20)
+    document: dict[str, Any] = Field(sa_type=JSONDocument)
+    created_at: datetime = Field(sa_type=utc_timestamp())
+    updated_at: datetime = Field(sa_type=utc_timestamp())
+
+
+class CatalogueStateRow(SQLModel, table=True):
+    """One row: the catalogue's revision, bumped in the same transaction as every change."""
+
+    __tablename__ = "catalogue_state"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(default=0)

@@ -1,0 +1,152 @@
+"""The controlled vocabularies of the catalogue, defined once.
+
+Models, request schemas, content validation and the OpenAPI document all use these enums, so adding
+a term here is the one change needed for it to be accepted everywhere.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    stretch = "stretch"
+    strengthening = "strengthening"
+    stabilisation = "stabilisation"
+    range_of_motion = "range_of_motion"
+    aerobic = "aerobic"
+
+
+class Level(StrEnum):
+    beginner = "beginner"
+    intermediate = "intermediate"
+    advanced = "advanced"
+
+    @property
+    def rank(self) -> int:
+        return LEVEL_ORDER.index(self)
+
+
+LEVEL_ORDER: tuple[Level, ...] = (Level.beginner, Level.intermediate, Level.advanced)
+
+
+class SpinalMotion(StrEnum):
+    flexion = "flexion"
+    extension = "extension"
+    rotation = "rotation"
+    neutral = "neutral"
+
+
+class Flag(StrEnum):
+    """A sensitivity of the person's back: a contraindication flag on an exercise."""
+
+    flexion_sensitive = "flexion_sensitive"
+    extension_sensitive = "extension_sensitive"
+
+
+class Impact(StrEnum):
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+
+
+class Position(StrEnum):
+    supine = "supine"
+    prone = "prone"
+    hands_and_knees = "hands_and_knees"
+    half_kneeling = "half_kneeling"
+    seated = "seated"
+    standing = "standing"
+    in_water = "in_water"
+
+
+class TargetArea(StrEnum):
+    lower_back = "lower_back"
+    mid_back = "mid_back"
+    abdominals = "abdominals"
+    hamstrings = "hamstrings"
+    hip_flexors = "hip_flexors"
+    glutes = "glutes"
+    calves = "calves"
+    quadriceps = "quadriceps"
+    sciatic_nerve = "sciatic_nerve"
+    whole_body = "whole_body"
+
+
+class Equipment(StrEnum):
+    wall = "wall"
+    bed = "bed"
+    mat = "mat"
+    strap = "strap"
+    pillow = "pillow"
+    pool = "pool"
+    flotation_device = "flotation_device"
+    limb_weights = "limb_weights"
+    bicycle = "bicycle"
+    treadmill = "treadmill"
+    elliptical = "elliptical"
+
+
+class PublisherKind(StrEnum):
+    health_information_site = "health_information_site"
+    patient_education_site = "patient_education_site"
+    question_and_answer_site = "question_and_answer_site"
+    clinic_blog = "clinic_blog"
+
+
+class Status(StrEnum):
+    draft = "draft"
+    published = "published"
+    retired = "retired"
+
+
+@dataclass(frozen=True)
+class Term:
+    slug: str
+    name: str
+    description: str = ""
+
+
+DISPLAY_NAMES: dict[StrEnum, str] = {
+    Category.stretch: "Stretch",
+    Category.strengthening: "Strengthening",
+    Category.stabilisation: "Core stabilisation",
+    Category.range_of_motion: "Range of motion",
+    Category.aerobic: "Low-impact aerobic",
+    Position.supine: "Lying on the back",
+    Position.prone: "Lying on the stomach",
+    Position.hands_and_knees: "On hands and knees",
+    Position.half_kneeling: "Half-kneeling",
+    Position.seated: "Seated",
+    Position.standing: "Standing",
+    Position.in_water: "In water",
+    TargetArea.lower_back: "Lower back",
+    TargetArea.mid_back: "Mid back",
+    TargetArea.abdominals: "Abdominals",
+    TargetArea.hamstrings: "Hamstrings",
+    TargetArea.hip_flexors: "Hip flexors",
+    TargetArea.glutes: "Buttocks and hips",
+    TargetArea.calves: "Calves",
+    TargetArea.quadriceps: "Quadriceps",
+    TargetArea.sciatic_nerve: "Sciatic nerve",
+    TargetArea.whole_body: "Whole body (aerobic fitness)",
+    Equipment.wall: "Wall",
+    Equipment.bed: "Bed",
+    Equipment.mat: "Exercise mat",
+    Equipment.strap: "Belt, rope or stretch band",
+    Equipment.pillow: "Thin pillow",
+    Equipment.pool: "Swimming pool",
+    Equipment.flotation_device: "Flotation device",
+    Equipment.limb_weights: "Arm and leg weights",
+    Equipment.bicycle: "Bicycle or exercise bike",
+    Equipment.treadmill: "Treadmill",
+    Equipment.elliptical: "Elliptical trainer",
+}
+
+FLOOR_FREE_POSITIONS: frozenset[Position] = frozenset(
+    {Position.standing, Position.seated, Position.in_water}
+)
+"""Positions a person who cannot get down to the floor can still take (bed-friendly work aside)."""
+
+
+def display_name(term: StrEnum) -> str:
+    return DISPLAY_NAMES.get(term, term.value.replace("_", " ").capitalize())

@@ -1,0 +1,110 @@
+"""The ASGI application: `app.main:app`."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api import exercises, health, reference
+from app.core.errors import install_error_handlers
+from app.core.settings import Settings, get_settings
+from app.core.startup import StartupError, connect_or_explain
+from app.db.catalogue_store import CatalogueStore
+from app.db.migrations import head_revision
+
+logger = logging.getLogger("app")
+
+DESCRIPTION = """\
+An open API for back-pain rehabilitation: a catalogue of stretches, strengthening, core
+stabilisation and low-impact aerobic exercises from five cited articles, with progression levels
+and contraindication flags for flexion-sensitive and extension-sensitive backs.
+
+Every error is `application/problem+json` (RFC 9457) naming the parameter or field. Unknown query
+parameters are refused with 400 rather than ignored.
+
+This API gives general exercise information, not medical advice: check with a healthcare
+provider before starting, and stop any exercise that increases pain or causes new pain.
+"""
+
+
+async def keep_catalogue_fresh(store: CatalogueStore, interval: float) -> None:
+    """Poll the catalogue revision so changes made by other processes show within `interval`."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(store.refresh)
+        except SQLAlchemyError as error:
+            logger.warning("catalogue refresh failed: %s", str(error).splitlines()[0])
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = connect_or_explain(settings.database_url)
+    store = CatalogueStore(engine)
+    try:
+        store.refresh()
+    except SQLAlchemyError:
+        logger.warning("the database has no catalogue yet: run `python -m app migrate`")
+    app.state.engine = engine
+    app.state.catalogue_store = store
+    app.state.migration_head = head_revision(settings.database_url)
+    refresher = asyncio.create_task(
+        keep_catalogue_fresh(store, settings.catalogue_refresh_seconds)
+    )
+    try:
+        yield
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
+        engine.dispose()
+
+
+class OneLineStartupFailure:
+    """Reports a StartupError to the server as its one-line message instead of a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_one_line(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                lines = [line for line in str(message.get("message", "")).splitlines() if line]
+                marker = f"{StartupError.__module__}.{StartupError.__name__}: "
+                if lines and lines[-1].startswith(marker):
+                    message = {**message, "message": lines[-1].removeprefix(marker)}
+            await send(message)
+
+        await self.app(scope, receive, send_one_line)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Backcare API",
+        version="1.0.0",
+        summary="Exercises, contraindications and routines for back-pain rehabilitation.",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "MIT", "identifier": "MIT"},
+    )
+    app.state.settings = settings or get_settings()
+    app.add_middleware(OneLineStartupFailure)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(exercises.router)
+    app.include_router(reference.router)
+    return app
+
+
+app = create_app()
