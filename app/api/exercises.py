@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from app.api.dependencies import CatalogueDep
@@ -64,6 +64,14 @@ class ExerciseFilters(BaseModel):
     cursor: str | None = Field(
         default=None, max_length=200, description="`next_cursor` from the previous page."
     )
+
+    @field_validator("available_equipment", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: object) -> object:
+        """`?available_equipment=` (empty) says "I have no equipment"."""
+        if isinstance(value, list):
+            return [item for item in value if item != ""]
+        return value
 
 
 def encode_cursor(after_slug: str) -> str:

@@ -1,0 +1,234 @@
+"""The exercise list, one exercise and progression chains, through HTTP."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.domain.vocabulary import Flag, Level, SpinalMotion
+
+PROBLEM = "application/problem+json"
+
+
+def all_items(client: TestClient, **params: Any) -> list[dict[str, Any]]:
+    """Walk every page, following next_cursor."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(200):
+        response = client.get("/v1/exercises", params={**params, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert "link" not in response.headers
+            return items
+        assert response.headers["link"].endswith('; rel="next"')
+    raise AssertionError("pagination did not end")
+
+
+def slugs(items: list[dict[str, Any]]) -> list[str]:
+    return [item["slug"] for item in items]
+
+
+def test_walking_all_pages_returns_every_exercise_once(client: TestClient) -> None:
+    everything = all_items(client, limit=100)
+    paged = all_items(client, limit=4)
+    assert slugs(paged) == slugs(everything)
+    assert len(set(slugs(paged))) == len(paged) == 27
+    assert slugs(paged) == sorted(slugs(paged))
+
+
+def test_link_header_leads_to_the_next_page(client: TestClient) -> None:
+    first = client.get("/v1/exercises", params={"limit": 2, "category": "stretch"})
+    link = first.headers["link"]
+    url = link[1 : link.index(">")]
+    second = client.get(url)
+    assert second.status_code == 200
+    assert second.json()["items"][0]["slug"] > first.json()["items"][-1]["slug"]
+    assert all(item["category"] == "stretch" for item in second.json()["items"])
+
+
+def test_list_items_carry_the_published_fields(client: TestClient) -> None:
+    item = client.get("/v1/exercises", params={"limit": 1}).json()["items"][0]
+    assert set(item) == {
+        "slug", "name", "aliases", "summary", "category", "level", "position", "spinal_motion",
+        "target_areas", "equipment", "contraindications", "bed_friendly", "needs_helper",
+    }
+
+
+@pytest.mark.parametrize("flag", list(Flag))
+def test_safe_for_never_returns_a_contraindicated_exercise(client: TestClient, flag: Flag) -> None:
+    items = all_items(client, safe_for=flag.value)
+    assert items
+    for item in items:
+        assert flag.value not in {c["flag"] for c in item["contraindications"]}
+    left_out = set(slugs(all_items(client))) - set(slugs(items))
+    for slug in left_out:
+        detail = client.get(f"/v1/exercises/{slug}").json()
+        assert flag.value in {c["flag"] for c in detail["contraindications"]}
+
+
+def test_safe_for_repeated_leaves_out_both_directions(client: TestClient) -> None:
+    items = all_items(client, safe_for=["flexion_sensitive", "extension_sensitive"])
+    motions = {item["spinal_motion"] for item in items}
+    assert SpinalMotion.flexion not in motions
+    assert SpinalMotion.extension not in motions
+
+
+def test_repeated_parameter_means_any_of_its_values(client: TestClient) -> None:
+    prone = set(slugs(all_items(client, position="prone")))
+    standing = set(slugs(all_items(client, position="standing")))
+    both = set(slugs(all_items(client, position=["prone", "standing"])))
+    assert prone and standing
+    assert both == prone | standing
+
+
+def test_different_parameters_all_apply(client: TestClient) -> None:
+    items = all_items(client, category="stretch", target_area="hamstrings", max_level="intermediate")
+    assert items
+    for item in items:
+        assert item["category"] == "stretch"
+        assert "hamstrings" in item["target_areas"]
+        assert item["level"] != "advanced"
+
+
+@pytest.mark.parametrize(
+    ("params", "check"),
+    [
+        ({"target_area": "hamstrings"}, lambda i: "hamstrings" in i["target_areas"]),
+        ({"category": "aerobic"}, lambda i: i["category"] == "aerobic"),
+        ({"position": "supine"}, lambda i: i["position"] == "supine"),
+        ({"level": "advanced"}, lambda i: i["level"] == "advanced"),
+        ({"max_level": "intermediate"}, lambda i: i["level"] != "advanced"),
+        ({"spinal_motion": "rotation"}, lambda i: i["spinal_motion"] == "rotation"),
+        ({"bed_friendly": "true"}, lambda i: i["bed_friendly"]),
+        ({"bed_friendly": "false"}, lambda i: not i["bed_friendly"]),
+        ({"needs_helper": "true"}, lambda i: i["needs_helper"]),
+        ({"available_equipment": ""}, lambda i: i["equipment"] == []),
+        ({"available_equipment": "wall"}, lambda i: set(i["equipment"]) <= {"wall"}),
+    ],
+)
+def test_each_filter(client: TestClient, params: dict[str, str], check: Any) -> None:
+    items = all_items(client, **params)
+    assert items, params
+    assert all(check(item) for item in items)
+    assert len(items) < 27 or params == {"max_level": "intermediate"}
+
+
+def test_equipment_filter_finds_what_uses_it(client: TestClient) -> None:
+    assert slugs(all_items(client, equipment="wall")) == ["wall-squat"]
+    assert "water-exercise" in slugs(all_items(client, equipment="flotation_device"))
+    assert "bed-edge-hip-flexor-stretch" in slugs(all_items(client, equipment="bed"))
+
+
+def test_available_equipment_needs_nothing_beyond(client: TestClient) -> None:
+    without = set(slugs(all_items(client, available_equipment="")))
+    with_wall = set(slugs(all_items(client, available_equipment="wall")))
+    assert with_wall - without == {"wall-squat"}
+
+
+@pytest.mark.parametrize("text", ["HIP ROLLS", "hip rolls", "knee to chest", "Rotation"])
+def test_q_searches_name_aliases_and_summary(client: TestClient, text: str) -> None:
+    items = all_items(client, q=text)
+    assert items
+    for item in items:
+        haystack = " ".join([item["name"], *item["aliases"], item["summary"]]).casefold()
+        assert text.casefold() in haystack
+
+
+def test_hip_rolls_and_rotation_stretch_are_one_exercise(client: TestClient) -> None:
+    assert slugs(all_items(client, q="hip rolls")) == slugs(all_items(client, q="rotation stretch"))
+
+
+def test_max_level_orders_levels(client: TestClient) -> None:
+    for level in Level:
+        items = all_items(client, max_level=level.value)
+        assert all(Level(item["level"]).rank <= level.rank for item in items)
+
+
+def test_detail_has_the_whole_record(client: TestClient) -> None:
+    detail = client.get("/v1/exercises/single-knee-to-chest").json()
+    assert detail["slug"] == "single-knee-to-chest"
+    assert detail["version"] >= 1
+    assert len(detail["steps"]) >= 2
+    assert {d["source"] for d in detail["dosages"]} == {
+        "aaos-back-pain-exercises", "what-stretch-relieves-lower-back-pain"
+    }
+    citation = detail["citations"][0]
+    assert set(citation) >= {"source", "title", "publisher_kind", "seed_file"}
+    assert citation["seed_file"].endswith(".txt")
+    assert "double-knee-to-chest" in detail["progressions"]["harder"]
+
+
+def test_progression_chain_runs_easiest_to_hardest(client: TestClient) -> None:
+    for slug in slugs(all_items(client)):
+        body = client.get(f"/v1/exercises/{slug}/progressions").json()
+        chain = slugs(body["items"])
+        assert slug in chain
+        ranks = [Level(item["level"]).rank for item in body["items"]]
+        assert ranks == sorted(ranks)
+        for earlier, later in zip(chain, chain[1:], strict=False):
+            earlier_detail = client.get(f"/v1/exercises/{later}").json()
+            assert earlier not in earlier_detail["progressions"]["harder"]
+
+
+def test_knee_to_chest_chain(client: TestClient) -> None:
+    chain = slugs(client.get("/v1/exercises/double-knee-to-chest/progressions").json()["items"])
+    assert chain.index("single-knee-to-chest") < chain.index("double-knee-to-chest")
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == status
+    if field is not None:
+        assert field in [error["field"].split(".")[0] for error in body["errors"]], body
+    text = response.text.lower()
+    assert "traceback" not in text and "select " not in text
+    return body
+
+
+@pytest.mark.parametrize("path", ["/v1/exercises/no-such-thing", "/v1/exercises/x/progressions", "/v1/nothing"])
+def test_not_found_is_a_problem(client: TestClient, path: str) -> None:
+    assert_problem(client.get(path), 404)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"safe_for": "banana"}, "safe_for"),
+        ({"level": "superhuman"}, "level"),
+        ({"max_level": "superhuman"}, "max_level"),
+        ({"target_area": "elbow"}, "target_area"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1000"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"bed_friendly": "perhaps"}, "bed_friendly"),
+        ({"q": ""}, "q"),
+    ],
+)
+def test_bad_values_are_422_naming_the_parameter(client: TestClient, params: dict[str, str], field: str) -> None:
+    assert_problem(client.get("/v1/exercises", params=params), 422, field)
+
+
+@pytest.mark.parametrize("cursor", ["forged", "e30", "eyJhZnRlciI6IDF9", "!!!!"])
+def test_forged_cursor_is_400(client: TestClient, cursor: str) -> None:
+    assert_problem(client.get("/v1/exercises", params={"cursor": cursor}), 400, "cursor")
+
+
+@pytest.mark.parametrize("name", ["muscle", "saftey_for", "Safe_For", "page"])
+def test_unknown_parameter_is_400_naming_it(client: TestClient, name: str) -> None:
+    body = assert_problem(client.get("/v1/exercises", params={name: "x"}), 400, name)
+    assert name in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/exercises/cat-stretch", "/v1/target-areas", "/healthz"])
+def test_unknown_parameter_is_refused_everywhere(client: TestClient, path: str) -> None:
+    assert_problem(client.get(path, params={"verbose": "1"}), 400, "verbose")
+
+
+def test_method_not_allowed_is_a_problem(client: TestClient) -> None:
+    assert_problem(client.delete("/v1/target-areas"), 405)

@@ -1,0 +1,119 @@
+"""Test stores. Every test that asks for `database_url` or `client` runs once per store: SQLite
+always, PostgreSQL when TEST_DATABASE_URL is set. Each store gets a template database built by the
+real migrations and the real seed command once per run; tests that write get a fresh copy."""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from app.cli import seed_database
+from app.core.settings import Settings
+from app.db.migrations import upgrade
+from app.main import create_app
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
+
+
+@dataclass
+class Store:
+    """One kind of database, able to hand out fresh copies of its seeded template."""
+
+    kind: str
+    workdir: Path
+    admin_url: str | None = None
+    template: str = ""
+    created: list[str] = field(default_factory=list)
+
+    def url_for(self, name: str) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.workdir / name}.db"
+        assert self.admin_url is not None
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def create_template(self) -> None:
+        self.template = f"backcare_tpl_{uuid.uuid4().hex[:8]}"
+        if self.kind == "postgres":
+            self._admin(f'CREATE DATABASE "{self.template}"')
+            self.created.append(self.template)
+        url = self.url_for(self.template)
+        upgrade(url)
+        seed_database(url, SEED_DIR)
+
+    def fresh(self, *, seeded: bool = True) -> str:
+        name = f"backcare_test_{uuid.uuid4().hex[:8]}"
+        if self.kind == "sqlite":
+            if seeded:
+                shutil.copyfile(self.workdir / f"{self.template}.db", self.workdir / f"{name}.db")
+        else:
+            template = f' TEMPLATE "{self.template}"' if seeded else ""
+            self._admin(f'CREATE DATABASE "{name}"{template}')
+            self.created.append(name)
+        return self.url_for(name)
+
+    def drop_all(self) -> None:
+        for name in reversed(self.created):
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin_engine(self) -> sa.Engine:
+        assert self.admin_url is not None
+        return sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+    def _admin(self, statement: str) -> None:
+        engine = self._admin_engine()
+        with engine.connect() as connection:
+            connection.execute(sa.text(statement))
+        engine.dispose()
+
+
+def store_kinds() -> list[str]:
+    return ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session", params=store_kinds())
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    kind: str = request.param
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if kind == "postgres" and not admin_url:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    made = Store(kind, tmp_path_factory.mktemp(kind), admin_url if kind == "postgres" else None)
+    made.create_template()
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(store: Store) -> str:
+    """A seeded database shared by the read-only tests of one store."""
+    return store.fresh()
+
+
+@pytest.fixture(scope="session")
+def client(database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def fresh_database_url(store: Store) -> str:
+    """A seeded database of this test's own."""
+    return store.fresh()
+
+
+@pytest.fixture
+def empty_database_url(store: Store) -> str:
+    """An empty database (no tables) of this test's own."""
+    return store.fresh(seeded=False)
+
+
+@pytest.fixture
+def fresh_client(fresh_database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=fresh_database_url))) as test_client:
+        yield test_client
