@@ -70,9 +70,15 @@ def parse_records(
 
 
 def validate_bundle(
-    sources: list[Source], exercises: list[Exercise], file_of: Mapping[str, str] | None = None
+    sources: list[Source],
+    exercises: list[Exercise],
+    file_of: Mapping[str, str] | None = None,
+    invalid_slugs: Iterable[str] = (),
 ) -> list[ContentIssue]:
-    """Rules across records: unique ids, citations resolve, links resolve, no progression cycle."""
+    """Rules across records: unique ids, citations resolve, links resolve, no progression cycle.
+
+    `invalid_slugs` are entries already reported as invalid: links to them are not reported again.
+    """
     file_of = file_of or {}
     issues: list[ContentIssue] = []
 
@@ -86,7 +92,7 @@ def validate_bundle(
     for duplicate in sorted({s for s in slugs if slugs.count(s) > 1}):
         report(duplicate, "slug", "duplicate slug")
 
-    known_sources, known_slugs = set(source_ids), set(slugs)
+    known_sources, known_slugs = set(source_ids), set(slugs) | set(invalid_slugs)
     for exercise in exercises:
         for index, citation in enumerate(exercise.citations):
             if citation.source not in known_sources:
@@ -178,7 +184,8 @@ def load_seed_directory(directory: Path) -> ContentBundle:
             issues.append(
                 ContentIssue(file_of[exercise.slug], exercise.slug, "slug", "file name must be the slug")
             )
-    issues += validate_bundle(sources, exercises, file_of)
+    valid = {exercise.slug for exercise in exercises}
+    issues += validate_bundle(sources, exercises, file_of, set(file_of) - valid)
     if issues:
         raise ContentInvalidError(issues)
     return ContentBundle(sources=sources, exercises=exercises)
