@@ -55,9 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.catalogue_store = store
     app.state.migration_head = head_revision(settings.database_url)
-    refresher = asyncio.create_task(
-        keep_catalogue_fresh(store, settings.catalogue_refresh_seconds)
-    )
+    refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))
     try:
         yield
     finally:

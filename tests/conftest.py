@@ -78,7 +78,9 @@ def store_kinds() -> list[str]:
 
 
 @pytest.fixture(scope="session", params=store_kinds())
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     kind: str = request.param
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if kind == "postgres" and not admin_url:

@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.api.dependencies import CatalogueDep
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import ExerciseDetail, ExercisePage, ProgressionChain
-from app.core.errors import FieldError, problem_responses, InvalidParameterError, NotFoundError
+from app.core.errors import FieldError, InvalidParameterError, NotFoundError, problem_responses
 from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery
 from app.domain.vocabulary import (
     Category,
@@ -62,7 +62,10 @@ class ExerciseFilters(BaseModel):
     )
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(
-        default=None, max_length=200, description="`next_cursor` from the previous page."
+        default=None,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` from the previous page.",
     )
 
     @field_validator("available_equipment", mode="before")
@@ -126,40 +129,17 @@ def find(catalogue: Catalogue, slug: str) -> CatalogueEntry:
 
 SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
 
-LIST_EXAMPLE: dict[str, Any] = {
-    "items": [
-        {
-            "slug": "prone-back-extension",
-            "name": "Prone back extension",
-            "aliases": ["Prone press-up"],
-            "summary": "Lying face down, push up on the elbows and then the hands.",
-            "category": "stretch",
-            "level": "beginner",
-            "position": "prone",
-            "spinal_motion": "extension",
-            "target_areas": ["lower_back", "abdominals"],
-            "equipment": [],
-            "contraindications": [
-                {"flag": "extension_sensitive", "reason": "Arches the low back backwards."}
-            ],
-            "bed_friendly": False,
-            "needs_helper": False,
-        }
-    ],
-    "next_cursor": "eyJhZnRlciI6InByb25lLWJhY2stZXh0ZW5zaW9uIn0",
-}
-
 
 @router.get(
     "/exercises",
     summary="List exercises",
     description="Published exercises in slug order, filtered. Different parameters all apply; a "
     "repeated parameter means any of its values (`safe_for` excepted: see its description). "
-    "Pages with `limit` (1-100) and the opaque `next_cursor`, also sent as a `Link: rel=\"next\"` "
+    'Pages with `limit` (1-100) and the opaque `next_cursor`, also sent as a `Link: rel="next"` '
     "header. Unknown parameters are refused with 400, never ignored.",
     response_model=None,
     responses={
-        200: {"model": ExercisePage, "content": {JSON: {"example": LIST_EXAMPLE}}},
+        200: {"model": ExercisePage},
         **problem_responses(400, 422),
     },
 )
@@ -214,4 +194,3 @@ async def get_progressions(slug: SlugPath, catalogue: CatalogueDep) -> Response:
         + b"}"
     )
     return Response(body, media_type=JSON)
-

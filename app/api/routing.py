@@ -24,9 +24,7 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
         for field in current.query_params:
             annotation = field.field_info.annotation
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                names.update(
-                    info.alias or name for name, info in annotation.model_fields.items()
-                )
+                names.update(info.alias or name for name, info in annotation.model_fields.items())
             else:
                 names.add(field.alias)
         pending.extend(current.dependencies)

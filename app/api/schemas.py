@@ -1,7 +1,9 @@
 """Response shapes, for the OpenAPI contract. Hot endpoints write ready JSON bytes instead of
 validating through these models per request; tests check the bytes against these schemas."""
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.exercise import Contraindication, ExerciseFields, Slug
 from app.domain.vocabulary import (
@@ -15,8 +17,32 @@ from app.domain.vocabulary import (
     TargetArea,
 )
 
+SUMMARY_EXAMPLE: dict[str, Any] = {
+    "slug": "prone-back-extension",
+    "name": "Prone back extension",
+    "aliases": ["Back extension"],
+    "summary": "Lying face down, lift onto the elbows and then straighter arms, arching gently.",
+    "category": "stretch",
+    "level": "beginner",
+    "position": "prone",
+    "spinal_motion": "extension",
+    "target_areas": ["lower_back", "abdominals"],
+    "equipment": [],
+    "contraindications": [
+        {"flag": "extension_sensitive", "reason": "Bends the lower back backwards."}
+    ],
+    "bed_friendly": False,
+    "needs_helper": False,
+}
+
+
+def examples(*values: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(values)})
+
 
 class ExerciseSummary(BaseModel):
+    model_config = examples(SUMMARY_EXAMPLE)
+
     slug: Slug = Field(examples=["cat-stretch"])
     name: str = Field(examples=["Cat stretch"])
     aliases: list[str]
@@ -33,6 +59,10 @@ class ExerciseSummary(BaseModel):
 
 
 class ExercisePage(BaseModel):
+    model_config = examples(
+        {"items": [SUMMARY_EXAMPLE], "next_cursor": "eyJhZnRlciI6InByb25lLWJhY2stZXh0ZW5zaW9uIn0"}
+    )
+
     items: list[ExerciseSummary]
     next_cursor: str | None = Field(
         description="Opaque; pass it back as `cursor` for the next page. Null on the last page."
@@ -48,11 +78,48 @@ class CitationOut(BaseModel):
 
 
 class ExerciseDetail(ExerciseFields):
+    model_config = examples(
+        {
+            **SUMMARY_EXAMPLE,
+            "level_rationale": "One exercise that goes only as far as is comfortable.",
+            "optional_equipment": [],
+            "steps": ["Lie face down.", "Prop yourself on your elbows.", "Hold 15 seconds."],
+            "dosages": [
+                {
+                    "source": "back-injury-rehabilitation",
+                    "reps": 10,
+                    "hold_seconds": 15,
+                    "per_side": False,
+                    "frequency": "Three times a day while in pain, then once a day.",
+                }
+            ],
+            "indications": ["Pain that eases when bending backwards."],
+            "cautions": ["Stop if pain increases or new pain appears."],
+            "tensions_sciatic_nerve": False,
+            "impact": "low",
+            "progressions": {"easier": [], "harder": []},
+            "variants": [],
+            "status": "published",
+            "citations": [
+                {
+                    "source": "back-injury-rehabilitation",
+                    "title": "Back Injury Rehabilitation",
+                    "publisher_kind": "health_information_site",
+                    "seed_file": "000_e69b0612c50e5fb3.txt",
+                    "note": None,
+                }
+            ],
+            "version": 1,
+        }
+    )
+
     citations: list[CitationOut]
     version: int = Field(ge=1, description="Increases with every change to the exercise.")
 
 
 class ProgressionChain(BaseModel):
+    model_config = examples({"slug": "prone-back-extension", "items": [SUMMARY_EXAMPLE]})
+
     slug: Slug = Field(description="The exercise asked about.")
     items: list[ExerciseSummary] = Field(description="The linked chain, easiest first.")
 
@@ -64,6 +131,10 @@ class TermOut(BaseModel):
 
 
 class TermList(BaseModel):
+    model_config = examples(
+        {"items": [{"slug": "lower_back", "name": "Lower back", "exercise_count": 10}]}
+    )
+
     items: list[TermOut]
 
 
@@ -77,6 +148,21 @@ class LevelOut(BaseModel):
 
 
 class LevelList(BaseModel):
+    model_config = examples(
+        {
+            "items": [
+                {
+                    "slug": "beginner",
+                    "name": "Beginner",
+                    "rank": 0,
+                    "description": "Gentle movements lying down or supported, short holds.",
+                    "when_to_move_up": "When the full dosage is easy for about a week.",
+                    "exercise_count": 14,
+                }
+            ]
+        }
+    )
+
     items: list[LevelOut]
 
 
@@ -91,6 +177,22 @@ class FlagOut(BaseModel):
 
 
 class FlagList(BaseModel):
+    model_config = examples(
+        {
+            "items": [
+                {
+                    "slug": "flexion_sensitive",
+                    "name": "Flexion-sensitive back",
+                    "explanation": "Pain gets worse when you bend forward.",
+                    "excluded_motions": ["flexion"],
+                    "indicated_motion": "extension",
+                    "evidence": "Source 003: extension may relieve a disc problem.",
+                    "exercise_count": 5,
+                }
+            ]
+        }
+    )
+
     items: list[FlagOut]
 
 
@@ -105,14 +207,36 @@ class SourceOut(BaseModel):
 
 
 class SourceList(BaseModel):
+    model_config = examples(
+        {
+            "items": [
+                {
+                    "id": "back-injury-rehabilitation",
+                    "title": "Back Injury Rehabilitation",
+                    "publisher_kind": "health_information_site",
+                    "seed_file": "000_e69b0612c50e5fb3.txt",
+                    "author": "Laura Inverarity, DO",
+                    "notes": None,
+                    "exercise_count": 4,
+                }
+            ]
+        }
+    )
+
     items: list[SourceOut]
 
 
 class Health(BaseModel):
+    model_config = examples({"status": "ok"})
+
     status: str = Field(examples=["ok"])
 
 
 class Readiness(BaseModel):
+    model_config = examples(
+        {"status": "ready", "database": "reachable", "migration": "0001", "catalogue_revision": 3}
+    )
+
     status: str = Field(examples=["ready"])
     database: str = Field(examples=["reachable"])
     migration: str | None = Field(examples=["0001"])

@@ -96,14 +96,24 @@ def validate_bundle(
     for exercise in exercises:
         for index, citation in enumerate(exercise.citations):
             if citation.source not in known_sources:
-                report(exercise.slug, f"citations.{index}.source", f"unknown source {citation.source!r}")
+                report(
+                    exercise.slug,
+                    f"citations.{index}.source",
+                    f"unknown source {citation.source!r}",
+                )
         for index, dosage in enumerate(exercise.dosages):
             if dosage.source not in known_sources:
-                report(exercise.slug, f"dosages.{index}.source", f"unknown source {dosage.source!r}")
+                report(
+                    exercise.slug, f"dosages.{index}.source", f"unknown source {dosage.source!r}"
+                )
         for direction in ("easier", "harder"):
             for index, target in enumerate(getattr(exercise.progressions, direction)):
                 if target not in known_slugs:
-                    report(exercise.slug, f"progressions.{direction}.{index}", f"unknown exercise {target!r}")
+                    report(
+                        exercise.slug,
+                        f"progressions.{direction}.{index}",
+                        f"unknown exercise {target!r}",
+                    )
                 elif target == exercise.slug:
                     report(exercise.slug, f"progressions.{direction}.{index}", "links to itself")
         for index, target in enumerate(exercise.variants):
@@ -133,7 +143,9 @@ def _cycle_issues(exercises: list[Exercise], file_of: Mapping[str, str]) -> list
         state[slug] = 1
         for target in sorted(harder[slug]):
             if state.get(target) == 1:
-                cycle = [*trail[trail.index(target) :], target] if target in trail else [slug, target]
+                cycle = (
+                    [*trail[trail.index(target) :], target] if target in trail else [slug, target]
+                )
                 issues.append(
                     ContentIssue(
                         file_of.get(slug, "exercises"),
@@ -163,7 +175,11 @@ def load_seed_directory(directory: Path) -> ContentBundle:
     sources, source_issues = parse_records(
         Source,
         [
-            (sources_file.name, str(raw.get("id", index)) if isinstance(raw, dict) else str(index), raw)
+            (
+                sources_file.name,
+                str(raw.get("id", index)) if isinstance(raw, dict) else str(index),
+                raw,
+            )
             for index, raw in enumerate(raw_sources)
         ],
     )
@@ -182,7 +198,9 @@ def load_seed_directory(directory: Path) -> ContentBundle:
         expected = f"exercises/{exercise.slug}"
         if not file_of.get(exercise.slug, "").startswith(expected + "."):
             issues.append(
-                ContentIssue(file_of[exercise.slug], exercise.slug, "slug", "file name must be the slug")
+                ContentIssue(
+                    file_of[exercise.slug], exercise.slug, "slug", "file name must be the slug"
+                )
             )
     valid = {exercise.slug for exercise in exercises}
     issues += validate_bundle(sources, exercises, file_of, set(file_of) - valid)

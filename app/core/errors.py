@@ -24,7 +24,9 @@ class FieldError(BaseModel):
     location: str = Field(description="query, path, header or body", examples=["query"])
     field: str = Field(description="The parameter name or dotted body path", examples=["safe_for"])
     pointer: str | None = Field(
-        default=None, description="JSON Pointer into the body, for body fields", examples=["#/minutes"]
+        default=None,
+        description="JSON Pointer into the body, for body fields",
+        examples=["#/minutes"],
     )
     message: str = Field(examples=["Input should be 'flexion_sensitive' or 'extension_sensitive'"])
 
@@ -108,7 +110,9 @@ def _field_error(error: dict[str, Any]) -> FieldError:
             message=str(error.get("msg", "invalid")),
         )
     return FieldError(
-        location=location, field=".".join(path) or location, message=str(error.get("msg", "invalid"))
+        location=location,
+        field=".".join(path) or location,
+        message=str(error.get("msg", "invalid")),
     )
 
 
@@ -144,13 +148,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
     slug = title.lower().replace(" ", "-")
-    return problem_response(request, exc.status_code, slug, title, detail, headers=exc.headers)
+    return problem_response(
+        request, exc.status_code, slug, title, detail, headers=dict(exc.headers or {}) or None
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
-        request, 500, "internal-error", "Internal error", "The server could not complete the request."
+        request,
+        500,
+        "internal-error",
+        "Internal error",
+        "The server could not complete the request.",
     )
 
 

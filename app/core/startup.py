@@ -32,7 +32,7 @@ def connect_or_explain(url: str) -> Engine:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         engine.dispose()
-        cause = error.orig if getattr(error, "orig", None) is not None else error
+        cause = getattr(error, "orig", None) or error
         raise StartupError(
             f"database unreachable at {describe_url(url)}: {_first_line(cause)}"
         ) from None

@@ -37,11 +37,8 @@ def current_revision(session: Session) -> int:
 
 def bump_revision(session: Session) -> int:
     """Take the next catalogue revision. On Postgres the row lock also serialises writers."""
-    statement = (
-        sa.update(CatalogueStateRow)
-        .where(sa.column("id") == 1)
-        .values(revision=CatalogueStateRow.revision + 1)
-        .returning(CatalogueStateRow.revision)
+    statement = sa.text(
+        "UPDATE catalogue_state SET revision = revision + 1 WHERE id = 1 RETURNING revision"
     )
     return int(session.execute(statement).scalar_one())
 

@@ -113,7 +113,7 @@ class CatalogueEntry:
     def detail_json(self) -> bytes:
         return orjson.dumps(self.detail())
 
-    def matches(self, query: ExerciseQuery) -> bool:  # noqa: C901 - one check per filter
+    def matches(self, query: ExerciseQuery) -> bool:
         exercise = self.exercise
         if query.target_areas and query.target_areas.isdisjoint(self.target_areas):
             return False

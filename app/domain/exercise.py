@@ -1,4 +1,4 @@
-"""The exercise record and its parts: the one set of field rules for seed files, writes and import."""
+"""The exercise record and its parts: one set of field rules for seed files, writes and import."""
 
 from typing import Annotated
 
@@ -127,10 +127,11 @@ class ExerciseFields(Record):
         return frozenset(item.flag for item in self.contraindications)
 
 
-
 class Exercise(ExerciseFields):
     citations: list[Citation] = Field(min_length=1)
 
     @property
     def cited_sources(self) -> list[str]:
-        return list(dict.fromkeys([c.source for c in self.citations] + [d.source for d in self.dosages]))
+        return list(
+            dict.fromkeys([c.source for c in self.citations] + [d.source for d in self.dosages])
+        )

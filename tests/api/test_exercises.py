@@ -1,5 +1,6 @@
 """The exercise list, one exercise and progression chains, through HTTP."""
 
+import itertools
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ def all_items(client: TestClient, **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
     for _ in range(200):
-        response = client.get("/v1/exercises", params={**params, **({"cursor": cursor} if cursor else {})})
+        response = client.get(
+            "/v1/exercises", params={**params, **({"cursor": cursor} if cursor else {})}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         items += body["items"]
@@ -52,8 +55,19 @@ def test_link_header_leads_to_the_next_page(client: TestClient) -> None:
 def test_list_items_carry_the_published_fields(client: TestClient) -> None:
     item = client.get("/v1/exercises", params={"limit": 1}).json()["items"][0]
     assert set(item) == {
-        "slug", "name", "aliases", "summary", "category", "level", "position", "spinal_motion",
-        "target_areas", "equipment", "contraindications", "bed_friendly", "needs_helper",
+        "slug",
+        "name",
+        "aliases",
+        "summary",
+        "category",
+        "level",
+        "position",
+        "spinal_motion",
+        "target_areas",
+        "equipment",
+        "contraindications",
+        "bed_friendly",
+        "needs_helper",
     }
 
 
@@ -80,12 +94,15 @@ def test_repeated_parameter_means_any_of_its_values(client: TestClient) -> None:
     prone = set(slugs(all_items(client, position="prone")))
     standing = set(slugs(all_items(client, position="standing")))
     both = set(slugs(all_items(client, position=["prone", "standing"])))
-    assert prone and standing
+    assert prone
+    assert standing
     assert both == prone | standing
 
 
 def test_different_parameters_all_apply(client: TestClient) -> None:
-    items = all_items(client, category="stretch", target_area="hamstrings", max_level="intermediate")
+    items = all_items(
+        client, category="stretch", target_area="hamstrings", max_level="intermediate"
+    )
     assert items
     for item in items:
         assert item["category"] == "stretch"
@@ -153,7 +170,8 @@ def test_detail_has_the_whole_record(client: TestClient) -> None:
     assert detail["version"] >= 1
     assert len(detail["steps"]) >= 2
     assert {d["source"] for d in detail["dosages"]} == {
-        "aaos-back-pain-exercises", "what-stretch-relieves-lower-back-pain"
+        "aaos-back-pain-exercises",
+        "what-stretch-relieves-lower-back-pain",
     }
     citation = detail["citations"][0]
     assert set(citation) >= {"source", "title", "publisher_kind", "seed_file"}
@@ -168,7 +186,7 @@ def test_progression_chain_runs_easiest_to_hardest(client: TestClient) -> None:
         assert slug in chain
         ranks = [Level(item["level"]).rank for item in body["items"]]
         assert ranks == sorted(ranks)
-        for earlier, later in zip(chain, chain[1:], strict=False):
+        for earlier, later in itertools.pairwise(chain):
             earlier_detail = client.get(f"/v1/exercises/{later}").json()
             assert earlier not in earlier_detail["progressions"]["harder"]
 
@@ -187,11 +205,14 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
     if field is not None:
         assert field in [error["field"].split(".")[0] for error in body["errors"]], body
     text = response.text.lower()
-    assert "traceback" not in text and "select " not in text
+    assert "traceback" not in text
+    assert "select " not in text
     return body
 
 
-@pytest.mark.parametrize("path", ["/v1/exercises/no-such-thing", "/v1/exercises/x/progressions", "/v1/nothing"])
+@pytest.mark.parametrize(
+    "path", ["/v1/exercises/no-such-thing", "/v1/exercises/x/progressions", "/v1/nothing"]
+)
 def test_not_found_is_a_problem(client: TestClient, path: str) -> None:
     assert_problem(client.get(path), 404)
 
@@ -210,13 +231,18 @@ def test_not_found_is_a_problem(client: TestClient, path: str) -> None:
         ({"q": ""}, "q"),
     ],
 )
-def test_bad_values_are_422_naming_the_parameter(client: TestClient, params: dict[str, str], field: str) -> None:
+def test_bad_values_are_422_naming_the_parameter(
+    client: TestClient, params: dict[str, str], field: str
+) -> None:
     assert_problem(client.get("/v1/exercises", params=params), 422, field)
 
 
-@pytest.mark.parametrize("cursor", ["forged", "e30", "eyJhZnRlciI6IDF9", "!!!!"])
-def test_forged_cursor_is_400(client: TestClient, cursor: str) -> None:
-    assert_problem(client.get("/v1/exercises", params={"cursor": cursor}), 400, "cursor")
+@pytest.mark.parametrize(
+    ("cursor", "status"),
+    [("forged", 400), ("e30", 400), ("eyJhZnRlciI6IDF9", 400), ("!!!!", 422), ("a" * 300, 422)],
+)
+def test_forged_cursor_is_refused(client: TestClient, cursor: str, status: int) -> None:
+    assert_problem(client.get("/v1/exercises", params={"cursor": cursor}), status, "cursor")
 
 
 @pytest.mark.parametrize("name", ["muscle", "saftey_for", "Safe_For", "page"])

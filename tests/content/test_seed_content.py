@@ -20,33 +20,143 @@ S000, S001, S002, S003, S004 = (
 
 # slug: (sources, position, spinal motion, {source: dosage facts})
 EXPECTED: dict[str, tuple[set[str], Position, SpinalMotion, dict[str, dict[str, Any]]]] = {
-    "prone-back-extension": ({S000}, Position.prone, SpinalMotion.extension, {S000: {"hold_seconds": 15, "reps": 10}}),
-    "cat-stretch": ({S000}, Position.hands_and_knees, SpinalMotion.flexion, {S000: {"hold_seconds": 15, "reps": 10}}),
-    "lower-trunk-rotation": ({S000, S004}, Position.supine, SpinalMotion.rotation, {S000: {"hold_seconds": 5, "reps": 10}, S004: {"hold_seconds": 5, "reps": 10}}),
-    "quadruped-leg-extension": ({S000}, Position.hands_and_knees, SpinalMotion.neutral, {S000: {"hold_seconds": 5, "hold_seconds_max": 10}}),
+    "prone-back-extension": (
+        {S000},
+        Position.prone,
+        SpinalMotion.extension,
+        {S000: {"hold_seconds": 15, "reps": 10}},
+    ),
+    "cat-stretch": (
+        {S000},
+        Position.hands_and_knees,
+        SpinalMotion.flexion,
+        {S000: {"hold_seconds": 15, "reps": 10}},
+    ),
+    "lower-trunk-rotation": (
+        {S000, S004},
+        Position.supine,
+        SpinalMotion.rotation,
+        {S000: {"hold_seconds": 5, "reps": 10}, S004: {"hold_seconds": 5, "reps": 10}},
+    ),
+    "quadruped-leg-extension": (
+        {S000},
+        Position.hands_and_knees,
+        SpinalMotion.neutral,
+        {S000: {"hold_seconds": 5, "hold_seconds_max": 10}},
+    ),
     "ankle-pumps": ({S001}, Position.supine, SpinalMotion.neutral, {S001: {"reps": 10}}),
     "heel-slides": ({S001}, Position.supine, SpinalMotion.neutral, {S001: {"reps": 10}}),
-    "abdominal-contraction": ({S001}, Position.supine, SpinalMotion.neutral, {S001: {"hold_seconds": 5, "reps": 10}}),
-    "wall-squat": ({S001}, Position.standing, SpinalMotion.neutral, {S001: {"hold_seconds": 5, "reps": 10}}),
-    "heel-raises": ({S001}, Position.standing, SpinalMotion.neutral, {S001: {"hold_seconds": 5, "reps": 10}}),
-    "straight-leg-raise": ({S001}, Position.supine, SpinalMotion.neutral, {S001: {"hold_seconds": 1, "hold_seconds_max": 5, "reps": 10}}),
-    "single-knee-to-chest": ({S001, S003}, Position.supine, SpinalMotion.flexion, {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}, S003: {"hold_seconds": 5}}),
-    "supine-hamstring-stretch": ({S001}, Position.supine, SpinalMotion.neutral, {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}}),
-    "bed-edge-hip-flexor-stretch": ({S001}, Position.supine, SpinalMotion.neutral, {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}}),
-    "piriformis-stretch": ({S001}, Position.supine, SpinalMotion.flexion, {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}}),
-    "double-knee-to-chest": ({S003}, Position.supine, SpinalMotion.flexion, {S003: {"hold_seconds": 20}}),
-    "active-hamstring-stretch": ({S003}, Position.supine, SpinalMotion.neutral, {S003: {"hold_seconds": 20, "sets": 3}}),
-    "assisted-straight-leg-raise": ({S003}, Position.supine, SpinalMotion.neutral, {S003: {"hold_seconds": 10}}),
-    "strap-straight-leg-raise": ({S003}, Position.supine, SpinalMotion.neutral, {S003: {"hold_seconds": 10}}),
-    "childs-pose": ({S004}, Position.hands_and_knees, SpinalMotion.flexion, {S004: {"hold_seconds": 10, "reps": 5}}),
-    "seated-hamstring-stretch": ({S004}, Position.seated, SpinalMotion.neutral, {S004: {"hold_seconds": 10, "reps": 5}}),
-    "kneeling-hip-flexor-stretch": ({S004}, Position.half_kneeling, SpinalMotion.neutral, {S004: {"hold_seconds": 10, "reps": 5}}),
+    "abdominal-contraction": (
+        {S001},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S001: {"hold_seconds": 5, "reps": 10}},
+    ),
+    "wall-squat": (
+        {S001},
+        Position.standing,
+        SpinalMotion.neutral,
+        {S001: {"hold_seconds": 5, "reps": 10}},
+    ),
+    "heel-raises": (
+        {S001},
+        Position.standing,
+        SpinalMotion.neutral,
+        {S001: {"hold_seconds": 5, "reps": 10}},
+    ),
+    "straight-leg-raise": (
+        {S001},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S001: {"hold_seconds": 1, "hold_seconds_max": 5, "reps": 10}},
+    ),
+    "single-knee-to-chest": (
+        {S001, S003},
+        Position.supine,
+        SpinalMotion.flexion,
+        {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}, S003: {"hold_seconds": 5}},
+    ),
+    "supine-hamstring-stretch": (
+        {S001},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}},
+    ),
+    "bed-edge-hip-flexor-stretch": (
+        {S001},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}},
+    ),
+    "piriformis-stretch": (
+        {S001},
+        Position.supine,
+        SpinalMotion.flexion,
+        {S001: {"hold_seconds": 20, "reps": 5, "per_side": True}},
+    ),
+    "double-knee-to-chest": (
+        {S003},
+        Position.supine,
+        SpinalMotion.flexion,
+        {S003: {"hold_seconds": 20}},
+    ),
+    "active-hamstring-stretch": (
+        {S003},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S003: {"hold_seconds": 20, "sets": 3}},
+    ),
+    "assisted-straight-leg-raise": (
+        {S003},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S003: {"hold_seconds": 10}},
+    ),
+    "strap-straight-leg-raise": (
+        {S003},
+        Position.supine,
+        SpinalMotion.neutral,
+        {S003: {"hold_seconds": 10}},
+    ),
+    "childs-pose": (
+        {S004},
+        Position.hands_and_knees,
+        SpinalMotion.flexion,
+        {S004: {"hold_seconds": 10, "reps": 5}},
+    ),
+    "seated-hamstring-stretch": (
+        {S004},
+        Position.seated,
+        SpinalMotion.neutral,
+        {S004: {"hold_seconds": 10, "reps": 5}},
+    ),
+    "kneeling-hip-flexor-stretch": (
+        {S004},
+        Position.half_kneeling,
+        SpinalMotion.neutral,
+        {S004: {"hold_seconds": 10, "reps": 5}},
+    ),
     "back-flattening": ({S003}, Position.supine, SpinalMotion.neutral, {}),
     "swimming": ({S002}, Position.in_water, SpinalMotion.neutral, {S002: {"duration_minutes": 30}}),
-    "water-exercise": ({S002}, Position.in_water, SpinalMotion.neutral, {S002: {"duration_minutes": 30}}),
+    "water-exercise": (
+        {S002},
+        Position.in_water,
+        SpinalMotion.neutral,
+        {S002: {"duration_minutes": 30}},
+    ),
     "cycling": ({S002}, Position.seated, SpinalMotion.neutral, {S002: {"duration_minutes": 30}}),
-    "treadmill-walking": ({S002}, Position.standing, SpinalMotion.neutral, {S002: {"duration_minutes": 30}}),
-    "elliptical-training": ({S002}, Position.standing, SpinalMotion.neutral, {S002: {"duration_minutes": 30}}),
+    "treadmill-walking": (
+        {S002},
+        Position.standing,
+        SpinalMotion.neutral,
+        {S002: {"duration_minutes": 30}},
+    ),
+    "elliptical-training": (
+        {S002},
+        Position.standing,
+        SpinalMotion.neutral,
+        {S002: {"duration_minutes": 30}},
+    ),
 }
 
 
@@ -80,7 +190,13 @@ def test_exercise_facts(exercises: dict[str, Exercise], slug: str) -> None:
 def test_every_source_is_cited(bundle: ContentBundle, exercises: dict[str, Exercise]) -> None:
     cited = {source for exercise in exercises.values() for source in exercise.cited_sources}
     assert cited == {source.id for source in bundle.sources}
-    assert sorted(source.seed_file[:3] for source in bundle.sources) == ["000", "001", "002", "003", "004"]
+    assert sorted(source.seed_file[:3] for source in bundle.sources) == [
+        "000",
+        "001",
+        "002",
+        "003",
+        "004",
+    ]
 
 
 @pytest.mark.parametrize(("motion", "flag"), list(MOTION_FLAGS.items()))
@@ -112,7 +228,11 @@ def test_designed_chains_exist(exercises: dict[str, Exercise]) -> None:
 
 
 def test_variants_are_linked_not_copied(exercises: dict[str, Exercise]) -> None:
-    hamstrings = {"supine-hamstring-stretch", "active-hamstring-stretch", "seated-hamstring-stretch"}
+    hamstrings = {
+        "supine-hamstring-stretch",
+        "active-hamstring-stretch",
+        "seated-hamstring-stretch",
+    }
     for slug in hamstrings:
         assert hamstrings - {slug} <= set(exercises[slug].variants)
     assert "kneeling-hip-flexor-stretch" in exercises["bed-edge-hip-flexor-stretch"].variants
@@ -126,15 +246,32 @@ def test_helper_bed_and_equipment_facts(exercises: dict[str, Exercise]) -> None:
     assert exercises["wall-squat"].equipment == [Equipment.wall]
     assert exercises["strap-straight-leg-raise"].equipment == [Equipment.strap]
     assert Equipment.bed in exercises["bed-edge-hip-flexor-stretch"].equipment
-    for slug in ["lower-trunk-rotation", "childs-pose", "seated-hamstring-stretch",
-                 "kneeling-hip-flexor-stretch", "assisted-straight-leg-raise", "bed-edge-hip-flexor-stretch"]:
+    for slug in [
+        "lower-trunk-rotation",
+        "childs-pose",
+        "seated-hamstring-stretch",
+        "kneeling-hip-flexor-stretch",
+        "assisted-straight-leg-raise",
+        "bed-edge-hip-flexor-stretch",
+    ]:
         assert exercises[slug].bed_friendly, slug
     assert all(e.impact == "low" for e in exercises.values())
 
 
 def test_aaos_levels_follow_the_source(exercises: dict[str, Exercise]) -> None:
-    beginner = ["ankle-pumps", "heel-slides", "abdominal-contraction", "wall-squat", "heel-raises", "straight-leg-raise"]
+    beginner = [
+        "ankle-pumps",
+        "heel-slides",
+        "abdominal-contraction",
+        "wall-squat",
+        "heel-raises",
+        "straight-leg-raise",
+    ]
     assert {exercises[s].level for s in beginner} == {"beginner"}
-    assert {exercises[s].level for s in ["single-knee-to-chest", "supine-hamstring-stretch"]} == {"intermediate"}
-    assert {exercises[s].level for s in ["bed-edge-hip-flexor-stretch", "piriformis-stretch"]} == {"advanced"}
+    assert {exercises[s].level for s in ["single-knee-to-chest", "supine-hamstring-stretch"]} == {
+        "intermediate"
+    }
+    assert {exercises[s].level for s in ["bed-edge-hip-flexor-stretch", "piriformis-stretch"]} == {
+        "advanced"
+    }
     assert all(e.level_rationale for e in exercises.values())

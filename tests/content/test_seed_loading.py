@@ -69,7 +69,11 @@ def test_invalid_content_names_file_entry_and_field_and_writes_nothing(
     with pytest.raises(ContentInvalidError) as caught:
         seed_database(fresh_database_url, seed)
     [issue] = caught.value.issues
-    assert (issue.file, issue.entry, issue.field) == ("exercises/wall-squat.yaml", "wall-squat", "level")
+    assert (issue.file, issue.entry, issue.field) == (
+        "exercises/wall-squat.yaml",
+        "wall-squat",
+        "level",
+    )
     assert versions(fresh_database_url) == before
 
 
@@ -77,14 +81,29 @@ def test_invalid_content_names_file_entry_and_field_and_writes_nothing(
     ("file", "changes", "field"),
     [
         ("cat-stretch.yaml", {"contraindications": []}, "(entry)"),
-        ("cat-stretch.yaml", {"progressions": {"harder": ["no-such-exercise"]}}, "progressions.harder.0"),
+        (
+            "cat-stretch.yaml",
+            {"progressions": {"harder": ["no-such-exercise"]}},
+            "progressions.harder.0",
+        ),
         ("cat-stretch.yaml", {"citations": [{"source": "no-such-source"}]}, "citations.0.source"),
         ("cat-stretch.yaml", {"target_areas": ["elbows"]}, "target_areas.0"),
         ("cat-stretch.yaml", {"surprise": True}, "surprise"),
-        ("double-knee-to-chest.yaml", {"progressions": {"easier": ["single-knee-to-chest"], "harder": ["single-knee-to-chest"]}}, "progressions"),
+        (
+            "double-knee-to-chest.yaml",
+            {
+                "progressions": {
+                    "easier": ["single-knee-to-chest"],
+                    "harder": ["single-knee-to-chest"],
+                }
+            },
+            "progressions",
+        ),
     ],
 )
-def test_each_rule_is_enforced(tmp_path: Path, file: str, changes: dict[str, object], field: str) -> None:
+def test_each_rule_is_enforced(
+    tmp_path: Path, file: str, changes: dict[str, object], field: str
+) -> None:
     seed = copy_seed(tmp_path)
     edit(seed / "exercises" / file, **changes)
     with pytest.raises(ContentInvalidError) as caught:
@@ -96,14 +115,27 @@ def test_cli_seed_reports_and_refuses(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     environment = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     run = [sys.executable, "-m", "app"]
-    migrate = subprocess.run([*run, "migrate"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False)
+    migrate = subprocess.run(
+        [*run, "migrate"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False
+    )
     assert migrate.returncode == 0, migrate.stderr
-    first = subprocess.run([*run, "seed"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False)
+    first = subprocess.run(
+        [*run, "seed"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False
+    )
     assert "created 27, updated 0, unchanged 0" in first.stdout
-    second = subprocess.run([*run, "seed"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False)
+    second = subprocess.run(
+        [*run, "seed"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False
+    )
     assert "created 0, updated 0, unchanged 27" in second.stdout
     seed = copy_seed(tmp_path)
     edit(seed / "exercises" / "wall-squat.yaml", level="superhuman")
-    refused = subprocess.run([*run, "seed", "--dir", str(seed)], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False)
+    refused = subprocess.run(
+        [*run, "seed", "--dir", str(seed)],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert refused.returncode == 1
     assert "exercises/wall-squat.yaml: entry 'wall-squat': field 'level'" in refused.stderr

@@ -41,7 +41,11 @@ def test_app_refuses_to_start_without_a_database() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["-m", "app", "migrate"], ["-m", "app", "serve", "--port", "1"], ["-m", "uvicorn", "app.main:app", "--port", "1"]],
+    [
+        ["-m", "app", "migrate"],
+        ["-m", "app", "serve", "--port", "1"],
+        ["-m", "uvicorn", "app.main:app", "--port", "1"],
+    ],
 )
 def test_commands_print_one_line_not_a_traceback(command: list[str]) -> None:
     result = subprocess.run(
@@ -55,4 +59,7 @@ def test_commands_print_one_line_not_a_traceback(command: list[str]) -> None:
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert "database unreachable at postgresql+psycopg://postgres@127.0.0.1:1/backcare" in result.stderr
+    assert (
+        "database unreachable at postgresql+psycopg://postgres@127.0.0.1:1/backcare"
+        in result.stderr
+    )

@@ -32,7 +32,16 @@ def server(fresh_database_url: str) -> Iterator[str]:
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": fresh_database_url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=PROJECT,
         env=environment,
     )

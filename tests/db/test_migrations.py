@@ -16,7 +16,9 @@ def table_names(url: str) -> set[str]:
 
 def test_upgrade_to_head_and_back_to_base(empty_database_url: str) -> None:
     upgrade(empty_database_url)
-    assert {"exercise", "source", "catalogue_state", "alembic_version"} <= table_names(empty_database_url)
+    assert {"exercise", "source", "catalogue_state", "alembic_version"} <= table_names(
+        empty_database_url
+    )
     downgrade(empty_database_url)
     assert table_names(empty_database_url) <= {"alembic_version"}
     upgrade(empty_database_url)

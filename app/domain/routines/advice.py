@@ -1,0 +1,111 @@
+"""The words around a routine: how often to do it, the safety notes, and the sources cited."""
+
+from collections.abc import Iterable, Mapping
+
+from app.domain.exercise import Source
+from app.domain.routines.model import Frequency, SourceCitation
+from app.domain.routines.profile import Phase, Profile, Sensitivity
+
+BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
+AAOS_PROGRAM = "aaos-back-pain-exercises"
+PHYSICAL_THERAPY = "physical-therapy-for-back-pain"
+WHAT_STRETCH = "what-stretch-relieves-lower-back-pain"
+RELIEF_STRETCHES = "back-pain-relief-stretches"
+
+ROUTINE_FREQUENCIES: dict[Phase, str] = {
+    Phase.acute: "Three times a day while you are in pain.",
+    Phase.recovering: (
+        "Three times a day on days you still have pain, once a day once it has gone; at least "
+        "three to four times a week, daily if you can."
+    ),
+    Phase.maintenance: "Once a day, to help keep the pain from coming back.",
+}
+FREQUENCY_SOURCES: dict[Phase, list[str]] = {
+    Phase.acute: [BACK_INJURY_REHABILITATION],
+    Phase.recovering: [BACK_INJURY_REHABILITATION, PHYSICAL_THERAPY],
+    Phase.maintenance: [BACK_INJURY_REHABILITATION, RELIEF_STRETCHES],
+}
+AEROBIC_FREQUENCY = (
+    "Low-impact aerobic exercise for at least 30 minutes, three to four times a week, daily if "
+    "you can; the benefit on back pain may take weeks to show."
+)
+
+STOP_RULE = (
+    "Stop any exercise that increases your pain or brings on new pain, and contact your doctor."
+)
+CHECK_FIRST = "Check with a healthcare provider before starting a new exercise program."
+MOVE_SLOWLY = (
+    "Move slowly into every stretch and hold it without bouncing; go only as far as a gentle "
+    "pull, never into pain."
+)
+NOT_FOR_EVERYONE = (
+    "Not every exercise suits every back: depending on the cause of your pain some may not be "
+    "recommended, so drop any that do not agree with you."
+)
+PAIN_UNDER_CONTROL = (
+    "Get your pain under control before starting. Rest in bed for a day or two at most, then "
+    "return to activity early."
+)
+LOW_IMPACT_ONLY = "Keep to low-impact activity: avoid running, jogging and jumping while your back heals."
+LEG_SYMPTOMS = (
+    "You have pain spreading into a leg. Stretches that pull on the sciatic nerve go only to a "
+    "gentle pull; if the leg pain increases, spreads further down the leg, or numbness or "
+    "weakness appears, stop and contact your doctor."
+)
+DIRECTION_NOTES: dict[Sensitivity, str] = {
+    Sensitivity.flexion_sensitive: (
+        "Exercises that bend your lower back forward are left out because bending forward makes "
+        "your pain worse; backward bending may relieve a disc problem."
+    ),
+    Sensitivity.extension_sensitive: (
+        "Exercises that bend your lower back backwards are left out because bending backwards "
+        "makes your pain worse. Gentle forward bending comes first by clinical convention "
+        "(Williams flexion exercises), not because the sources say so."
+    ),
+    Sensitivity.unknown: (
+        "Because it is not known which way of bending eases your pain, exercises that bend the "
+        "lower back forward or backwards are left out."
+    ),
+}
+
+
+def frequency_for(profile: Profile, with_aerobic: bool) -> Frequency:
+    sources = list(FREQUENCY_SOURCES[profile.phase])
+    if with_aerobic:
+        sources.append(PHYSICAL_THERAPY)
+    return Frequency(
+        routine=ROUTINE_FREQUENCIES[profile.phase],
+        aerobic=AEROBIC_FREQUENCY if with_aerobic else None,
+        sources=list(dict.fromkeys(sources)),
+    )
+
+
+def safety_notes_for(profile: Profile, with_aerobic: bool) -> list[str]:
+    notes = [STOP_RULE, CHECK_FIRST, MOVE_SLOWLY, NOT_FOR_EVERYONE]
+    if profile.phase is Phase.acute:
+        notes.append(PAIN_UNDER_CONTROL)
+    if profile.sensitivity in DIRECTION_NOTES:
+        notes.append(DIRECTION_NOTES[profile.sensitivity])
+    if profile.leg_symptoms:
+        notes.append(LEG_SYMPTOMS)
+    if with_aerobic:
+        notes.append(LOW_IMPACT_ONLY)
+    return notes
+
+
+def advice_sources(profile: Profile) -> list[str]:
+    """Sources behind the safety notes: the stop rule (000, 001), moving slowly and the
+    direction rule (003), pain control and rest (002, 001)."""
+    sources = [BACK_INJURY_REHABILITATION, AAOS_PROGRAM, WHAT_STRETCH]
+    if profile.phase is Phase.acute:
+        sources.append(PHYSICAL_THERAPY)
+    return sources
+
+
+def citations_for(source_ids: Iterable[str], sources: Mapping[str, Source]) -> list[SourceCitation]:
+    """Each source once, in the order first used; ids the catalogue does not know are left out."""
+    return [
+        SourceCitation(source=source_id, title=sources[source_id].title)
+        for source_id in dict.fromkeys(source_ids)
+        if source_id in sources
+    ]

@@ -1,0 +1,136 @@
+"""May this person do this exercise, and if not, why: one rule per function, one code each.
+
+Time is not decided here (an exercise can be eligible and still not fit); see `selection.py`.
+"""
+
+from collections.abc import Callable
+
+from app.domain.catalogue import CatalogueEntry
+from app.domain.exercise import Exercise
+from app.domain.routines.model import ExclusionCode, ExclusionReason
+from app.domain.routines.profile import Profile, Sensitivity
+from app.domain.vocabulary import (
+    FLOOR_FREE_POSITIONS,
+    Category,
+    Equipment,
+    Flag,
+    Impact,
+    Status,
+    display_name,
+)
+
+FLAGS_AVOIDED: dict[Sensitivity, frozenset[Flag]] = {
+    Sensitivity.flexion_sensitive: frozenset({Flag.flexion_sensitive}),
+    Sensitivity.extension_sensitive: frozenset({Flag.extension_sensitive}),
+    Sensitivity.none: frozenset(),
+    Sensitivity.unknown: frozenset({Flag.flexion_sensitive, Flag.extension_sensitive}),
+}
+"""The contraindication flags a sensitivity rules out. Unknown rules out both end ranges."""
+
+EXCLUDED_IMPACTS: frozenset[Impact] = frozenset({Impact.high})
+"""Source 002: avoid high-impact activity (running, jogging, jumping) while the back heals."""
+
+Rule = Callable[[Exercise, Profile], ExclusionReason | None]
+
+
+def flag_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    clashes = FLAGS_AVOIDED[profile.sensitivity] & exercise.contraindicated_for
+    if not clashes:
+        return None
+    reasons = [c.reason for c in exercise.contraindications if c.flag in clashes]
+    if profile.sensitivity is Sensitivity.unknown:
+        lead = (
+            f"It moves the lower back into {exercise.spinal_motion.value}; with the direction "
+            "that eases your pain unknown, neither forward nor backward bending is offered."
+        )
+        return ExclusionReason(code=ExclusionCode.flag, detail=lead)
+    return ExclusionReason(code=ExclusionCode.flag, detail=" ".join(reasons))
+
+
+def level_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    if exercise.level.rank <= profile.level.rank:
+        return None
+    return ExclusionReason(
+        code=ExclusionCode.level,
+        detail=f"It is a {exercise.level.value} exercise, above your {profile.level.value} level.",
+    )
+
+
+def equipment_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    missing = [item for item in exercise.equipment if item not in profile.available_equipment]
+    if not missing:
+        return None
+    names = ", ".join(display_name(item).lower() for item in missing)
+    return ExclusionReason(code=ExclusionCode.equipment, detail=f"It needs: {names}.")
+
+
+def position_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    """Without the floor, only upright or water work, or floor work that can be done on a bed."""
+    if profile.can_get_on_floor or exercise.position in FLOOR_FREE_POSITIONS:
+        return None
+    if exercise.bed_friendly and Equipment.bed in profile.available_equipment:
+        return None
+    position = display_name(exercise.position).lower()
+    if exercise.bed_friendly:
+        detail = (
+            f"It is done {position}; it can be done on a bed, but no bed is listed in your "
+            "available equipment."
+        )
+    else:
+        detail = f"It is done {position} on the floor, and you cannot get down to the floor."
+    return ExclusionReason(code=ExclusionCode.position, detail=detail)
+
+
+def helper_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    if not exercise.needs_helper or profile.helper_available:
+        return None
+    return ExclusionReason(
+        code=ExclusionCode.helper, detail="It needs a helper, and none is available."
+    )
+
+
+def impact_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    if exercise.impact not in EXCLUDED_IMPACTS:
+        return None
+    return ExclusionReason(
+        code=ExclusionCode.impact,
+        detail="It is high-impact; keep to low-impact activity while the back heals.",
+    )
+
+
+def aerobic_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    if exercise.category is not Category.aerobic or profile.wants_aerobic:
+        return None
+    return ExclusionReason(
+        code=ExclusionCode.not_requested,
+        detail="Aerobic activity was not asked for (include_aerobic is false).",
+    )
+
+
+def status_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+    if exercise.status is Status.published:
+        return None
+    return ExclusionReason(code=ExclusionCode.not_published, detail="It is not published.")
+
+
+RULES: tuple[Rule, ...] = (
+    status_rule,
+    flag_rule,
+    level_rule,
+    equipment_rule,
+    position_rule,
+    helper_rule,
+    impact_rule,
+    aerobic_rule,
+)
+
+
+def exclusion_reasons(entry: CatalogueEntry, profile: Profile) -> list[ExclusionReason]:
+    """Every rule the exercise breaks for this person; empty means eligible."""
+    found = (rule(entry.exercise, profile) for rule in RULES)
+    return [reason for reason in found if reason is not None]
+
+
+def done_on_bed(exercise: Exercise, profile: Profile) -> bool:
+    """An eligible floor exercise for someone who cannot get down is done on a bed."""
+    return not profile.can_get_on_floor and exercise.position not in FLOOR_FREE_POSITIONS

@@ -1,0 +1,166 @@
+"""The generated routine as the API returns and stores it (`model_dump(mode="json")`)."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from app.domain.exercise import Dosage
+from app.domain.routines.red_flags import RedFlag, Urgency
+from app.domain.vocabulary import Category, Level, Position, SpinalMotion, TargetArea
+
+
+class Outcome(StrEnum):
+    routine = "routine"
+    refer = "refer"
+
+
+class BlockName(StrEnum):
+    """The blocks of a routine, in the order they are done."""
+
+    warm_up = "warm_up"
+    mobility = "mobility"
+    strength = "strength"
+    aerobic = "aerobic"
+    cool_down = "cool_down"
+
+    @property
+    def rank(self) -> int:
+        return list(BlockName).index(self)
+
+
+BLOCK_TITLES: dict[BlockName, str] = {
+    BlockName.warm_up: "Warm-up",
+    BlockName.mobility: "Mobility and stretches",
+    BlockName.strength: "Strength and stabilisation",
+    BlockName.aerobic: "Low-impact aerobic",
+    BlockName.cool_down: "Cool-down",
+}
+
+
+class ExclusionCode(StrEnum):
+    """Why an exercise is not in the routine. `eligibility.py` holds the rule behind each code."""
+
+    flag = "flag"
+    level = "level"
+    equipment = "equipment"
+    position = "position"
+    helper = "helper"
+    impact = "impact"
+    time = "time"
+    not_requested = "not_requested"
+    """An aerobic activity when the profile asks for none."""
+    alternative_chosen = "alternative_chosen"
+    """Another aerobic activity was chosen: a routine holds one."""
+    not_published = "not_published"
+
+
+class SelectionCode(StrEnum):
+    """Why an exercise is in the routine, or how its dosage was set."""
+
+    indicated_direction = "indicated_direction"
+    target_area = "target_area"
+    balance = "balance"
+    cool_down = "cool_down"
+    fill = "fill"
+    aerobic_scaled = "aerobic_scaled"
+    sets_raised = "sets_raised"
+    dosage_completed = "dosage_completed"
+    hold_range = "hold_range"
+    on_bed = "on_bed"
+    leg_symptoms = "leg_symptoms"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ItemReason(Frozen):
+    code: SelectionCode
+    detail: str
+
+
+class ExclusionReason(Frozen):
+    code: ExclusionCode
+    detail: str
+
+
+class ExerciseSnapshot(Frozen):
+    """The exercise as it was in the catalogue when the routine was generated."""
+
+    slug: str
+    version: int
+    name: str
+    summary: str
+    steps: list[str]
+    position: Position
+    spinal_motion: SpinalMotion
+    category: Category
+    level: Level
+    target_areas: list[TargetArea]
+    dosage: Dosage
+    """The cited dosage the prescription starts from; `dosage.source` is its source id."""
+    cautions: list[str]
+
+
+class RoutineItem(Frozen):
+    exercise: ExerciseSnapshot
+    sets: int
+    reps: int | None
+    """Repetitions per set (per side when per_side); None for a timed aerobic activity."""
+    hold_seconds: int | None
+    per_side: bool
+    rest_seconds: int
+    """Rest between sets."""
+    duration_minutes: int | None
+    """Only for aerobic activities: how long to keep going."""
+    estimated_seconds: int
+    reasons: list[ItemReason]
+
+
+class RoutineBlock(Frozen):
+    name: BlockName
+    title: str
+    items: list[RoutineItem]
+
+
+class Exclusion(Frozen):
+    slug: str
+    name: str
+    reasons: list[ExclusionReason]
+
+
+class Frequency(Frozen):
+    routine: str
+    aerobic: str | None
+    sources: list[str]
+
+
+class SourceCitation(Frozen):
+    source: str
+    title: str
+
+
+class Referral(Frozen):
+    urgency: Urgency
+    advice: str
+    red_flags: list[RedFlag]
+
+
+class RoutinePlan(Frozen):
+    outcome: Outcome
+    blocks: list[RoutineBlock]
+    excluded: list[Exclusion]
+    estimated_seconds: int
+    estimated_minutes: int
+    """estimated_seconds rounded up to whole minutes; never above the minutes asked."""
+    frequency: Frequency | None
+    safety_notes: list[str]
+    citations: list[SourceCitation]
+    referral: Referral | None
+    explanation: str | None
+    seed: int
+    catalogue_revision: int
+
+    @property
+    def items(self) -> list[RoutineItem]:
+        return [item for block in self.blocks for item in block.items]

@@ -1,0 +1,121 @@
+"""From a cited dosage to what the person does: sets, reps, hold, and how far sets may rise."""
+
+from dataclasses import dataclass, field
+
+from app.domain.catalogue import CatalogueEntry
+from app.domain.exercise import Dosage, Exercise
+from app.domain.routines.model import BlockName, ItemReason, SelectionCode
+from app.domain.routines.timing import REST_BETWEEN_SETS_SECONDS, aerobic_seconds, exercise_seconds
+from app.domain.vocabulary import Category, Level, Position
+
+MAXIMUM_SETS = 3
+"""Sets may be raised up to this many to fill the time (or the source's own count, if higher)."""
+
+REPETITIONS_WHEN_UNSTATED = 5
+"""When a source gives a hold but no count ("repeat, a little higher each time")."""
+
+AEROBIC_MINUTES_WHEN_UNSTATED = 30
+"""Source 002: at least 30 minutes."""
+
+
+@dataclass
+class Prescription:
+    """One exercise while the routine is being built; it becomes a `RoutineItem`."""
+
+    entry: CatalogueEntry
+    dosage: Dosage
+    block: BlockName
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    duration_minutes: int | None
+    reasons: list[ItemReason] = field(default_factory=list)
+    indicated: bool = False
+
+    @property
+    def exercise(self) -> Exercise:
+        return self.entry.exercise
+
+    @property
+    def position(self) -> Position:
+        return self.exercise.position
+
+    @property
+    def per_side(self) -> bool:
+        return self.dosage.per_side
+
+    @property
+    def is_aerobic(self) -> bool:
+        return self.duration_minutes is not None
+
+    @property
+    def maximum_sets(self) -> int:
+        return max(MAXIMUM_SETS, self.dosage.sets or 1)
+
+    @property
+    def rest_seconds(self) -> int:
+        return 0 if self.is_aerobic else REST_BETWEEN_SETS_SECONDS
+
+    @property
+    def seconds(self) -> int:
+        if self.duration_minutes is not None:
+            return aerobic_seconds(self.duration_minutes)
+        return exercise_seconds(
+            sets=self.sets,
+            reps=self.reps or 1,
+            hold_seconds=self.hold_seconds or 0,
+            per_side=self.per_side,
+        )
+
+
+def choose_dosage(exercise: Exercise) -> Dosage:
+    """The most complete cited dosage: one that states repetitions (or a duration), else the
+    first listed."""
+    for dosage in exercise.dosages:
+        if dosage.reps is not None or dosage.duration_minutes is not None:
+            return dosage
+    return exercise.dosages[0]
+
+
+def hold_for_level(dosage: Dosage, level: Level) -> tuple[int | None, ItemReason | None]:
+    """A hold range (5-10 s): beginners hold for its lower end, everyone else for its upper end."""
+    if dosage.hold_seconds_max is None or level is Level.beginner:
+        return dosage.hold_seconds, None
+    reason = ItemReason(
+        code=SelectionCode.hold_range,
+        detail=(
+            f"The source gives a {dosage.hold_seconds}-{dosage.hold_seconds_max} second hold; "
+            f"at {level.value} level you hold for the upper end."
+        ),
+    )
+    return dosage.hold_seconds_max, reason
+
+
+def repetitions(dosage: Dosage) -> tuple[int, ItemReason | None]:
+    if dosage.reps is not None:
+        return dosage.reps, None
+    if dosage.sets is not None:
+        return 1, None
+    reason = ItemReason(
+        code=SelectionCode.dosage_completed,
+        detail=(
+            f"The source gives no number of repetitions; {REPETITIONS_WHEN_UNSTATED} is this "
+            "routine's default."
+        ),
+    )
+    return REPETITIONS_WHEN_UNSTATED, reason
+
+
+def prescribe(
+    entry: CatalogueEntry, level: Level, block: BlockName, reasons: list[ItemReason]
+) -> Prescription:
+    """The exercise at its cited dosage, one set unless the source says more."""
+    exercise = entry.exercise
+    dosage = choose_dosage(exercise)
+    if exercise.category is Category.aerobic:
+        minutes = dosage.duration_minutes or AEROBIC_MINUTES_WHEN_UNSTATED
+        return Prescription(entry, dosage, block, 1, None, None, minutes, list(reasons))
+    reps, reps_reason = repetitions(dosage)
+    hold, hold_reason = hold_for_level(dosage, level)
+    notes = [note for note in (reps_reason, hold_reason) if note is not None]
+    return Prescription(entry, dosage, block, dosage.sets or 1, reps, hold, None, reasons + notes)

@@ -1,0 +1,254 @@
+"""Which eligible exercises go into the routine, in priority order, within the time asked.
+
+Priorities, each taken only if it fits the time left:
+1. the indicated direction (extension for a flexion-sensitive back, gentle flexion for an
+   extension-sensitive one), gentlest level first;
+2. each requested target area not yet covered, preferring exercises that cover more of them;
+3. one aerobic activity, if asked: scaled to at most half the minutes and at most its cited
+   30 minutes, so the exercises keep their place (it may grow into time nothing else can use);
+4. a balanced core: one warm-up (range of motion), one mobility stretch, one strength or
+   stabilisation exercise;
+5. one gentle (beginner) stretch as a cool-down, in the position the routine ends in if possible;
+6. the rest, taking mobility, strength and warm-up in turn, new movements before variants of
+   movements already chosen;
+then sets are raised (up to `MAXIMUM_SETS`) and the aerobic activity lengthened to fill the time.
+The seed shuffles the candidates of each step, so another seed may give another routine.
+"""
+
+import random
+from collections.abc import Iterable, Sequence
+
+from app.domain.catalogue import CatalogueEntry
+from app.domain.routines.model import BlockName, ItemReason, SelectionCode
+from app.domain.routines.ordering import block_for, flatten, order_routine
+from app.domain.routines.prescription import Prescription, prescribe
+from app.domain.routines.profile import Profile, Sensitivity
+from app.domain.routines.timing import routine_seconds
+from app.domain.vocabulary import Category, Level, SpinalMotion, TargetArea
+
+AEROBIC_SHARE = 0.5
+"""The aerobic activity starts with at most this share of the minutes asked."""
+
+MINIMUM_AEROBIC_MINUTES = 2
+
+INDICATED_MOTIONS: dict[Sensitivity, SpinalMotion] = {
+    Sensitivity.flexion_sensitive: SpinalMotion.extension,
+    Sensitivity.extension_sensitive: SpinalMotion.flexion,
+}
+
+INDICATED_REASONS: dict[Sensitivity, str] = {
+    Sensitivity.flexion_sensitive: (
+        "Bending backwards is the indicated direction when bending forward makes the pain worse: "
+        "one source notes that extension may relieve a disc problem, so it comes first."
+    ),
+    Sensitivity.extension_sensitive: (
+        "Gentle forward bending is the indicated direction when bending backwards makes the pain "
+        "worse, so it comes first. This follows clinical convention (flexion-biased Williams "
+        "exercises), not a claim of the sources."
+    ),
+}
+
+BALANCE_BLOCKS: tuple[BlockName, ...] = (BlockName.warm_up, BlockName.mobility, BlockName.strength)
+
+
+class RoutineBuilder:
+    """The growing selection and its time budget."""
+
+    def __init__(self, eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> None:
+        self.eligible = list(eligible)
+        self.profile = profile
+        self.random = random.Random(seed)
+        self.budget_seconds = profile.minutes * 60
+        self.chosen: list[Prescription] = []
+
+    def seconds(self, prescriptions: Sequence[Prescription] | None = None) -> int:
+        ordered = flatten(order_routine(self.chosen if prescriptions is None else prescriptions))
+        return routine_seconds([item.seconds for item in ordered], [item.position for item in ordered])
+
+    def fits(self) -> bool:
+        return self.seconds() <= self.budget_seconds
+
+    def try_add(self, prescription: Prescription) -> bool:
+        if self.seconds([*self.chosen, prescription]) > self.budget_seconds:
+            return False
+        self.chosen.append(prescription)
+        return True
+
+    def remaining(self) -> list[CatalogueEntry]:
+        taken = {item.entry.slug for item in self.chosen}
+        return [entry for entry in self.eligible if entry.slug not in taken]
+
+    def shuffled(self, entries: Iterable[CatalogueEntry]) -> list[CatalogueEntry]:
+        """Shuffled, then new movements before variants of chosen ones (a stable sort)."""
+        candidates = list(entries)
+        self.random.shuffle(candidates)
+        chosen = {item.entry.slug for item in self.chosen}
+        return sorted(candidates, key=lambda entry: not chosen.isdisjoint(entry.exercise.variants))
+
+    def aerobic(self) -> Prescription | None:
+        return next((item for item in self.chosen if item.is_aerobic), None)
+
+    def covers(self, area: TargetArea) -> bool:
+        return any(area in item.exercise.target_areas for item in self.chosen)
+
+    def add_first_fitting(
+        self, candidates: Iterable[CatalogueEntry], block: BlockName | None, reason: ItemReason
+    ) -> Prescription | None:
+        for entry in candidates:
+            added = self.add(entry, block, reason)
+            if added is not None:
+                return added
+        return None
+
+    def add(
+        self, entry: CatalogueEntry, block: BlockName | None, reason: ItemReason
+    ) -> Prescription | None:
+        if entry.exercise.category is Category.aerobic:
+            return self._add_aerobic(entry, reason)
+        prescription = prescribe(entry, self.profile.level, block or block_for(entry.exercise), [reason])
+        return prescription if self.try_add(prescription) else None
+
+    def _add_aerobic(self, entry: CatalogueEntry, reason: ItemReason) -> Prescription | None:
+        """Start at the smaller of the cited minutes and the aerobic share, shrinking to fit."""
+        if self.aerobic() is not None:
+            return None
+        prescription = prescribe(entry, self.profile.level, BlockName.aerobic, [reason])
+        assert prescription.duration_minutes is not None
+        share = int(self.profile.minutes * AEROBIC_SHARE)
+        for minutes in range(min(prescription.duration_minutes, share), MINIMUM_AEROBIC_MINUTES - 1, -1):
+            prescription.duration_minutes = minutes
+            if self.try_add(prescription):
+                return prescription
+        return None
+
+
+def select(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> list[Prescription]:
+    builder = RoutineBuilder(eligible, profile, seed)
+    add_indicated_direction(builder)
+    add_target_areas(builder)
+    add_aerobic(builder)
+    add_balance(builder)
+    add_cool_down(builder)
+    add_the_rest(builder)
+    raise_sets(builder)
+    lengthen_aerobic(builder)
+    return builder.chosen
+
+
+def add_indicated_direction(builder: RoutineBuilder) -> None:
+    sensitivity = builder.profile.sensitivity
+    motion = INDICATED_MOTIONS.get(sensitivity)
+    if motion is None:
+        return
+    candidates = builder.shuffled(
+        entry for entry in builder.remaining() if entry.exercise.spinal_motion is motion
+    )
+    candidates.sort(key=lambda entry: entry.exercise.level.rank)
+    reason = ItemReason(code=SelectionCode.indicated_direction, detail=INDICATED_REASONS[sensitivity])
+    added = builder.add_first_fitting(candidates, BlockName.warm_up, reason)
+    if added is not None:
+        added.indicated = True
+
+
+def add_target_areas(builder: RoutineBuilder) -> None:
+    requested = list(dict.fromkeys(builder.profile.target_areas))
+    for area in requested:
+        if builder.covers(area):
+            continue
+        uncovered = {other for other in requested if not builder.covers(other)}
+        candidates = builder.shuffled(
+            entry for entry in builder.remaining() if area in entry.exercise.target_areas
+        )
+        candidates.sort(key=lambda entry: -len(uncovered.intersection(entry.exercise.target_areas)))
+        reason = ItemReason(
+            code=SelectionCode.target_area,
+            detail=f"Covers an area you asked for: {area.value.replace('_', ' ')}.",
+        )
+        builder.add_first_fitting(candidates, None, reason)
+
+
+def add_aerobic(builder: RoutineBuilder) -> None:
+    if not builder.profile.wants_aerobic or builder.aerobic() is not None:
+        return
+    candidates = builder.shuffled(
+        entry for entry in builder.remaining() if entry.exercise.category is Category.aerobic
+    )
+    reason = ItemReason(code=SelectionCode.balance, detail="You asked for aerobic exercise.")
+    builder.add_first_fitting(candidates, BlockName.aerobic, reason)
+
+
+def add_balance(builder: RoutineBuilder) -> None:
+    for block in BALANCE_BLOCKS:
+        if any(item.block is block and not item.indicated for item in builder.chosen):
+            continue
+        candidates = builder.shuffled(
+            entry for entry in builder.remaining() if block_for(entry.exercise) is block
+        )
+        reason = ItemReason(
+            code=SelectionCode.balance,
+            detail=f"Keeps the routine balanced: {block.value.replace('_', '-')} work.",
+        )
+        builder.add_first_fitting(candidates, block, reason)
+
+
+def add_cool_down(builder: RoutineBuilder) -> None:
+    """A gentle stretch to finish, in the position the routine ends in when one is available."""
+    ordered = flatten(order_routine(builder.chosen))
+    last_position = ordered[-1].position if ordered else None
+    candidates = builder.shuffled(
+        entry
+        for entry in builder.remaining()
+        if entry.exercise.category is Category.stretch and entry.exercise.level is Level.beginner
+    )
+    candidates.sort(key=lambda entry: entry.exercise.position is not last_position)
+    reason = ItemReason(
+        code=SelectionCode.cool_down, detail="A gentle stretch to finish the routine."
+    )
+    builder.add_first_fitting(candidates, BlockName.cool_down, reason)
+
+
+def add_the_rest(builder: RoutineBuilder) -> None:
+    queues = [
+        builder.shuffled(
+            entry
+            for entry in builder.remaining()
+            if block_for(entry.exercise) is block
+        )
+        for block in (BlockName.mobility, BlockName.strength, BlockName.warm_up)
+    ]
+    reason = ItemReason(
+        code=SelectionCode.fill,
+        detail="Added to use the time you have, keeping mobility and strength work balanced.",
+    )
+    while any(queues):
+        for queue in queues:
+            if queue:
+                builder.add(queue.pop(0), None, reason)
+
+
+def raise_sets(builder: RoutineBuilder) -> None:
+    """One more set at a time, in priority order, round after round, while the time allows."""
+    raised = True
+    while raised:
+        raised = False
+        for item in builder.chosen:
+            if item.is_aerobic or item.sets >= item.maximum_sets:
+                continue
+            item.sets += 1
+            if builder.fits():
+                raised = True
+            else:
+                item.sets -= 1
+
+
+def lengthen_aerobic(builder: RoutineBuilder) -> None:
+    """Whole minutes left over go to the aerobic activity, up to its cited duration."""
+    item = builder.aerobic()
+    if item is None or item.duration_minutes is None:
+        return
+    cited = item.dosage.duration_minutes or item.duration_minutes
+    while item.duration_minutes < cited:
+        item.duration_minutes += 1
+        if not builder.fits():
+            item.duration_minutes -= 1
+            return
