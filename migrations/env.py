@@ -2,10 +2,10 @@
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
+from sqlmodel import SQLModel
 
 import app.db.models  # noqa: F401  (registers the tables)
 from app.core.settings import get_settings
-from sqlmodel import SQLModel
 
 config = context.config
 if not config.get_main_option("sqlalchemy.url"):
