@@ -11,8 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import exercises, health, reference
+from app.api import exercises, health, reference, routines
 from app.core.errors import install_error_handlers
+from app.core.limits import BodySizeLimit
 from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
 from app.db.catalogue_store import CatalogueStore
@@ -54,6 +55,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.warning("the database has no catalogue yet: run `python -m app migrate`")
     app.state.engine = engine
     app.state.catalogue_store = store
+    app.state.database = routines.Database(engine)
+    app.state.plan_cache = routines.PlanCache()
     app.state.migration_head = head_revision(settings.database_url)
     refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))
     try:
@@ -97,11 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "MIT", "identifier": "MIT"},
     )
     app.state.settings = settings or get_settings()
+    app.add_middleware(BodySizeLimit, max_bytes=app.state.settings.max_body_bytes)
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(exercises.router)
     app.include_router(reference.router)
+    app.include_router(routines.router)
     return app
 
 

@@ -71,6 +71,12 @@ class InvalidParameterError(ApiError):
     title = "Invalid parameter"
 
 
+class ConflictError(ApiError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
 class ServiceUnavailableError(ApiError):
     status = 503
     slug = "service-unavailable"
@@ -176,6 +182,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     401: "No key, or an unknown or revoked key",
     403: "The key's role does not allow this",
     404: "No such resource",
+    409: "The request conflicts with the resource's state",
     412: "The If-Match version is stale",
     413: "The body is over the size limit",
     422: "A parameter or field has an invalid value",

@@ -61,3 +61,35 @@ class CatalogueStateRow(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     revision: int = Field(default=0)
+
+
+class RoutineRow(SQLModel, table=True):
+    """A generated routine, stored as the snapshot the API returned: never a join on exercises."""
+
+    __tablename__ = "routine"
+
+    id: str = Field(primary_key=True, max_length=36)
+    created_at: datetime = Field(sa_type=utc_timestamp())
+    outcome: str = Field(max_length=20)
+    previous_routine_id: str | None = Field(
+        default=None, foreign_key="routine.id", index=True, max_length=36
+    )
+    document: dict[str, Any] = Field(sa_type=JSONDocument)
+
+
+class RoutineFeedbackRow(SQLModel, table=True):
+    """How a session went; at most one per routine, linking it to the routine generated next."""
+
+    __tablename__ = "routine_feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    routine_id: str = Field(foreign_key="routine.id", unique=True, max_length=36)
+    created_at: datetime = Field(sa_type=utc_timestamp())
+    pain_before: int
+    pain_after: int
+    completed: bool
+    difficulty: str = Field(max_length=20)
+    new_leg_symptoms: bool
+    recommendation: str = Field(max_length=40)
+    rule: str = Field(max_length=80)
+    next_routine_id: str | None = Field(default=None, foreign_key="routine.id", max_length=36)

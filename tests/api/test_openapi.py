@@ -26,6 +26,22 @@ def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def has_examples(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    """Examples in the success response, the request body or the parameters."""
+    schemas = [
+        response["content"]["application/json"]["schema"]
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and "application/json" in response.get("content", {})
+    ]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if body:
+        schemas.append(body["schema"])
+    parameters = operation.get("parameters", [])
+    return any(resolve(document, schema).get("examples") for schema in schemas) or any(
+        "example" in p or "examples" in p or "examples" in p.get("schema", {}) for p in parameters
+    )
+
+
 def test_every_operation_has_summary_description_and_examples() -> None:
     document = create_app().openapi()
     for path, methods in document["paths"].items():
@@ -33,9 +49,7 @@ def test_every_operation_has_summary_description_and_examples() -> None:
             label = f"{method.upper()} {path}"
             assert operation.get("summary"), label
             assert operation.get("description"), label
-            content = operation["responses"]["200"]["content"]["application/json"]
-            schema = resolve(document, content["schema"])
-            assert "example" in content or schema.get("examples"), label
+            assert has_examples(document, operation), label
 
 
 def test_every_error_response_is_problem_json() -> None:

@@ -1,0 +1,265 @@
+"""Routines: generate and store one for a profile, read it back, report how it went.
+
+The engine is pure, so its result for (catalogue revision, profile, seed) is memoised; every
+request still stores its own snapshot row with its own id.
+"""
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, Body, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app.api.dependencies import CatalogueDep
+from app.api.routing import StrictQueryRoute
+from app.core.errors import ConflictError, NotFoundError, problem_responses
+from app.db.routine_queries import (
+    FeedbackExistsError,
+    insert_routine,
+    record_feedback,
+    routine_document,
+)
+from app.db.session import is_sqlite
+from app.domain.catalogue import Catalogue
+from app.domain.routines import (
+    RED_FLAGS,
+    Feedback,
+    Outcome,
+    Profile,
+    RedFlag,
+    RoutinePlan,
+    generate_routine,
+    recommend,
+)
+from app.domain.routines.profile import MAXIMUM_SEED
+
+router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
+
+JSON = "application/json"
+DEFAULT_SEED = 0
+PLAN_CACHE_SIZE = 4096
+Result = TypeVar("Result")
+
+
+class RoutineOut(RoutinePlan):
+    """A stored routine. Everything but `next_routine_id` and `feedback` is fixed at creation."""
+
+    id: str = Field(examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])
+    created_at: datetime
+    profile: Profile = Field(description="The profile as received, with the seed used.")
+    previous_routine_id: str | None = Field(
+        description="The routine whose feedback produced this one."
+    )
+    next_routine_id: str | None = Field(
+        description="The routine generated from this one's feedback."
+    )
+    feedback: dict[str, Any] | None = Field(description="The feedback given on this routine.")
+
+
+class FeedbackRuleOut(BaseModel):
+    id: str
+    text: str
+
+
+class FeedbackOut(BaseModel):
+    routine_id: str
+    recommendation: str = Field(examples=["advance"])
+    rule: FeedbackRuleOut
+    adjustment: str | None = Field(description="What changed for the next routine, in words.")
+    next_routine: RoutineOut | None
+
+
+class RedFlagList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [RED_FLAGS[0].model_dump(mode="json")]}]}
+    )
+
+    items: list[RedFlag]
+
+
+class PlanCache:
+    """Memoised engine output, as a JSON-ready dict, keyed by everything the engine reads."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+        self._size = size
+        self._plans: OrderedDict[tuple[int, bytes, int], dict[str, Any]] = OrderedDict()
+
+    def plan(self, catalogue: Catalogue, profile: Profile, seed: int) -> dict[str, Any]:
+        key = (catalogue.revision, orjson.dumps(profile.model_dump(mode="json")), seed)
+        cached = self._plans.get(key)
+        if cached is None:
+            cached = generate_routine(catalogue, profile, seed).model_dump(mode="json")
+            self._plans[key] = cached
+            if len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+        return cached
+
+
+class Database:
+    """Runs a unit of work: inline for the embedded SQLite file (microseconds, no network), in
+    the thread pool for a server database so the event loop keeps serving while it waits."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._inline = is_sqlite(str(engine.url))
+
+    async def transaction(self, work: Callable[[Connection], Result]) -> Result:
+        def run() -> Result:
+            with self.engine.begin() as connection:
+                return work(connection)
+
+        return run() if self._inline else await run_in_threadpool(run)
+
+
+async def get_plan_cache(request: Request) -> PlanCache:
+    cache: PlanCache = request.app.state.plan_cache
+    return cache
+
+
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+RoutineId = Annotated[str, Path(max_length=36, examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])]
+
+
+def new_routine(
+    catalogue: Catalogue,
+    cache: PlanCache,
+    profile: Profile,
+    previous_routine_id: str | None = None,
+) -> dict[str, Any]:
+    seed = DEFAULT_SEED if profile.seed is None else profile.seed
+    return {
+        "id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(),
+        "profile": {**profile.model_dump(mode="json"), "seed": seed},
+        "previous_routine_id": previous_routine_id,
+        "next_routine_id": None,
+        "feedback": None,
+        **cache.plan(catalogue, profile, seed),
+    }
+
+
+def json_response(document: Any, status_code: int = 200, location: str | None = None) -> Response:
+    headers = {"Location": location} if location else None
+    return Response(orjson.dumps(document), status_code, headers, media_type=JSON)
+
+
+@router.get(
+    "/red-flags",
+    response_model=RedFlagList,
+    summary="List red-flag screening questions",
+    description="The questions a frontend asks before offering a routine. Any `yes` sent in a "
+    "profile's `red_flags` turns the routine into a referral with advice on how urgently to "
+    "seek care, and no exercises.",
+    responses=problem_responses(400),
+)
+async def list_red_flags() -> RedFlagList:
+    return RedFlagList(items=list(RED_FLAGS))
+
+
+@router.post(
+    "/routines",
+    status_code=201,
+    response_model=None,
+    summary="Generate a routine",
+    description="Generates and stores a routine for one person's profile. The same catalogue, "
+    "profile and seed always give the same routine; omit `seed` for the standard routine of a "
+    "profile (seed 0) or pass one for a variation. Any red flag gives outcome `refer` and no "
+    "exercises. A profile nothing fits gives a routine with no items and an `explanation`.",
+    responses={
+        201: {"model": RoutineOut, "description": "The stored routine; Location names it."},
+        **problem_responses(400, 413, 422),
+    },
+)
+async def create_routine(
+    profile: Annotated[Profile, Body()],
+    catalogue: CatalogueDep,
+    cache: PlanCacheDep,
+    database: DatabaseDep,
+) -> Response:
+    document = new_routine(catalogue, cache, profile)
+    await database.transaction(lambda connection: insert_routine(connection, document))
+    return json_response(document, 201, f"/v1/routines/{document['id']}")
+
+
+@router.get(
+    "/routines/{routine_id}",
+    response_model=None,
+    summary="Get a stored routine",
+    description="Exactly what creation returned, even after the catalogue changes or an "
+    "exercise is retired (the routine is a stored snapshot). `previous_routine_id`, "
+    "`next_routine_id` and `feedback` show its place in a chain.",
+    responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 422)},
+)
+async def get_routine(routine_id: RoutineId, database: DatabaseDep) -> Response:
+    document = await database.transaction(lambda c: routine_document(c, routine_id))
+    if document is None:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    return json_response(document)
+
+
+@router.post(
+    "/routines/{routine_id}/feedback",
+    status_code=201,
+    response_model=None,
+    summary="Report how a routine went",
+    description="Gives a recommendation (advance, repeat, regress or stop_and_consult) with the "
+    "rule behind it and, unless told to stop, the next routine generated accordingly and linked "
+    "to this one. Pain rising by 3 or more, or new leg symptoms, means stop_and_consult and no "
+    "next routine. A routine takes feedback once (409 after that).",
+    responses={
+        201: {"model": FeedbackOut},
+        **problem_responses(400, 404, 409, 413, 422),
+    },
+)
+async def give_feedback(
+    routine_id: RoutineId,
+    feedback: Annotated[Feedback, Body()],
+    catalogue: CatalogueDep,
+    cache: PlanCacheDep,
+    database: DatabaseDep,
+) -> Response:
+    routine = await database.transaction(lambda c: routine_document(c, routine_id))
+    if routine is None:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    if routine["outcome"] == Outcome.refer:
+        raise ConflictError("This routine is a referral: follow its advice before exercising.")
+    profile = Profile.model_validate(routine["profile"])
+    outcome = recommend(profile, feedback)
+    next_routine = None
+    if outcome.next_profile is not None:
+        next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
+        next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
+        next_routine = new_routine(catalogue, cache, next_profile, routine_id)
+    recorded = {
+        **feedback.model_dump(mode="json"),
+        "created_at": datetime.now(UTC).isoformat(),
+        "recommendation": outcome.recommendation.value,
+        "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
+        "adjustment": outcome.adjustment,
+    }
+    try:
+        await database.transaction(lambda c: record_feedback(c, routine, recorded, next_routine))
+    except FeedbackExistsError:
+        raise ConflictError("This routine already has feedback.") from None
+    body = {
+        "routine_id": routine_id,
+        "recommendation": recorded["recommendation"],
+        "rule": recorded["rule"],
+        "adjustment": outcome.adjustment,
+        "next_routine": next_routine,
+    }
+    location = f"/v1/routines/{next_routine['id'] if next_routine else routine_id}"
+    return json_response(body, 201, location)

@@ -1,0 +1,247 @@
+"""Routines through HTTP: generate, store, read back, feedback chains, bad input."""
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.db.models import ExerciseRow, RoutineRow
+from app.db.session import build_engine
+from app.domain.vocabulary import Level
+
+PROBLEM = "application/problem+json"
+CHAIN_FIELDS = {"next_routine_id", "feedback"}
+GOOD_FEEDBACK = {
+    "pain_before": 4,
+    "pain_after": 3,
+    "completed": True,
+    "difficulty": "right",
+    "new_leg_symptoms": False,
+}
+
+
+def create(client: TestClient, **profile: Any) -> dict[str, Any]:
+    response = client.post("/v1/routines", json=profile)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    assert response.headers["location"] == f"/v1/routines/{body['id']}"
+    return body
+
+
+def routine_count(url: str) -> int:
+    engine = build_engine(url)
+    with Session(engine) as session:
+        count = len(session.exec(select(RoutineRow.id)).all())
+    engine.dispose()
+    return count
+
+
+def exercise_slugs(routine: dict[str, Any]) -> list[str]:
+    return [item["exercise"]["slug"] for block in routine["blocks"] for item in block["items"]]
+
+
+def test_red_flags_are_listed(client: TestClient) -> None:
+    items = client.get("/v1/red-flags").json()["items"]
+    ids = {item["id"] for item in items}
+    assert {"fever", "severe_abdominal_pain", "bladder_or_bowel_control_loss"} <= ids
+    assert all(item["question"] and item["urgency"] and item["advice"] for item in items)
+
+
+def test_created_routine_reads_back_exactly(client: TestClient) -> None:
+    created = create(client, sensitivity="flexion_sensitive", target_areas=["lower_back"], seed=7)
+    assert created["outcome"] == "routine"
+    assert created["profile"]["seed"] == 7
+    assert exercise_slugs(created)
+    assert client.get(f"/v1/routines/{created['id']}").json() == created
+    first = created["blocks"][0]["items"][0]
+    assert {"slug", "name", "steps", "position", "dosage"} <= set(first["exercise"])
+    assert {
+        "sets",
+        "reps",
+        "hold_seconds",
+        "per_side",
+        "rest_seconds",
+        "estimated_seconds",
+        "reasons",
+    } <= set(first)
+    assert created["estimated_minutes"] <= 20
+    assert created["safety_notes"]
+    assert created["citations"]
+    assert created["frequency"]
+
+
+def test_flexion_sensitive_gets_the_extension_exercise_first(client: TestClient) -> None:
+    routine = create(client, sensitivity="flexion_sensitive")
+    slugs = exercise_slugs(routine)
+    assert slugs[0] == "prone-back-extension"
+    assert not {"cat-stretch", "childs-pose", "single-knee-to-chest"} & set(slugs)
+
+
+def test_same_profile_and_seed_give_the_same_routine(client: TestClient) -> None:
+    profile = {"sensitivity": "none", "level": "intermediate", "minutes": 30, "seed": 3}
+    first, second = create(client, **profile), create(client, **profile)
+    assert first["id"] != second["id"]
+    strip = {"id", "created_at"}
+    assert {k: v for k, v in first.items() if k not in strip} == {
+        k: v for k, v in second.items() if k not in strip
+    }
+
+
+@pytest.mark.parametrize("red_flag", ["fever", "saddle_numbness", "strain_pain_beyond_two_weeks"])
+def test_a_red_flag_gives_a_referral_and_no_exercises(client: TestClient, red_flag: str) -> None:
+    routine = create(client, sensitivity="none", red_flags=[red_flag])
+    assert routine["outcome"] == "refer"
+    assert exercise_slugs(routine) == []
+    assert routine["referral"]["urgency"]
+    assert routine["referral"]["advice"]
+
+
+def test_snapshot_survives_catalogue_changes(
+    fresh_client: TestClient, fresh_database_url: str
+) -> None:
+    routine = create(fresh_client, sensitivity="flexion_sensitive", minutes=10)
+    slug = exercise_slugs(routine)[0]
+    engine = build_engine(fresh_database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(ExerciseRow)
+            .where(sa.column("slug") == slug)
+            .values(status="retired", revision=999)
+        )
+        connection.execute(sa.text("UPDATE catalogue_state SET revision = 999"))
+    engine.dispose()
+    store = fresh_client.app.state.catalogue_store  # type: ignore[attr-defined]
+    store.refresh()
+    assert fresh_client.get(f"/v1/exercises/{slug}").status_code == 404
+    assert fresh_client.get(f"/v1/routines/{routine['id']}").json() == routine
+    regenerated = create(fresh_client, sensitivity="flexion_sensitive", minutes=10)
+    assert slug not in exercise_slugs(regenerated)
+
+
+@pytest.mark.parametrize(
+    ("feedback", "recommendation"),
+    [
+        ({"difficulty": "easy", "pain_after": 3}, "advance"),
+        ({"difficulty": "right"}, "repeat"),
+        ({"difficulty": "hard", "pain_after": 5}, "regress"),
+    ],
+)
+def test_feedback_links_the_next_routine(
+    client: TestClient, feedback: dict[str, Any], recommendation: str
+) -> None:
+    first = create(client, sensitivity="none", level="intermediate")
+    response = client.post(
+        f"/v1/routines/{first['id']}/feedback", json={**GOOD_FEEDBACK, **feedback}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["recommendation"] == recommendation
+    assert body["rule"]["id"]
+    assert body["rule"]["text"]
+    following = body["next_routine"]
+    assert following["previous_routine_id"] == first["id"]
+    assert response.headers["location"] == f"/v1/routines/{following['id']}"
+    assert client.get(f"/v1/routines/{following['id']}").json() == following
+    again = client.get(f"/v1/routines/{first['id']}").json()
+    assert again["next_routine_id"] == following["id"]
+    assert again["feedback"]["recommendation"] == recommendation
+    assert {k: v for k, v in again.items() if k not in CHAIN_FIELDS} == {
+        k: v for k, v in first.items() if k not in CHAIN_FIELDS
+    }
+    levels = [Level(first["profile"]["level"]).rank, Level(following["profile"]["level"]).rank]
+    if recommendation == "advance":
+        assert levels[1] >= levels[0]
+    if recommendation == "regress":
+        assert levels[1] <= levels[0]
+
+
+@pytest.mark.parametrize(
+    "feedback", [{"pain_before": 2, "pain_after": 5}, {"new_leg_symptoms": True}]
+)
+def test_rising_pain_or_new_leg_symptoms_stop(client: TestClient, feedback: dict[str, Any]) -> None:
+    first = create(client, sensitivity="none")
+    response = client.post(
+        f"/v1/routines/{first['id']}/feedback", json={**GOOD_FEEDBACK, **feedback}
+    )
+    assert response.status_code == 201
+    assert response.json()["recommendation"] == "stop_and_consult"
+    assert response.json()["next_routine"] is None
+    assert client.get(f"/v1/routines/{first['id']}").json()["next_routine_id"] is None
+
+
+def test_feedback_is_taken_once(client: TestClient) -> None:
+    first = create(client)
+    assert (
+        client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK).status_code == 201
+    )
+    second = client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK)
+    assert second.status_code == 409
+    assert second.headers["content-type"] == PROBLEM
+
+
+def test_feedback_on_a_referral_is_refused(client: TestClient) -> None:
+    referral = create(client, red_flags=["fever"])
+    response = client.post(f"/v1/routines/{referral['id']}/feedback", json=GOOD_FEEDBACK)
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"sensitivity": "sideways"}, 422, "sensitivity"),
+        ({"level": "superhuman"}, 422, "level"),
+        ({"target_areas": ["elbow"]}, 422, "target_areas.0"),
+        ({"available_equipment": ["trampoline"]}, 422, "available_equipment.0"),
+        ({"minutes": 4}, 422, "minutes"),
+        ({"minutes": 91}, 422, "minutes"),
+        ({"red_flags": ["hiccups"]}, 422, "red_flags.0"),
+        ({"minutez": 20}, 422, "minutez"),
+    ],
+)
+def test_bad_profiles_name_the_field_and_store_nothing(
+    fresh_client: TestClient, fresh_database_url: str, body: dict[str, Any], status: int, field: str
+) -> None:
+    response = fresh_client.post("/v1/routines", json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert routine_count(fresh_database_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [(b"{not json", 400), (b"", 422), (b"[]", 422), (b"x" * 2_000_000, 413)],
+)
+def test_malformed_and_oversized_bodies(
+    fresh_client: TestClient, fresh_database_url: str, content: bytes, status: int
+) -> None:
+    response = fresh_client.post(
+        "/v1/routines", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert routine_count(fresh_database_url) == 0
+
+
+def test_profile_nothing_fits_gives_an_empty_routine_with_an_explanation(
+    client: TestClient,
+) -> None:
+    routine = create(
+        client,
+        sensitivity="unknown",
+        can_get_on_floor=False,
+        available_equipment=[],
+        minutes=5,
+        target_areas=["sciatic_nerve"],
+    )
+    assert routine["outcome"] == "routine"
+    if not exercise_slugs(routine):
+        assert routine["explanation"]
+
+
+def test_unknown_routine_is_404(client: TestClient) -> None:
+    assert client.get("/v1/routines/not-a-routine").status_code == 404
+    response = client.post("/v1/routines/not-a-routine/feedback", json=GOOD_FEEDBACK)
+    assert response.status_code == 404
