@@ -46,7 +46,9 @@ PAIN_UNDER_CONTROL = (
     "Get your pain under control before starting. Rest in bed for a day or two at most, then "
     "return to activity early."
 )
-LOW_IMPACT_ONLY = "Keep to low-impact activity: avoid running, jogging and jumping while your back heals."
+LOW_IMPACT_ONLY = (
+    "Keep to low-impact activity: avoid running, jogging and jumping while your back heals."
+)
 LEG_SYMPTOMS = (
     "You have pain spreading into a leg. Stretches that pull on the sciatic nerve go only to a "
     "gentle pull; if the leg pain increases, spreads further down the leg, or numbness or "

@@ -50,8 +50,7 @@ def order_block(members: list[Prescription], previous: Position | None) -> list[
     indicated = [item for item in members if item.indicated]
     start = indicated[0].position if indicated else previous
     positions = _position_sequence([item.position for item in members], start)
-    by_position = sorted(members, key=lambda item: (positions.index(item.position), not item.indicated))
-    return by_position
+    return sorted(members, key=lambda item: (positions.index(item.position), not item.indicated))
 
 
 def _position_sequence(positions: list[Position], start: Position | None) -> list[Position]:
@@ -64,4 +63,6 @@ def _position_sequence(positions: list[Position], start: Position | None) -> lis
     if start in distinct:
         distinct.remove(start)
         distinct.insert(0, start)
-    return [position for height in heights for position in distinct if height_of(position) == height]
+    return [
+        position for height in heights for position in distinct if height_of(position) == height
+    ]

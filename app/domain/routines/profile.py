@@ -8,6 +8,7 @@ in pain; the acute frequency is source 000's "three times a day while in pain").
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.domain.routines.red_flags import RedFlagId
 from app.domain.vocabulary import Equipment, Level, TargetArea
@@ -35,7 +36,7 @@ class Phase(StrEnum):
     maintenance = "maintenance"
 
 
-PROFILE_EXAMPLE = {
+PROFILE_EXAMPLE: JsonDict = {
     "sensitivity": "flexion_sensitive",
     "level": "beginner",
     "target_areas": ["lower_back", "hamstrings"],

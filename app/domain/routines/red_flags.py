@@ -106,7 +106,9 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     ),
     RedFlag(
         id=RedFlagId.progressive_leg_weakness,
-        question="Is one or both of your legs getting weaker, or are you tripping or dropping a foot?",
+        question=(
+            "Is one or both of your legs getting weaker, or are you tripping or dropping a foot?"
+        ),
         urgency=Urgency.emergency,
         advice=EMERGENCY_ADVICE,
         origin=SCREENING_LISTS,

@@ -13,6 +13,11 @@ Priorities, each taken only if it fits the time left:
    movements already chosen;
 then sets are raised (up to `MAXIMUM_SETS`) and the aerobic activity lengthened to fill the time.
 The seed shuffles the candidates of each step, so another seed may give another routine.
+
+Greedy choices can strand time on short routines (a long stretch taken first leaves gaps nothing
+fits). So when an attempt fills less than `FILL_TARGET` of the minutes, the selection is tried
+again with other shuffles drawn from the same seed, up to `SELECTION_ATTEMPTS` times, and the
+first to reach the target (else the fullest) wins. Every attempt keeps the priorities above.
 """
 
 import random
@@ -25,6 +30,11 @@ from app.domain.routines.prescription import Prescription, prescribe
 from app.domain.routines.profile import Profile, Sensitivity
 from app.domain.routines.timing import routine_seconds
 from app.domain.vocabulary import Category, Level, SpinalMotion, TargetArea
+
+FILL_TARGET = 0.8
+"""A routine should fill at least this share of the minutes asked when the catalogue allows."""
+
+SELECTION_ATTEMPTS = 12
 
 AEROBIC_SHARE = 0.5
 """The aerobic activity starts with at most this share of the minutes asked."""
@@ -63,7 +73,9 @@ class RoutineBuilder:
 
     def seconds(self, prescriptions: Sequence[Prescription] | None = None) -> int:
         ordered = flatten(order_routine(self.chosen if prescriptions is None else prescriptions))
-        return routine_seconds([item.seconds for item in ordered], [item.position for item in ordered])
+        return routine_seconds(
+            [item.seconds for item in ordered], [item.position for item in ordered]
+        )
 
     def fits(self) -> bool:
         return self.seconds() <= self.budget_seconds
@@ -105,7 +117,9 @@ class RoutineBuilder:
     ) -> Prescription | None:
         if entry.exercise.category is Category.aerobic:
             return self._add_aerobic(entry, reason)
-        prescription = prescribe(entry, self.profile.level, block or block_for(entry.exercise), [reason])
+        prescription = prescribe(
+            entry, self.profile.level, block or block_for(entry.exercise), [reason]
+        )
         return prescription if self.try_add(prescription) else None
 
     def _add_aerobic(self, entry: CatalogueEntry, reason: ItemReason) -> Prescription | None:
@@ -115,7 +129,9 @@ class RoutineBuilder:
         prescription = prescribe(entry, self.profile.level, BlockName.aerobic, [reason])
         assert prescription.duration_minutes is not None
         share = int(self.profile.minutes * AEROBIC_SHARE)
-        for minutes in range(min(prescription.duration_minutes, share), MINIMUM_AEROBIC_MINUTES - 1, -1):
+        for minutes in range(
+            min(prescription.duration_minutes, share), MINIMUM_AEROBIC_MINUTES - 1, -1
+        ):
             prescription.duration_minutes = minutes
             if self.try_add(prescription):
                 return prescription
@@ -123,6 +139,22 @@ class RoutineBuilder:
 
 
 def select(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> list[Prescription]:
+    """The first attempt that fills the target share of the time, else the fullest attempt."""
+    attempt_seeds = random.Random(seed)
+    target = FILL_TARGET * profile.minutes * 60
+    best: RoutineBuilder | None = None
+    for attempt in range(SELECTION_ATTEMPTS):
+        attempt_seed = seed if attempt == 0 else attempt_seeds.getrandbits(32)
+        builder = build(eligible, profile, attempt_seed)
+        if best is None or builder.seconds() > best.seconds():
+            best = builder
+        if best.seconds() >= target:
+            break
+    assert best is not None
+    return best.chosen
+
+
+def build(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> RoutineBuilder:
     builder = RoutineBuilder(eligible, profile, seed)
     add_indicated_direction(builder)
     add_target_areas(builder)
@@ -132,7 +164,7 @@ def select(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> l
     add_the_rest(builder)
     raise_sets(builder)
     lengthen_aerobic(builder)
-    return builder.chosen
+    return builder
 
 
 def add_indicated_direction(builder: RoutineBuilder) -> None:
@@ -144,7 +176,9 @@ def add_indicated_direction(builder: RoutineBuilder) -> None:
         entry for entry in builder.remaining() if entry.exercise.spinal_motion is motion
     )
     candidates.sort(key=lambda entry: entry.exercise.level.rank)
-    reason = ItemReason(code=SelectionCode.indicated_direction, detail=INDICATED_REASONS[sensitivity])
+    reason = ItemReason(
+        code=SelectionCode.indicated_direction, detail=INDICATED_REASONS[sensitivity]
+    )
     added = builder.add_first_fitting(candidates, BlockName.warm_up, reason)
     if added is not None:
         added.indicated = True
@@ -210,9 +244,7 @@ def add_cool_down(builder: RoutineBuilder) -> None:
 def add_the_rest(builder: RoutineBuilder) -> None:
     queues = [
         builder.shuffled(
-            entry
-            for entry in builder.remaining()
-            if block_for(entry.exercise) is block
+            entry for entry in builder.remaining() if block_for(entry.exercise) is block
         )
         for block in (BlockName.mobility, BlockName.strength, BlockName.warm_up)
     ]

@@ -7,6 +7,7 @@ the time to change position between consecutive exercises; getting down to or up
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 from app.domain.vocabulary import Position
 
@@ -59,8 +60,7 @@ def transition_seconds(previous: Position, following: Position) -> int:
 def routine_seconds(item_seconds: Sequence[int], positions: Sequence[Position]) -> int:
     """Items in the order done, with the position each is done in."""
     changes = sum(
-        transition_seconds(previous, following)
-        for previous, following in zip(positions, positions[1:], strict=False)
+        transition_seconds(previous, following) for previous, following in pairwise(positions)
     )
     return sum(item_seconds) + changes
 

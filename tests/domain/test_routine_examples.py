@@ -1,0 +1,315 @@
+"""Worked examples of the routine engine and the feedback rules on the real seeded catalogue."""
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from app.content.bundle import load_seed_directory
+from app.domain.catalogue import Catalogue
+from app.domain.routines import (
+    RED_FLAGS,
+    Difficulty,
+    Feedback,
+    Outcome,
+    Phase,
+    Profile,
+    Recommendation,
+    RedFlagId,
+    RoutinePlan,
+    Sensitivity,
+    Urgency,
+    generate_routine,
+    recommend,
+)
+from app.domain.vocabulary import Equipment, Level, Position, SpinalMotion, TargetArea
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+
+
+@cache
+def catalogue() -> Catalogue:
+    bundle = load_seed_directory(SEED_DIR)
+    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
+
+
+def plan_for(seed: int = 1, /, **fields: object) -> RoutinePlan:
+    return generate_routine(catalogue(), Profile.model_validate(fields), seed)
+
+
+def slugs(plan: RoutinePlan) -> list[str]:
+    return [item.exercise.slug for item in plan.items]
+
+
+def codes(plan: RoutinePlan, slug: str) -> set[str]:
+    item = next(item for item in plan.items if item.exercise.slug == slug)
+    return {reason.code.value for reason in item.reasons}
+
+
+def exclusion_codes(plan: RoutinePlan, slug: str) -> set[str]:
+    exclusion = next(exclusion for exclusion in plan.excluded if exclusion.slug == slug)
+    return {reason.code.value for reason in exclusion.reasons}
+
+
+@pytest.mark.parametrize("level", list(Level))
+@pytest.mark.parametrize("sensitivity", list(Sensitivity))
+def test_each_sensitivity_at_each_level(sensitivity: Sensitivity, level: Level) -> None:
+    plan = plan_for(sensitivity=sensitivity.value, level=level.value)
+    assert plan.outcome is Outcome.routine
+    assert plan.items
+    assert 0.8 * 20 * 60 <= plan.estimated_seconds <= 20 * 60
+    motions = {item.exercise.spinal_motion for item in plan.items}
+    assert all(item.exercise.level.rank <= level.rank for item in plan.items)
+    if sensitivity is Sensitivity.flexion_sensitive:
+        assert SpinalMotion.flexion not in motions
+        assert plan.items[0].exercise.slug == "prone-back-extension"
+    if sensitivity is Sensitivity.extension_sensitive:
+        assert SpinalMotion.extension not in motions
+        first = plan.items[0].exercise
+        assert first.spinal_motion is SpinalMotion.flexion
+        assert first.level is Level.beginner
+        assert "indicated_direction" in codes(plan, first.slug)
+    if sensitivity is Sensitivity.unknown:
+        assert motions.isdisjoint({SpinalMotion.flexion, SpinalMotion.extension})
+        assert "prone-back-extension" not in slugs(plan)
+        assert exclusion_codes(plan, "prone-back-extension") == {"flag"}
+
+
+def test_extension_sensitive_note_says_flexion_first_is_clinical_convention() -> None:
+    plan = plan_for(sensitivity="extension_sensitive")
+    assert any("clinical convention" in note for note in plan.safety_notes)
+
+
+def test_someone_who_cannot_get_on_the_floor_without_a_bed_stays_upright() -> None:
+    plan = plan_for(can_get_on_floor=False, level="advanced")
+    upright = {Position.standing, Position.seated, Position.in_water}
+    assert plan.items
+    assert all(item.exercise.position in upright for item in plan.items)
+    assert "position" in exclusion_codes(plan, "lower-trunk-rotation")
+
+
+def test_with_a_bed_floor_stretches_are_done_on_the_bed() -> None:
+    plan = plan_for(can_get_on_floor=False, available_equipment=["bed"], minutes=30)
+    assert "lower-trunk-rotation" in slugs(plan)
+    assert "on_bed" in codes(plan, "lower-trunk-rotation")
+    assert "position" in exclusion_codes(plan, "ankle-pumps")
+
+
+def test_the_assisted_raise_needs_a_helper() -> None:
+    profile = {"level": "intermediate", "target_areas": ["sciatic_nerve"], "minutes": 15}
+    alone = plan_for(**profile)
+    assert "assisted-straight-leg-raise" not in slugs(alone)
+    assert "helper" in exclusion_codes(alone, "assisted-straight-leg-raise")
+    helped = plan_for(**profile, helper_available=True)
+    assert "assisted-straight-leg-raise" in slugs(helped)
+
+
+def test_leg_symptoms_bring_the_nerve_care_note() -> None:
+    plan = plan_for(
+        level="intermediate",
+        target_areas=["sciatic_nerve"],
+        helper_available=True,
+        leg_symptoms=True,
+    )
+    assert any("leg" in note and "stop" in note for note in plan.safety_notes)
+    nerve_items = [item for item in plan.items if "sciatic_nerve" in item.exercise.target_areas]
+    assert nerve_items
+    assert all("leg_symptoms" in codes(plan, item.exercise.slug) for item in nerve_items)
+    without = plan_for(level="intermediate", target_areas=["sciatic_nerve"], helper_available=True)
+    assert not any("spreading into a leg" in note for note in without.safety_notes)
+
+
+def test_target_areas_come_first_even_in_a_short_routine() -> None:
+    plan = plan_for(minutes=5, target_areas=["calves"], sensitivity="none")
+    assert any(TargetArea.calves in item.exercise.target_areas for item in plan.items)
+    assert plan.estimated_seconds <= 300
+
+
+def test_aerobic_is_scaled_to_the_time_and_cited() -> None:
+    plan = plan_for(include_aerobic=True, available_equipment=["bicycle"], minutes=20)
+    aerobic = [item for item in plan.items if item.duration_minutes is not None]
+    assert [item.exercise.slug for item in aerobic] == ["cycling"]
+    assert aerobic[0].duration_minutes is not None
+    assert 10 <= aerobic[0].duration_minutes < 30
+    assert "aerobic_scaled" in codes(plan, "cycling")
+    assert plan.frequency is not None
+    assert plan.frequency.aerobic is not None
+    assert "physical-therapy-for-back-pain" in {citation.source for citation in plan.citations}
+    long = plan_for(include_aerobic=True, available_equipment=["bicycle"], minutes=90)
+    assert (
+        next(item for item in long.items if item.exercise.slug == "cycling").duration_minutes == 30
+    )
+
+
+def test_aerobic_is_left_out_unless_asked() -> None:
+    plan = plan_for(available_equipment=["bicycle"])
+    assert "cycling" not in slugs(plan)
+    assert exclusion_codes(plan, "cycling") == {"not_requested"}
+
+
+@pytest.mark.parametrize(
+    ("phase", "words"),
+    [
+        (Phase.acute, "Three times a day"),
+        (Phase.recovering, "once a day once it has gone"),
+        (Phase.maintenance, "Once a day"),
+    ],
+)
+def test_frequency_follows_the_phase(phase: Phase, words: str) -> None:
+    plan = plan_for(phase=phase.value)
+    assert plan.frequency is not None
+    assert words in plan.frequency.routine
+    assert "back-injury-rehabilitation" in plan.frequency.sources
+
+
+def test_citations_carry_titles_from_the_catalogue() -> None:
+    plan = plan_for(sensitivity="flexion_sensitive")
+    titles = {citation.source: citation.title for citation in plan.citations}
+    assert titles["back-injury-rehabilitation"] == "Back Injury Rehabilitation"
+    for item in plan.items:
+        assert item.exercise.dosage.source in titles
+
+
+def test_safety_notes_always_hold_the_stop_rule_and_the_check_first_note() -> None:
+    plan = plan_for()
+    assert any("Stop any exercise" in note for note in plan.safety_notes)
+    assert any("healthcare provider" in note for note in plan.safety_notes)
+    assert any("slowly" in note for note in plan.safety_notes)
+
+
+@pytest.mark.parametrize("flag", list(RedFlagId))
+def test_any_red_flag_refers(flag: RedFlagId) -> None:
+    plan = plan_for(red_flags=[flag.value])
+    assert plan.outcome is Outcome.refer
+    assert plan.blocks == []
+    assert plan.referral is not None
+    assert [red_flag.id for red_flag in plan.referral.red_flags] == [flag]
+
+
+def test_the_most_urgent_red_flag_sets_the_urgency() -> None:
+    plan = plan_for(red_flags=["strain_pain_beyond_two_weeks", "bladder_or_bowel_control_loss"])
+    assert plan.referral is not None
+    assert plan.referral.urgency is Urgency.emergency
+    only_strain = plan_for(red_flags=["strain_pain_beyond_two_weeks"])
+    assert only_strain.referral is not None
+    assert only_strain.referral.urgency is Urgency.soon
+
+
+def test_red_flags_have_questions_and_advice() -> None:
+    assert {flag.id for flag in RED_FLAGS} == set(RedFlagId)
+    for flag in RED_FLAGS:
+        assert flag.question.endswith("?")
+        assert flag.advice
+
+
+def test_same_inputs_same_routine_and_other_seeds_vary() -> None:
+    profile = {"sensitivity": "none", "level": "advanced", "minutes": 15}
+    assert plan_for(7, **profile) == plan_for(7, **profile)
+    variants = {tuple(slugs(plan_for(seed, **profile))) for seed in range(20)}
+    assert len(variants) > 1
+
+
+def test_a_profile_nothing_fits_gives_an_empty_routine_with_an_explanation() -> None:
+    bundle = load_seed_directory(SEED_DIR)
+    flexion_only = [e for e in bundle.exercises if e.spinal_motion is SpinalMotion.flexion]
+    small = Catalogue([(exercise, 1) for exercise in flexion_only], bundle.sources, revision=3)
+    plan = generate_routine(small, Profile(sensitivity=Sensitivity.unknown), 5)
+    assert plan.outcome is Outcome.routine
+    assert plan.blocks == []
+    assert plan.estimated_seconds == 0
+    assert plan.explanation is not None
+    assert "flag" in plan.explanation
+    assert {exclusion.slug for exclusion in plan.excluded} == {e.slug for e in flexion_only}
+    empty = generate_routine(Catalogue([], bundle.sources), Profile(), 5)
+    assert empty.blocks == []
+    assert empty.explanation is not None
+
+
+def test_profile_rejects_unknown_fields_and_bad_minutes() -> None:
+    with pytest.raises(ValueError, match="extra"):
+        Profile.model_validate({"minutes": 20, "favourite_colour": "blue"})
+    with pytest.raises(ValueError, match="minutes"):
+        Profile.model_validate({"minutes": 4})
+    assert Profile().phase is Phase.acute
+    assert Profile().sensitivity is Sensitivity.unknown
+    assert Equipment.bed not in Profile().available_equipment
+
+
+def feedback(
+    before: int,
+    after: int,
+    difficulty: str = "right",
+    *,
+    completed: bool = True,
+    new_leg_symptoms: bool = False,
+) -> Feedback:
+    return Feedback(
+        pain_before=before,
+        pain_after=after,
+        completed=completed,
+        difficulty=Difficulty(difficulty),
+        new_leg_symptoms=new_leg_symptoms,
+    )
+
+
+def test_feedback_easy_without_more_pain_advances_the_level() -> None:
+    outcome = recommend(Profile(level=Level.beginner, seed=3), feedback(4, 3, "easy"))
+    assert outcome.recommendation is Recommendation.advance
+    assert outcome.rule_id == "easy-without-more-pain"
+    assert outcome.next_profile is not None
+    assert outcome.next_profile.level is Level.intermediate
+    assert outcome.next_profile.seed is None
+
+
+def test_feedback_advance_at_the_top_level_lengthens_the_routine() -> None:
+    outcome = recommend(Profile(level=Level.advanced, minutes=20), feedback(2, 2, "easy"))
+    assert outcome.next_profile is not None
+    assert outcome.next_profile.level is Level.advanced
+    assert outcome.next_profile.minutes == 25
+
+
+def test_feedback_about_right_repeats() -> None:
+    profile = Profile(level=Level.intermediate)
+    outcome = recommend(profile, feedback(3, 3))
+    assert outcome.recommendation is Recommendation.repeat
+    assert outcome.next_profile == profile
+
+
+def test_feedback_hard_regresses_the_level_then_the_minutes() -> None:
+    outcome = recommend(Profile(level=Level.intermediate), feedback(3, 3, "hard"))
+    assert outcome.recommendation is Recommendation.regress
+    assert outcome.next_profile is not None
+    assert outcome.next_profile.level is Level.beginner
+    beginner = recommend(Profile(level=Level.beginner, minutes=20), feedback(3, 5))
+    assert beginner.recommendation is Recommendation.regress
+    assert beginner.rule_id == "pain-rose"
+    assert beginner.next_profile is not None
+    assert beginner.next_profile.minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "new_leg_symptoms", "rule"),
+    [
+        (2, 5, False, "pain-rose-sharply"),
+        (0, 10, False, "pain-rose-sharply"),
+        (3, 3, True, "new-leg-symptoms"),
+        (5, 2, True, "new-leg-symptoms"),
+    ],
+)
+def test_feedback_stop_and_consult(
+    before: int, after: int, new_leg_symptoms: bool, rule: str
+) -> None:
+    outcome = recommend(
+        Profile(), feedback(before, after, "easy", new_leg_symptoms=new_leg_symptoms)
+    )
+    assert outcome.recommendation is Recommendation.stop_and_consult
+    assert outcome.rule_id == rule
+    assert outcome.rule
+    assert outcome.next_profile is None
+
+
+def test_feedback_rejects_out_of_range_pain() -> None:
+    with pytest.raises(ValueError, match="pain_after"):
+        Feedback.model_validate(
+            {"pain_before": 0, "pain_after": 11, "completed": True, "difficulty": "easy"}
+        )
