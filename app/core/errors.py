@@ -77,6 +77,30 @@ class ConflictError(ApiError):
     title = "Conflict"
 
 
+class AuthenticationError(ApiError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Unauthenticated"
+
+
+class ForbiddenError(ApiError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class PreconditionFailedError(ApiError):
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequiredError(ApiError):
+    status = 428
+    slug = "precondition-required"
+    title = "Precondition required"
+
+
 class ServiceUnavailableError(ApiError):
     status = 503
     slug = "service-unavailable"
@@ -130,7 +154,10 @@ def _describe(errors: Sequence[FieldError]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, exc.errors)
+    headers = {"WWW-Authenticate": 'Bearer realm="backcare"'} if exc.status == 401 else None
+    return problem_response(
+        request, exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=headers
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

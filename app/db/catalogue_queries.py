@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.content.bundle import ContentBundle
+from app.db.audit_queries import record_change
 from app.db.models import CatalogueStateRow, ExerciseRow, SourceRow
 from app.domain.exercise import Exercise, Source
 
@@ -65,49 +66,74 @@ def _scalar_columns(exercise: Exercise) -> dict[str, Any]:
     }
 
 
-def apply_bundle(session: Session, bundle: ContentBundle) -> ApplyReport:
-    """Create or update every source and exercise of a validated bundle, idempotently."""
+def exercise_row(session: Session, slug: str) -> ExerciseRow | None:
+    return session.exec(select(ExerciseRow).where(col(ExerciseRow.slug) == slug)).first()
+
+
+def insert_exercise(session: Session, exercise: Exercise, revision: int) -> ExerciseRow:
+    now = datetime.now(UTC)
+    row = ExerciseRow(
+        slug=exercise.slug,
+        version=1,
+        revision=revision,
+        document=exercise.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+        **_scalar_columns(exercise),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_exercise(
+    session: Session, exercise: Exercise, expected_version: int, revision: int
+) -> bool:
+    """Write a new version only if the stored one is still `expected_version` (compare-and-set):
+    of two writers starting from the same version, exactly one gets True."""
+    statement = (
+        sa.update(ExerciseRow)
+        .where(col(ExerciseRow.slug) == exercise.slug, col(ExerciseRow.version) == expected_version)
+        .values(
+            document=exercise.model_dump(mode="json"),
+            version=expected_version + 1,
+            revision=revision,
+            updated_at=datetime.now(UTC),
+            **_scalar_columns(exercise),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def apply_bundle(session: Session, bundle: ContentBundle, actor: str) -> ApplyReport:
+    """Create or update every source and exercise of a validated bundle, idempotently, recording
+    each change in the audit trail under `actor`."""
     report = ApplyReport()
     sources_changed = _apply_sources(session, bundle.sources)
     existing = {row.slug: row for row in session.exec(select(ExerciseRow)).all()}
-    now = datetime.now(UTC)
-    pending: list[tuple[ExerciseRow | None, Exercise, dict[str, Any]]] = []
+    pending: list[Exercise] = []
     for exercise in bundle.exercises:
-        document = exercise.model_dump(mode="json")
         row = existing.get(exercise.slug)
-        if row is not None and row.document == document:
+        if row is not None and row.document == exercise.model_dump(mode="json"):
             report.unchanged.append(exercise.slug)
         else:
-            pending.append((row, exercise, document))
+            pending.append(exercise)
     if not pending and not sources_changed:
         return report
     report.revision = bump_revision(session)
-    for row, exercise, document in pending:
+    for exercise in pending:
+        row = existing.get(exercise.slug)
+        after = exercise.model_dump(mode="json")
         if row is None:
-            session.add(
-                ExerciseRow(
-                    slug=exercise.slug,
-                    version=1,
-                    revision=report.revision,
-                    document=document,
-                    created_at=now,
-                    updated_at=now,
-                    **_scalar_columns(exercise),
-                )
-            )
+            insert_exercise(session, exercise, report.revision)
             report.created.append(exercise.slug)
+            record_change(session, actor, "create", exercise.slug, None, after)
         else:
-            row.sqlmodel_update(
-                {
-                    "document": document,
-                    "version": row.version + 1,
-                    "revision": report.revision,
-                    "updated_at": now,
-                    **_scalar_columns(exercise),
-                }
-            )
-            session.add(row)
+            update_exercise(session, exercise, row.version, report.revision)
             report.updated.append(exercise.slug)
+            record_change(session, actor, "update", exercise.slug, row.document, after)
     session.flush()
     return report
 

@@ -93,3 +93,28 @@ class RoutineFeedbackRow(SQLModel, table=True):
     recommendation: str = Field(max_length=40)
     rule: str = Field(max_length=80)
     next_routine_id: str | None = Field(default=None, foreign_key="routine.id", max_length=36)
+
+
+class ApiKeyRow(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    role: str = Field(max_length=20)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=utc_timestamp())
+    revoked_at: datetime | None = Field(default=None, sa_type=utc_timestamp())
+
+
+class AuditEntryRow(SQLModel, table=True):
+    """Who changed what, when: the exercise document before and after."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=utc_timestamp(), index=True)
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=20)
+    exercise_slug: str = Field(max_length=80, index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONDocument)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONDocument)

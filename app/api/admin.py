@@ -1,0 +1,439 @@
+"""Content administration: editing under If-Match, every status, import, export, audit."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+import yaml
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+from starlette.responses import Response
+
+from app.api.auth import AdminKey, CatalogueWriterDep, EditorKey
+from app.api.exercises import decode_cursor, encode_cursor
+from app.api.routing import StrictQueryRoute
+from app.api.schemas import ExerciseDetail
+from app.content import editing
+from app.content.bundle import ContentBundle, ContentIssue, parse_records, validate_bundle
+from app.core.errors import (
+    ApiError,
+    FieldError,
+    InvalidParameterError,
+    PreconditionRequiredError,
+    problem_responses,
+)
+from app.db.audit_queries import AuditQuery, list_changes
+from app.db.catalogue_queries import apply_bundle, load_sources
+from app.db.models import AuditEntryRow, ExerciseRow
+from app.domain.catalogue import CatalogueEntry
+from app.domain.exercise import Exercise, Source
+from app.domain.vocabulary import Status
+
+router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
+
+JSON = "application/json"
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+IMPORT_LIMIT_BYTES = 5 * 1024 * 1024
+
+SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The version being edited, as the ETag from GET (e.g. `"3"`). Required.',
+        examples=['"1"'],
+    ),
+]
+
+
+class UnsupportedMediaTypeError(ApiError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match names; None for `*`. Missing: 428."""
+    if if_match is None:
+        raise PreconditionRequiredError(
+            "Send If-Match with the exercise's ETag, so a concurrent edit is never overwritten."
+        )
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if tag == "*":
+        return None
+    if not tag.isdigit():
+        raise InvalidParameterError(
+            'If-Match must be an ETag such as "3".',
+            [FieldError(location="header", field="If-Match", message="not an ETag")],
+        )
+    return int(tag)
+
+
+def exercise_response(session: Session, row: ExerciseRow, status_code: int = 200) -> Response:
+    sources = {source.id: source for source in load_sources(session)}
+    entry = CatalogueEntry(Exercise.model_validate(row.document), row.version, sources)
+    headers = {"ETag": f'"{row.version}"'}
+    if status_code == 201:
+        headers["Location"] = f"/v1/admin/exercises/{row.slug}"
+    return Response(entry.detail_json, status_code, headers, media_type=JSON)
+
+
+EDIT_ERRORS = problem_responses(400, 401, 403, 404, 412, 413, 422, 428)
+WRITE_DOC = " Needs an editor or admin key and If-Match; 428 without it, 412 when stale."
+
+
+@router.post(
+    "/v1/exercises",
+    status_code=201,
+    response_model=None,
+    summary="Create an exercise",
+    description="Validated by the same rules as seed loading and import. Status `draft` keeps it "
+    "out of public reads until published. Needs an editor or admin key.",
+    responses={201: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 409, 413, 422)},
+)
+def create_exercise(
+    exercise: Annotated[Exercise, Body()], caller: EditorKey, writer: CatalogueWriterDep
+) -> Response:
+    with writer.unit_of_work() as session:
+        row = editing.create_exercise(session, exercise, caller.name)
+        return exercise_response(session, row, 201)
+
+
+@router.put(
+    "/v1/exercises/{slug}",
+    response_model=None,
+    summary="Replace an exercise",
+    description="The whole record; its slug must match the path." + WRITE_DOC,
+    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
+)
+def replace_exercise(
+    slug: SlugPath,
+    exercise: Annotated[Exercise, Body()],
+    if_match: IfMatch,
+    caller: EditorKey,
+    writer: CatalogueWriterDep,
+) -> Response:
+    version = expected_version(if_match)
+    with writer.unit_of_work() as session:
+        row = editing.replace_exercise(session, slug, exercise, version, caller.name)
+        return exercise_response(session, row)
+
+
+@router.patch(
+    "/v1/exercises/{slug}",
+    response_model=None,
+    summary="Change some fields of an exercise",
+    description="An RFC 7396 JSON merge patch (`null` removes a field)." + WRITE_DOC,
+    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/merge-patch+json": {
+                    "schema": {"type": "object"},
+                    "examples": {"rename": {"value": {"name": "Cat stretch (arched back)"}}},
+                }
+            },
+        }
+    },
+)
+async def patch_exercise(
+    request: Request,
+    slug: SlugPath,
+    if_match: IfMatch,
+    caller: EditorKey,
+    writer: CatalogueWriterDep,
+) -> Response:
+    patch = await json_object_body(request)
+    version = expected_version(if_match)
+    with writer.unit_of_work() as session:
+        row = editing.patch_exercise(session, slug, patch, version, caller.name)
+        return exercise_response(session, row)
+
+
+@router.delete(
+    "/v1/exercises/{slug}",
+    response_model=None,
+    summary="Retire an exercise",
+    description="Sets its status to `retired`: gone from public lists, still inside the "
+    "routines that hold it." + WRITE_DOC,
+    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
+)
+def retire_exercise(
+    slug: SlugPath, if_match: IfMatch, caller: EditorKey, writer: CatalogueWriterDep
+) -> Response:
+    version = expected_version(if_match)
+    with writer.unit_of_work() as session:
+        row = editing.retire_exercise(session, slug, version, caller.name)
+        return exercise_response(session, row)
+
+
+async def json_object_body(request: Request) -> dict[str, Any]:
+    try:
+        value = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidParameterError(
+            "The body is not valid JSON.",
+            [FieldError(location="body", field="body", message="JSON decode error")],
+        ) from None
+    if not isinstance(value, dict):
+        raise editing.rejected(
+            [ContentIssue("body", "patch", "(body)", "a merge patch is a JSON object")]
+        )
+    return value
+
+
+class AdminExercisePage(BaseModel):
+    items: list[ExerciseDetail]
+    next_cursor: str | None
+
+
+@router.get(
+    "/v1/admin/exercises",
+    response_model=None,
+    summary="List exercises in any status",
+    description="Drafts, published and retired exercises, in slug order, for editors.",
+    responses={200: {"model": AdminExercisePage}, **problem_responses(400, 401, 403, 422)},
+)
+def list_all_exercises(
+    caller: EditorKey,
+    writer: CatalogueWriterDep,
+    status: Annotated[list[Status], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> Response:
+    statement = select(ExerciseRow).order_by(col(ExerciseRow.slug))
+    if status:
+        statement = statement.where(col(ExerciseRow.status).in_([s.value for s in status]))
+    if q:
+        statement = statement.where(
+            col(ExerciseRow.name).ilike(f"%{q}%") | col(ExerciseRow.slug).ilike(f"%{q}%")
+        )
+    if cursor:
+        statement = statement.where(col(ExerciseRow.slug) > decode_cursor(cursor))
+    with writer.unit_of_work() as session:
+        rows = list(session.exec(statement.limit(limit + 1)).all())
+        sources = {source.id: source for source in load_sources(session)}
+    page = rows[:limit]
+    items = [
+        CatalogueEntry(Exercise.model_validate(r.document), r.version, sources).detail_json
+        for r in page
+    ]
+    next_cursor = encode_cursor(page[-1].slug) if len(rows) > limit else None
+    body = b'{"items":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
+    return Response(body, media_type=JSON)
+
+
+@router.get(
+    "/v1/admin/exercises/{slug}",
+    response_model=None,
+    summary="Get an exercise in any status",
+    description="The whole record with its ETag, whatever its status: what an editor edits.",
+    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 404)},
+)
+def get_any_exercise(slug: SlugPath, caller: EditorKey, writer: CatalogueWriterDep) -> Response:
+    with writer.unit_of_work() as session:
+        return exercise_response(session, editing.current_row(session, slug))
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def parse_bundle(raw: bytes, content_type: str) -> Any:
+    media_type = content_type.split(";")[0].strip().lower()
+    try:
+        if media_type in YAML_TYPES:
+            return yaml.safe_load(raw)
+        if media_type == JSON or media_type.endswith("+json"):
+            return orjson.loads(raw)
+    except (yaml.YAMLError, orjson.JSONDecodeError) as error:
+        raise InvalidParameterError(
+            f"The bundle could not be parsed: {str(error).splitlines()[0]}",
+            [FieldError(location="body", field="body", message="not valid JSON or YAML")],
+        ) from None
+    raise UnsupportedMediaTypeError(
+        f"Send the bundle as {JSON} or application/yaml, not {media_type!r}."
+    )
+
+
+def bundle_issues(
+    document: Any, existing: list[Exercise], existing_sources: list[Source]
+) -> tuple[ContentBundle | None, list[ContentIssue]]:
+    """Every problem of a bundle, judged as the catalogue it would produce."""
+    if not isinstance(document, dict) or set(document) - {"sources", "exercises"}:
+        return None, [
+            ContentIssue(
+                "bundle", "(bundle)", "(body)", "expected an object with sources and exercises"
+            )
+        ]
+    raw_sources = document.get("sources") or []
+    raw_exercises = document.get("exercises") or []
+    if not isinstance(raw_sources, list) or not isinstance(raw_exercises, list):
+        return None, [
+            ContentIssue("bundle", "(bundle)", "(body)", "sources and exercises must be lists")
+        ]
+    sources, issues = parse_records(
+        Source, [(f"sources.{i}", _entry(r, "id", i), r) for i, r in enumerate(raw_sources)]
+    )
+    exercises, exercise_issues = parse_records(
+        Exercise, [(f"exercises.{i}", _entry(r, "slug", i), r) for i, r in enumerate(raw_exercises)]
+    )
+    issues += exercise_issues
+    merged_sources = {s.id: s for s in existing_sources} | {s.id: s for s in sources}
+    merged = {e.slug: e for e in existing} | {e.slug: e for e in exercises}
+    file_of = {_entry(r, "slug", i): f"exercises.{i}" for i, r in enumerate(raw_exercises)}
+    invalid = set(file_of) - {e.slug for e in exercises}
+    issues += [
+        issue
+        for issue in validate_bundle(
+            list(merged_sources.values()), list(merged.values()), file_of, invalid
+        )
+        if issue.file != "exercises" or issue.entry in file_of
+    ]
+    slugs = [e.slug for e in exercises]
+    issues += [
+        ContentIssue(file_of[s], s, "slug", "appears twice in the bundle")
+        for s in sorted({s for s in slugs if slugs.count(s) > 1})
+    ]
+    return ContentBundle(sources=sources, exercises=exercises), issues
+
+
+def _entry(raw: Any, key: str, index: int) -> str:
+    return str(raw.get(key, index)) if isinstance(raw, dict) else str(index)
+
+
+@router.post(
+    "/v1/admin/import",
+    response_model=ImportReport,
+    summary="Import a content bundle",
+    description="A bundle in the seed format (`{sources, exercises}`, JSON or YAML, up to 5 MB). "
+    "Every entry is validated first, as the catalogue it would produce; then all of it is "
+    "applied, or none. Reports created, updated and unchanged; with `dry_run=true` nothing is "
+    "written. Each error names its entry and field. Admin only.",
+    responses=problem_responses(400, 401, 403, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON: {"schema": {"$ref": "#/components/schemas/ContentBundle"}},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def import_bundle(
+    request: Request,
+    caller: AdminKey,
+    writer: CatalogueWriterDep,
+    dry_run: Annotated[bool, Query(description="Validate and report without writing.")] = False,
+) -> ImportReport:
+    document = parse_bundle(await request.body(), request.headers.get("content-type", JSON))
+    with writer.unit_of_work() as session:
+        existing = [
+            Exercise.model_validate(r.document) for r in session.exec(select(ExerciseRow)).all()
+        ]
+        bundle, issues = bundle_issues(document, existing, load_sources(session))
+        if issues or bundle is None:
+            raise editing.rejected(issues)
+        if dry_run:
+            known = {e.slug: e.model_dump(mode="json") for e in existing}
+            created = [e.slug for e in bundle.exercises if e.slug not in known]
+            updated = [
+                e.slug
+                for e in bundle.exercises
+                if e.slug in known and known[e.slug] != e.model_dump(mode="json")
+            ]
+            unchanged = [
+                e.slug for e in bundle.exercises if e.slug in known and e.slug not in updated
+            ]
+            return ImportReport(dry_run=True, created=created, updated=updated, unchanged=unchanged)
+        report = apply_bundle(session, bundle, actor=caller.name)
+    return ImportReport(
+        dry_run=False, created=report.created, updated=report.updated, unchanged=report.unchanged
+    )
+
+
+@router.get(
+    "/v1/admin/export",
+    response_model=ContentBundle,
+    summary="Export the whole catalogue",
+    description="Every source and exercise, in any status, in the seed/import format: importing "
+    "it into an empty database reproduces the catalogue exactly. Admin only.",
+    responses=problem_responses(400, 401, 403),
+)
+def export_bundle(caller: AdminKey, writer: CatalogueWriterDep) -> Response:
+    with writer.unit_of_work() as session:
+        rows = session.exec(select(ExerciseRow).order_by(col(ExerciseRow.slug))).all()
+        body = {
+            "sources": [
+                s.model_dump(mode="json", exclude_none=True) for s in load_sources(session)
+            ],
+            "exercises": [row.document for row in rows],
+        }
+    return Response(orjson.dumps(body), media_type=JSON)
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str = Field(description="The name of the key that made the change.")
+    action: str = Field(examples=["update"])
+    exercise: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+@router.get(
+    "/v1/admin/audit",
+    response_model=AuditPage,
+    summary="Read the audit trail",
+    description="Every change to an exercise: who (key name), when, what (before and after), "
+    "newest first, filtered by exercise and time. Admin only.",
+    responses=problem_responses(400, 401, 403, 422),
+)
+def read_audit(
+    caller: AdminKey,
+    writer: CatalogueWriterDep,
+    exercise: Annotated[str | None, Query(max_length=80)] = None,
+    since: Annotated[datetime | None, Query(description="Inclusive, ISO 8601.")] = None,
+    until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> AuditPage:
+    after_id = None
+    if cursor is not None:
+        position = decode_cursor(cursor)
+        if not position.isdigit():
+            raise InvalidParameterError(
+                "The cursor is not one this API issued.",
+                [FieldError(location="query", field="cursor", message="invalid cursor")],
+            )
+        after_id = int(position)
+    query = AuditQuery(exercise=exercise, since=since, until=until, after_id=after_id, limit=limit)
+    with writer.unit_of_work() as session:
+        rows, more = list_changes(session, query)
+        items = [audit_entry(row) for row in rows]
+    return AuditPage(items=items, next_cursor=encode_cursor(str(rows[-1].id)) if more else None)
+
+
+def audit_entry(row: AuditEntryRow) -> AuditEntry:
+    assert row.id is not None
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        exercise=row.exercise_slug,
+        before=row.before,
+        after=row.after,
+    )

@@ -1,0 +1,156 @@
+"""Editing one exercise: the same validation as seed loading and import, optimistic concurrency
+on the exercise's version, an audit entry per change. Callers own the transaction."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from app.content.bundle import ContentIssue, validate_bundle
+from app.core.errors import (
+    ApiError,
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from app.db.audit_queries import record_change
+from app.db.catalogue_queries import (
+    bump_revision,
+    exercise_row,
+    insert_exercise,
+    load_sources,
+    update_exercise,
+)
+from app.db.models import ExerciseRow
+from app.domain.exercise import Exercise
+from app.domain.vocabulary import Status
+
+
+class ContentRejectedError(ApiError):
+    status = 422
+    slug = "invalid-content"
+    title = "Invalid content"
+
+
+def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
+    errors = [
+        FieldError(
+            location="body",
+            field=issue.field,
+            pointer=_pointer(issue.field),
+            message=f"{issue.entry}: {issue.message}",
+        )
+        for issue in issues
+    ]
+    return ContentRejectedError(
+        f"The change breaks {len(errors)} content rule(s); nothing was written.", errors
+    )
+
+
+def _pointer(field: str) -> str | None:
+    return None if field.startswith("(") else "#/" + field.replace(".", "/")
+
+
+def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
+    """The whole catalogue, with `candidate` in place, must pass the shared content rules."""
+    exercises = {
+        row.slug: Exercise.model_validate(row.document)
+        for row in session.exec(select(ExerciseRow)).all()
+    }
+    exercises[candidate.slug] = candidate
+    issues = validate_bundle(load_sources(session), list(exercises.values()))
+    if issues:
+        raise rejected(issues)
+
+
+def parse_exercise(document: Any) -> Exercise:
+    try:
+        return Exercise.model_validate(document)
+    except ValidationError as error:
+        raise rejected(
+            ContentIssue(
+                "body",
+                str(document.get("slug", "?")) if isinstance(document, dict) else "?",
+                ".".join(str(p) for p in item["loc"]) or "(entry)",
+                item["msg"],
+            )
+            for item in error.errors()
+        ) from None
+
+
+def current_row(session: Session, slug: str) -> ExerciseRow:
+    row = exercise_row(session, slug)
+    if row is None:
+        raise NotFoundError(f"No exercise has the slug {slug!r}.")
+    return row
+
+
+def create_exercise(session: Session, exercise: Exercise, actor: str) -> ExerciseRow:
+    if exercise_row(session, exercise.slug) is not None:
+        raise ConflictError(f"An exercise with the slug {exercise.slug!r} already exists.")
+    validate_in_catalogue(session, exercise)
+    row = insert_exercise(session, exercise, bump_revision(session))
+    record_change(session, actor, "create", exercise.slug, None, row.document)
+    return row
+
+
+def replace_exercise(
+    session: Session, slug: str, exercise: Exercise, expected_version: int | None, actor: str
+) -> ExerciseRow:
+    """Write `exercise` over `slug` if it is still at `expected_version` (None: any version)."""
+    if exercise.slug != slug:
+        raise rejected([ContentIssue("body", slug, "slug", "must equal the slug in the path")])
+    row = current_row(session, slug)
+    version = row.version if expected_version is None else expected_version
+    if row.version != version:
+        raise stale(slug, row.version, version)
+    validate_in_catalogue(session, exercise)
+    before = row.document
+    if not update_exercise(session, exercise, version, bump_revision(session)):
+        raise stale(slug, None, version)
+    session.expire(row)
+    action = (
+        "retire"
+        if exercise.status is Status.retired and before.get("status") != Status.retired
+        else "update"
+    )
+    record_change(session, actor, action, slug, before, exercise.model_dump(mode="json"))
+    return current_row(session, slug)
+
+
+def patch_exercise(
+    session: Session, slug: str, patch: dict[str, Any], expected_version: int | None, actor: str
+) -> ExerciseRow:
+    row = current_row(session, slug)
+    merged = merge_patch(row.document, patch)
+    return replace_exercise(session, slug, parse_exercise(merged), expected_version, actor)
+
+
+def retire_exercise(
+    session: Session, slug: str, expected_version: int | None, actor: str
+) -> ExerciseRow:
+    row = current_row(session, slug)
+    retired = Exercise.model_validate({**row.document, "status": Status.retired.value})
+    return replace_exercise(session, slug, retired, expected_version, actor)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: objects merge, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def stale(slug: str, current: int | None, expected: int) -> PreconditionFailedError:
+    now = f" it is now at version {current}" if current is not None else " another change won"
+    return PreconditionFailedError(
+        f"{slug!r} changed since version {expected}:{now}. Fetch it again and reapply your edit."
+    )

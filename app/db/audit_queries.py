@@ -1,0 +1,53 @@
+"""The audit trail: one row per change to an exercise."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.db.models import AuditEntryRow
+
+
+def record_change(
+    session: Session,
+    actor: str,
+    action: str,
+    slug: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    session.add(
+        AuditEntryRow(
+            at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            exercise_slug=slug,
+            before=before,
+            after=after,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    exercise: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_id: int | None = None
+    limit: int = 50
+
+
+def list_changes(session: Session, query: AuditQuery) -> tuple[list[AuditEntryRow], bool]:
+    """Newest first; returns the page and whether more entries follow."""
+    statement = select(AuditEntryRow).order_by(col(AuditEntryRow.id).desc())
+    if query.exercise is not None:
+        statement = statement.where(col(AuditEntryRow.exercise_slug) == query.exercise)
+    if query.since is not None:
+        statement = statement.where(col(AuditEntryRow.at) >= query.since)
+    if query.until is not None:
+        statement = statement.where(col(AuditEntryRow.at) < query.until)
+    if query.after_id is not None:
+        statement = statement.where(col(AuditEntryRow.id) < query.after_id)
+    rows = list(session.exec(statement.limit(query.limit + 1)).all())
+    return rows[: query.limit], len(rows) > query.limit
