@@ -1,4 +1,4 @@
-"""`python -m app migrate | seed | serve | openapi`."""
+"""`python -m app migrate | seed | serve | keys | openapi`."""
 
 import argparse
 import json
@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app.content.bundle import ContentInvalidError, load_seed_directory
+from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
-from app.db import migrations
+from app.db import key_queries, migrations
 from app.db.catalogue_queries import ApplyReport, apply_bundle
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
@@ -88,6 +89,49 @@ def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+def keys(settings: Settings, arguments: argparse.Namespace) -> int:
+    engine = connect_or_explain(settings.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            return KEY_ACTIONS[arguments.action](session, arguments)
+    finally:
+        engine.dispose()
+
+
+def create_key_command(session: Session, arguments: argparse.Namespace) -> int:
+    try:
+        key = key_queries.create_key(session, arguments.name, Role(arguments.role))
+    except key_queries.KeyNameTakenError:
+        print(f"a key named {arguments.name!r} already exists", file=sys.stderr)
+        return 1
+    print(f"created {arguments.role} key {arguments.name!r}; it is shown once, keep it safe:")
+    print(key)
+    return 0
+
+
+def list_keys_command(session: Session, _arguments: argparse.Namespace) -> int:
+    print(f"{'name':<24} {'role':<8} {'created':<26} revoked")
+    for row in key_queries.list_keys(session):
+        revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
+        print(f"{row.name:<24} {row.role:<8} {row.created_at.isoformat():<26} {revoked}")
+    return 0
+
+
+def revoke_key_command(session: Session, arguments: argparse.Namespace) -> int:
+    if not key_queries.revoke_key(session, arguments.name):
+        print(f"no active key named {arguments.name!r}", file=sys.stderr)
+        return 1
+    print(f"revoked {arguments.name!r}")
+    return 0
+
+
+KEY_ACTIONS: dict[str, Callable[[Session, argparse.Namespace], int]] = {
+    "create": create_key_command,
+    "list": list_keys_command,
+    "revoke": revoke_key_command,
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -108,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--port", type=int, default=8000)
     command.add_argument("--workers", type=int, default=1)
     command.set_defaults(handler=serve)
+
+    command = commands.add_parser("keys", help="create, list and revoke API keys for writes")
+    actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="create a key; it is printed once, last")
+    create.add_argument("--name", required=True, help="who or what holds it (shown in the audit)")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    actions.add_parser("list", help="list keys (names and roles, never the keys)")
+    revoke = actions.add_parser("revoke", help="revoke a key by name")
+    revoke.add_argument("name")
+    command.set_defaults(handler=keys)
 
     command = commands.add_parser("openapi", help="write the OpenAPI contract to openapi/")
     command.add_argument("--output", default=str(OPENAPI_PATH))

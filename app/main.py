@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import exercises, health, reference, routines
+from app.api import admin, exercises, health, reference, routines
+from app.api.auth import CatalogueWriter
+from app.core.cors import CorsPolicy
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.settings import Settings, get_settings
@@ -57,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.catalogue_store = store
     app.state.database = routines.Database(engine)
     app.state.plan_cache = routines.PlanCache()
+    app.state.catalogue_writer = CatalogueWriter(engine, store)
     app.state.migration_head = head_revision(settings.database_url)
     refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))
     try:
@@ -100,13 +103,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "MIT", "identifier": "MIT"},
     )
     app.state.settings = settings or get_settings()
-    app.add_middleware(BodySizeLimit, max_bytes=app.state.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=app.state.settings.max_body_bytes,
+        larger_limits={"/v1/admin/import": admin.IMPORT_LIMIT_BYTES},
+    )
+    app.add_middleware(
+        CorsPolicy,
+        read_origins=app.state.settings.cors_read_origins,
+        write_origins=app.state.settings.cors_write_origins,
+    )
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(exercises.router)
     app.include_router(reference.router)
     app.include_router(routines.router)
+    app.include_router(admin.router)
     return app
 
 

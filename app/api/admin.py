@@ -8,12 +8,13 @@ import yaml
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.api.auth import AdminKey, CatalogueWriterDep, EditorKey
+from app.api.auth import AdminKey, CatalogueWriter, CatalogueWriterDep, EditorKey
 from app.api.exercises import decode_cursor, encode_cursor
 from app.api.routing import StrictQueryRoute
-from app.api.schemas import ExerciseDetail
+from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
 from app.content import editing
 from app.content.bundle import ContentBundle, ContentIssue, parse_records, validate_bundle
 from app.core.errors import (
@@ -109,9 +110,9 @@ def create_exercise(
 def replace_exercise(
     slug: SlugPath,
     exercise: Annotated[Exercise, Body()],
-    if_match: IfMatch,
     caller: EditorKey,
     writer: CatalogueWriterDep,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
     with writer.unit_of_work() as session:
@@ -140,15 +141,19 @@ def replace_exercise(
 async def patch_exercise(
     request: Request,
     slug: SlugPath,
-    if_match: IfMatch,
     caller: EditorKey,
     writer: CatalogueWriterDep,
+    if_match: IfMatch = None,
 ) -> Response:
     patch = await json_object_body(request)
     version = expected_version(if_match)
-    with writer.unit_of_work() as session:
-        row = editing.patch_exercise(session, slug, patch, version, caller.name)
-        return exercise_response(session, row)
+
+    def apply() -> Response:
+        with writer.unit_of_work() as session:
+            row = editing.patch_exercise(session, slug, patch, version, caller.name)
+            return exercise_response(session, row)
+
+    return await run_in_threadpool(apply)
 
 
 @router.delete(
@@ -160,7 +165,7 @@ async def patch_exercise(
     responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
 )
 def retire_exercise(
-    slug: SlugPath, if_match: IfMatch, caller: EditorKey, writer: CatalogueWriterDep
+    slug: SlugPath, caller: EditorKey, writer: CatalogueWriterDep, if_match: IfMatch = None
 ) -> Response:
     version = expected_version(if_match)
     with writer.unit_of_work() as session:
@@ -184,6 +189,8 @@ async def json_object_body(request: Request) -> dict[str, Any]:
 
 
 class AdminExercisePage(BaseModel):
+    model_config = examples({"items": [DETAIL_EXAMPLE], "next_cursor": None})
+
     items: list[ExerciseDetail]
     next_cursor: str | None
 
@@ -212,14 +219,14 @@ def list_all_exercises(
         )
     if cursor:
         statement = statement.where(col(ExerciseRow.slug) > decode_cursor(cursor))
-    with writer.unit_of_work() as session:
+    with writer.reading() as session:
         rows = list(session.exec(statement.limit(limit + 1)).all())
         sources = {source.id: source for source in load_sources(session)}
-    page = rows[:limit]
-    items = [
-        CatalogueEntry(Exercise.model_validate(r.document), r.version, sources).detail_json
-        for r in page
-    ]
+        page = rows[:limit]
+        items = [
+            CatalogueEntry(Exercise.model_validate(r.document), r.version, sources).detail_json
+            for r in page
+        ]
     next_cursor = encode_cursor(page[-1].slug) if len(rows) > limit else None
     body = b'{"items":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
     return Response(body, media_type=JSON)
@@ -230,14 +237,23 @@ def list_all_exercises(
     response_model=None,
     summary="Get an exercise in any status",
     description="The whole record with its ETag, whatever its status: what an editor edits.",
-    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 404)},
+    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 404, 422)},
 )
 def get_any_exercise(slug: SlugPath, caller: EditorKey, writer: CatalogueWriterDep) -> Response:
-    with writer.unit_of_work() as session:
+    with writer.reading() as session:
         return exercise_response(session, editing.current_row(session, slug))
 
 
 class ImportReport(BaseModel):
+    model_config = examples(
+        {
+            "dry_run": True,
+            "created": ["slow-heel-raises"],
+            "updated": ["cat-stretch"],
+            "unchanged": [],
+        }
+    )
+
     dry_run: bool
     created: list[str]
     updated: list[str]
@@ -333,6 +349,12 @@ async def import_bundle(
     dry_run: Annotated[bool, Query(description="Validate and report without writing.")] = False,
 ) -> ImportReport:
     document = parse_bundle(await request.body(), request.headers.get("content-type", JSON))
+    return await run_in_threadpool(import_document, document, dry_run, caller.name, writer)
+
+
+def import_document(
+    document: Any, dry_run: bool, actor: str, writer: CatalogueWriter
+) -> ImportReport:
     with writer.unit_of_work() as session:
         existing = [
             Exercise.model_validate(r.document) for r in session.exec(select(ExerciseRow)).all()
@@ -352,7 +374,7 @@ async def import_bundle(
                 e.slug for e in bundle.exercises if e.slug in known and e.slug not in updated
             ]
             return ImportReport(dry_run=True, created=created, updated=updated, unchanged=unchanged)
-        report = apply_bundle(session, bundle, actor=caller.name)
+        report = apply_bundle(session, bundle, actor=actor)
     return ImportReport(
         dry_run=False, created=report.created, updated=report.updated, unchanged=report.unchanged
     )
@@ -367,7 +389,7 @@ async def import_bundle(
     responses=problem_responses(400, 401, 403),
 )
 def export_bundle(caller: AdminKey, writer: CatalogueWriterDep) -> Response:
-    with writer.unit_of_work() as session:
+    with writer.reading() as session:
         rows = session.exec(select(ExerciseRow).order_by(col(ExerciseRow.slug))).all()
         body = {
             "sources": [
@@ -389,6 +411,23 @@ class AuditEntry(BaseModel):
 
 
 class AuditPage(BaseModel):
+    model_config = examples(
+        {
+            "items": [
+                {
+                    "id": 12,
+                    "at": "2026-11-24T10:39:16Z",
+                    "actor": "alice",
+                    "action": "update",
+                    "exercise": "cat-stretch",
+                    "before": {"name": "Cat stretch"},
+                    "after": {"name": "Cat stretch (arched back)"},
+                }
+            ],
+            "next_cursor": None,
+        }
+    )
+
     items: list[AuditEntry]
     next_cursor: str | None
 
@@ -420,7 +459,7 @@ def read_audit(
             )
         after_id = int(position)
     query = AuditQuery(exercise=exercise, since=since, until=until, after_id=after_id, limit=limit)
-    with writer.unit_of_work() as session:
+    with writer.reading() as session:
         rows, more = list_changes(session, query)
         items = [audit_entry(row) for row in rows]
     return AuditPage(items=items, next_cursor=encode_cursor(str(rows[-1].id)) if more else None)

@@ -70,6 +70,11 @@ class CatalogueWriter:
             yield session
         self.store.refresh()
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+
 
 def get_catalogue_writer(request: Request) -> CatalogueWriter:
     writer: CatalogueWriter = request.app.state.catalogue_writer

@@ -180,7 +180,8 @@ async def list_exercises(request: Request) -> Response:
     responses={200: {"model": ExerciseDetail}, **problem_responses(400, 404, 422)},
 )
 async def get_exercise(slug: SlugPath, catalogue: CatalogueDep) -> Response:
-    return Response(find(catalogue, slug).detail_json, media_type=JSON)
+    entry = find(catalogue, slug)
+    return Response(entry.detail_json, headers={"ETag": f'"{entry.version}"'}, media_type=JSON)
 
 
 @router.get(

@@ -77,41 +77,42 @@ class CitationOut(BaseModel):
     note: str | None
 
 
-class ExerciseDetail(ExerciseFields):
-    model_config = examples(
+DETAIL_EXAMPLE: dict[str, Any] = {
+    **SUMMARY_EXAMPLE,
+    "level_rationale": "One exercise that goes only as far as is comfortable.",
+    "optional_equipment": [],
+    "steps": ["Lie face down.", "Prop yourself on your elbows.", "Hold 15 seconds."],
+    "dosages": [
         {
-            **SUMMARY_EXAMPLE,
-            "level_rationale": "One exercise that goes only as far as is comfortable.",
-            "optional_equipment": [],
-            "steps": ["Lie face down.", "Prop yourself on your elbows.", "Hold 15 seconds."],
-            "dosages": [
-                {
-                    "source": "back-injury-rehabilitation",
-                    "reps": 10,
-                    "hold_seconds": 15,
-                    "per_side": False,
-                    "frequency": "Three times a day while in pain, then once a day.",
-                }
-            ],
-            "indications": ["Pain that eases when bending backwards."],
-            "cautions": ["Stop if pain increases or new pain appears."],
-            "tensions_sciatic_nerve": False,
-            "impact": "low",
-            "progressions": {"easier": [], "harder": []},
-            "variants": [],
-            "status": "published",
-            "citations": [
-                {
-                    "source": "back-injury-rehabilitation",
-                    "title": "Back Injury Rehabilitation",
-                    "publisher_kind": "health_information_site",
-                    "seed_file": "000_e69b0612c50e5fb3.txt",
-                    "note": None,
-                }
-            ],
-            "version": 1,
+            "source": "back-injury-rehabilitation",
+            "reps": 10,
+            "hold_seconds": 15,
+            "per_side": False,
+            "frequency": "Three times a day while in pain, then once a day.",
         }
-    )
+    ],
+    "indications": ["Pain that eases when bending backwards."],
+    "cautions": ["Stop if pain increases or new pain appears."],
+    "tensions_sciatic_nerve": False,
+    "impact": "low",
+    "progressions": {"easier": [], "harder": []},
+    "variants": [],
+    "status": "published",
+    "citations": [
+        {
+            "source": "back-injury-rehabilitation",
+            "title": "Back Injury Rehabilitation",
+            "publisher_kind": "health_information_site",
+            "seed_file": "000_e69b0612c50e5fb3.txt",
+            "note": None,
+        }
+    ],
+    "version": 1,
+}
+
+
+class ExerciseDetail(ExerciseFields):
+    model_config = examples(DETAIL_EXAMPLE)
 
     citations: list[CitationOut]
     version: int = Field(ge=1, description="Increases with every change to the exercise.")

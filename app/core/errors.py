@@ -212,6 +212,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     409: "The request conflicts with the resource's state",
     412: "The If-Match version is stale",
     413: "The body is over the size limit",
+    415: "The body is not in a supported format",
     422: "A parameter or field has an invalid value",
     428: "If-Match is required",
     503: "Not ready",

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         description="How often each process checks whether another process changed the catalogue.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_read_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to read from browsers; * for any."
+    )
+    cors_write_origins: list[str] = Field(
+        default=[], description="Origins allowed to write from browsers; none by default."
+    )
     log_level: str = "info"
 
 
