@@ -50,7 +50,7 @@ def problem(response: Any, status: int) -> dict[str, Any]:
 
 
 def new_exercise(client: TestClient, slug: str, **changes: Any) -> dict[str, Any]:
-    document = client.get("/v1/exercises/heel-raises").json()
+    document: dict[str, Any] = client.get("/v1/exercises/heel-raises").json()
     for field in ("version", "citations"):
         document.pop(field)
     document.update(
