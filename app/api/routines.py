@@ -25,6 +25,7 @@ from app.db.routine_queries import (
     insert_routine,
     record_feedback,
     routine_document,
+    routine_json,
 )
 from app.db.session import is_sqlite
 from app.domain.catalogue import Catalogue
@@ -204,10 +205,10 @@ async def create_routine(
     responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 422)},
 )
 async def get_routine(routine_id: RoutineId, database: DatabaseDep) -> Response:
-    document = await database.transaction(lambda c: routine_document(c, routine_id))
-    if document is None:
+    stored = await database.transaction(lambda c: routine_json(c, routine_id))
+    if stored is None:
         raise NotFoundError(f"No routine has the id {routine_id!r}.")
-    return json_response(document)
+    return Response(stored, media_type=JSON)
 
 
 @router.post(

@@ -34,6 +34,16 @@ def routine_document(connection: Connection, routine_id: str) -> dict[str, Any] 
     return document
 
 
+def routine_json(connection: Connection, routine_id: str) -> bytes | None:
+    """The stored document as JSON text, unparsed: reading a routine back needs no decoding."""
+    text: str | None = connection.execute(
+        sa.select(sa.cast(col(RoutineRow.document), sa.Text)).where(
+            col(RoutineRow.id) == routine_id
+        )
+    ).scalar_one_or_none()
+    return None if text is None else text.encode()
+
+
 def record_feedback(
     connection: Connection,
     routine: dict[str, Any],
