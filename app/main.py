@@ -59,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.catalogue_store = store
     app.state.database = routines.Database(engine)
     app.state.plan_cache = routines.PlanCache()
+    app.state.routine_cache = routines.RoutineCache()
     app.state.catalogue_writer = CatalogueWriter(engine, store)
     app.state.migration_head = head_revision(settings.database_url)
     refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))
@@ -115,10 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)
-    app.include_router(health.router)
     app.include_router(exercises.router)
-    app.include_router(reference.router)
     app.include_router(routines.router)
+    app.include_router(health.router)
+    app.include_router(reference.router)
     app.include_router(admin.router)
     return app
 

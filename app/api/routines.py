@@ -22,6 +22,7 @@ from app.api.routing import StrictQueryRoute
 from app.core.errors import ConflictError, NotFoundError, problem_responses
 from app.db.routine_queries import (
     FeedbackExistsError,
+    feedback_document,
     insert_routine,
     record_feedback,
     routine_document,
@@ -34,6 +35,7 @@ from app.domain.routines import (
     Feedback,
     Outcome,
     Profile,
+    Recommendation,
     RedFlag,
     RoutinePlan,
     generate_routine,
@@ -46,11 +48,12 @@ router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute
 JSON = "application/json"
 DEFAULT_SEED = 0
 PLAN_CACHE_SIZE = 4096
+ROUTINE_CACHE_SIZE = 2048
 Result = TypeVar("Result")
 
 
 class RoutineOut(RoutinePlan):
-    """A stored routine. Everything but `next_routine_id` and `feedback` is fixed at creation."""
+    """A stored routine: written once, never changed."""
 
     id: str = Field(examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])
     created_at: datetime
@@ -58,23 +61,33 @@ class RoutineOut(RoutinePlan):
     previous_routine_id: str | None = Field(
         description="The routine whose feedback produced this one."
     )
-    next_routine_id: str | None = Field(
-        description="The routine generated from this one's feedback."
+    earlier_routine_ids: list[str] = Field(
+        description="The whole chain before this routine, oldest first."
     )
-    feedback: dict[str, Any] | None = Field(description="The feedback given on this routine.")
 
 
 class FeedbackRuleOut(BaseModel):
-    id: str
+    id: str = Field(examples=["easy-without-more-pain"])
     text: str
 
 
-class FeedbackOut(BaseModel):
+class FeedbackRecord(Feedback):
+    """Feedback on one routine, the recommendation it gave and the routine generated from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
     routine_id: str
-    recommendation: str = Field(examples=["advance"])
+    created_at: datetime
+    recommendation: Recommendation
     rule: FeedbackRuleOut
     adjustment: str | None = Field(description="What changed for the next routine, in words.")
-    next_routine: RoutineOut | None
+    next_routine_id: str | None = Field(
+        description="The routine generated from this feedback; null after stop_and_consult."
+    )
+
+
+class FeedbackOut(FeedbackRecord):
+    next_routine: RoutineOut | None = Field(description="The next routine, in full.")
 
 
 class RedFlagList(BaseModel):
@@ -103,6 +116,26 @@ class PlanCache:
         return cached
 
 
+class RoutineCache:
+    """Recently created or read routines, as their JSON bytes. A routine never changes once
+    written, so an entry can never be stale, in this process or any other."""
+
+    def __init__(self, size: int = ROUTINE_CACHE_SIZE) -> None:
+        self._size = size
+        self._documents: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, routine_id: str) -> bytes | None:
+        document = self._documents.get(routine_id)
+        if document is not None:
+            self._documents.move_to_end(routine_id)
+        return document
+
+    def put(self, routine_id: str, document: bytes) -> None:
+        self._documents[routine_id] = document
+        if len(self._documents) > self._size:
+            self._documents.popitem(last=False)
+
+
 class Database:
     """Runs a unit of work: inline for the embedded SQLite file (microseconds, no network), in
     the thread pool for a server database so the event loop keeps serving while it waits."""
@@ -118,6 +151,15 @@ class Database:
 
         return run() if self._inline else await run_in_threadpool(run)
 
+    async def read(self, work: Callable[[Connection], Result]) -> Result:
+        """Like `transaction`, for reads: no BEGIN and COMMIT around them."""
+
+        def run() -> Result:
+            with self.engine.connect() as connection:
+                return work(connection)
+
+        return run() if self._inline else await run_in_threadpool(run)
+
 
 async def get_plan_cache(request: Request) -> PlanCache:
     cache: PlanCache = request.app.state.plan_cache
@@ -129,7 +171,13 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+async def get_routine_cache(request: Request) -> RoutineCache:
+    cache: RoutineCache = request.app.state.routine_cache
+    return cache
+
+
 PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
+RoutineCacheDep = Annotated[RoutineCache, Depends(get_routine_cache)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 RoutineId = Annotated[str, Path(max_length=36, examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])]
 
@@ -138,21 +186,22 @@ def new_routine(
     catalogue: Catalogue,
     cache: PlanCache,
     profile: Profile,
-    previous_routine_id: str | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     seed = DEFAULT_SEED if profile.seed is None else profile.seed
     return {
         "id": str(uuid.uuid4()),
         "created_at": datetime.now(UTC).isoformat(),
         "profile": {**profile.model_dump(mode="json"), "seed": seed},
-        "previous_routine_id": previous_routine_id,
-        "next_routine_id": None,
-        "feedback": None,
+        "previous_routine_id": None if previous is None else previous["id"],
+        "earlier_routine_ids": (
+            [] if previous is None else [*previous["earlier_routine_ids"], previous["id"]]
+        ),
         **cache.plan(catalogue, profile, seed),
     }
 
 
-def json_response(document: Any, status_code: int = 200, location: str | None = None) -> Response:
+def json_response(document: Any, status_code: int, location: str | None) -> Response:
     headers = {"Location": location} if location else None
     return Response(orjson.dumps(document), status_code, headers, media_type=JSON)
 
@@ -189,10 +238,13 @@ async def create_routine(
     catalogue: CatalogueDep,
     cache: PlanCacheDep,
     database: DatabaseDep,
+    stored: RoutineCacheDep,
 ) -> Response:
     document = new_routine(catalogue, cache, profile)
-    await database.transaction(lambda connection: insert_routine(connection, document))
-    return json_response(document, 201, f"/v1/routines/{document['id']}")
+    body = orjson.dumps(document)
+    await database.transaction(lambda connection: insert_routine(connection, document, body))
+    stored.put(document["id"], body)
+    return Response(body, 201, {"Location": f"/v1/routines/{document['id']}"}, media_type=JSON)
 
 
 @router.get(
@@ -200,15 +252,38 @@ async def create_routine(
     response_model=None,
     summary="Get a stored routine",
     description="Exactly what creation returned, even after the catalogue changes or an "
-    "exercise is retired (the routine is a stored snapshot). `previous_routine_id`, "
-    "`next_routine_id` and `feedback` show its place in a chain.",
+    "exercise is retired: a routine is a snapshot, written once. `previous_routine_id` and "
+    "`earlier_routine_ids` show the chain that led to it; its feedback and the routine that "
+    "followed are at `/v1/routines/{id}/feedback`.",
     responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 422)},
 )
-async def get_routine(routine_id: RoutineId, database: DatabaseDep) -> Response:
-    stored = await database.transaction(lambda c: routine_json(c, routine_id))
-    if stored is None:
-        raise NotFoundError(f"No routine has the id {routine_id!r}.")
-    return Response(stored, media_type=JSON)
+async def get_routine(routine_id: RoutineId, request: Request) -> Response:
+    """A hot path: the caches come straight from app state, not through dependencies (which
+    would cost more than the cached read itself)."""
+    stored: RoutineCache = request.app.state.routine_cache
+    document = stored.get(routine_id)
+    if document is None:
+        database: Database = request.app.state.database
+        document = await database.read(lambda c: routine_json(c, routine_id))
+        if document is None:
+            raise NotFoundError(f"No routine has the id {routine_id!r}.")
+        stored.put(routine_id, document)
+    return Response(document, media_type=JSON)
+
+
+@router.get(
+    "/routines/{routine_id}/feedback",
+    response_model=None,
+    summary="Get the feedback given on a routine",
+    description="How the session went, the recommendation and rule it gave, and the id of the "
+    "routine generated from it. 404 until feedback is given.",
+    responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 422)},
+)
+async def get_feedback(routine_id: RoutineId, database: DatabaseDep) -> Response:
+    recorded = await database.read(lambda c: feedback_document(c, routine_id))
+    if recorded is None:
+        raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
+    return json_response(recorded, 200, None)
 
 
 @router.post(
@@ -231,8 +306,9 @@ async def give_feedback(
     catalogue: CatalogueDep,
     cache: PlanCacheDep,
     database: DatabaseDep,
+    stored: RoutineCacheDep,
 ) -> Response:
-    routine = await database.transaction(lambda c: routine_document(c, routine_id))
+    routine = await database.read(lambda c: routine_document(c, routine_id))
     if routine is None:
         raise NotFoundError(f"No routine has the id {routine_id!r}.")
     if routine["outcome"] == Outcome.refer:
@@ -243,24 +319,21 @@ async def give_feedback(
     if outcome.next_profile is not None:
         next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
         next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
-        next_routine = new_routine(catalogue, cache, next_profile, routine_id)
+        next_routine = new_routine(catalogue, cache, next_profile, routine)
     recorded = {
+        "routine_id": routine_id,
         **feedback.model_dump(mode="json"),
         "created_at": datetime.now(UTC).isoformat(),
         "recommendation": outcome.recommendation.value,
         "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
         "adjustment": outcome.adjustment,
+        "next_routine_id": None if next_routine is None else next_routine["id"],
     }
     try:
-        await database.transaction(lambda c: record_feedback(c, routine, recorded, next_routine))
+        await database.transaction(lambda c: record_feedback(c, recorded, next_routine))
     except FeedbackExistsError:
         raise ConflictError("This routine already has feedback.") from None
-    body = {
-        "routine_id": routine_id,
-        "recommendation": recorded["recommendation"],
-        "rule": recorded["rule"],
-        "adjustment": outcome.adjustment,
-        "next_routine": next_routine,
-    }
-    location = f"/v1/routines/{next_routine['id'] if next_routine else routine_id}"
-    return json_response(body, 201, location)
+    if next_routine is not None:
+        stored.put(next_routine["id"], orjson.dumps(next_routine))
+    location = f"/v1/routines/{next_routine['id']}" if next_routine else None
+    return json_response({**recorded, "next_routine": next_routine}, 201, location)

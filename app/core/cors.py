@@ -31,11 +31,11 @@ class CorsPolicy:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is None:
+        if not any(name == b"origin" for name, _ in scope["headers"]):
             await self.app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
+        origin = headers["origin"]
         requested = headers.get("access-control-request-method")
         if scope["method"] == "OPTIONS" and requested:
             await self._preflight(origin, requested.upper(), send)

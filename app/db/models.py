@@ -74,7 +74,8 @@ class RoutineRow(SQLModel, table=True):
     previous_routine_id: str | None = Field(
         default=None, foreign_key="routine.id", index=True, max_length=36
     )
-    document: dict[str, Any] = Field(sa_type=JSONDocument)
+    document: str = Field(sa_type=sa.Text)
+    """The JSON the API returned, kept as text: it is only ever read back whole."""
 
 
 class RoutineFeedbackRow(SQLModel, table=True):
@@ -93,6 +94,8 @@ class RoutineFeedbackRow(SQLModel, table=True):
     recommendation: str = Field(max_length=40)
     rule: str = Field(max_length=80)
     next_routine_id: str | None = Field(default=None, foreign_key="routine.id", max_length=36)
+    document: dict[str, Any] = Field(sa_type=JSONDocument)
+    """The feedback as the API returns it."""
 
 
 class ApiKeyRow(SQLModel, table=True):

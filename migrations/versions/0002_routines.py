@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("previous_routine_id", sa.String(length=36), nullable=True),
-        sa.Column("document", JSON_DOCUMENT, nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["previous_routine_id"],
             ["routine.id"],
@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("recommendation", sa.String(length=40), nullable=False),
         sa.Column("rule", sa.String(length=80), nullable=False),
         sa.Column("next_routine_id", sa.String(length=36), nullable=True),
+        sa.Column("document", JSON_DOCUMENT, nullable=False),
         sa.ForeignKeyConstraint(
             ["next_routine_id"],
             ["routine.id"],

@@ -7,12 +7,13 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.core.settings import Settings
 from app.db.models import ExerciseRow, RoutineRow
 from app.db.session import build_engine
 from app.domain.vocabulary import Level
+from app.main import create_app
 
 PROBLEM = "application/problem+json"
-CHAIN_FIELDS = {"next_routine_id", "feedback"}
 GOOD_FEEDBACK = {
     "pain_before": 4,
     "pain_after": 3,
@@ -141,15 +142,14 @@ def test_feedback_links_the_next_routine(
     assert body["rule"]["id"]
     assert body["rule"]["text"]
     following = body["next_routine"]
+    assert body["next_routine_id"] == following["id"]
     assert following["previous_routine_id"] == first["id"]
+    assert following["earlier_routine_ids"] == [first["id"]]
     assert response.headers["location"] == f"/v1/routines/{following['id']}"
     assert client.get(f"/v1/routines/{following['id']}").json() == following
-    again = client.get(f"/v1/routines/{first['id']}").json()
-    assert again["next_routine_id"] == following["id"]
-    assert again["feedback"]["recommendation"] == recommendation
-    assert {k: v for k, v in again.items() if k not in CHAIN_FIELDS} == {
-        k: v for k, v in first.items() if k not in CHAIN_FIELDS
-    }
+    assert client.get(f"/v1/routines/{first['id']}").json() == first
+    recorded = client.get(f"/v1/routines/{first['id']}/feedback").json()
+    assert recorded == {k: v for k, v in body.items() if k != "next_routine"}
     levels = [Level(first["profile"]["level"]).rank, Level(following["profile"]["level"]).rank]
     if recommendation == "advance":
         assert levels[1] >= levels[0]
@@ -168,7 +168,8 @@ def test_rising_pain_or_new_leg_symptoms_stop(client: TestClient, feedback: dict
     assert response.status_code == 201
     assert response.json()["recommendation"] == "stop_and_consult"
     assert response.json()["next_routine"] is None
-    assert client.get(f"/v1/routines/{first['id']}").json()["next_routine_id"] is None
+    assert "location" not in response.headers
+    assert client.get(f"/v1/routines/{first['id']}/feedback").json()["next_routine_id"] is None
 
 
 def test_feedback_is_taken_once(client: TestClient) -> None:
@@ -241,7 +242,28 @@ def test_profile_nothing_fits_gives_an_empty_routine_with_an_explanation(
         assert routine["explanation"]
 
 
+def test_chains_grow_and_routines_never_change(client: TestClient) -> None:
+    first = create(client, sensitivity="none")
+    assert client.get(f"/v1/routines/{first['id']}/feedback").status_code == 404
+    second = client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK).json()[
+        "next_routine"
+    ]
+    third = client.post(f"/v1/routines/{second['id']}/feedback", json=GOOD_FEEDBACK).json()[
+        "next_routine"
+    ]
+    assert third["earlier_routine_ids"] == [first["id"], second["id"]]
+    assert client.get(f"/v1/routines/{first['id']}").json() == first
+    assert client.get(f"/v1/routines/{second['id']}").json() == second
+
+
+def test_another_process_reads_the_same_routine(client: TestClient, database_url: str) -> None:
+    routine = create(client, sensitivity="extension_sensitive", seed=5)
+    with TestClient(create_app(Settings(database_url=database_url))) as other:
+        assert other.get(f"/v1/routines/{routine['id']}").json() == routine
+
+
 def test_unknown_routine_is_404(client: TestClient) -> None:
     assert client.get("/v1/routines/not-a-routine").status_code == 404
+    assert client.get("/v1/routines/not-a-routine/feedback").status_code == 404
     response = client.post("/v1/routines/not-a-routine/feedback", json=GOOD_FEEDBACK)
     assert response.status_code == 404

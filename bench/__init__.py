@@ -1,0 +1,1 @@
+"""Benchmarks: run the scripts here from the project root (see bench/README.md)."""
