@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import admin, exercises, health, reference, routines
+from app.api import admin, admin_ui, exercises, health, reference, routines
 from app.api.auth import CatalogueWriter
 from app.core.cors import CorsPolicy
 from app.core.errors import install_error_handlers
@@ -69,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         refresher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await refresher
+        await run_in_threadpool(store.wait_until_idle)
         engine.dispose()
 
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(admin.router)
+    app.include_router(admin_ui.router)
     return app
 
 

@@ -1,5 +1,6 @@
 """Settings, read once from the environment (and a .env file when present)."""
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "backcare.db"
+PROCESS_SESSION_SECRET = secrets.token_urlsafe(32)
+"""Signs admin UI sessions when ADMIN_SESSION_SECRET is unset: random, once per process."""
 
 
 class Settings(BaseSettings):
@@ -32,6 +35,15 @@ class Settings(BaseSettings):
         default=[], description="Origins allowed to write from browsers; none by default."
     )
     log_level: str = "info"
+    admin_session_secret: str = Field(
+        default_factory=lambda: PROCESS_SESSION_SECRET,
+        min_length=32,
+        repr=False,
+        description="Signs the admin web UI's session cookies and CSRF tokens. Unset, it is "
+        "random per process, so sessions end on restart; a deployment with more than one "
+        "process (--workers N, several containers) must set ADMIN_SESSION_SECRET to the same "
+        "long random value everywhere, or a session made by one process fails on the others.",
+    )
 
 
 @lru_cache

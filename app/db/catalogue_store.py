@@ -26,6 +26,12 @@ class CatalogueStore:
         self._published: dict[str, tuple[Exercise, int]] = {}
         self.catalogue = Catalogue([], [], revision=-1)
 
+    def wait_until_idle(self) -> None:
+        """Block until no refresh holds a connection (a cancelled poll may still be running in
+        its worker thread), so the engine can be disposed cleanly."""
+        with self._lock:
+            pass
+
     def refresh(self) -> bool:
         """Load what changed since the snapshot; True when a new snapshot was built."""
         with self._lock, Session(self._engine) as session:

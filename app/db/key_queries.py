@@ -1,5 +1,6 @@
 """API key rows. Only hashes are stored."""
 
+import hmac
 from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
@@ -43,5 +44,13 @@ def find_active_key(session: Session, presented: str) -> ApiKeyRow | None:
         select(ApiKeyRow).where(col(ApiKeyRow.key_hash) == hash_key(presented))
     ).first()
     if row is None or row.revoked_at is not None or not same_hash(row.key_hash, presented):
+        return None
+    return row
+
+
+def find_active_key_by_hash(session: Session, key_hash: str) -> ApiKeyRow | None:
+    """The unrevoked key stored under `key_hash` (as `hash_key` makes it), or None."""
+    row = session.exec(select(ApiKeyRow).where(col(ApiKeyRow.key_hash) == key_hash)).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, key_hash):
         return None
     return row

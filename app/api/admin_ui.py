@@ -1,0 +1,597 @@
+"""The admin web UI at /admin: server-rendered pages for people holding an admin key.
+
+Every change goes through the same functions as the JSON API (`app.content.editing` inside the
+writer's unit of work), so validation, optimistic concurrency and the audit trail are identical:
+the version a page was rendered from travels in a hidden field and is the expected version, just
+as an `If-Match` header would be.
+
+Session: logging in with an admin key sets the `backcare_admin` cookie to
+`<sha256 of the key>.<expiry>.<HMAC-SHA256 of both>`, signed with `admin_session_secret`. The key
+itself is never stored, echoed or logged. Each request checks the signature, the expiry, and that
+the key is still active and still admin. Each form carries a CSRF token, an HMAC of the session
+token, and POSTs from another origin are refused.
+
+These are browser pages, so errors are HTML pages too, never problem+json or a traceback.
+"""
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+import yaml
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session, col, select
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from app.api.auth import CatalogueWriterDep, authenticate
+from app.api.routing import StrictQueryRoute
+from app.content import editing
+from app.core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConflictError,
+    FieldError,
+    PreconditionFailedError,
+)
+from app.core.security import Role, hash_key
+from app.db.audit_queries import AuditQuery, list_changes
+from app.db.key_queries import find_active_key_by_hash
+from app.db.models import AuditEntryRow, ExerciseRow
+from app.domain.exercise import Exercise
+from app.domain.vocabulary import Status
+
+logger = logging.getLogger("app.admin_ui")
+
+COOKIE = "backcare_admin"
+COOKIE_PATH = "/admin"
+SESSION_SECONDS = 8 * 60 * 60
+AUDIT_PAGE_SIZE = 50
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+NEW_EXERCISE_TEMPLATE = """\
+# A new exercise. Change at least the slug and the name, and fill in every field.
+# It is saved as a draft (hidden from the public API) until you set status: published.
+slug: new-exercise
+name: New exercise
+aliases: []
+summary: One or two sentences saying what the exercise is and what it does.
+category: stretch  # stretch, strengthening, stabilisation, range_of_motion, aerobic
+level: beginner  # beginner, intermediate, advanced
+level_rationale: Why this level, and whether the source gives one.
+position: supine  # supine, prone, hands_and_knees, half_kneeling, seated, standing, in_water
+spinal_motion: neutral  # flexion, extension, rotation, neutral
+target_areas: [lower_back]
+equipment: []
+optional_equipment: [mat]
+steps:
+  - Lie on your back with your knees bent and your feet flat on the floor.
+  - Describe each step in order.
+dosages:
+  - source: aaos-back-pain-exercises
+    reps: 10
+    hold_seconds: 5
+contraindications: []  # a flexion or extension exercise must list its sensitivity flag
+indications: []
+cautions:
+  - Stop if the exercise increases your pain or brings on new pain.
+bed_friendly: false
+needs_helper: false
+tensions_sciatic_nerve: false
+impact: low
+progressions:
+  easier: []
+  harder: []
+variants: []
+status: draft
+citations:
+  - source: aaos-back-pain-exercises
+"""
+
+STALE_MESSAGE = (
+    "Someone else changed this exercise since you opened it, so nothing was saved. "
+    "Copy your changes, reload the current version and make them again."
+)
+
+
+# --- session and CSRF tokens --------------------------------------------------------------------
+
+
+def _sign(secret: str, purpose: str, payload: str) -> str:
+    message = f"{purpose}:{payload}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def session_token(secret: str, key_hash: str, expires: int) -> str:
+    payload = f"{key_hash}.{expires}"
+    return f"{payload}.{_sign(secret, 'session', payload)}"
+
+
+def session_key_hash(secret: str, token: str, now: float) -> str | None:
+    """The key hash a well-signed, unexpired session token holds; None otherwise."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    key_hash, expires, signature = parts
+    expected = _sign(secret, "session", f"{key_hash}.{expires}")
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    if not expires.isdigit() or int(expires) <= now:
+        return None
+    return key_hash
+
+
+def csrf_token(secret: str, token: str) -> str:
+    return _sign(secret, "csrf", token)
+
+
+@dataclass(frozen=True)
+class AdminSession:
+    name: str
+    csrf: str
+
+
+class LoginRequiredError(Exception):
+    """No valid session: GETs go to the login page, POSTs get it with a message."""
+
+
+class CsrfRejectedError(Exception):
+    pass
+
+
+def _secret(request: Request) -> str:
+    secret: str = request.app.state.settings.admin_session_secret
+    return secret
+
+
+def signed_in(request: Request) -> AdminSession:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise LoginRequiredError
+    secret = _secret(request)
+    key_hash = session_key_hash(secret, token, time.time())
+    if key_hash is None:
+        raise LoginRequiredError
+    with Session(request.app.state.engine) as session:
+        row = find_active_key_by_hash(session, key_hash)
+    if row is None or Role(row.role) is not Role.admin:
+        raise LoginRequiredError
+    return AdminSession(name=row.name, csrf=csrf_token(secret, token))
+
+
+def same_origin(request: Request) -> None:
+    """Browsers send Origin on POSTs; one naming another site is a cross-site request."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise CsrfRejectedError
+
+
+SignedIn = Annotated[AdminSession, Depends(signed_in)]
+
+
+def signed_in_form(
+    request: Request, admin: SignedIn, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> AdminSession:
+    same_origin(request)
+    if not hmac.compare_digest(csrf.encode(), admin.csrf.encode()):
+        raise CsrfRejectedError
+    return admin
+
+
+SignedInForm = Annotated[AdminSession, Depends(signed_in_form)]
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request, f"admin/{template}", context, status_code=status_code
+    )
+
+
+def error_page(
+    request: Request,
+    status_code: int,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+) -> Response:
+    context = {"title": title, "detail": detail, "errors": errors or [], "admin": None}
+    return page(request, "error.html", context, status_code)
+
+
+def login_page(request: Request, message: str | None = None, status_code: int = 200) -> Response:
+    response = page(request, "login.html", {"message": message, "admin": None}, status_code)
+    if message is not None:
+        response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    return response
+
+
+class AdminPageRoute(StrictQueryRoute):
+    """Renders every failure as an HTML page and adds the pages' security headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def html_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except LoginRequiredError:
+                if request.method in ("GET", "HEAD"):
+                    response = RedirectResponse("/admin/login", status_code=303)
+                    if COOKIE in request.cookies:
+                        response.delete_cookie(COOKIE, path=COOKIE_PATH)
+                else:
+                    message = "Your session has ended. Log in again; nothing was saved."
+                    response = login_page(request, message, 401)
+            except CsrfRejectedError:
+                response = error_page(
+                    request,
+                    403,
+                    "Form expired",
+                    "This form did not come from your current session, so it was refused and "
+                    "nothing was saved. Go back, reload the page and try again.",
+                )
+            except ApiError as error:
+                response = error_page(
+                    request, error.status, error.title, error.detail, error.errors
+                )
+            except RequestValidationError as error:
+                response = error_page(
+                    request,
+                    422,
+                    "Invalid request",
+                    "Part of the request is not valid.",
+                    [_field_error(item) for item in error.errors()],
+                )
+            except Exception:
+                logger.exception("admin UI error on %s %s", request.method, request.url.path)
+                response = error_page(
+                    request, 500, "Internal error", "The server could not complete the request."
+                )
+            response.headers.update(SECURITY_HEADERS)
+            return response
+
+        return html_handler
+
+
+def _field_error(item: Any) -> FieldError:
+    location, *path = [str(part) for part in item.get("loc", ())] or ["request"]
+    return FieldError(
+        location=location,
+        field=".".join(path) or location,
+        message=str(item.get("msg", "invalid")),
+    )
+
+
+router = APIRouter(include_in_schema=False, route_class=AdminPageRoute)
+
+
+# --- log in and out ---------------------------------------------------------------------------
+
+
+@router.get("/admin/login")
+def login_form(request: Request) -> Response:
+    return login_page(request)
+
+
+@router.post("/admin/login")
+def log_in(request: Request, key: Annotated[str, Form(max_length=200)] = "") -> Response:
+    same_origin(request)
+    try:
+        caller = authenticate(request.app.state.engine, key.strip())
+    except AuthenticationError:
+        logger.warning("admin UI: refused a login with an unknown or revoked key")
+        return login_page(request, "That key is unknown or revoked.", 401)
+    if caller.role is not Role.admin:
+        logger.warning("admin UI: refused a login with the %s key %r", caller.role, caller.name)
+        message = (
+            f"The key {caller.name!r} is an {caller.role.value} key. "
+            "The admin pages need an admin key."
+        )
+        return login_page(request, message, 403)
+    expires = int(time.time()) + SESSION_SECONDS
+    token = session_token(_secret(request), hash_key(key.strip()), expires)
+    logger.info("admin UI: %r logged in", caller.name)
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=SESSION_SECONDS,
+        path=COOKIE_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/admin/logout")
+def log_out(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    response = RedirectResponse("/admin/login", status_code=303)
+    try:
+        admin = signed_in(request)
+    except LoginRequiredError:
+        response.delete_cookie(COOKIE, path=COOKIE_PATH)
+        return response
+    signed_in_form(request, admin, csrf)
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    logger.info("admin UI: %r logged out", admin.name)
+    return response
+
+
+# --- exercises ----------------------------------------------------------------------------------
+
+
+@router.get("/admin")
+def exercise_list(
+    request: Request,
+    admin: SignedIn,
+    writer: CatalogueWriterDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    statuses = [s.value for s in Status]
+    if status and status not in statuses:
+        raise ApiError(
+            f"Unknown status {status!r}: choose one of {', '.join(statuses)}.",
+            [FieldError(location="query", field="status", message="unknown status")],
+        )
+    statement = select(ExerciseRow).order_by(col(ExerciseRow.name), col(ExerciseRow.slug))
+    if status:
+        statement = statement.where(col(ExerciseRow.status) == status)
+    if q.strip():
+        pattern = f"%{q.strip()}%"
+        statement = statement.where(
+            col(ExerciseRow.name).ilike(pattern) | col(ExerciseRow.slug).ilike(pattern)
+        )
+    with writer.reading() as session:
+        rows = list(session.exec(statement).all())
+    context = {
+        "admin": admin,
+        "rows": rows,
+        "q": q,
+        "status": status,
+        "statuses": statuses,
+    }
+    return page(request, "list.html", context)
+
+
+def exercise_yaml(document: dict[str, Any]) -> str:
+    """The stored document as YAML, in the record's field order whatever the store did to it."""
+    ordered = Exercise.model_validate(document).model_dump(mode="json", exclude_none=True)
+    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+
+
+def parse_document(text: str) -> Exercise:
+    """The exercise a YAML text describes; ContentRejectedError naming the problem otherwise."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise editing.ContentRejectedError(
+            "The text is not valid YAML; nothing was written.",
+            [FieldError(location="body", field="(document)", message=_yaml_problem(error))],
+        ) from None
+    if not isinstance(document, dict):
+        raise editing.ContentRejectedError(
+            "The text must be a YAML mapping of the exercise's fields; nothing was written.",
+            [FieldError(location="body", field="(document)", message="not a mapping")],
+        )
+    return editing.parse_exercise(document)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return str(error).splitlines()[0]
+
+
+def edit_page(
+    request: Request,
+    admin: AdminSession,
+    *,
+    text: str,
+    row: ExerciseRow | None = None,
+    version: int | None = None,
+    notice: str | None = None,
+    error: ApiError | None = None,
+    stale: bool = False,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "admin": admin,
+        "row": row,
+        "text": text,
+        "version": version,
+        "notice": notice,
+        "error": error,
+        "stale": stale,
+        "stale_message": STALE_MESSAGE,
+    }
+    return page(request, "edit.html", context, status_code)
+
+
+@router.get("/admin/exercises/new")
+def new_exercise_form(request: Request, admin: SignedIn) -> Response:
+    return edit_page(request, admin, text=NEW_EXERCISE_TEMPLATE)
+
+
+@router.post("/admin/exercises/new")
+def create_exercise(
+    request: Request,
+    admin: SignedInForm,
+    writer: CatalogueWriterDep,
+    document: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        exercise = parse_document(document)
+        with writer.unit_of_work() as session:
+            row = editing.create_exercise(session, exercise, admin.name)
+            slug, version = row.slug, row.version
+    except (editing.ContentRejectedError, ConflictError) as error:
+        return edit_page(request, admin, text=document, error=error, status_code=error.status)
+    logger.info("admin UI: %r created %s", admin.name, slug)
+    return saved_redirect(slug, version)
+
+
+def saved_redirect(slug: str, version: int) -> RedirectResponse:
+    query = urlencode({"saved": version})
+    return RedirectResponse(f"/admin/exercises/{slug}?{query}", status_code=303)
+
+
+SlugPath = Annotated[str, PathParam(max_length=80)]
+
+
+@router.get("/admin/exercises/{slug}")
+def edit_exercise_form(
+    request: Request,
+    slug: SlugPath,
+    admin: SignedIn,
+    writer: CatalogueWriterDep,
+    saved: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    with writer.reading() as session:
+        row = editing.current_row(session, slug)
+    notice = f"Saved version {saved}." if saved is not None else None
+    return edit_page(
+        request,
+        admin,
+        text=exercise_yaml(row.document),
+        row=row,
+        version=row.version,
+        notice=notice,
+    )
+
+
+@router.post("/admin/exercises/{slug}")
+def save_exercise(
+    request: Request,
+    slug: SlugPath,
+    admin: SignedInForm,
+    writer: CatalogueWriterDep,
+    document: Annotated[str, Form()] = "",
+    version: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    if not version.isdigit():
+        raise ApiError(
+            "The form does not say which version it edits. Reload the page and try again.",
+            [FieldError(location="body", field="version", message="missing or not a number")],
+        )
+    expected = int(version)
+    try:
+        exercise = parse_document(document)
+        with writer.unit_of_work() as session:
+            row = editing.replace_exercise(session, slug, exercise, expected, admin.name)
+            saved_version = row.version
+    except editing.ContentRejectedError as error:
+        with writer.reading() as session:
+            current = editing.current_row(session, slug)
+        return edit_page(
+            request,
+            admin,
+            text=document,
+            row=current,
+            version=expected,
+            error=error,
+            status_code=error.status,
+        )
+    except PreconditionFailedError as error:
+        with writer.reading() as session:
+            current = editing.current_row(session, slug)
+        return edit_page(
+            request,
+            admin,
+            text=document,
+            row=current,
+            version=expected,
+            error=error,
+            stale=True,
+            status_code=error.status,
+        )
+    logger.info("admin UI: %r saved %s version %d", admin.name, slug, saved_version)
+    return saved_redirect(slug, saved_version)
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    row: AuditEntryRow
+    changed: list[str]
+    before: str
+    after: str
+
+
+def audit_line(row: AuditEntryRow) -> AuditLine:
+    before, after = row.before or {}, row.after or {}
+    changed = [key for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)]
+
+    def dump(document: dict[str, Any]) -> str:
+        if not document:
+            return ""
+        part = {key: document[key] for key in changed if key in document}
+        return yaml.safe_dump(part, sort_keys=False, allow_unicode=True, width=100)
+
+    return AuditLine(row=row, changed=changed, before=dump(before), after=dump(after))
+
+
+@router.get("/admin/audit")
+def audit_log(
+    request: Request,
+    admin: SignedIn,
+    writer: CatalogueWriterDep,
+    exercise: Annotated[str, Query(max_length=80)] = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    exercise = exercise.strip()
+    query = AuditQuery(exercise=exercise or None, after_id=before, limit=AUDIT_PAGE_SIZE)
+    with writer.reading() as session:
+        rows, more = list_changes(session, query)
+    lines = [audit_line(row) for row in rows]
+    more_link = None
+    if more and rows:
+        parameters = {"exercise": exercise} if exercise else {}
+        more_link = "/admin/audit?" + urlencode({**parameters, "before": rows[-1].id})
+    context = {
+        "admin": admin,
+        "lines": lines,
+        "exercise": exercise,
+        "more_link": more_link,
+        "first_page": before is None,
+    }
+    return page(request, "audit.html", context)
+
+
+# --- anything else under /admin ---------------------------------------------------------------
+
+
+@router.get("/admin/{rest:path}")
+def not_found(request: Request, rest: str) -> Response:
+    if rest == "":
+        return RedirectResponse("/admin", status_code=303)
+    return error_page(request, 404, "Not found", "There is no admin page at this address.")
