@@ -4,11 +4,16 @@ real migrations and the real seed command once per run; tests that write get a f
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -19,7 +24,8 @@ from app.core.settings import Settings
 from app.db.migrations import upgrade
 from app.main import create_app
 
-SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
+PROJECT = Path(__file__).resolve().parents[1]
+SEED_DIR = PROJECT / "seed"
 
 
 @dataclass
@@ -119,3 +125,37 @@ def empty_database_url(store: Store) -> str:
 def fresh_client(fresh_database_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(database_url=fresh_database_url))) as test_client:
         yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(fresh_database_url: str) -> Iterator[str]:
+    """A real uvicorn process on a free loopback port serving this test's fresh database: what
+    a second API process, or a browser, talks to."""
+    port = free_port()
+    uvicorn = [sys.executable, "-m", "uvicorn", "app.main:app", "--log-level", "warning"]
+    process = subprocess.Popen(
+        [*uvicorn, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT,
+        env={**os.environ, "DATABASE_URL": fresh_database_url},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -5,11 +5,7 @@ import html
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -527,45 +523,17 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def live_server(request: pytest.FixtureRequest, fresh_database_url: str) -> Iterator[str]:
-    """A real uvicorn process on a free loopback port, serving a fresh seeded SQLite database."""
-    if request.getfixturevalue("store").kind != "sqlite":
+def browser_server(store: Any, live_server: str) -> str:
+    if store.kind != "sqlite":
         pytest.skip("the browser test runs on the SQLite store only, to keep the suite fast")
-    port = free_port()
-    environment = {**os.environ, "DATABASE_URL": fresh_database_url}
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--log-level", "warning"],
-        cwd=PROJECT,
-        env=environment,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("server did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return live_server
 
 
 def test_a_real_browser_logs_in_and_edits_an_exercise(
-    live_server: str, fresh_database_url: str
+    browser_server: str, fresh_database_url: str
 ) -> None:
+    live_server = browser_server
     executable = chromium_path()
     if executable is None:
         pytest.skip("no chromium executable (Debian: apt-get install chromium)")
