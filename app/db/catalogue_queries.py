@@ -1,8 +1,9 @@
 """Reads and writes of catalogue rows. Writers never commit: the caller's unit of work does."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -49,10 +50,24 @@ def load_sources(session: Session) -> list[Source]:
     return [Source.model_validate(row.model_dump(exclude_none=True)) for row in rows]
 
 
-def load_exercise_rows(session: Session, since_revision: int = -1) -> list[ExerciseRow]:
-    """Rows changed after `since_revision` (all rows by default), in any status."""
-    statement = select(ExerciseRow).where(ExerciseRow.revision > since_revision)
-    return list(session.exec(statement).all())
+class ChangedExercise(NamedTuple):
+    slug: str
+    status: str
+    version: int
+    document_json: str
+
+
+def changed_exercises(session: Session, since_revision: int) -> Iterator[ChangedExercise]:
+    """Exercises changed after `since_revision`, in any status, streamed in batches with their
+    documents as JSON text, so loading a large catalogue never holds every row at once."""
+    statement = sa.select(
+        col(ExerciseRow.slug),
+        col(ExerciseRow.status),
+        col(ExerciseRow.version),
+        sa.cast(col(ExerciseRow.document), sa.Text),
+    ).where(col(ExerciseRow.revision) > since_revision)
+    for row in session.execute(statement.execution_options(yield_per=1000)):
+        yield ChangedExercise(*row)
 
 
 def _scalar_columns(exercise: Exercise) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import threading
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db.catalogue_queries import current_revision, load_exercise_rows, load_sources
+from app.db.catalogue_queries import changed_exercises, current_revision, load_sources
 from app.domain.catalogue import Catalogue
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
@@ -38,13 +38,13 @@ class CatalogueStore:
             revision = current_revision(session)
             if revision == self.catalogue.revision:
                 return False
-            rows = load_exercise_rows(session, since_revision=self.catalogue.revision)
             sources = load_sources(session)
-            for row in rows:
-                if row.status == Status.published:
-                    self._published[row.slug] = (Exercise.model_validate(row.document), row.version)
+            for changed in changed_exercises(session, since_revision=self.catalogue.revision):
+                if changed.status == Status.published:
+                    exercise = Exercise.model_validate_json(changed.document_json)
+                    self._published[changed.slug] = (exercise, changed.version)
                 else:
-                    self._published.pop(row.slug, None)
+                    self._published.pop(changed.slug, None)
             self.catalogue = Catalogue(self._published.values(), sources, revision)
             logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
             return True
