@@ -20,6 +20,9 @@ from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
 from app.db.catalogue_store import CatalogueStore
 from app.db.migrations import head_revision
+from app.db.routine_cache import RoutineCache
+from app.db.session import Database
+from app.domain.routines.memo import PlanCache
 
 logger = logging.getLogger("app")
 
@@ -57,9 +60,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.warning("the database has no catalogue yet: run `python -m app migrate`")
     app.state.engine = engine
     app.state.catalogue_store = store
-    app.state.database = routines.Database(engine)
-    app.state.plan_cache = routines.PlanCache()
-    app.state.routine_cache = routines.RoutineCache()
+    app.state.database = Database(engine)
+    app.state.plan_cache = PlanCache()
+    app.state.routine_cache = RoutineCache()
     app.state.catalogue_writer = CatalogueWriter(engine, store)
     app.state.migration_head = head_revision(settings.database_url)
     refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))

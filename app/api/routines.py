@@ -5,21 +5,18 @@ request still stores its own snapshot row with its own id.
 """
 
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep
+from app.api.dependencies import CatalogueDep, DatabaseDep, PlanCacheDep, RoutineCacheDep
 from app.api.routing import StrictQueryRoute
 from app.core.errors import ConflictError, NotFoundError, problem_responses
+from app.db.routine_cache import RoutineCache
 from app.db.routine_queries import (
     FeedbackExistsError,
     feedback_document,
@@ -28,7 +25,7 @@ from app.db.routine_queries import (
     routine_document,
     routine_json,
 )
-from app.db.session import is_sqlite
+from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.routines import (
     RED_FLAGS,
@@ -38,18 +35,15 @@ from app.domain.routines import (
     Recommendation,
     RedFlag,
     RoutinePlan,
-    generate_routine,
     recommend,
 )
+from app.domain.routines.memo import PlanCache
 from app.domain.routines.profile import MAXIMUM_SEED
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
 
 JSON = "application/json"
 DEFAULT_SEED = 0
-PLAN_CACHE_SIZE = 4096
-ROUTINE_CACHE_SIZE = 2048
-Result = TypeVar("Result")
 
 
 class RoutineOut(RoutinePlan):
@@ -98,87 +92,6 @@ class RedFlagList(BaseModel):
     items: list[RedFlag]
 
 
-class PlanCache:
-    """Memoised engine output, as a JSON-ready dict, keyed by everything the engine reads."""
-
-    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
-        self._size = size
-        self._plans: OrderedDict[tuple[int, bytes, int], dict[str, Any]] = OrderedDict()
-
-    def plan(self, catalogue: Catalogue, profile: Profile, seed: int) -> dict[str, Any]:
-        key = (catalogue.revision, orjson.dumps(profile.model_dump(mode="json")), seed)
-        cached = self._plans.get(key)
-        if cached is None:
-            cached = generate_routine(catalogue, profile, seed).model_dump(mode="json")
-            self._plans[key] = cached
-            if len(self._plans) > self._size:
-                self._plans.popitem(last=False)
-        return cached
-
-
-class RoutineCache:
-    """Recently created or read routines, as their JSON bytes. A routine never changes once
-    written, so an entry can never be stale, in this process or any other."""
-
-    def __init__(self, size: int = ROUTINE_CACHE_SIZE) -> None:
-        self._size = size
-        self._documents: OrderedDict[str, bytes] = OrderedDict()
-
-    def get(self, routine_id: str) -> bytes | None:
-        document = self._documents.get(routine_id)
-        if document is not None:
-            self._documents.move_to_end(routine_id)
-        return document
-
-    def put(self, routine_id: str, document: bytes) -> None:
-        self._documents[routine_id] = document
-        if len(self._documents) > self._size:
-            self._documents.popitem(last=False)
-
-
-class Database:
-    """Runs a unit of work: inline for the embedded SQLite file (microseconds, no network), in
-    the thread pool for a server database so the event loop keeps serving while it waits."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._inline = is_sqlite(str(engine.url))
-
-    async def transaction(self, work: Callable[[Connection], Result]) -> Result:
-        def run() -> Result:
-            with self.engine.begin() as connection:
-                return work(connection)
-
-        return run() if self._inline else await run_in_threadpool(run)
-
-    async def read(self, work: Callable[[Connection], Result]) -> Result:
-        """Like `transaction`, for reads: no BEGIN and COMMIT around them."""
-
-        def run() -> Result:
-            with self.engine.connect() as connection:
-                return work(connection)
-
-        return run() if self._inline else await run_in_threadpool(run)
-
-
-async def get_plan_cache(request: Request) -> PlanCache:
-    cache: PlanCache = request.app.state.plan_cache
-    return cache
-
-
-async def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-async def get_routine_cache(request: Request) -> RoutineCache:
-    cache: RoutineCache = request.app.state.routine_cache
-    return cache
-
-
-PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
-RoutineCacheDep = Annotated[RoutineCache, Depends(get_routine_cache)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 RoutineId = Annotated[str, Path(max_length=36, examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])]
 
 

@@ -1,14 +1,16 @@
-"""Engine and per-request sessions."""
+"""Engines for either store, and running a unit of work on one."""
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
 import orjson
-from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
+from starlette.concurrency import run_in_threadpool
+
+Result = TypeVar("Result")
 
 
 def is_sqlite(url: str) -> bool:
@@ -52,15 +54,26 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request: commits when the endpoint returns, rolls back on error."""
-    with Session(request.app.state.engine) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+class Database:
+    """Runs a unit of work: inline for the embedded SQLite file (microseconds, no network), in
+    the thread pool for a server database so the event loop keeps serving while it waits."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._inline = is_sqlite(str(engine.url))
 
-SessionDep = Annotated[Session, Depends(get_session)]
+    async def transaction(self, work: Callable[[Connection], Result]) -> Result:
+        def run() -> Result:
+            with self.engine.begin() as connection:
+                return work(connection)
+
+        return run() if self._inline else await run_in_threadpool(run)
+
+    async def read(self, work: Callable[[Connection], Result]) -> Result:
+        """Like `transaction`, for reads: no BEGIN and COMMIT around them."""
+
+        def run() -> Result:
+            with self.engine.connect() as connection:
+                return work(connection)
+
+        return run() if self._inline else await run_in_threadpool(run)
