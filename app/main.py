@@ -12,13 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import admin, admin_ui, exercises, health, reference, routines
-from app.api.auth import CatalogueWriter
 from app.core.cors import CorsPolicy
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
-from app.db.catalogue_store import CatalogueStore
+from app.db.catalogue_store import CatalogueStore, CatalogueWriter
 from app.db.migrations import head_revision
 from app.db.routine_cache import RoutineCache
 from app.db.session import Database

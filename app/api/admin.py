@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.api.auth import AdminKey, CatalogueWriter, CatalogueWriterDep, EditorKey
+from app.api.auth import AdminKey, EditorKey
+from app.api.dependencies import CatalogueWriterDep
 from app.api.exercises import decode_cursor, encode_cursor
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
@@ -26,6 +27,7 @@ from app.core.errors import (
 )
 from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import apply_bundle, load_sources
+from app.db.catalogue_store import CatalogueWriter
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.domain.catalogue import CatalogueEntry
 from app.domain.exercise import Exercise, Source

@@ -32,7 +32,8 @@ from sqlmodel import Session, col, select
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from app.api.auth import CatalogueWriterDep, authenticate
+from app.api.auth import authenticate
+from app.api.dependencies import CatalogueWriterDep
 from app.api.routing import StrictQueryRoute
 from app.content import editing
 from app.core.errors import (

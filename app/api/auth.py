@@ -1,7 +1,5 @@
 """Bearer-key authentication for writes. Reads stay public."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,7 +10,6 @@ from sqlmodel import Session
 
 from app.core.errors import AuthenticationError, ForbiddenError
 from app.core.security import Role
-from app.db.catalogue_store import CatalogueStore
 from app.db.key_queries import find_active_key
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `python -m app keys create`.")
@@ -54,31 +51,3 @@ def caller_with(role: Role):  # type: ignore[no-untyped-def]
 
 EditorKey = Annotated[Caller, Depends(caller_with(Role.editor))]
 AdminKey = Annotated[Caller, Depends(caller_with(Role.admin))]
-
-
-class CatalogueWriter:
-    """A request's unit of work on the catalogue: commits, then refreshes this process's snapshot
-    so the change is visible here at once (other processes see it within the refresh interval)."""
-
-    def __init__(self, engine: Engine, store: CatalogueStore) -> None:
-        self.engine = engine
-        self.store = store
-
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        with Session(self.engine) as session, session.begin():
-            yield session
-        self.store.refresh()
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        with Session(self.engine) as session:
-            yield session
-
-
-def get_catalogue_writer(request: Request) -> CatalogueWriter:
-    writer: CatalogueWriter = request.app.state.catalogue_writer
-    return writer
-
-
-CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]

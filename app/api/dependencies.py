@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.core.settings import Settings
-from app.db.catalogue_store import CatalogueStore
+from app.db.catalogue_store import CatalogueStore, CatalogueWriter
 from app.db.routine_cache import RoutineCache
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
@@ -21,14 +20,9 @@ async def get_catalogue(request: Request) -> Catalogue:
     return current_catalogue(request)
 
 
-async def get_catalogue_store(request: Request) -> CatalogueStore:
-    store: CatalogueStore = request.app.state.catalogue_store
-    return store
-
-
-async def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def get_catalogue_writer(request: Request) -> CatalogueWriter:
+    writer: CatalogueWriter = request.app.state.catalogue_writer
+    return writer
 
 
 async def get_plan_cache(request: Request) -> PlanCache:
@@ -50,5 +44,4 @@ CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
 RoutineCacheDep = Annotated[RoutineCache, Depends(get_routine_cache)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-CatalogueStoreDep = Annotated[CatalogueStore, Depends(get_catalogue_store)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]

@@ -5,7 +5,6 @@ stretching needed); the plain key is shown once and never stored, logged or echo
 """
 
 import hashlib
-import hmac
 import secrets
 from enum import StrEnum
 
@@ -27,6 +26,3 @@ def generate_key() -> str:
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
-
-def same_hash(stored: str, presented_key: str) -> bool:
-    return hmac.compare_digest(stored, hash_key(presented_key))

@@ -21,10 +21,6 @@ class ApplyReport:
     unchanged: list[str] = field(default_factory=list)
     revision: int | None = None
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated)
-
     def counts(self) -> dict[str, int]:
         return {
             "created": len(self.created),

@@ -7,6 +7,8 @@ changed since its snapshot; the process that made a change refreshes at once aft
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -48,3 +50,23 @@ class CatalogueStore:
             self.catalogue = Catalogue(self._published.values(), sources, revision)
             logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
             return True
+
+
+class CatalogueWriter:
+    """A request's unit of work on the catalogue: commits, then refreshes this process's snapshot
+    so the change is visible here at once (other processes see it within the refresh interval)."""
+
+    def __init__(self, engine: Engine, store: CatalogueStore) -> None:
+        self.engine = engine
+        self.store = store
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        with Session(self.engine) as session, session.begin():
+            yield session
+        self.store.refresh()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session

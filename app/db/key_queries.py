@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from app.core.security import Role, generate_key, hash_key, same_hash
+from app.core.security import Role, generate_key, hash_key
 from app.db.models import ApiKeyRow
 
 
@@ -40,12 +40,7 @@ def revoke_key(session: Session, name: str) -> bool:
 
 
 def find_active_key(session: Session, presented: str) -> ApiKeyRow | None:
-    row = session.exec(
-        select(ApiKeyRow).where(col(ApiKeyRow.key_hash) == hash_key(presented))
-    ).first()
-    if row is None or row.revoked_at is not None or not same_hash(row.key_hash, presented):
-        return None
-    return row
+    return find_active_key_by_hash(session, hash_key(presented))
 
 
 def find_active_key_by_hash(session: Session, key_hash: str) -> ApiKeyRow | None:
