@@ -508,7 +508,7 @@ def save_exercise(
         with writer.unit_of_work() as session:
             row = editing.replace_exercise(session, slug, exercise, expected, admin.name)
             saved_version = row.version
-    except editing.ContentRejectedError as error:
+    except (editing.ContentRejectedError, PreconditionFailedError) as error:
         with writer.reading() as session:
             current = editing.current_row(session, slug)
         return edit_page(
@@ -518,19 +518,7 @@ def save_exercise(
             row=current,
             version=expected,
             error=error,
-            status_code=error.status,
-        )
-    except PreconditionFailedError as error:
-        with writer.reading() as session:
-            current = editing.current_row(session, slug)
-        return edit_page(
-            request,
-            admin,
-            text=document,
-            row=current,
-            version=expected,
-            error=error,
-            stale=True,
+            stale=isinstance(error, PreconditionFailedError),
             status_code=error.status,
         )
     logger.info("admin UI: %r saved %s version %d", admin.name, slug, saved_version)
