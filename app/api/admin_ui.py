@@ -436,12 +436,12 @@ def edit_page(
     return page(request, "edit.html", context, status_code)
 
 
-@router.get("/admin/exercises/new")
+@router.get("/admin/new-exercise")
 def new_exercise_form(request: Request, admin: SignedIn) -> Response:
     return edit_page(request, admin, text=NEW_EXERCISE_TEMPLATE)
 
 
-@router.post("/admin/exercises/new")
+@router.post("/admin/new-exercise")
 def create_exercise(
     request: Request,
     admin: SignedInForm,

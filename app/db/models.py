@@ -2,7 +2,7 @@
 editors' queries and constraints. `revision` is the catalogue revision of the row's last change, so
 another process can load just what changed since it last looked."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,8 +21,20 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 JSONDocument = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def utc_timestamp() -> sa.DateTime:
-    return sa.DateTime(timezone=True)
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC timestamp on every store: SQLite keeps no zone, so reads get UTC back."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utc_timestamp() -> UTCDateTime:
+    return UTCDateTime()
 
 
 class SourceRow(SQLModel, table=True):

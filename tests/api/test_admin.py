@@ -390,6 +390,7 @@ class TestAudit:
         ).json()
         latest = audit["items"][0]
         assert latest["actor"] == "editor-key"
+        assert latest["at"].endswith(("Z", "+00:00")), "timestamps carry their zone on every store"
         assert latest["action"] == "update"
         assert latest["before"]["name"] != "Audited cat"
         assert latest["after"]["name"] == "Audited cat"

@@ -125,7 +125,7 @@ class TestLogin:
     def test_unauthenticated_pages_redirect_to_the_login_form(
         self, fresh_client: TestClient
     ) -> None:
-        for path in ["/admin", f"/admin/exercises/{SLUG}", "/admin/exercises/new", "/admin/audit"]:
+        for path in ["/admin", f"/admin/exercises/{SLUG}", "/admin/new-exercise", "/admin/audit"]:
             response = fresh_client.get(path, follow_redirects=False)
             assert response.status_code == 303, path
             assert response.headers["location"] == "/admin/login"
@@ -236,7 +236,7 @@ class TestCsrf:
             assert is_html(response)
             assert "nothing was saved" in response.text
         created = admin.post(
-            "/admin/exercises/new",
+            "/admin/new-exercise",
             data={"document": NEW_EXERCISE_TEMPLATE},
             follow_redirects=False,
         )
@@ -359,14 +359,14 @@ class TestEditing:
         assert public_record(admin).headers["etag"] == '"1"'
 
     def test_create_a_new_exercise(self, admin: TestClient, admin_key: str) -> None:
-        page = admin.get("/admin/exercises/new")
+        page = admin.get("/admin/new-exercise")
         assert page.status_code == 200
         template = textarea_of(page.text)
         assert template == NEW_EXERCISE_TEMPLATE
         document = yaml.safe_load(template)
         document.update(slug="gentle-bridge", name="Gentle bridge")
         response = admin.post(
-            "/admin/exercises/new",
+            "/admin/new-exercise",
             data={"csrf": csrf_of(page.text), "document": yaml.safe_dump(document)},
             follow_redirects=False,
         )
@@ -386,17 +386,17 @@ class TestEditing:
     def test_creating_an_existing_slug_or_invalid_content_writes_nothing(
         self, admin: TestClient, admin_key: str
     ) -> None:
-        page = admin.get("/admin/exercises/new")
+        page = admin.get("/admin/new-exercise")
         text, _ = edit_form(admin)
         duplicate = admin.post(
-            "/admin/exercises/new",
+            "/admin/new-exercise",
             data={"csrf": csrf_of(page.text), "document": text},
             follow_redirects=False,
         )
         assert duplicate.status_code == 409
         assert "already exists" in duplicate.text
         invalid = admin.post(
-            "/admin/exercises/new",
+            "/admin/new-exercise",
             data={
                 "csrf": csrf_of(page.text),
                 "document": NEW_EXERCISE_TEMPLATE.replace("steps:", "stepz:"),
