@@ -15,6 +15,7 @@ from app.api import admin, admin_ui, exercises, health, reference, routines
 from app.core.cors import CorsPolicy
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
+from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "MIT", "identifier": "MIT"},
     )
     app.state.settings = settings or get_settings()
+    configure_logging(app.state.settings.log_level)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=app.state.settings.max_body_bytes,

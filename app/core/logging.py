@@ -1,0 +1,17 @@
+"""Logging for the app's own loggers (`app.*`); uvicorn keeps its own configuration."""
+
+import logging
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str) -> None:
+    """Send `app.*` records to stderr at `level`, once per process. Keys are never logged: only
+    their hashes reach the database layer."""
+    logger = logging.getLogger("app")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(FORMAT))
+        logger.addHandler(handler)
+        logger.propagate = False
