@@ -17,7 +17,13 @@ from app.api.exercises import decode_cursor, encode_cursor
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
 from app.content import editing
-from app.content.bundle import ContentBundle, ContentIssue, parse_records, validate_bundle
+from app.content.bundle import (
+    ContentBundle,
+    ContentIssue,
+    parse_records,
+    repeated,
+    validate_bundle,
+)
 from app.core.errors import (
     ApiError,
     FieldError,
@@ -315,8 +321,7 @@ def bundle_issues(
     ]
     slugs = [e.slug for e in exercises]
     issues += [
-        ContentIssue(file_of[s], s, "slug", "appears twice in the bundle")
-        for s in sorted({s for s in slugs if slugs.count(s) > 1})
+        ContentIssue(file_of[s], s, "slug", "appears twice in the bundle") for s in repeated(slugs)
     ]
     return ContentBundle(sources=sources, exercises=exercises), issues
 

@@ -4,6 +4,7 @@ Seed loading, the write API and the admin import all validate through `validate_
 added here binds every way content gets in.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,36 @@ def parse_records(
     return parsed, issues
 
 
+def repeated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted."""
+    return sorted(value for value, count in Counter(values).items() if count > 1)
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the cross-record rules read of an exercise: its slug and what it points at."""
+
+    slug: str
+    cited: tuple[tuple[str, str], ...] = ()
+    """(field, source id) pairs, e.g. ("dosages.0.source", "aaos-back-pain-exercises")."""
+    easier: tuple[str, ...] = ()
+    harder: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, exercise: Exercise) -> "Links":
+        return cls(
+            slug=exercise.slug,
+            cited=tuple(
+                [(f"citations.{i}.source", c.source) for i, c in enumerate(exercise.citations)]
+                + [(f"dosages.{i}.source", d.source) for i, d in enumerate(exercise.dosages)]
+            ),
+            easier=tuple(exercise.progressions.easier),
+            harder=tuple(exercise.progressions.harder),
+            variants=tuple(exercise.variants),
+        )
+
+
 def validate_bundle(
     sources: list[Source],
     exercises: list[Exercise],
@@ -99,63 +130,61 @@ def validate_bundle(
 
     `invalid_slugs` are entries already reported as invalid: links to them are not reported again.
     """
-    file_of = file_of or {}
+    source_ids = [source.id for source in sources]
+    issues = [
+        ContentIssue("sources", duplicate, "id", "duplicate source id")
+        for duplicate in repeated(source_ids)
+    ]
+    links = [Links.of(exercise) for exercise in exercises]
+    return issues + validate_links(set(source_ids), links, file_of or {}, invalid_slugs)
+
+
+def validate_links(
+    source_ids: set[str],
+    records: list[Links],
+    file_of: Mapping[str, str],
+    invalid_slugs: Iterable[str] = (),
+) -> list[ContentIssue]:
     issues: list[ContentIssue] = []
 
     def report(slug: str, field: str, message: str) -> None:
         issues.append(ContentIssue(file_of.get(slug, "exercises"), slug, field, message))
 
-    source_ids = [source.id for source in sources]
-    for duplicate in {s for s in source_ids if source_ids.count(s) > 1}:
-        issues.append(ContentIssue("sources", duplicate, "id", "duplicate source id"))
-    slugs = [exercise.slug for exercise in exercises]
-    for duplicate in sorted({s for s in slugs if slugs.count(s) > 1}):
+    slugs = [record.slug for record in records]
+    for duplicate in repeated(slugs):
         report(duplicate, "slug", "duplicate slug")
-
-    known_sources, known_slugs = set(source_ids), set(slugs) | set(invalid_slugs)
-    for exercise in exercises:
-        for index, citation in enumerate(exercise.citations):
-            if citation.source not in known_sources:
-                report(
-                    exercise.slug,
-                    f"citations.{index}.source",
-                    f"unknown source {citation.source!r}",
-                )
-        for index, dosage in enumerate(exercise.dosages):
-            if dosage.source not in known_sources:
-                report(
-                    exercise.slug, f"dosages.{index}.source", f"unknown source {dosage.source!r}"
-                )
-        for direction in ("easier", "harder"):
-            for index, target in enumerate(getattr(exercise.progressions, direction)):
+    known_slugs = set(slugs) | set(invalid_slugs)
+    for record in records:
+        for field, source in record.cited:
+            if source not in source_ids:
+                report(record.slug, field, f"unknown source {source!r}")
+        for direction, targets in (("easier", record.easier), ("harder", record.harder)):
+            for index, target in enumerate(targets):
+                field = f"progressions.{direction}.{index}"
                 if target not in known_slugs:
-                    report(
-                        exercise.slug,
-                        f"progressions.{direction}.{index}",
-                        f"unknown exercise {target!r}",
-                    )
-                elif target == exercise.slug:
-                    report(exercise.slug, f"progressions.{direction}.{index}", "links to itself")
-        for index, target in enumerate(exercise.variants):
-            if target not in known_slugs or target == exercise.slug:
-                report(exercise.slug, f"variants.{index}", f"unknown or self variant {target!r}")
-    issues.extend(_cycle_issues(exercises, file_of))
+                    report(record.slug, field, f"unknown exercise {target!r}")
+                elif target == record.slug:
+                    report(record.slug, field, "links to itself")
+        for index, target in enumerate(record.variants):
+            if target not in known_slugs or target == record.slug:
+                report(record.slug, f"variants.{index}", f"unknown or self variant {target!r}")
+    issues.extend(_cycle_issues(records, file_of))
     return issues
 
 
-def _progression_edges(exercises: list[Exercise]) -> dict[str, set[str]]:
+def _progression_edges(records: list[Links]) -> dict[str, set[str]]:
     """Both directions folded into one "is harder than" graph: easier -> harder."""
-    harder: dict[str, set[str]] = {exercise.slug: set() for exercise in exercises}
-    for exercise in exercises:
-        harder[exercise.slug].update(s for s in exercise.progressions.harder if s in harder)
-        for easier in exercise.progressions.easier:
+    harder: dict[str, set[str]] = {record.slug: set() for record in records}
+    for record in records:
+        harder[record.slug].update(s for s in record.harder if s in harder)
+        for easier in record.easier:
             if easier in harder:
-                harder[easier].add(exercise.slug)
+                harder[easier].add(record.slug)
     return harder
 
 
-def _cycle_issues(exercises: list[Exercise], file_of: Mapping[str, str]) -> list[ContentIssue]:
-    harder = _progression_edges(exercises)
+def _cycle_issues(records: list[Links], file_of: Mapping[str, str]) -> list[ContentIssue]:
+    harder = _progression_edges(records)
     state: dict[str, int] = {}
     issues: list[ContentIssue] = []
 

@@ -1,13 +1,14 @@
 """Editing one exercise: the same validation as seed loading and import, optimistic concurrency
 on the exercise's version, an audit entry per change. Callers own the transaction."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.content.bundle import ContentIssue, validate_bundle
+from app.content.bundle import ContentIssue, Links, validate_links
 from app.core.errors import (
     ApiError,
     ConflictError,
@@ -54,15 +55,30 @@ def _pointer(field: str) -> str | None:
 
 
 def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
-    """The whole catalogue, with `candidate` in place, must pass the shared content rules."""
-    exercises = {
-        row.slug: Exercise.model_validate(row.document)
-        for row in session.exec(select(ExerciseRow)).all()
-    }
-    exercises[candidate.slug] = candidate
-    issues = validate_bundle(load_sources(session), list(exercises.values()))
+    """The whole catalogue, with `candidate` in place, must pass the shared content rules.
+
+    Stored exercises passed those rules when they were written, so only their slugs and
+    progression links are read (to resolve links and find cycles), not whole documents: an edit
+    stays cheap however large the catalogue grows.
+    """
+    records = {record.slug: record for record in stored_links(session)}
+    records[candidate.slug] = Links.of(candidate)
+    source_ids = {source.id for source in load_sources(session)}
+    issues = validate_links(source_ids, list(records.values()), {})
     if issues:
         raise rejected(issues)
+
+
+def stored_links(session: Session) -> Iterator[Links]:
+    table = ExerciseRow.__table__  # type: ignore[attr-defined]
+    statement = sa.select(table.c.slug, table.c.document["progressions"])
+    for slug, progressions in session.execute(statement):
+        progressions = progressions or {}
+        yield Links(
+            slug=slug,
+            easier=tuple(progressions.get("easier", ())),
+            harder=tuple(progressions.get("harder", ())),
+        )
 
 
 def parse_exercise(document: Any) -> Exercise:
