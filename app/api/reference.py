@@ -95,10 +95,7 @@ async def list_levels(catalogue: CatalogueDep) -> LevelList:
     responses=ERRORS,
 )
 async def list_flags(catalogue: CatalogueDep) -> FlagList:
-    counts: dict[str, int] = {}
-    for entry in catalogue.entries:
-        for flag in entry.contraindicated_for:
-            counts[flag] = counts.get(flag, 0) + 1
+    counts = catalogue.term_counts("contraindicated_for")
     return FlagList(
         items=[
             FlagOut(
@@ -108,7 +105,7 @@ async def list_flags(catalogue: CatalogueDep) -> FlagList:
                 excluded_motions=flag.excluded_motions,
                 indicated_motion=flag.indicated_motion,
                 evidence=flag.evidence,
-                exercise_count=counts.get(flag.flag, 0),
+                exercise_count=counts[flag.flag],
             )
             for flag in FLAGS
         ]
@@ -124,12 +121,9 @@ async def list_flags(catalogue: CatalogueDep) -> FlagList:
     responses=ERRORS,
 )
 async def list_sources(catalogue: CatalogueDep) -> SourceList:
-    counts: dict[str, int] = {}
-    for entry in catalogue.entries:
-        for source_id in entry.exercise.cited_sources:
-            counts[source_id] = counts.get(source_id, 0) + 1
+    counts = catalogue.term_counts("cited_sources")
     items: list[dict[str, Any]] = [
-        {**source.model_dump(), "exercise_count": counts.get(source.id, 0)}
+        {**source.model_dump(), "exercise_count": counts[source.id]}
         for source in catalogue.sources.values()
     ]
     return SourceList(items=[SourceOut.model_validate(item) for item in items])

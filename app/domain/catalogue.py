@@ -169,6 +169,7 @@ class Catalogue:
         self.slugs = [entry.slug for entry in self.entries]
         self.by_slug = {entry.slug: entry for entry in self.entries}
         self._index = self._build_index()
+        self._term_counts: dict[str, Counter[str]] = {}
 
     def _build_index(self) -> dict[IndexKey, list[int]]:
         index: dict[IndexKey, list[int]] = {}
@@ -269,14 +270,18 @@ class Catalogue:
         return seen
 
     def term_counts(self, field_name: str) -> Counter[str]:
-        """How many published exercises use each term of a vocabulary field."""
-        counts: Counter[str] = Counter()
-        for entry in self.entries:
-            value = getattr(entry.exercise, field_name)
-            if field_name == "equipment":
-                counts.update(entry.equipment_used)
-            elif isinstance(value, list):
-                counts.update(value)
-            else:
-                counts[value] += 1
+        """How many published exercises use each term of a field (a vocabulary field, or
+        `contraindicated_for` or `cited_sources`); counted once per snapshot."""
+        counts = self._term_counts.get(field_name)
+        if counts is None:
+            counts = Counter()
+            for entry in self.entries:
+                value = getattr(entry.exercise, field_name)
+                if field_name == "equipment":
+                    counts.update(entry.equipment_used)
+                elif isinstance(value, list | frozenset):
+                    counts.update(value)
+                else:
+                    counts[value] += 1
+            self._term_counts[field_name] = counts
         return counts

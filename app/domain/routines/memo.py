@@ -4,8 +4,6 @@ seed), so a result can be reused for as long as the catalogue stays at that revi
 from collections import OrderedDict
 from typing import Any
 
-import orjson
-
 from app.domain.catalogue import Catalogue
 from app.domain.routines.engine import generate_routine
 from app.domain.routines.profile import Profile
@@ -22,7 +20,7 @@ class PlanCache:
 
     def plan(self, catalogue: Catalogue, profile: Profile, seed: int) -> dict[str, Any]:
         """The routine as JSON-ready data. Callers must not change it: it is shared."""
-        key = (catalogue.revision, orjson.dumps(profile.model_dump(mode="json")), seed)
+        key = (catalogue.revision, profile.model_dump_json().encode(), seed)
         cached = self._plans.get(key)
         if cached is not None:
             self._plans.move_to_end(key)
