@@ -26,6 +26,9 @@ from app.main import create_app
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEED_DIR = PROJECT / "seed"
+SEED_EXERCISE_COUNT = len(list((SEED_DIR / "exercises").glob("*.yaml")))
+DATABASE_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "backcare_test")
+"""Prefix of the PostgreSQL databases a run creates beside TEST_DATABASE_URL's (and drops)."""
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Store:
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
 
     def create_template(self) -> None:
-        self.template = f"backcare_tpl_{uuid.uuid4().hex[:8]}"
+        self.template = f"{DATABASE_PREFIX}_template_{uuid.uuid4().hex[:8]}"
         if self.kind == "postgres":
             self._admin(f'CREATE DATABASE "{self.template}"')
             self.created.append(self.template)
@@ -54,7 +57,7 @@ class Store:
         seed_database(url, SEED_DIR)
 
     def fresh(self, *, seeded: bool = True) -> str:
-        name = f"backcare_test_{uuid.uuid4().hex[:8]}"
+        name = f"{DATABASE_PREFIX}_{uuid.uuid4().hex[:8]}"
         if self.kind == "sqlite":
             if seeded:
                 shutil.copyfile(self.workdir / f"{self.template}.db", self.workdir / f"{name}.db")
@@ -77,6 +80,12 @@ class Store:
         with engine.connect() as connection:
             connection.execute(sa.text(statement))
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seed_exercise_count() -> int:
+    """How many exercises seed/ ships: tests derive counts from it rather than writing them down."""
+    return SEED_EXERCISE_COUNT
 
 
 def store_kinds() -> list[str]:

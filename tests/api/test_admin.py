@@ -291,18 +291,22 @@ class TestEditing:
 
 class TestBulk:
     def test_export_then_import_into_an_empty_database_reproduces_it(
-        self, fresh_client: TestClient, keys: dict[str, dict[str, str]], empty_database_url: str
+        self,
+        fresh_client: TestClient,
+        keys: dict[str, dict[str, str]],
+        empty_database_url: str,
+        seed_exercise_count: int,
     ) -> None:
         exported = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()
-        assert len(exported["exercises"]) == 27
+        assert len(exported["exercises"]) == seed_exercise_count
         upgrade(empty_database_url)
         admin = {"Authorization": f"Bearer {make_key(empty_database_url, 'importer', Role.admin)}"}
         with TestClient(create_app(Settings(database_url=empty_database_url))) as empty:
             report = empty.post("/v1/admin/import", json=exported, headers=admin).json()
-            assert len(report["created"]) == 27
+            assert len(report["created"]) == seed_exercise_count
             assert empty.get("/v1/admin/export", headers=admin).json() == exported
             again = empty.post("/v1/admin/import", json=exported, headers=admin).json()
-            assert len(again["unchanged"]) == 27
+            assert len(again["unchanged"]) == seed_exercise_count
 
     def test_import_accepts_yaml_and_dry_run_writes_nothing(
         self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
@@ -397,7 +401,7 @@ class TestAudit:
         assert "bck_" not in str(audit)
 
     def test_audit_pages_and_filters_by_time(
-        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]], seed_exercise_count: int
     ) -> None:
         pages, cursor, seen = 0, None, []
         while True:
@@ -408,8 +412,8 @@ class TestAudit:
             cursor = body["next_cursor"]
             if cursor is None:
                 break
-        assert len(seen) == len(set(seen)) == 27
-        assert pages == 3
+        assert len(seen) == len(set(seen)) == seed_exercise_count
+        assert pages == -(-seed_exercise_count // 10)
         assert seen == sorted(seen, reverse=True)
         later = fresh_client.get(
             "/v1/admin/audit", params={"since": "2999-01-01T00:00:00Z"}, headers=keys["admin"]

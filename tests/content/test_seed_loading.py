@@ -16,6 +16,7 @@ from app.db.session import build_engine
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PROJECT = SEED_DIR.parent
+SEED_EXERCISE_COUNT = len(list((SEED_DIR / "exercises").glob("*.yaml")))
 
 
 def versions(url: str) -> dict[str, int]:
@@ -41,7 +42,7 @@ def edit(path: Path, **changes: object) -> None:
 def test_second_seed_changes_nothing(fresh_database_url: str) -> None:
     before = versions(fresh_database_url)
     report = seed_database(fresh_database_url, SEED_DIR)
-    assert report.counts() == {"created": 0, "updated": 0, "unchanged": 27}
+    assert report.counts() == {"created": 0, "updated": 0, "unchanged": SEED_EXERCISE_COUNT}
     assert report.revision is None
     assert versions(fresh_database_url) == before
 
@@ -122,11 +123,11 @@ def test_cli_seed_reports_and_refuses(tmp_path: Path) -> None:
     first = subprocess.run(
         [*run, "seed"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False
     )
-    assert "created 27, updated 0, unchanged 0" in first.stdout
+    assert f"created {SEED_EXERCISE_COUNT}, updated 0, unchanged 0" in first.stdout
     second = subprocess.run(
         [*run, "seed"], cwd=PROJECT, env=environment, capture_output=True, text=True, check=False
     )
-    assert "created 0, updated 0, unchanged 27" in second.stdout
+    assert f"created 0, updated 0, unchanged {SEED_EXERCISE_COUNT}" in second.stdout
     seed = copy_seed(tmp_path)
     edit(seed / "exercises" / "wall-squat.yaml", level="superhuman")
     refused = subprocess.run(
