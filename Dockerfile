@@ -1,22 +1,25 @@
 # syntax=docker/dockerfile:1
+# Dependencies come from requirements/app.lock (scripts/lock); the app itself is its source in /srv,
+# present once, run as `python -m app` from any directory (PYTHONPATH).
 FROM python:3.11-slim AS build
-WORKDIR /build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
-COPY app ./app
-RUN /opt/venv/bin/pip install .
+COPY requirements/app.lock /tmp/app.lock
+RUN /opt/venv/bin/pip install --require-virtualenv --requirement /tmp/app.lock
 
 FROM python:3.11-slim AS runtime
 RUN useradd --create-home --uid 10001 backcare
 WORKDIR /srv
 COPY --from=build /opt/venv /opt/venv
-COPY --chown=backcare:backcare pyproject.toml ./
+COPY --chown=backcare:backcare pyproject.toml README.md ./
 COPY --chown=backcare:backcare app ./app
 COPY --chown=backcare:backcare migrations ./migrations
 COPY --chown=backcare:backcare seed ./seed
+COPY --chown=backcare:backcare openapi ./openapi
 RUN mkdir -p /srv/var && chown backcare:backcare /srv/var
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+# The SQLite default (DATABASE_URL unset) lives here: mount a volume so it outlives the container.
+VOLUME ["/srv/var"]
+ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/srv PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 USER backcare
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

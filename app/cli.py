@@ -67,7 +67,8 @@ def serve(settings: Settings, arguments: argparse.Namespace) -> int:
         port=arguments.port,
         workers=arguments.workers,
         log_level=settings.log_level,
-        proxy_headers=True,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 

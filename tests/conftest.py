@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,16 +144,19 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_server(fresh_database_url: str) -> Iterator[str]:
-    """A real uvicorn process on a free loopback port serving this test's fresh database: what
-    a second API process, or a browser, talks to."""
+@contextmanager
+def running_server(
+    database_url: str, command: list[str] | None = None, **environment: str
+) -> Iterator[str]:
+    """A real server process on a free loopback port (uvicorn unless `command` names another way
+    to start it; `{port}` in it is filled in), serving `database_url`; yields its base URL."""
     port = free_port()
     uvicorn = [sys.executable, "-m", "uvicorn", "app.main:app", "--log-level", "warning"]
+    arguments = [*(command or [*uvicorn, "--host", "127.0.0.1", "--port", "{port}"])]
     process = subprocess.Popen(
-        [*uvicorn, "--host", "127.0.0.1", "--port", str(port)],
+        [argument.format(port=port) for argument in arguments],
         cwd=PROJECT,
-        env={**os.environ, "DATABASE_URL": fresh_database_url},
+        env={**os.environ, "DATABASE_URL": database_url, **environment},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -168,3 +172,20 @@ def live_server(fresh_database_url: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+ServerRunner = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def server_runner() -> ServerRunner:
+    """`running_server`, for tests that start a server their own way."""
+    return running_server
+
+
+@pytest.fixture
+def live_server(fresh_database_url: str) -> Iterator[str]:
+    """A real uvicorn process on a free loopback port serving this test's fresh database: what
+    a second API process, or a browser, talks to."""
+    with running_server(fresh_database_url) as base:
+        yield base

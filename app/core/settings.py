@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default=[], description="Origins allowed to write from browsers; none by default."
     )
     log_level: str = "info"
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Addresses (comma-separated IPs or networks, or *) of the reverse proxies "
+        "whose X-Forwarded-Proto and X-Forwarded-For headers `serve` trusts, so links keep https "
+        "behind a proxy. Unset, no proxy header is trusted.",
+    )
     admin_session_secret: str = Field(
         default_factory=lambda: PROCESS_SESSION_SECRET,
         min_length=32,
