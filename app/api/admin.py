@@ -32,7 +32,12 @@ from app.core.errors import (
     problem_responses,
 )
 from app.db.audit_queries import AuditQuery, list_changes
-from app.db.catalogue_queries import apply_bundle, load_sources
+from app.db.catalogue_queries import (
+    EditorListing,
+    apply_bundle,
+    list_exercise_rows,
+    load_sources,
+)
 from app.db.catalogue_store import CatalogueWriter
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.domain.catalogue import CatalogueEntry
@@ -218,17 +223,14 @@ def list_all_exercises(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> Response:
-    statement = select(ExerciseRow).order_by(col(ExerciseRow.slug))
-    if status:
-        statement = statement.where(col(ExerciseRow.status).in_([s.value for s in status]))
-    if q:
-        statement = statement.where(
-            col(ExerciseRow.name).ilike(f"%{q}%") | col(ExerciseRow.slug).ilike(f"%{q}%")
-        )
-    if cursor:
-        statement = statement.where(col(ExerciseRow.slug) > decode_cursor(cursor))
+    listing = EditorListing(
+        statuses=tuple(s.value for s in status),
+        text=q,
+        after_slug=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
     with writer.reading() as session:
-        rows = list(session.exec(statement.limit(limit + 1)).all())
+        rows = list_exercise_rows(session, listing)
         sources = {source.id: source for source in load_sources(session)}
         page = rows[:limit]
         items = [
@@ -456,7 +458,7 @@ def read_audit(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> AuditPage:
-    after_id = None
+    older_than_id = None
     if cursor is not None:
         position = decode_cursor(cursor)
         if not position.isdigit():
@@ -464,8 +466,10 @@ def read_audit(
                 "The cursor is not one this API issued.",
                 [FieldError(location="query", field="cursor", message="invalid cursor")],
             )
-        after_id = int(position)
-    query = AuditQuery(exercise=exercise, since=since, until=until, after_id=after_id, limit=limit)
+        older_than_id = int(position)
+    query = AuditQuery(
+        exercise=exercise, since=since, until=until, older_than_id=older_than_id, limit=limit
+    )
     with writer.reading() as session:
         rows, more = list_changes(session, query)
         items = [audit_entry(row) for row in rows]

@@ -5,19 +5,16 @@ writer's unit of work), so validation, optimistic concurrency and the audit trai
 the version a page was rendered from travels in a hidden field and is the expected version, just
 as an `If-Match` header would be.
 
-Session: logging in with an admin key sets the `backcare_admin` cookie to
-`<sha256 of the key>.<expiry>.<HMAC-SHA256 of both>`, signed with `admin_session_secret`. The key
-itself is never stored, echoed or logged. Each request checks the signature, the expiry, and that
-the key is still active and still admin. Each form carries a CSRF token, an HMAC of the session
-token, and POSTs from another origin are refused.
+Session: logging in with an admin key sets a cookie signed by itsdangerous
+(`app.api.admin_session`) holding the key's SHA-256 and a random CSRF token; the key itself is never
+stored, echoed or logged. Each request checks the signature, the age, and that the key is still
+active and still admin. Each form echoes the session's CSRF token, and POSTs from another origin are
+refused.
 
 These are browser pages, so errors are HTML pages too, never problem+json or a traceback.
 """
 
-import hashlib
-import hmac
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +25,17 @@ import yaml
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from app.api.admin_session import (
+    COOKIE,
+    COOKIE_PATH,
+    SESSION_SECONDS,
+    AdminSessionCookie,
+    same_token,
+)
 from app.api.auth import authenticate
 from app.api.dependencies import CatalogueWriterDep
 from app.api.routing import StrictQueryRoute
@@ -45,6 +49,7 @@ from app.core.errors import (
 )
 from app.core.security import Role, hash_key
 from app.db.audit_queries import AuditQuery, list_changes
+from app.db.catalogue_queries import EditorListing, list_exercise_rows
 from app.db.key_queries import find_active_key_by_hash
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.domain.exercise import Exercise
@@ -52,9 +57,6 @@ from app.domain.vocabulary import Status
 
 logger = logging.getLogger("app.admin_ui")
 
-COOKIE = "backcare_admin"
-COOKIE_PATH = "/admin"
-SESSION_SECONDS = 8 * 60 * 60
 AUDIT_PAGE_SIZE = 50
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -112,37 +114,6 @@ STALE_MESSAGE = (
 )
 
 
-# --- session and CSRF tokens --------------------------------------------------------------------
-
-
-def _sign(secret: str, purpose: str, payload: str) -> str:
-    message = f"{purpose}:{payload}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def session_token(secret: str, key_hash: str, expires: int) -> str:
-    payload = f"{key_hash}.{expires}"
-    return f"{payload}.{_sign(secret, 'session', payload)}"
-
-
-def session_key_hash(secret: str, token: str, now: float) -> str | None:
-    """The key hash a well-signed, unexpired session token holds; None otherwise."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    key_hash, expires, signature = parts
-    expected = _sign(secret, "session", f"{key_hash}.{expires}")
-    if not hmac.compare_digest(signature.encode(), expected.encode()):
-        return None
-    if not expires.isdigit() or int(expires) <= now:
-        return None
-    return key_hash
-
-
-def csrf_token(secret: str, token: str) -> str:
-    return _sign(secret, "csrf", token)
-
-
 @dataclass(frozen=True)
 class AdminSession:
     name: str
@@ -157,24 +128,22 @@ class CsrfRejectedError(Exception):
     pass
 
 
-def _secret(request: Request) -> str:
-    secret: str = request.app.state.settings.admin_session_secret
-    return secret
+def session_cookie(request: Request) -> AdminSessionCookie:
+    return AdminSessionCookie(request.app.state.settings.admin_session_secret)
 
 
 def signed_in(request: Request) -> AdminSession:
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequiredError
-    secret = _secret(request)
-    key_hash = session_key_hash(secret, token, time.time())
-    if key_hash is None:
+    contents = session_cookie(request).read(token)
+    if contents is None:
         raise LoginRequiredError
     with Session(request.app.state.engine) as session:
-        row = find_active_key_by_hash(session, key_hash)
+        row = find_active_key_by_hash(session, contents.key_hash)
     if row is None or Role(row.role) is not Role.admin:
         raise LoginRequiredError
-    return AdminSession(name=row.name, csrf=csrf_token(secret, token))
+    return AdminSession(name=row.name, csrf=contents.csrf)
 
 
 def same_origin(request: Request) -> None:
@@ -191,7 +160,7 @@ def signed_in_form(
     request: Request, admin: SignedIn, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> AdminSession:
     same_origin(request)
-    if not hmac.compare_digest(csrf.encode(), admin.csrf.encode()):
+    if not same_token(csrf, admin.csrf):
         raise CsrfRejectedError
     return admin
 
@@ -314,8 +283,7 @@ def log_in(request: Request, key: Annotated[str, Form(max_length=200)] = "") -> 
             "The admin pages need an admin key."
         )
         return login_page(request, message, 403)
-    expires = int(time.time()) + SESSION_SECONDS
-    token = session_token(_secret(request), hash_key(key.strip()), expires)
+    token = session_cookie(request).issue(hash_key(key.strip()))
     logger.info("admin UI: %r logged in", caller.name)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(
@@ -361,16 +329,9 @@ def exercise_list(
             f"Unknown status {status!r}: choose one of {', '.join(statuses)}.",
             [FieldError(location="query", field="status", message="unknown status")],
         )
-    statement = select(ExerciseRow).order_by(col(ExerciseRow.name), col(ExerciseRow.slug))
-    if status:
-        statement = statement.where(col(ExerciseRow.status) == status)
-    if q.strip():
-        pattern = f"%{q.strip()}%"
-        statement = statement.where(
-            col(ExerciseRow.name).ilike(pattern) | col(ExerciseRow.slug).ilike(pattern)
-        )
+    listing = EditorListing(statuses=(status,) if status else (), text=q.strip(), by_name=True)
     with writer.reading() as session:
-        rows = list(session.exec(statement).all())
+        rows = list_exercise_rows(session, listing)
     context = {
         "admin": admin,
         "rows": rows,
@@ -558,7 +519,7 @@ def audit_log(
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     exercise = exercise.strip()
-    query = AuditQuery(exercise=exercise or None, after_id=before, limit=AUDIT_PAGE_SIZE)
+    query = AuditQuery(exercise=exercise or None, older_than_id=before, limit=AUDIT_PAGE_SIZE)
     with writer.reading() as session:
         rows, more = list_changes(session, query)
     lines = [audit_line(row) for row in rows]

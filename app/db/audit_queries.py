@@ -34,7 +34,8 @@ class AuditQuery:
     exercise: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    after_id: int | None = None
+    older_than_id: int | None = None
+    """Only entries older than this one (the last id of the previous page): paging newest first."""
     limit: int = 50
 
 
@@ -47,7 +48,7 @@ def list_changes(session: Session, query: AuditQuery) -> tuple[list[AuditEntryRo
         statement = statement.where(col(AuditEntryRow.at) >= query.since)
     if query.until is not None:
         statement = statement.where(col(AuditEntryRow.at) < query.until)
-    if query.after_id is not None:
-        statement = statement.where(col(AuditEntryRow.id) < query.after_id)
+    if query.older_than_id is not None:
+        statement = statement.where(col(AuditEntryRow.id) < query.older_than_id)
     rows = list(session.exec(statement.limit(query.limit + 1)).all())
     return rows[: query.limit], len(rows) > query.limit

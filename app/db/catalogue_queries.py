@@ -81,6 +81,35 @@ def exercise_row(session: Session, slug: str) -> ExerciseRow | None:
     return session.exec(select(ExerciseRow).where(col(ExerciseRow.slug) == slug)).first()
 
 
+@dataclass(frozen=True)
+class EditorListing:
+    """What editors list: any status (or only these), text in the name or slug, a page of rows
+    after a slug, in slug order, or in name order for people reading a whole list."""
+
+    statuses: tuple[str, ...] = ()
+    text: str | None = None
+    after_slug: str | None = None
+    limit: int | None = None
+    by_name: bool = False
+
+
+def list_exercise_rows(session: Session, listing: EditorListing) -> list[ExerciseRow]:
+    order = (col(ExerciseRow.name), col(ExerciseRow.slug)) if listing.by_name else ()
+    statement = select(ExerciseRow).order_by(*order, col(ExerciseRow.slug))
+    if listing.statuses:
+        statement = statement.where(col(ExerciseRow.status).in_(listing.statuses))
+    if listing.text:
+        pattern = f"%{listing.text}%"
+        statement = statement.where(
+            col(ExerciseRow.name).ilike(pattern) | col(ExerciseRow.slug).ilike(pattern)
+        )
+    if listing.after_slug is not None:
+        statement = statement.where(col(ExerciseRow.slug) > listing.after_slug)
+    if listing.limit is not None:
+        statement = statement.limit(listing.limit)
+    return list(session.exec(statement).all())
+
+
 def insert_exercise(session: Session, exercise: Exercise, revision: int) -> ExerciseRow:
     now = datetime.now(UTC)
     row = ExerciseRow(

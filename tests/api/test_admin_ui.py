@@ -9,15 +9,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import httpx2
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 from sqlmodel import Session
 
-from app.api.admin_ui import COOKIE, NEW_EXERCISE_TEMPLATE, STALE_MESSAGE, session_token
+from app.api.admin_session import COOKIE, SESSION_SECONDS, AdminSessionCookie
+from app.api.admin_ui import NEW_EXERCISE_TEMPLATE, STALE_MESSAGE
 from app.core.security import Role, hash_key
 from app.core.settings import Settings
 from app.db.audit_queries import record_change
@@ -189,14 +192,18 @@ class TestLogin:
         self, fresh_client: TestClient, admin_key: str
     ) -> None:
         secret = fresh_client.app.state.settings.admin_session_secret  # type: ignore[attr-defined]
-        now = int(time.time())
-        valid = session_token(secret, hash_key(admin_key), now + 60)
-        key_hash, expires, signature = valid.split(".")
+        cookie = AdminSessionCookie(secret)
+        valid = cookie.issue(hash_key(admin_key))
+        payload, _, signature = valid.rpartition(".")
+        issued_too_long_ago = int(time.time()) - SESSION_SECONDS - 1
+        with patch.object(TimestampSigner, "get_timestamp", return_value=issued_too_long_ago):
+            expired = cookie.issue(hash_key(admin_key))
         forged = [
-            session_token(secret, hash_key(admin_key), now - 1),  # expired
-            f"{key_hash}.{now + 10**6}.{signature}",  # expiry pushed out
-            session_token("another-secret-another-secret-xx", hash_key(admin_key), now + 60),
-            f"{hash_key('bck_someone-else')}.{expires}.{signature}",
+            expired,
+            AdminSessionCookie("another-secret-another-secret-xx").issue(hash_key(admin_key)),
+            cookie.issue(hash_key("bck_someone-else")),
+            f"{payload}.{signature[:-2]}xx",
+            f"{payload[:-2]}xx.{signature}",
             "garbage",
         ]
         for token in forged:
