@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import admin, admin_ui, exercises, health, reference, routines
+from app.api.dependencies import utc_now
 from app.core.cors import CorsPolicy
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "MIT", "identifier": "MIT"},
     )
     app.state.settings = settings or get_settings()
+    app.state.clock = utc_now
     configure_logging(app.state.settings.log_level)
     app.add_middleware(
         BodySizeLimit,

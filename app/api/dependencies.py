@@ -1,5 +1,7 @@
 """Dependencies, each named once as an Annotated alias."""
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,8 +42,23 @@ async def get_routine_cache(request: Request) -> RoutineCache:
     return cache
 
 
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def get_now(request: Request) -> datetime:
+    """The time of the request, in UTC, from the app's one clock (`app.state.clock`, `utc_now`
+    unless a test moves it: the move-up rule looks back over about a week of feedback)."""
+    clock: Clock = request.app.state.clock
+    return clock()
+
+
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
 RoutineCacheDep = Annotated[RoutineCache, Depends(get_routine_cache)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
+NowDep = Annotated[datetime, Depends(get_now)]

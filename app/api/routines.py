@@ -5,7 +5,7 @@ request still stores its own snapshot row with its own id.
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -13,12 +13,19 @@ from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep, DatabaseDep, PlanCacheDep, RoutineCacheDep
+from app.api.dependencies import (
+    CatalogueDep,
+    DatabaseDep,
+    NowDep,
+    PlanCacheDep,
+    RoutineCacheDep,
+)
 from app.api.routing import StrictQueryRoute
 from app.core.errors import ConflictError, NotFoundError, problem_responses
 from app.db.routine_cache import RoutineCache
 from app.db.routine_queries import (
     FeedbackExistsError,
+    chain_feedback,
     feedback_document,
     insert_routine,
     record_feedback,
@@ -35,6 +42,7 @@ from app.domain.routines import (
     Recommendation,
     RedFlag,
     RoutinePlan,
+    Session,
     recommend,
 )
 from app.domain.routines.memo import PlanCache
@@ -75,6 +83,11 @@ class FeedbackRecord(Feedback):
     recommendation: Recommendation
     rule: FeedbackRuleOut
     adjustment: str | None = Field(description="What changed for the next routine, in words.")
+    advice: str | None = Field(
+        default=None,
+        description="With repeat, regress or stop_and_consult: the suggestion to work with a "
+        "physical therapist (source 000).",
+    )
     next_routine_id: str | None = Field(
         description="The routine generated from this feedback; null after stop_and_consult."
     )
@@ -99,12 +112,13 @@ def new_routine(
     catalogue: Catalogue,
     cache: PlanCache,
     profile: Profile,
+    created_at: datetime,
     previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     seed = DEFAULT_SEED if profile.seed is None else profile.seed
     return {
         "id": str(uuid.uuid4()),
-        "created_at": datetime.now(UTC).isoformat(),
+        "created_at": created_at.isoformat(),
         "profile": {**profile.model_dump(mode="json"), "seed": seed},
         "previous_routine_id": None if previous is None else previous["id"],
         "earlier_routine_ids": (
@@ -112,6 +126,18 @@ def new_routine(
         ),
         **cache.plan(catalogue, profile, seed),
     }
+
+
+FEEDBACK_FIELDS = frozenset(Feedback.model_fields)
+
+
+def session_of(record: dict[str, Any]) -> Session:
+    """Stored feedback as the engine reads it; fields added later take their defaults."""
+    return Session(
+        feedback=Feedback.model_validate({k: v for k, v in record.items() if k in FEEDBACK_FIELDS}),
+        recommendation=Recommendation(record["recommendation"]),
+        reported_at=datetime.fromisoformat(record["created_at"]),
+    )
 
 
 def json_response(document: Any, status_code: int, location: str | None) -> Response:
@@ -152,8 +178,9 @@ async def create_routine(
     cache: PlanCacheDep,
     database: DatabaseDep,
     stored: RoutineCacheDep,
+    now: NowDep,
 ) -> Response:
-    document = new_routine(catalogue, cache, profile)
+    document = new_routine(catalogue, cache, profile, now)
     body = orjson.dumps(document)
     await database.transaction(lambda connection: insert_routine(connection, document, body))
     stored.put(document["id"], body)
@@ -206,8 +233,10 @@ async def get_feedback(routine_id: RoutineId, database: DatabaseDep) -> Response
     summary="Report how a routine went",
     description="Gives a recommendation (advance, repeat, regress or stop_and_consult) with the "
     "rule behind it and, unless told to stop, the next routine generated accordingly and linked "
-    "to this one. Pain rising by 3 or more, or new leg symptoms, means stop_and_consult and no "
-    "next routine. A routine takes feedback once (409 after that).",
+    "to this one. New pain (none before, some after), pain rising by 3 or more, or new or "
+    "worse leg symptoms mean stop_and_consult and no next routine; a rise of 1 or 2 regresses. "
+    "Advance needs about a week of good sessions along the chain, and pain after below 5. A "
+    "routine takes feedback once (409 after that).",
     responses={
         201: {"model": FeedbackOut},
         **problem_responses(400, 404, 409, 413, 422),
@@ -220,6 +249,7 @@ async def give_feedback(
     cache: PlanCacheDep,
     database: DatabaseDep,
     stored: RoutineCacheDep,
+    now: NowDep,
 ) -> Response:
     routine = await database.read(lambda c: routine_document(c, routine_id))
     if routine is None:
@@ -227,19 +257,21 @@ async def give_feedback(
     if routine["outcome"] == Outcome.refer:
         raise ConflictError("This routine is a referral: follow its advice before exercising.")
     profile = Profile.model_validate(routine["profile"])
-    outcome = recommend(profile, feedback)
+    earlier = await database.read(lambda c: chain_feedback(c, routine["earlier_routine_ids"]))
+    outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
     next_routine = None
     if outcome.next_profile is not None:
         next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
         next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
-        next_routine = new_routine(catalogue, cache, next_profile, routine)
+        next_routine = new_routine(catalogue, cache, next_profile, now, routine)
     recorded = {
         "routine_id": routine_id,
         **feedback.model_dump(mode="json"),
-        "created_at": datetime.now(UTC).isoformat(),
+        "created_at": now.isoformat(),
         "recommendation": outcome.recommendation.value,
         "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
         "adjustment": outcome.adjustment,
+        "advice": outcome.advice,
         "next_routine_id": None if next_routine is None else next_routine["id"],
     }
     try:

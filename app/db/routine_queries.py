@@ -85,3 +85,15 @@ def record_feedback(
         )
     except IntegrityError as error:
         raise FeedbackExistsError(feedback["routine_id"]) from error
+
+
+def chain_feedback(connection: Connection, routine_ids: list[str]) -> list[dict[str, Any]]:
+    """The feedback given on these routines (the earlier routines of a chain), oldest first."""
+    if not routine_ids:
+        return []
+    rows = connection.execute(
+        sa.select(col(RoutineFeedbackRow.document))
+        .where(col(RoutineFeedbackRow.routine_id).in_(routine_ids))
+        .order_by(col(RoutineFeedbackRow.created_at), col(RoutineFeedbackRow.id))
+    ).scalars()
+    return [dict(document) for document in rows]

@@ -4,6 +4,11 @@ frontends. The motion rules themselves live in `app.domain.exercise.MOTION_FLAGS
 from dataclasses import dataclass
 
 from app.domain.exercise import MOTION_FLAGS
+from app.domain.routines.feedback import (
+    MOVE_UP_MINIMUM_DAYS,
+    MOVE_UP_MINIMUM_SESSIONS,
+    PAIN_TOO_HIGH_TO_ADVANCE,
+)
 from app.domain.vocabulary import Flag, Level, SpinalMotion
 
 
@@ -28,29 +33,41 @@ class FlagGuidance:
         return [motion for motion, flag in MOTION_FLAGS.items() if flag is self.flag]
 
 
+MOVE_UP_IS_A_DESIGN_CHOICE = (
+    "This rule for moving up is a design choice of this API: the sources give the levels but no "
+    "rule for moving between them."
+)
+MOVE_UP_AFTER_A_WEEK = (
+    f"Move up after about a week of sessions: at least {MOVE_UP_MINIMUM_SESSIONS} reported "
+    f"sessions over {MOVE_UP_MINIMUM_DAYS} days or more, each done in full without your pain "
+    f"rising and with pain after it below {PAIN_TOO_HIGH_TO_ADVANCE}, the last one feeling easy."
+)
+
 LEVELS: tuple[LevelGuidance, ...] = (
     LevelGuidance(
         Level.beginner,
         "Beginner",
-        "Gentle movements done lying down or supported, with short holds: the beginning program "
-        "of the American Academy of Orthopaedic Surgeons (source 001) and gentle stretches from "
-        "the other sources.",
-        "Move up when you can do every beginner exercise in your routine for the full dosage, on "
-        "most days for about a week, without your pain rising during or after.",
+        "The beginning program of the American Academy of Orthopaedic Surgeons (source 001): "
+        "ankle pumps, heel slides, tightening the stomach muscles lying down, the wall squat, "
+        "heel raises and the straight leg raise. With them, the back stretches of sources 000 "
+        "and 004 (back extension, cat stretch, hip rolls, child's pose), back flattening, and "
+        "low-impact aerobic work on land or in water (source 002).",
+        f"{MOVE_UP_AFTER_A_WEEK} {MOVE_UP_IS_A_DESIGN_CHOICE}",
     ),
     LevelGuidance(
         Level.intermediate,
         "Intermediate",
-        "Longer holds and stretches that ask more range of the hips and back, as in the AAOS "
-        "intermediate program (source 001).",
-        "Move up when the intermediate exercises feel easy at the full dosage and your pain has "
-        "stayed the same or fallen over a week or more.",
+        "The AAOS intermediate program (source 001): the single knee to chest and hamstring "
+        "stretches. With them, the other hamstring stretches and straight leg raises (some of "
+        "which pull on the sciatic nerve), the double knee to chest, the kneeling hip flexor "
+        "stretch, the leg extension on all fours, and swimming.",
+        f"{MOVE_UP_AFTER_A_WEEK} {MOVE_UP_IS_A_DESIGN_CHOICE}",
     ),
     LevelGuidance(
         Level.advanced,
         "Advanced",
-        "The stretches the AAOS program (source 001) places last: deeper hip stretches that need "
-        "good control of the low back.",
+        "The AAOS advanced program (source 001): the hip flexor stretch at the edge of a bed and "
+        "the piriformis stretch, deeper hip stretches that need good control of the lower back.",
         "The top level: keep going daily to prevent recurrence, once a day once pain has gone "
         "(source 000).",
     ),

@@ -55,6 +55,9 @@ class Position(StrEnum):
     hands_and_knees = "hands_and_knees"
     half_kneeling = "half_kneeling"
     seated = "seated"
+    """On a chair or stool, feet on the floor."""
+    long_sitting = "long_sitting"
+    """Sitting on the floor (or a bed) with the legs out straight: a floor position."""
     standing = "standing"
     in_water = "in_water"
 
@@ -117,6 +120,7 @@ DISPLAY_NAMES: dict[StrEnum, str] = {
     Position.hands_and_knees: "On hands and knees",
     Position.half_kneeling: "Half-kneeling",
     Position.seated: "Seated",
+    Position.long_sitting: "Sitting with the legs out straight",
     Position.standing: "Standing",
     Position.in_water: "In water",
     TargetArea.lower_back: "Lower back",
@@ -145,7 +149,8 @@ DISPLAY_NAMES: dict[StrEnum, str] = {
 FLOOR_FREE_POSITIONS: frozenset[Position] = frozenset(
     {Position.standing, Position.seated, Position.in_water}
 )
-"""Positions a person who cannot get down to the floor can still take (bed-friendly work aside)."""
+"""Positions a person who cannot get down to the floor can still take (bed-friendly work aside).
+Long sitting is not among them: it is sitting on the floor, or on a bed."""
 
 
 def display_name(term: StrEnum) -> str:

@@ -124,7 +124,7 @@ def test_snapshot_survives_catalogue_changes(
 @pytest.mark.parametrize(
     ("feedback", "recommendation"),
     [
-        ({"difficulty": "easy", "pain_after": 3}, "advance"),
+        ({"difficulty": "easy", "pain_after": 3}, "repeat"),
         ({"difficulty": "right"}, "repeat"),
         ({"difficulty": "hard", "pain_after": 5}, "regress"),
     ],

@@ -7,7 +7,14 @@ import pytest
 
 from app.content.bundle import ContentBundle, load_seed_directory
 from app.domain.exercise import MOTION_FLAGS, Exercise
-from app.domain.vocabulary import Equipment, Flag, Position, SpinalMotion
+from app.domain.vocabulary import (
+    FLOOR_FREE_POSITIONS,
+    Category,
+    Equipment,
+    Flag,
+    Position,
+    SpinalMotion,
+)
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 S000, S001, S002, S003, S004 = (
@@ -126,7 +133,7 @@ EXPECTED: dict[str, tuple[set[str], Position, SpinalMotion, dict[str, dict[str, 
     ),
     "seated-hamstring-stretch": (
         {S004},
-        Position.seated,
+        Position.long_sitting,
         SpinalMotion.neutral,
         {S004: {"hold_seconds": 10, "reps": 5}},
     ),
@@ -134,7 +141,7 @@ EXPECTED: dict[str, tuple[set[str], Position, SpinalMotion, dict[str, dict[str, 
         {S004},
         Position.half_kneeling,
         SpinalMotion.neutral,
-        {S004: {"hold_seconds": 10, "reps": 5}},
+        {S004: {"hold_seconds": 10, "reps": 5, "per_side": True}},
     ),
     "back-flattening": ({S003}, Position.supine, SpinalMotion.neutral, {}),
     "swimming": ({S002}, Position.in_water, SpinalMotion.neutral, {S002: {"duration_minutes": 30}}),
@@ -253,6 +260,8 @@ def test_helper_bed_and_equipment_facts(exercises: dict[str, Exercise]) -> None:
         "kneeling-hip-flexor-stretch",
         "assisted-straight-leg-raise",
         "bed-edge-hip-flexor-stretch",
+        "prone-back-extension",
+        "strap-straight-leg-raise",
     ]:
         assert exercises[slug].bed_friendly, slug
     assert all(e.impact == "low" for e in exercises.values())
@@ -275,3 +284,92 @@ def test_aaos_levels_follow_the_source(exercises: dict[str, Exercise]) -> None:
         "advanced"
     }
     assert all(e.level_rationale for e in exercises.values())
+
+
+KNEE_TO_CHEST = ["single-knee-to-chest", "double-knee-to-chest", "bed-edge-hip-flexor-stretch"]
+NERVE_TENSION = [
+    "assisted-straight-leg-raise",
+    "strap-straight-leg-raise",
+    "active-hamstring-stretch",
+    "supine-hamstring-stretch",
+]
+
+
+def reason_for(exercise: Exercise, flag: Flag) -> str:
+    return next(c.reason for c in exercise.contraindications if c.flag is flag)
+
+
+def test_knee_to_chest_stretches_share_the_flexion_contraindication(
+    exercises: dict[str, Exercise],
+) -> None:
+    """The bed-edge stretch starts by hugging both knees to the chest: lumbar flexion."""
+    reasons = {reason_for(exercises[slug], Flag.flexion_sensitive) for slug in KNEE_TO_CHEST}
+    assert len(reasons) == 1
+    bed_edge = exercises["bed-edge-hip-flexor-stretch"]
+    assert "knees to your chest" in bed_edge.steps[0]
+
+
+def test_straight_leg_stretches_are_marked_as_tensioning_the_sciatic_nerve(
+    exercises: dict[str, Exercise],
+) -> None:
+    marked = sorted(slug for slug, e in exercises.items() if e.tensions_sciatic_nerve)
+    assert marked == sorted(NERVE_TENSION)
+    for slug in NERVE_TENSION:
+        assert any("sciatic nerve" in caution for caution in exercises[slug].cautions), slug
+
+
+def test_long_sitting_is_a_floor_position_done_on_a_bed_at_most(
+    exercises: dict[str, Exercise],
+) -> None:
+    seated = exercises["seated-hamstring-stretch"]
+    assert seated.position is Position.long_sitting
+    assert Position.long_sitting not in FLOOR_FREE_POSITIONS
+    assert seated.bed_friendly
+    strap = exercises["strap-straight-leg-raise"]
+    assert "floor, or on a bed" in strap.steps[0]
+    assert "keeping your back straight" in strap.steps[1]
+    assert "design choice" in strap.steps[1]
+    assert any("bends the lower back forward" in caution for caution in strap.cautions)
+    assert "design choice" in (strap.citations[0].note or "")
+
+
+def test_prone_back_extension_can_be_done_on_a_firm_bed(exercises: dict[str, Exercise]) -> None:
+    prone = exercises["prone-back-extension"]
+    assert prone.bed_friendly
+    assert "firm bed" in prone.steps[0]
+    assert "design choice" in (prone.citations[0].note or "")
+
+
+def test_kneeling_hip_flexor_stretch_is_done_on_each_side(exercises: dict[str, Exercise]) -> None:
+    kneeling = exercises["kneeling-hip-flexor-stretch"]
+    assert all(dosage.per_side for dosage in kneeling.dosages)
+    assert any("switch legs" in step for step in kneeling.steps)
+    tuck = [text for text in [*kneeling.steps, *kneeling.cautions] if "pelvis" in text]
+    assert tuck
+    assert all("design choice" in text for text in tuck)
+
+
+def test_labels_say_what_the_sources_say(exercises: dict[str, Exercise]) -> None:
+    assisted = " ".join(exercises["assisted-straight-leg-raise"].steps)
+    assert "Expect" not in assisted
+    assert "you may" in assisted
+    active = exercises["active-hamstring-stretch"]
+    for text in [active.summary, *active.steps]:
+        if "ankle bent" in text:
+            assert "toes pulled up towards you (ankle bent)" in text
+    assert exercises["quadruped-leg-extension"].category is Category.strengthening
+
+
+def test_aerobic_dosages_quote_only_source_002(exercises: dict[str, Exercise]) -> None:
+    """002 on aerobic work: 3-4 times a week, at least 30 minutes each time. Its "daily" and
+    "may take weeks" are about the back exercises, not aerobic work."""
+    aerobic = [e for e in exercises.values() if e.category is Category.aerobic]
+    assert aerobic
+    for exercise in aerobic:
+        for dosage in exercise.dosages:
+            assert dosage.source == S002
+            assert dosage.frequency == "3-4 times a week"
+            assert dosage.duration_minutes == 30
+            text = f"{dosage.notes} {exercise.summary} {' '.join(exercise.steps)}".lower()
+            assert "daily" not in text
+            assert "weeks" not in text

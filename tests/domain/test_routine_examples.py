@@ -1,5 +1,6 @@
 """Worked examples of the routine engine and the feedback rules on the real seeded catalogue."""
 
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from app.domain.routines import (
     RedFlagId,
     RoutinePlan,
     Sensitivity,
+    Session,
     Urgency,
     generate_routine,
     recommend,
@@ -252,20 +254,84 @@ def feedback(
     )
 
 
-def test_feedback_easy_without_more_pain_advances_the_level() -> None:
-    outcome = recommend(Profile(level=Level.beginner, seed=3), feedback(4, 3, "easy"))
+NOW = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+
+
+def good_week(sessions: int = 3, days: int = 6) -> list[Session]:
+    """Earlier good sessions spread over `days` days before NOW, oldest first."""
+    step = timedelta(days=days) / max(sessions, 1)
+    return [
+        Session(feedback(3, 2), Recommendation.repeat, NOW - timedelta(days=days) + step * index)
+        for index in range(sessions)
+    ]
+
+
+def test_feedback_easy_after_a_good_week_advances_the_level() -> None:
+    outcome = recommend(
+        Profile(level=Level.beginner, seed=3), feedback(4, 3, "easy"), good_week(), NOW
+    )
     assert outcome.recommendation is Recommendation.advance
     assert outcome.rule_id == "easy-without-more-pain"
+    assert outcome.advice is None
     assert outcome.next_profile is not None
     assert outcome.next_profile.level is Level.intermediate
     assert outcome.next_profile.seed is None
 
 
+@pytest.mark.parametrize(
+    "history",
+    [
+        [],
+        good_week(sessions=3, days=5),
+        good_week(sessions=2, days=6),
+        [Session(feedback(3, 4), Recommendation.regress, NOW - timedelta(days=8))],
+    ],
+    ids=["single session", "under a week", "too few sessions", "pain rose earlier"],
+)
+def test_feedback_easy_does_not_advance_before_a_good_week(history: list[Session]) -> None:
+    outcome = recommend(Profile(level=Level.beginner), feedback(4, 3, "easy"), history, NOW)
+    assert outcome.recommendation is Recommendation.repeat
+    assert outcome.rule_id == "move-up-after-a-week"
+    assert outcome.adjustment is not None
+    assert "so far" in outcome.adjustment
+    assert outcome.advice is not None
+    assert "physical therapist" in outcome.advice
+
+
+def test_feedback_no_advance_while_pain_after_is_high() -> None:
+    outcome = recommend(Profile(), feedback(7, 5, "easy"), good_week(), NOW)
+    assert outcome.recommendation is Recommendation.repeat
+    assert outcome.rule_id == "pain-too-high-to-advance"
+
+
 def test_feedback_advance_at_the_top_level_lengthens_the_routine() -> None:
-    outcome = recommend(Profile(level=Level.advanced, minutes=20), feedback(2, 2, "easy"))
+    outcome = recommend(
+        Profile(level=Level.advanced, minutes=20), feedback(2, 2, "easy"), good_week(), NOW
+    )
     assert outcome.next_profile is not None
     assert outcome.next_profile.level is Level.advanced
     assert outcome.next_profile.minutes == 25
+
+
+def test_feedback_pain_gone_in_the_acute_phase_moves_to_recovering() -> None:
+    outcome = recommend(Profile(phase=Phase.acute), feedback(0, 0), [], NOW)
+    assert outcome.recommendation is Recommendation.repeat
+    assert outcome.next_profile is not None
+    assert outcome.next_profile.phase is Phase.recovering
+    assert outcome.adjustment is not None
+    assert "recovering" in outcome.adjustment
+    still_sore = recommend(Profile(phase=Phase.acute), feedback(2, 0), [], NOW)
+    assert still_sore.next_profile is not None
+    assert still_sore.next_profile.phase is Phase.acute
+
+
+def test_feedback_small_pain_rise_regresses_and_repeats_the_stop_rule() -> None:
+    outcome = recommend(Profile(level=Level.intermediate), feedback(3, 5))
+    assert outcome.recommendation is Recommendation.regress
+    assert "stop and contact your doctor" in outcome.rule
+    assert "design choice" in outcome.rule
+    assert outcome.advice is not None
+    assert "physical therapist" in outcome.advice
 
 
 def test_feedback_about_right_repeats() -> None:
@@ -291,7 +357,8 @@ def test_feedback_hard_regresses_the_level_then_the_minutes() -> None:
     ("before", "after", "new_leg_symptoms", "rule"),
     [
         (2, 5, False, "pain-rose-sharply"),
-        (0, 10, False, "pain-rose-sharply"),
+        (0, 10, False, "new-pain"),
+        (0, 1, False, "new-pain"),
         (3, 3, True, "new-leg-symptoms"),
         (5, 2, True, "new-leg-symptoms"),
     ],
@@ -306,6 +373,21 @@ def test_feedback_stop_and_consult(
     assert outcome.rule_id == rule
     assert outcome.rule
     assert outcome.next_profile is None
+    assert outcome.advice is not None
+    assert "physical therapist" in outcome.advice
+
+
+def test_feedback_worse_leg_symptoms_stop() -> None:
+    worse = Feedback(
+        pain_before=4, pain_after=3, completed=True, difficulty="easy", leg_symptoms_worse=True
+    )
+    outcome = recommend(Profile(), worse, good_week(), NOW)
+    assert outcome.recommendation is Recommendation.stop_and_consult
+    assert outcome.rule_id == "leg-symptoms-worse"
+    assert (
+        Feedback(pain_before=1, pain_after=1, completed=True, difficulty="easy").leg_symptoms_worse
+        is False
+    )
 
 
 def test_feedback_rejects_out_of_range_pain() -> None:

@@ -8,6 +8,7 @@ from app.domain.routines.feedback import (
     FeedbackOutcome,
     FeedbackRule,
     Recommendation,
+    Session,
     recommend,
 )
 from app.domain.routines.model import (
@@ -54,6 +55,7 @@ __all__ = [
     "RoutinePlan",
     "SelectionCode",
     "Sensitivity",
+    "Session",
     "SourceCitation",
     "Urgency",
     "generate_routine",

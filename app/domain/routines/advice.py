@@ -26,8 +26,7 @@ FREQUENCY_SOURCES: dict[Phase, list[str]] = {
     Phase.maintenance: [BACK_INJURY_REHABILITATION, RELIEF_STRETCHES],
 }
 AEROBIC_FREQUENCY = (
-    "Low-impact aerobic exercise for at least 30 minutes, three to four times a week, daily if "
-    "you can; the benefit on back pain may take weeks to show."
+    "Low-impact aerobic exercise for at least 30 minutes each time, three to four times a week."
 )
 
 STOP_RULE = (
@@ -46,6 +45,11 @@ PAIN_UNDER_CONTROL = (
     "Get your pain under control before starting. Rest in bed for a day or two at most, then "
     "return to activity early."
 )
+ICE_AND_HEAT = (
+    "Ice may ease pain and swelling in the first days after an injury; a heating pad may help "
+    "in the days after, once it starts to heal. Some people switch back and forth between the "
+    "two for relief."
+)
 LOW_IMPACT_ONLY = (
     "Keep to low-impact activity: avoid running, jogging and jumping while your back heals."
 )
@@ -57,7 +61,9 @@ LEG_SYMPTOMS = (
 DIRECTION_NOTES: dict[Sensitivity, str] = {
     Sensitivity.flexion_sensitive: (
         "Exercises that bend your lower back forward are left out because bending forward makes "
-        "your pain worse; backward bending may relieve a disc problem."
+        "your pain worse; one source says backward bending may relieve a disc problem. Doing the "
+        "backward-bending exercise first is clinical practice (McKenzie directional preference), "
+        "not a claim of the sources."
     ),
     Sensitivity.extension_sensitive: (
         "Exercises that bend your lower back backwards are left out because bending backwards "
@@ -85,7 +91,7 @@ def frequency_for(profile: Profile, with_aerobic: bool) -> Frequency:
 def safety_notes_for(profile: Profile, with_aerobic: bool) -> list[str]:
     notes = [STOP_RULE, CHECK_FIRST, MOVE_SLOWLY, NOT_FOR_EVERYONE]
     if profile.phase is Phase.acute:
-        notes.append(PAIN_UNDER_CONTROL)
+        notes.extend([PAIN_UNDER_CONTROL, ICE_AND_HEAT])
     if profile.sensitivity in DIRECTION_NOTES:
         notes.append(DIRECTION_NOTES[profile.sensitivity])
     if profile.leg_symptoms:
@@ -97,7 +103,7 @@ def safety_notes_for(profile: Profile, with_aerobic: bool) -> list[str]:
 
 def advice_sources(profile: Profile) -> list[str]:
     """Sources behind the safety notes: the stop rule (000, 001), moving slowly and the
-    direction rule (003), pain control and rest (002, 001)."""
+    direction rule (003), pain control and rest (002, 001), ice and heat (000)."""
     sources = [BACK_INJURY_REHABILITATION, AAOS_PROGRAM, WHAT_STRETCH]
     if profile.phase is Phase.acute:
         sources.append(PHYSICAL_THERAPY)

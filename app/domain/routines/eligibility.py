@@ -27,6 +27,10 @@ FLAGS_AVOIDED: dict[Sensitivity, frozenset[Flag]] = {
 }
 """The contraindication flags a sensitivity rules out. Unknown rules out both end ranges."""
 
+BENDS: dict[Flag, str] = {Flag.flexion_sensitive: "forward", Flag.extension_sensitive: "backwards"}
+"""The way of bending each flag is about. A flag, not the exercise's main motion, says it: a
+neutral stretch may still bend the back on the way in (the bed-edge hip flexor stretch)."""
+
 EXCLUDED_IMPACTS: frozenset[Impact] = frozenset({Impact.high})
 """Source 002: avoid high-impact activity (running, jogging, jumping) while the back heals."""
 
@@ -39,9 +43,10 @@ def flag_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
         return None
     reasons = [c.reason for c in exercise.contraindications if c.flag in clashes]
     if profile.sensitivity is Sensitivity.unknown:
+        ways = " and ".join(BENDS[flag] for flag in Flag if flag in clashes)
         lead = (
-            f"It moves the lower back into {exercise.spinal_motion.value}; with the direction "
-            "that eases your pain unknown, neither forward nor backward bending is offered."
+            f"It bends the lower back {ways}; with the direction that eases your pain unknown, "
+            "neither forward nor backward bending is offered."
         )
         return ExclusionReason(code=ExclusionCode.flag, detail=lead)
     return ExclusionReason(code=ExclusionCode.flag, detail=" ".join(reasons))
@@ -52,8 +57,15 @@ def level_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
         return None
     return ExclusionReason(
         code=ExclusionCode.level,
-        detail=f"It is a {exercise.level.value} exercise, above your {profile.level.value} level.",
+        detail=(
+            f"It is {article(exercise.level.value)} {exercise.level.value} exercise, above your "
+            f"{profile.level.value} level."
+        ),
     )
+
+
+def article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def equipment_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:

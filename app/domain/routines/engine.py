@@ -33,16 +33,58 @@ from app.domain.routines.ordering import flatten, order_routine
 from app.domain.routines.prescription import Prescription
 from app.domain.routines.profile import Profile
 from app.domain.routines.red_flags import RedFlag, matched_red_flags
-from app.domain.routines.selection import FILL_TARGET, select
+from app.domain.routines.selection import FILL_TARGET, INDICATED_MOTIONS, select
 from app.domain.routines.timing import routine_seconds, whole_minutes
-from app.domain.vocabulary import Category
+from app.domain.vocabulary import Category, SpinalMotion
 
 
 def generate_routine(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
     """`seed` is the one to use (the API picks one when `profile.seed` is None)."""
     red_flags = matched_red_flags(profile.red_flags)
-    if red_flags:
+    if any(not cleared(flag, profile) for flag in red_flags):
         return referral_plan(catalogue, red_flags, seed)
+    plan = routine_plan(catalogue, profile, seed)
+    if not red_flags:
+        return plan
+    return with_cleared_referral(plan, red_flags, catalogue)
+
+
+def cleared(flag: RedFlag, profile: Profile) -> bool:
+    """A "see someone soon" flag a clinician has checked; an emergency never is."""
+    return profile.cleared_by_clinician and flag.clinician_can_clear
+
+
+CLEARED_NOTE = (
+    "You told us a clinician has checked the warning signs you reported and cleared you to "
+    "exercise, so the routine is given. Keep to any follow-up they advised, and see them again "
+    "before going on if the symptoms change."
+)
+
+
+def with_cleared_referral(
+    plan: RoutinePlan, red_flags: list[RedFlag], catalogue: Catalogue
+) -> RoutinePlan:
+    """The routine, with the referral advice of the cleared flags kept beside it."""
+    most_urgent = red_flags[0]
+    advice = list(dict.fromkeys(flag.advice for flag in red_flags))
+    return plan.model_copy(
+        update={
+            "referral": Referral(
+                urgency=most_urgent.urgency,
+                advice=most_urgent.advice,
+                red_flags=red_flags,
+                cleared_by_clinician=True,
+            ),
+            "safety_notes": [CLEARED_NOTE, *advice, *plan.safety_notes],
+            "citations": citations_for(
+                [*(c.source for c in plan.citations), *(flag.origin for flag in red_flags)],
+                catalogue.sources,
+            ),
+        }
+    )
+
+
+def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
     verdicts = {entry.slug: exclusion_reasons(entry, profile) for entry in catalogue.entries}
     eligible = [entry for entry in catalogue.entries if not verdicts[entry.slug]]
     chosen = select(eligible, profile, seed)
@@ -71,7 +113,10 @@ def generate_routine(catalogue: Catalogue, profile: Profile, seed: int) -> Routi
             [*cited, *frequency.sources, *advice_sources(profile)], catalogue.sources
         ),
         referral=None,
-        explanation=explanation(profile, seconds, verdicts, chosen),
+        explanation=joined(
+            explanation(profile, seconds, verdicts, chosen),
+            indicated_left_out(profile, catalogue.entries, verdicts, chosen),
+        ),
         seed=seed,
         catalogue_revision=catalogue.revision,
     )
@@ -226,3 +271,48 @@ def explanation(
             "filled with exercises that suit this profile."
         )
     return None
+
+
+INDICATED_DIRECTION_NAMES = {
+    SpinalMotion.extension: "bending backwards",
+    SpinalMotion.flexion: "gentle forward bending",
+}
+
+
+def indicated_left_out(
+    profile: Profile,
+    entries: Sequence[CatalogueEntry],
+    verdicts: dict[str, list[ExclusionReason]],
+    chosen: Sequence[Prescription],
+) -> str | None:
+    """When the direction indicated for the person's back is missing from the routine, say so
+    and why, so nobody takes its absence for a choice."""
+    motion = INDICATED_MOTIONS.get(profile.sensitivity)
+    if motion is None or any(item.exercise.spinal_motion is motion for item in chosen):
+        return None
+    direction = INDICATED_DIRECTION_NAMES[motion]
+    missing = [entry for entry in entries if entry.exercise.spinal_motion is motion]
+    if not missing:
+        return (
+            f"The indicated direction for your back is {direction}, but no exercise in the "
+            "catalogue moves that way, so the routine has none."
+        )
+    why = "; ".join(
+        f"{entry.exercise.name}: {first_reason(verdicts[entry.slug])}" for entry in missing
+    )
+    return (
+        f"The indicated direction for your back is {direction}, but no exercise in that "
+        f"direction is in this routine. {why}"
+    )
+
+
+def first_reason(reasons: Sequence[ExclusionReason]) -> str:
+    if not reasons:
+        return "it suits you but did not fit in the time asked."
+    detail = reasons[0].detail
+    return detail[:1].lower() + detail[1:]
+
+
+def joined(*sentences: str | None) -> str | None:
+    present = [sentence for sentence in sentences if sentence]
+    return " ".join(present) if present else None

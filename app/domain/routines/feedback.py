@@ -1,18 +1,31 @@
 """After a session: advance, repeat, regress, or stop and consult, and the next profile.
 
 Rules are checked in order and the first that applies decides; each has a stable id a client can
-store and a sentence it can show.
+store and a sentence it can show. Moving up needs more than one good session: the feedback given
+on the earlier routines of the chain (`Session`) shows whether about a week of sessions went by
+without pain rising, as GET /v1/progression-levels tells people.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.routines.profile import MAXIMUM_MINUTES, MINIMUM_MINUTES, Profile
+from app.domain.routines.profile import MAXIMUM_MINUTES, MINIMUM_MINUTES, Phase, Profile
 from app.domain.vocabulary import LEVEL_ORDER
 
 PAIN_RISE_TO_STOP = 3
+"""A rise this big stops the routine; a smaller rise regresses it (a design choice: the sources
+say to stop whenever pain worsens)."""
+PAIN_TOO_HIGH_TO_ADVANCE = 5
+"""Pain after a session at or above this keeps the level: source 002 says to get pain under
+control first (the threshold is a design choice)."""
+MOVE_UP_MINIMUM_SESSIONS = 4
+MOVE_UP_MINIMUM_DAYS = 6
+"""Moving up needs this many good sessions in a row, the first this many days ago or more:
+"about a week" of sessions (a design choice: the sources give no rule for moving up)."""
 MINUTES_STEP = 5
 
 
@@ -54,6 +67,13 @@ class Feedback(BaseModel):
         default=False,
         description="New pain, numbness, tingling or weakness in a leg since the session.",
     )
+    leg_symptoms_worse: bool = Field(
+        default=False,
+        description=(
+            "Pain, numbness, tingling or weakness already felt in a leg got worse or spread "
+            "further down the leg since the session."
+        ),
+    )
 
     @property
     def pain_change(self) -> int:
@@ -62,42 +82,97 @@ class Feedback(BaseModel):
 
 class FeedbackRule(StrEnum):
     new_leg_symptoms = "new-leg-symptoms"
+    leg_symptoms_worse = "leg-symptoms-worse"
+    new_pain = "new-pain"
     pain_rose_sharply = "pain-rose-sharply"
     pain_rose = "pain-rose"
     too_hard = "too-hard"
     not_completed = "not-completed"
+    pain_too_high_to_advance = "pain-too-high-to-advance"
+    move_up_after_a_week = "move-up-after-a-week"
     easy_without_pain = "easy-without-more-pain"
     about_right = "about-right"
 
+
+STOP_RULE_WORDS = (
+    "The sources say to stop any exercise that worsens your pain or causes new pain, and to "
+    "contact your doctor."
+)
 
 RULE_TEXTS: dict[FeedbackRule, str] = {
     FeedbackRule.new_leg_symptoms: (
         "New symptoms in a leg after exercise: stop the routine and contact your doctor."
     ),
+    FeedbackRule.leg_symptoms_worse: (
+        "Symptoms in your leg got worse or spread after exercise: stop the routine and contact "
+        "your doctor."
+    ),
+    FeedbackRule.new_pain: (
+        "You had no pain before the session and pain after it: that is new pain. Stop the "
+        "routine and contact your doctor."
+    ),
     FeedbackRule.pain_rose_sharply: (
         f"Pain rose by {PAIN_RISE_TO_STOP} points or more: stop the routine and contact your "
         "doctor."
     ),
-    FeedbackRule.pain_rose: "Pain rose a little: make the next routine gentler.",
+    FeedbackRule.pain_rose: (
+        f"Pain rose by 1 or 2 points: the next routine is gentler. {STOP_RULE_WORDS} If your "
+        "pain rises again, stop and contact your doctor. (Easing off rather than stopping at a "
+        "rise of 1 or 2 points is a design choice of this API.)"
+    ),
     FeedbackRule.too_hard: "The routine felt hard: make the next one gentler.",
     FeedbackRule.not_completed: (
         "The routine was not finished but felt manageable: repeat it before moving on."
     ),
+    FeedbackRule.pain_too_high_to_advance: (
+        f"The routine felt easy, but your pain after it was {PAIN_TOO_HIGH_TO_ADVANCE} or more: "
+        "get your pain under control before moving on, so repeat it."
+    ),
+    FeedbackRule.move_up_after_a_week: (
+        "The routine felt easy and your pain did not rise: repeat it. Move up only after about a "
+        f"week of such sessions ({MOVE_UP_MINIMUM_SESSIONS} or more, over "
+        f"{MOVE_UP_MINIMUM_DAYS} days or more), not after one (a design choice of this API)."
+    ),
     FeedbackRule.easy_without_pain: (
-        "The whole routine felt easy and pain did not rise: move on to a harder one."
+        "About a week of complete sessions without your pain rising, and this one felt easy: "
+        "move on to a harder one."
     ),
     FeedbackRule.about_right: "The routine felt about right: repeat it.",
 }
 
 RULE_RECOMMENDATIONS: dict[FeedbackRule, Recommendation] = {
     FeedbackRule.new_leg_symptoms: Recommendation.stop_and_consult,
+    FeedbackRule.leg_symptoms_worse: Recommendation.stop_and_consult,
+    FeedbackRule.new_pain: Recommendation.stop_and_consult,
     FeedbackRule.pain_rose_sharply: Recommendation.stop_and_consult,
     FeedbackRule.pain_rose: Recommendation.regress,
     FeedbackRule.too_hard: Recommendation.regress,
     FeedbackRule.not_completed: Recommendation.repeat,
+    FeedbackRule.pain_too_high_to_advance: Recommendation.repeat,
+    FeedbackRule.move_up_after_a_week: Recommendation.repeat,
     FeedbackRule.easy_without_pain: Recommendation.advance,
     FeedbackRule.about_right: Recommendation.repeat,
 }
+
+PHYSICAL_THERAPIST = (
+    "If you have back pain or sciatica, working with a physical therapist may help: they can "
+    "help you progress properly through the exercises and tell you what to avoid."
+)
+"""Source 000's suggestion, given with every recommendation but advance."""
+
+PAIN_GONE = (
+    "Your pain was 0 before and after the session: the next routine is for the recovering "
+    "phase. Once the pain has gone, once a day is enough to help keep it from coming back."
+)
+
+
+@dataclass(frozen=True)
+class Session:
+    """Feedback already given on an earlier routine of the chain."""
+
+    feedback: Feedback
+    recommendation: Recommendation
+    reported_at: datetime
 
 
 class FeedbackOutcome(BaseModel):
@@ -108,13 +183,55 @@ class FeedbackOutcome(BaseModel):
     rule: str
     adjustment: str | None
     """What changed in next_profile, in words; None when nothing did."""
+    advice: str | None
+    """Source 000's suggestion of a physical therapist, unless the recommendation is advance."""
     next_profile: Profile | None
     """None for stop_and_consult. Its seed is cleared so the next routine may vary."""
 
 
-def applicable_rule(feedback: Feedback) -> FeedbackRule:
+def is_good_session(feedback: Feedback) -> bool:
+    """Done in full, no pain rise, pain after below the advance limit, no leg symptoms, and
+    not too hard: a session that counts towards moving up."""
+    return (
+        feedback.completed
+        and feedback.pain_change <= 0
+        and feedback.pain_after < PAIN_TOO_HIGH_TO_ADVANCE
+        and not feedback.new_leg_symptoms
+        and not feedback.leg_symptoms_worse
+        and feedback.difficulty is not Difficulty.hard
+    )
+
+
+def good_run_start(history: Sequence[Session], now: datetime) -> tuple[int, datetime]:
+    """The good sessions in a row at this level ending now (this one included), and when the
+    first of them was reported. The run stops at a session that was not good or that moved
+    the level (advance or regress)."""
+    count, first = 1, now
+    for session in reversed(history):
+        if session.recommendation is not Recommendation.repeat:
+            break
+        if not is_good_session(session.feedback):
+            break
+        count, first = count + 1, session.reported_at
+    return count, first
+
+
+def ready_to_move_up(history: Sequence[Session], now: datetime) -> bool:
+    count, first = good_run_start(history, now)
+    return count >= MOVE_UP_MINIMUM_SESSIONS and now - first >= timedelta(days=MOVE_UP_MINIMUM_DAYS)
+
+
+def applicable_rule(
+    feedback: Feedback, history: Sequence[Session] = (), now: datetime | None = None
+) -> FeedbackRule:
+    """The first rule that applies. `history` is the feedback on the earlier routines of the
+    chain, oldest first; `now` is when this feedback is given (moving up needs both)."""
     if feedback.new_leg_symptoms:
         return FeedbackRule.new_leg_symptoms
+    if feedback.leg_symptoms_worse:
+        return FeedbackRule.leg_symptoms_worse
+    if feedback.pain_before == 0 and feedback.pain_after > 0:
+        return FeedbackRule.new_pain
     if feedback.pain_change >= PAIN_RISE_TO_STOP:
         return FeedbackRule.pain_rose_sharply
     if feedback.pain_change > 0:
@@ -123,22 +240,52 @@ def applicable_rule(feedback: Feedback) -> FeedbackRule:
         return FeedbackRule.too_hard
     if not feedback.completed:
         return FeedbackRule.not_completed
-    if feedback.difficulty is Difficulty.easy:
-        return FeedbackRule.easy_without_pain
-    return FeedbackRule.about_right
+    if feedback.difficulty is not Difficulty.easy:
+        return FeedbackRule.about_right
+    if feedback.pain_after >= PAIN_TOO_HIGH_TO_ADVANCE:
+        return FeedbackRule.pain_too_high_to_advance
+    if now is None or not ready_to_move_up(history, now):
+        return FeedbackRule.move_up_after_a_week
+    return FeedbackRule.easy_without_pain
 
 
-def recommend(profile: Profile, feedback: Feedback) -> FeedbackOutcome:
-    rule = applicable_rule(feedback)
+def recommend(
+    profile: Profile,
+    feedback: Feedback,
+    history: Sequence[Session] = (),
+    now: datetime | None = None,
+) -> FeedbackOutcome:
+    rule = applicable_rule(feedback, history, now)
     recommendation = RULE_RECOMMENDATIONS[rule]
     change = next_profile_change(profile, recommendation)
+    if change is not None and pain_gone(profile, feedback):
+        change = ProfileChange(
+            change.profile.model_copy(update={"phase": Phase.recovering}),
+            " ".join(filter(None, [change.description, PAIN_GONE])),
+        )
+    if rule is FeedbackRule.move_up_after_a_week and change is not None and now is not None:
+        count, first = good_run_start(history, now)
+        days = (now - first).days
+        progress = (
+            f"Good sessions in a row so far: {count}, over {days} day{'s' if days != 1 else ''}."
+        )
+        change = ProfileChange(
+            change.profile, " ".join(filter(None, [progress, change.description]))
+        )
     return FeedbackOutcome(
         recommendation=recommendation,
         rule_id=rule,
         rule=RULE_TEXTS[rule],
         adjustment=None if change is None else change.description,
+        advice=None if recommendation is Recommendation.advance else PHYSICAL_THERAPIST,
         next_profile=None if change is None else change.profile,
     )
+
+
+def pain_gone(profile: Profile, feedback: Feedback) -> bool:
+    """No pain before or after a session in the acute phase: the phase moves on (source 000:
+    once a day once the pain has gone)."""
+    return profile.phase is Phase.acute and feedback.pain_before == 0 and feedback.pain_after == 0
 
 
 @dataclass(frozen=True)

@@ -141,9 +141,13 @@ class SourceCitation(Frozen):
 
 
 class Referral(Frozen):
+    """Why to seek care and how soon. With outcome `refer` it replaces the routine; with outcome
+    `routine` a clinician has cleared the person, and the advice stays beside the routine."""
+
     urgency: Urgency
     advice: str
     red_flags: list[RedFlag]
+    cleared_by_clinician: bool = False
 
 
 class RoutinePlan(Frozen):

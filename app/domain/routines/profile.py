@@ -48,6 +48,7 @@ PROFILE_EXAMPLE: JsonDict = {
     "include_aerobic": False,
     "phase": "acute",
     "red_flags": [],
+    "cleared_by_clinician": False,
     "seed": 42,
 }
 
@@ -117,7 +118,17 @@ class Profile(BaseModel):
         max_length=len(RedFlagId),
         description=(
             "Ids of red-flag screening questions answered yes (GET /v1/red-flags). Any one "
-            "gives a referral instead of a routine."
+            'gives a referral instead of a routine, unless every one reported is a "see '
+            'someone soon" flag and cleared_by_clinician is true.'
+        ),
+    )
+    cleared_by_clinician: bool = Field(
+        default=False,
+        description=(
+            'True when a clinician has checked the "see someone soon" red flags reported '
+            "(urgency soon) and cleared the person to exercise: the routine is given, with the "
+            "referral advice beside it. Emergency and same-day red flags refer whatever this "
+            "says."
         ),
     )
     seed: int | None = Field(

@@ -1,9 +1,12 @@
 """Red flags: symptoms that call for medical care instead of an exercise routine.
 
 Each flag is a screening question a frontend asks before offering a routine. Any "yes" turns the
-routine into a referral (see `engine.generate_routine`). The first four come from source 000
-(Back Injury Rehabilitation); the others are additions found in widely used back-pain screening
-lists, which the sources do not mention.
+routine into a referral (see `engine.generate_routine`), except that a "see someone soon" flag
+gives the routine, with its referral advice beside it, once the profile says a clinician has
+cleared the person (`cleared_by_clinician`). Emergency and same-day flags always refer.
+
+The first four come from source 000 (Back Injury Rehabilitation); the others are additions found
+in widely used back-pain screening lists, which the sources do not mention.
 """
 
 from collections.abc import Iterable
@@ -49,6 +52,14 @@ class RedFlag(BaseModel):
     advice: str
     origin: str
     """A source id from the catalogue, or SCREENING_LISTS for the clinical additions."""
+    design_choice: str | None = None
+    """What in the question goes beyond its origin, and why; None when nothing does."""
+
+    @property
+    def clinician_can_clear(self) -> bool:
+        """A "see someone soon" flag: a clinician who has checked it may clear the person to
+        exercise. Emergency and same-day flags always refer."""
+        return self.urgency is Urgency.soon
 
 
 EMERGENCY_ADVICE = (
@@ -80,6 +91,11 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         urgency=Urgency.emergency,
         advice=EMERGENCY_ADVICE,
         origin=SOURCE_BACK_INJURY_REHABILITATION,
+        design_choice=(
+            "Source 000 names loss of bladder or bowel control. Asking too about difficulty "
+            "starting or stopping urine (urinary retention) is a design choice, taken from "
+            "widely used screening lists: it can be an early sign of the same nerve compression."
+        ),
     ),
     RedFlag(
         id=RedFlagId.strain_pain_beyond_two_weeks,
@@ -128,7 +144,9 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     ),
     RedFlag(
         id=RedFlagId.history_of_cancer,
-        question="Have you ever been diagnosed with cancer?",
+        question=(
+            "Do you have a history of cancer (now or in the past), and is this back pain new?"
+        ),
         urgency=Urgency.soon,
         advice=(
             "Book an appointment with your doctor in the next few days and mention your history "

@@ -49,7 +49,8 @@ INDICATED_MOTIONS: dict[Sensitivity, SpinalMotion] = {
 INDICATED_REASONS: dict[Sensitivity, str] = {
     Sensitivity.flexion_sensitive: (
         "Bending backwards is the indicated direction when bending forward makes the pain worse: "
-        "one source notes that extension may relieve a disc problem, so it comes first."
+        "one source notes that extension may relieve a disc problem. Putting it first is "
+        "clinical practice (McKenzie directional preference), not a claim of the sources."
     ),
     Sensitivity.extension_sensitive: (
         "Gentle forward bending is the indicated direction when bending backwards makes the pain "

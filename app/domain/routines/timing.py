@@ -25,7 +25,13 @@ GROUND_TRANSFER_SECONDS = 30
 SIDES_WHEN_PER_SIDE = 2
 
 FLOOR_POSITIONS: frozenset[Position] = frozenset(
-    {Position.supine, Position.prone, Position.hands_and_knees, Position.half_kneeling}
+    {
+        Position.supine,
+        Position.prone,
+        Position.hands_and_knees,
+        Position.half_kneeling,
+        Position.long_sitting,
+    }
 )
 UPRIGHT_POSITIONS: frozenset[Position] = frozenset({Position.seated, Position.standing})
 
