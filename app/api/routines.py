@@ -47,6 +47,7 @@ from app.domain.routines import (
 )
 from app.domain.routines.memo import PlanCache
 from app.domain.routines.profile import MAXIMUM_SEED
+from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
 
@@ -105,6 +106,16 @@ class RedFlagList(BaseModel):
     items: list[RedFlag]
 
 
+class RoutineRuleList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [ROUTINE_RULES[0].model_dump(mode="json")]}]}
+    )
+
+    items: list[RoutineRule]
+
+
+ROUTINE_RULE_LIST = RoutineRuleList(items=list(ROUTINE_RULES))
+
 RoutineId = Annotated[str, Path(max_length=36, examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])]
 
 
@@ -156,6 +167,21 @@ def json_response(document: Any, status_code: int, location: str | None) -> Resp
 )
 async def list_red_flags() -> RedFlagList:
     return RedFlagList(items=list(RED_FLAGS))
+
+
+@router.get(
+    "/routine-rules",
+    response_model=RoutineRuleList,
+    summary="List the rules behind routines",
+    description="Every rule the engine, the red flags and the feedback apply: a stable `id`, "
+    "the sentence shown to people, the reason `code` it appears under in a routine, and its "
+    "`basis`: `source` with the words quoted from each source (`quotes`), or `design_choice` "
+    "with `why` (not a source fact). Item reasons, exclusion reasons, `frequency.rules` and "
+    "feedback rules name these ids.",
+    responses=problem_responses(400),
+)
+async def list_routine_rules() -> RoutineRuleList:
+    return ROUTINE_RULE_LIST
 
 
 @router.post(

@@ -56,7 +56,7 @@ def exclusion_codes(plan: RoutinePlan, slug: str) -> set[str]:
 @pytest.mark.parametrize("level", list(Level))
 @pytest.mark.parametrize("sensitivity", list(Sensitivity))
 def test_each_sensitivity_at_each_level(sensitivity: Sensitivity, level: Level) -> None:
-    plan = plan_for(sensitivity=sensitivity.value, level=level.value)
+    plan = plan_for(sensitivity=sensitivity.value, level=level.value, phase="recovering")
     assert plan.outcome is Outcome.routine
     assert plan.items
     assert 0.8 * 20 * 60 <= plan.estimated_seconds <= 20 * 60
@@ -128,7 +128,9 @@ def test_target_areas_come_first_even_in_a_short_routine() -> None:
 
 
 def test_aerobic_is_scaled_to_the_time_and_cited() -> None:
-    plan = plan_for(include_aerobic=True, available_equipment=["bicycle"], minutes=20)
+    plan = plan_for(
+        include_aerobic=True, available_equipment=["bicycle"], minutes=20, phase="recovering"
+    )
     aerobic = [item for item in plan.items if item.duration_minutes is not None]
     assert [item.exercise.slug for item in aerobic] == ["cycling"]
     assert aerobic[0].duration_minutes is not None
@@ -137,7 +139,9 @@ def test_aerobic_is_scaled_to_the_time_and_cited() -> None:
     assert plan.frequency is not None
     assert plan.frequency.aerobic is not None
     assert "physical-therapy-for-back-pain" in {citation.source for citation in plan.citations}
-    long = plan_for(include_aerobic=True, available_equipment=["bicycle"], minutes=90)
+    long = plan_for(
+        include_aerobic=True, available_equipment=["bicycle"], minutes=90, phase="maintenance"
+    )
     assert (
         next(item for item in long.items if item.exercise.slug == "cycling").duration_minutes == 30
     )
@@ -150,17 +154,21 @@ def test_aerobic_is_left_out_unless_asked() -> None:
 
 
 @pytest.mark.parametrize(
-    ("phase", "words"),
+    ("phase", "minutes", "words", "times_per_day"),
     [
-        (Phase.acute, "Three times a day"),
-        (Phase.recovering, "once a day once it has gone"),
-        (Phase.maintenance, "Once a day"),
+        (Phase.acute, 20, "Three times a day", 3),
+        (Phase.recovering, 15, "once a day once it has gone", 3),
+        (Phase.recovering, 30, "Once a day", 1),
+        (Phase.maintenance, 10, "Once a day", 1),
     ],
 )
-def test_frequency_follows_the_phase(phase: Phase, words: str) -> None:
-    plan = plan_for(phase=phase.value)
+def test_frequency_follows_the_phase_and_the_session(
+    phase: Phase, minutes: int, words: str, times_per_day: int
+) -> None:
+    plan = plan_for(phase=phase.value, minutes=minutes)
     assert plan.frequency is not None
     assert words in plan.frequency.routine
+    assert plan.frequency.times_per_day == times_per_day
     assert "back-injury-rehabilitation" in plan.frequency.sources
 
 

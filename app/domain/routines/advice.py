@@ -5,6 +5,8 @@ from collections.abc import Iterable, Mapping
 from app.domain.exercise import Source
 from app.domain.routines.model import Frequency, SourceCitation
 from app.domain.routines.profile import Phase, Profile, Sensitivity
+from app.domain.routines.rules import RuleId
+from app.domain.routines.session import SHORT_SESSION_MINUTES, is_short
 
 BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
 AAOS_PROGRAM = "aaos-back-pain-exercises"
@@ -12,21 +14,32 @@ PHYSICAL_THERAPY = "physical-therapy-for-back-pain"
 WHAT_STRETCH = "what-stretch-relieves-lower-back-pain"
 RELIEF_STRETCHES = "back-pain-relief-stretches"
 
-ROUTINE_FREQUENCIES: dict[Phase, str] = {
-    Phase.acute: "Three times a day while you are in pain.",
+SHORT_SESSION_FREQUENCIES: dict[Phase, str] = {
+    Phase.acute: (
+        "Three times a day while you are in pain: a short session (at most "
+        f"{SHORT_SESSION_MINUTES} minutes) done often."
+    ),
     Phase.recovering: (
         "Three times a day on days you still have pain, once a day once it has gone; at least "
         "three to four times a week, daily if you can."
     ),
-    Phase.maintenance: "Once a day, to help keep the pain from coming back.",
 }
+LONG_SESSION_FREQUENCY = (
+    f"Once a day: a session longer than {SHORT_SESSION_MINUTES} minutes is not repeated through "
+    "the day. Daily if you can, at least three to four times a week."
+)
+MAINTENANCE_FREQUENCY = "Once a day, to help keep the pain from coming back."
+AEROBIC_IN_ONE_SESSION = " Do the aerobic block in only one of the day's sessions."
 FREQUENCY_SOURCES: dict[Phase, list[str]] = {
     Phase.acute: [BACK_INJURY_REHABILITATION],
     Phase.recovering: [BACK_INJURY_REHABILITATION, PHYSICAL_THERAPY],
     Phase.maintenance: [BACK_INJURY_REHABILITATION, RELIEF_STRETCHES],
 }
+AEROBIC_TIMES_PER_WEEK = 3
+AEROBIC_MINUTES = 30
 AEROBIC_FREQUENCY = (
-    "Low-impact aerobic exercise for at least 30 minutes each time, three to four times a week."
+    f"Low-impact aerobic exercise for at least {AEROBIC_MINUTES} minutes each time, three to "
+    "four times a week; never more than once a day."
 )
 
 STOP_RULE = (
@@ -77,14 +90,37 @@ DIRECTION_NOTES: dict[Sensitivity, str] = {
 }
 
 
-def frequency_for(profile: Profile, with_aerobic: bool) -> Frequency:
+def frequency_for(profile: Profile, routine_minutes: int, with_aerobic: bool) -> Frequency:
+    """How often to do the session follows its length as well as the phase: three times a day
+    only for a short session while in pain; aerobic work has its own weekly frequency."""
+    rules: list[RuleId] = []
+    if profile.phase is Phase.maintenance:
+        text, times_per_day = MAINTENANCE_FREQUENCY, 1
+        rules.append(RuleId.pain_gone_once_a_day)
+    elif is_short(routine_minutes):
+        text, times_per_day = SHORT_SESSION_FREQUENCIES[profile.phase], 3
+        if profile.phase is Phase.acute:
+            rules.append(RuleId.acute_session_length)
+        rules.append(RuleId.short_session_three_times_a_day)
+        if with_aerobic:
+            text += AEROBIC_IN_ONE_SESSION
+    else:
+        text, times_per_day = LONG_SESSION_FREQUENCY, 1
+        rules.append(RuleId.long_session_once_a_day)
+    if profile.phase is Phase.recovering:
+        rules.append(RuleId.pain_gone_once_a_day)
     sources = list(FREQUENCY_SOURCES[profile.phase])
     if with_aerobic:
         sources.append(PHYSICAL_THERAPY)
+        rules.append(RuleId.aerobic_frequency)
     return Frequency(
-        routine=ROUTINE_FREQUENCIES[profile.phase],
+        routine=text,
         aerobic=AEROBIC_FREQUENCY if with_aerobic else None,
         sources=list(dict.fromkeys(sources)),
+        times_per_day=times_per_day,
+        aerobic_times_per_week=AEROBIC_TIMES_PER_WEEK if with_aerobic else None,
+        aerobic_minutes=AEROBIC_MINUTES if with_aerobic else None,
+        rules=rules,
     )
 
 

@@ -9,12 +9,14 @@ from app.domain.catalogue import CatalogueEntry
 from app.domain.exercise import Exercise
 from app.domain.routines.model import ExclusionCode, ExclusionReason
 from app.domain.routines.profile import Profile, Sensitivity
+from app.domain.routines.rules import RuleId
 from app.domain.vocabulary import (
     FLOOR_FREE_POSITIONS,
     Category,
     Equipment,
     Flag,
     Impact,
+    Position,
     Status,
     display_name,
 )
@@ -48,8 +50,10 @@ def flag_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
             f"It bends the lower back {ways}; with the direction that eases your pain unknown, "
             "neither forward nor backward bending is offered."
         )
-        return ExclusionReason(code=ExclusionCode.flag, detail=lead)
-    return ExclusionReason(code=ExclusionCode.flag, detail=" ".join(reasons))
+        return ExclusionReason(code=ExclusionCode.flag, rule=RuleId.unknown_direction, detail=lead)
+    return ExclusionReason(
+        code=ExclusionCode.flag, rule=RuleId.direction_flag, detail=" ".join(reasons)
+    )
 
 
 def level_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
@@ -57,6 +61,7 @@ def level_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
         return None
     return ExclusionReason(
         code=ExclusionCode.level,
+        rule=RuleId.level,
         detail=(
             f"It is {article(exercise.level.value)} {exercise.level.value} exercise, above your "
             f"{profile.level.value} level."
@@ -73,13 +78,29 @@ def equipment_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | No
     if not missing:
         return None
     names = ", ".join(display_name(item).lower() for item in missing)
-    return ExclusionReason(code=ExclusionCode.equipment, detail=f"It needs: {names}.")
+    return ExclusionReason(
+        code=ExclusionCode.equipment, rule=RuleId.equipment, detail=f"It needs: {names}."
+    )
+
+
+NEVER_ON_A_BED: frozenset[Position] = frozenset({Position.half_kneeling})
+"""Positions never offered on a bed to someone who cannot get down to the floor (fall risk)."""
 
 
 def position_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
-    """Without the floor, only upright or water work, or floor work that can be done on a bed."""
+    """Without the floor, only upright or water work, or floor work that can be done on a bed
+    (never half-kneeling: kneeling on one knee on a soft, raised surface risks a fall)."""
     if profile.can_get_on_floor or exercise.position in FLOOR_FREE_POSITIONS:
         return None
+    if exercise.position in NEVER_ON_A_BED:
+        return ExclusionReason(
+            code=ExclusionCode.position,
+            rule=RuleId.no_half_kneeling_on_bed,
+            detail=(
+                f"It is done {display_name(exercise.position).lower()}, which is never offered "
+                "on a bed to someone who cannot get down to the floor: it risks a fall."
+            ),
+        )
     if exercise.bed_friendly and Equipment.bed in profile.available_equipment:
         return None
     position = display_name(exercise.position).lower()
@@ -90,14 +111,16 @@ def position_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | Non
         )
     else:
         detail = f"It is done {position} on the floor, and you cannot get down to the floor."
-    return ExclusionReason(code=ExclusionCode.position, detail=detail)
+    return ExclusionReason(code=ExclusionCode.position, rule=RuleId.floor_position, detail=detail)
 
 
 def helper_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
     if not exercise.needs_helper or profile.helper_available:
         return None
     return ExclusionReason(
-        code=ExclusionCode.helper, detail="It needs a helper, and none is available."
+        code=ExclusionCode.helper,
+        rule=RuleId.helper,
+        detail="It needs a helper, and none is available.",
     )
 
 
@@ -106,6 +129,7 @@ def impact_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
         return None
     return ExclusionReason(
         code=ExclusionCode.impact,
+        rule=RuleId.high_impact,
         detail="It is high-impact; keep to low-impact activity while the back heals.",
     )
 
@@ -115,6 +139,7 @@ def aerobic_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None
         return None
     return ExclusionReason(
         code=ExclusionCode.not_requested,
+        rule=RuleId.aerobic_not_requested,
         detail="Aerobic activity was not asked for (include_aerobic is false).",
     )
 
@@ -122,7 +147,9 @@ def aerobic_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None
 def status_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
     if exercise.status is Status.published:
         return None
-    return ExclusionReason(code=ExclusionCode.not_published, detail="It is not published.")
+    return ExclusionReason(
+        code=ExclusionCode.not_published, rule=RuleId.not_published, detail="It is not published."
+    )
 
 
 RULES: tuple[Rule, ...] = (

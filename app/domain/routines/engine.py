@@ -15,8 +15,10 @@ from app.domain.routines.advice import (
     safety_notes_for,
 )
 from app.domain.routines.eligibility import done_on_bed, exclusion_reasons
+from app.domain.routines.limits import VariantFamilies, broken_limit, variant_families
 from app.domain.routines.model import (
     BLOCK_TITLES,
+    BlockName,
     Exclusion,
     ExclusionCode,
     ExclusionReason,
@@ -29,20 +31,22 @@ from app.domain.routines.model import (
     RoutinePlan,
     SelectionCode,
 )
-from app.domain.routines.ordering import flatten, order_routine
-from app.domain.routines.prescription import Prescription
+from app.domain.routines.ordering import block_for, flatten, order_routine
+from app.domain.routines.prescription import Prescription, prescribe
 from app.domain.routines.profile import Profile
 from app.domain.routines.red_flags import RedFlag, matched_red_flags
+from app.domain.routines.rules import RuleId
 from app.domain.routines.selection import FILL_TARGET, INDICATED_MOTIONS, select
+from app.domain.routines.session import session_minutes
 from app.domain.routines.timing import routine_seconds, whole_minutes
-from app.domain.vocabulary import Category, SpinalMotion
+from app.domain.vocabulary import Category, Equipment, Position, SpinalMotion, display_name
 
 
 def generate_routine(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
     """`seed` is the one to use (the API picks one when `profile.seed` is None)."""
     red_flags = matched_red_flags(profile.red_flags)
     if any(not cleared(flag, profile) for flag in red_flags):
-        return referral_plan(catalogue, red_flags, seed)
+        return referral_plan(catalogue, profile, red_flags, seed)
     plan = routine_plan(catalogue, profile, seed)
     if not red_flags:
         return plan
@@ -87,13 +91,19 @@ def with_cleared_referral(
 def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
     verdicts = {entry.slug: exclusion_reasons(entry, profile) for entry in catalogue.entries}
     eligible = [entry for entry in catalogue.entries if not verdicts[entry.slug]]
-    chosen = select(eligible, profile, seed)
+    families = variant_families(catalogue.entries)
+    chosen = select(eligible, profile, seed, families)
     ordered = order_routine(chosen)
     flat = flatten(ordered)
     seconds = routine_seconds([item.seconds for item in flat], [item.position for item in flat])
     with_aerobic = any(item.is_aerobic for item in chosen)
     cited = [source for item in flat for source in item.exercise.cited_sources]
-    frequency = frequency_for(profile, with_aerobic)
+    frequency = frequency_for(profile, whole_minutes(seconds), with_aerobic)
+    suggestions = (
+        fill_suggestions(catalogue.entries, verdicts, profile)
+        if under_filled(profile, seconds)
+        else []
+    )
     return RoutinePlan(
         outcome=Outcome.routine,
         blocks=[
@@ -104,7 +114,7 @@ def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePl
             )
             for block, items in ordered
         ],
-        excluded=exclusions(catalogue.entries, verdicts, chosen),
+        excluded=exclusions(catalogue.entries, verdicts, chosen, profile, families),
         estimated_seconds=seconds,
         estimated_minutes=whole_minutes(seconds),
         frequency=frequency,
@@ -114,15 +124,19 @@ def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePl
         ),
         referral=None,
         explanation=joined(
-            explanation(profile, seconds, verdicts, chosen),
+            explanation(profile, seconds, verdicts, chosen, suggestions),
             indicated_left_out(profile, catalogue.entries, verdicts, chosen),
         ),
+        fill_suggestions=suggestions,
+        session_minutes=session_minutes(profile),
         seed=seed,
         catalogue_revision=catalogue.revision,
     )
 
 
-def referral_plan(catalogue: Catalogue, red_flags: list[RedFlag], seed: int) -> RoutinePlan:
+def referral_plan(
+    catalogue: Catalogue, profile: Profile, red_flags: list[RedFlag], seed: int
+) -> RoutinePlan:
     """Any red flag: advice to seek care, as urgently as the most urgent flag, and no exercises."""
     most_urgent = red_flags[0]
     return RoutinePlan(
@@ -143,6 +157,8 @@ def referral_plan(catalogue: Catalogue, red_flags: list[RedFlag], seed: int) -> 
         explanation=(
             "You reported a warning sign that needs medical attention, so no exercises are given."
         ),
+        fill_suggestions=[],
+        session_minutes=session_minutes(profile),
         seed=seed,
         catalogue_revision=catalogue.revision,
     )
@@ -177,15 +193,46 @@ def routine_item(item: Prescription, profile: Profile) -> RoutineItem:
     )
 
 
+BED_POSITIONS: dict[Position, str] = {
+    Position.supine: "lying on your back on a firm bed",
+    Position.prone: "lying on your stomach on a firm bed",
+    Position.hands_and_knees: "on all fours on a firm bed",
+    Position.long_sitting: "sitting on a firm bed with your legs out straight",
+}
+"""How a floor exercise is done on a bed, in its own position (never "lying" for all fours)."""
+
+GENTLE_PULL_CUE = "only to a gentle pull; stop if the leg pain increases or spreads"
+
+
+def on_bed_instruction(position: Position) -> str:
+    return BED_POSITIONS.get(position, f"{display_name(position).lower()} on a firm bed")
+
+
+def needs_standing_support(item: Prescription, profile: Profile) -> bool:
+    """Standing balance work (heel raises) for someone who cannot get down to the floor; an
+    exercise done against a wall is already supported."""
+    return (
+        not profile.can_get_on_floor
+        and not item.is_aerobic
+        and item.position is Position.standing
+        and Equipment.wall not in item.exercise.equipment
+    )
+
+
 def final_reasons(item: Prescription, profile: Profile) -> list[ItemReason]:
-    """Reasons that depend on the finished routine: raised sets, scaled aerobic, bed, legs."""
+    """Reasons that depend on the finished routine: raised sets, scaled aerobic, bed, support,
+    legs."""
     reasons: list[ItemReason] = []
     cited_sets = item.dosage.sets or 1
     if not item.is_aerobic and item.sets > cited_sets:
         reasons.append(
             ItemReason(
                 code=SelectionCode.sets_raised,
-                detail=f"{item.sets} sets instead of {cited_sets}, to use the time you have.",
+                rule=RuleId.sets_raised,
+                detail=(
+                    f"{item.sets} sets instead of {cited_sets}, to use the time you have. The "
+                    "source gives no number of sets: this is a design choice, not the source's."
+                ),
             )
         )
     cited_minutes = item.dosage.duration_minutes
@@ -197,6 +244,7 @@ def final_reasons(item: Prescription, profile: Profile) -> list[ItemReason]:
         reasons.append(
             ItemReason(
                 code=SelectionCode.aerobic_scaled,
+                rule=RuleId.aerobic_scaled,
                 detail=(
                     f"The source recommends at least {cited_minutes} minutes; "
                     f"{item.duration_minutes} fit in this routine beside the exercises. Make up "
@@ -208,16 +256,29 @@ def final_reasons(item: Prescription, profile: Profile) -> list[ItemReason]:
         reasons.append(
             ItemReason(
                 code=SelectionCode.on_bed,
-                detail="Do it lying on a bed, since you cannot get down to the floor.",
+                rule=RuleId.on_bed,
+                detail=(
+                    f"Do it {on_bed_instruction(item.position)}, since you cannot get down to "
+                    "the floor."
+                ),
+            )
+        )
+    if needs_standing_support(item, profile):
+        reasons.append(
+            ItemReason(
+                code=SelectionCode.standing_support,
+                rule=RuleId.standing_support,
+                detail="Hold on to a counter or chair back while you do it, for balance.",
             )
         )
     if profile.leg_symptoms and item.exercise.tensions_sciatic_nerve:
         reasons.append(
             ItemReason(
                 code=SelectionCode.leg_symptoms,
+                rule=RuleId.leg_symptoms_gentle_pull,
                 detail=(
-                    "This stretch pulls on the sciatic nerve: with pain in your leg, go only to "
-                    "a gentle pull and stop if the leg pain increases."
+                    "This stretch pulls on the sciatic nerve: with pain in your leg, go "
+                    f"{GENTLE_PULL_CUE}."
                 ),
             )
         )
@@ -228,28 +289,122 @@ def exclusions(
     entries: Sequence[CatalogueEntry],
     verdicts: dict[str, list[ExclusionReason]],
     chosen: Sequence[Prescription],
+    profile: Profile,
+    families: VariantFamilies,
 ) -> list[Exclusion]:
-    """Every exercise left out, with why; eligible ones left out did not fit the time."""
+    """Every exercise left out, with why; eligible ones left out broke a routine-wide limit or
+    did not fit the time."""
     chosen_slugs = {item.entry.slug for item in chosen}
-    aerobic_chosen = any(item.is_aerobic for item in chosen)
     excluded: list[Exclusion] = []
     for entry in entries:
         if entry.slug in chosen_slugs:
             continue
-        reasons = verdicts[entry.slug] or [unfitted_reason(entry, aerobic_chosen)]
+        reasons = verdicts[entry.slug] or [unfitted_reason(entry, chosen, profile, families)]
         excluded.append(Exclusion(slug=entry.slug, name=entry.exercise.name, reasons=reasons))
     return excluded
 
 
-def unfitted_reason(entry: CatalogueEntry, aerobic_chosen: bool) -> ExclusionReason:
-    if aerobic_chosen and entry.exercise.category is Category.aerobic:
+LIMIT_DETAILS: dict[RuleId, str] = {
+    RuleId.variants_at_most_two: (
+        "Two variants of this stretch are already in the routine; a routine holds at most two."
+    ),
+    RuleId.nerve_tension_at_most_two: (
+        "With pain in your leg, a routine holds at most two stretches that pull on the sciatic "
+        "nerve, and two are already in."
+    ),
+    RuleId.one_nerve_tension_variant: (
+        "With pain in your leg, a routine holds one of these nerve stretches, and a variant of "
+        "it is already in."
+    ),
+    RuleId.floor_once: (
+        "It would take you down to the floor a second time in one session; the routine keeps "
+        "its floor work together."
+    ),
+}
+
+
+def unfitted_reason(
+    entry: CatalogueEntry,
+    chosen: Sequence[Prescription],
+    profile: Profile,
+    families: VariantFamilies,
+) -> ExclusionReason:
+    if entry.exercise.category is Category.aerobic and any(item.is_aerobic for item in chosen):
         return ExclusionReason(
             code=ExclusionCode.alternative_chosen,
+            rule=RuleId.one_aerobic_activity,
             detail="A routine holds one aerobic activity, and another one was chosen.",
         )
-    return ExclusionReason(
-        code=ExclusionCode.time, detail="It suits you but did not fit in the time asked."
+    block = (
+        BlockName.aerobic
+        if entry.exercise.category is Category.aerobic
+        else block_for(entry.exercise)
     )
+    limit = broken_limit(chosen, prescribe(entry, profile, block, []), profile, families)
+    if limit is not None:
+        return ExclusionReason(
+            code=ExclusionCode.routine_limit, rule=limit, detail=LIMIT_DETAILS[limit]
+        )
+    return ExclusionReason(
+        code=ExclusionCode.time,
+        rule=RuleId.time,
+        detail="It suits you but did not fit in the time asked.",
+    )
+
+
+def under_filled(profile: Profile, seconds: int) -> bool:
+    return seconds < FILL_TARGET * session_minutes(profile) * 60
+
+
+def fill_suggestions(
+    entries: Sequence[CatalogueEntry],
+    verdicts: dict[str, list[ExclusionReason]],
+    profile: Profile,
+) -> list[str]:
+    """What would open up more exercises: each suggestion names the exercises kept out by that
+    one thing alone (aerobic not asked for, no bed, missing equipment, no helper, the level)."""
+    only: dict[RuleId, list[CatalogueEntry]] = {}
+    for entry in entries:
+        rules = {reason.rule for reason in verdicts[entry.slug]}
+        if len(rules) == 1:
+            only.setdefault(rules.pop(), []).append(entry)
+    suggestions: list[str] = []
+    aerobic = only.get(RuleId.aerobic_not_requested, [])
+    if aerobic:
+        suggestions.append(
+            "Asking for aerobic exercise (include_aerobic) would add one of these, which you "
+            f"have the equipment for: {names(aerobic)}."
+        )
+    on_a_bed = [
+        entry for entry in only.get(RuleId.floor_position, []) if entry.exercise.bed_friendly
+    ]
+    if on_a_bed:
+        suggestions.append(
+            "Listing a bed in available_equipment would open up floor exercises that can be "
+            f"done on a bed: {names(on_a_bed)}."
+        )
+    by_missing: dict[str, list[CatalogueEntry]] = {}
+    for entry in only.get(RuleId.equipment, []):
+        missing = [
+            item for item in entry.exercise.equipment if item not in profile.available_equipment
+        ]
+        needed = " and ".join(display_name(item) for item in missing)
+        by_missing.setdefault(needed, []).append(entry)
+    for needed, entries_needing in by_missing.items():
+        suggestions.append(
+            f"{needed} (in available_equipment) would add: {names(entries_needing)}."
+        )
+    helped = only.get(RuleId.helper, [])
+    if helped:
+        suggestions.append(f"A helper would add: {names(helped)}.")
+    higher = only.get(RuleId.level, [])
+    if higher:
+        suggestions.append(f"Moving up a level, when you are ready, would add: {names(higher)}.")
+    return suggestions
+
+
+def names(entries: Sequence[CatalogueEntry]) -> str:
+    return ", ".join(entry.exercise.name for entry in entries)
 
 
 def explanation(
@@ -257,20 +412,32 @@ def explanation(
     seconds: int,
     verdicts: dict[str, list[ExclusionReason]],
     chosen: Sequence[Prescription],
+    suggestions: Sequence[str],
 ) -> str | None:
+    parts: list[str] = []
+    minutes = session_minutes(profile)
+    if minutes < profile.minutes:
+        parts.append(
+            f"In the acute phase a session is kept to {minutes} minutes and done three times a "
+            f"day, so this one is {minutes} of the {profile.minutes} minutes asked. This is a "
+            "design choice: source 000's three times a day was written for four short "
+            "exercises (about 8 minutes)."
+        )
     if not chosen:
         counts = Counter(reason.code.value for reasons in verdicts.values() for reason in reasons)
         summary = ", ".join(f"{code} ({count})" for code, count in sorted(counts.items()))
-        return (
+        parts.append(
             "No exercise in the catalogue fits this profile, so the routine is empty. Exercises "
             f"were left out for: {summary or 'an empty catalogue'}. Each exclusion says why."
         )
-    if seconds < FILL_TARGET * profile.minutes * 60:
-        return (
-            f"Only about {whole_minutes(seconds)} of the {profile.minutes} minutes asked could be "
-            "filled with exercises that suit this profile."
+    elif under_filled(profile, seconds):
+        parts.append(
+            f"Only about {whole_minutes(seconds)} of the {minutes} minutes could be filled "
+            "with exercises that suit this profile."
         )
-    return None
+    if suggestions:
+        parts.append("What would fill it: " + " ".join(suggestions))
+    return " ".join(parts) or None
 
 
 INDICATED_DIRECTION_NAMES = {

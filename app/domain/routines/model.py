@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.domain.exercise import Dosage
 from app.domain.routines.red_flags import RedFlag, Urgency
+from app.domain.routines.rules import RuleId
 from app.domain.vocabulary import Category, Level, Position, SpinalMotion, TargetArea
 
 
@@ -52,6 +53,9 @@ class ExclusionCode(StrEnum):
     alternative_chosen = "alternative_chosen"
     """Another aerobic activity was chosen: a routine holds one."""
     not_published = "not_published"
+    routine_limit = "routine_limit"
+    """It suits the person, but a limit on the whole routine keeps it out (two variants of the
+    stretch already in, nerve-tension limits with leg symptoms, or a second trip to the floor)."""
 
 
 class SelectionCode(StrEnum):
@@ -68,6 +72,7 @@ class SelectionCode(StrEnum):
     hold_range = "hold_range"
     on_bed = "on_bed"
     leg_symptoms = "leg_symptoms"
+    standing_support = "standing_support"
 
 
 class Frozen(BaseModel):
@@ -76,11 +81,15 @@ class Frozen(BaseModel):
 
 class ItemReason(Frozen):
     code: SelectionCode
+    rule: RuleId
+    """The rule behind it, with its basis, in GET /v1/routine-rules."""
     detail: str
 
 
 class ExclusionReason(Frozen):
     code: ExclusionCode
+    rule: RuleId
+    """The rule behind it, with its basis, in GET /v1/routine-rules."""
     detail: str
 
 
@@ -133,6 +142,15 @@ class Frequency(Frozen):
     routine: str
     aerobic: str | None
     sources: list[str]
+    times_per_day: int
+    """How often to do the session (the exercises; aerobic work has its own frequency): 3 for
+    a session of at most 15 minutes while in pain, else 1."""
+    aerobic_times_per_week: int | None
+    """At least this many aerobic sessions a week (source 002: 3-4), never several a day."""
+    aerobic_minutes: int | None
+    """Each aerobic session lasts at least this long (source 002: 30 minutes)."""
+    rules: list[RuleId]
+    """The frequency rules applied, in GET /v1/routine-rules."""
 
 
 class SourceCitation(Frozen):
@@ -162,6 +180,12 @@ class RoutinePlan(Frozen):
     citations: list[SourceCitation]
     referral: Referral | None
     explanation: str | None
+    fill_suggestions: list[str]
+    """For a routine under 80% of the session: what would fill it (aerobic work the person has
+    the equipment for, a bed, equipment, a higher level)."""
+    session_minutes: int
+    """The minutes the routine was built for: the minutes asked, at most 15 in the acute
+    phase (a design choice, see `explanation`)."""
     seed: int
     catalogue_revision: int
 

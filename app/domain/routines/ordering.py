@@ -2,8 +2,11 @@
 
 Within a block, exercises done in the same position are kept together, and positions at the same
 height (the floor, upright, the water) are kept together, so the person gets down once and up
-once. A block starts where the previous one ended when it can. Ties keep selection order, which is
-where the seed's variation shows.
+once. Across blocks, aerobic work aside, the floor work is kept in one stretch: the first block
+with floor work ends on the floor, the last one starts there, so the session goes down to the
+floor once when the blocks allow it (`limits.py` keeps out what would make it go down twice).
+Otherwise a block starts where the previous one ended when it can. The indicated exercise opens
+its block. Ties keep selection order, which is where the seed's variation shows.
 """
 
 from collections.abc import Sequence
@@ -30,26 +33,49 @@ def block_for(exercise: Exercise) -> BlockName:
 
 
 def order_routine(prescriptions: Sequence[Prescription]) -> OrderedBlocks:
+    blocks = [
+        (block, [item for item in prescriptions if item.block is block]) for block in BlockName
+    ]
+    present = [(block, members) for block, members in blocks if members]
+    on_floor = [
+        index
+        for index, (block, members) in enumerate(present)
+        if block is not BlockName.aerobic and any(is_floor(item.position) for item in members)
+    ]
     ordered: OrderedBlocks = []
     previous: Position | None = None
-    for block in BlockName:
-        members = [item for item in prescriptions if item.block is block]
-        if members:
-            arranged = order_block(members, previous)
-            ordered.append((block, arranged))
-            previous = arranged[-1].position
+    for index, (block, members) in enumerate(present):
+        floor_at: str | None = None
+        if on_floor and block is not BlockName.aerobic and on_floor[0] != on_floor[-1]:
+            if index == on_floor[0]:
+                floor_at = "last"
+            elif on_floor[0] < index <= on_floor[-1]:
+                floor_at = "first"
+        arranged = order_block(members, previous, floor_at)
+        ordered.append((block, arranged))
+        previous = arranged[-1].position
     return ordered
+
+
+def is_floor(position: Position) -> bool:
+    return height_of(position) == "floor"
 
 
 def flatten(blocks: OrderedBlocks) -> list[Prescription]:
     return [item for _block, items in blocks for item in items]
 
 
-def order_block(members: list[Prescription], previous: Position | None) -> list[Prescription]:
-    """The indicated exercise opens its block; otherwise start in the previous position."""
+def order_block(
+    members: list[Prescription], previous: Position | None, floor_at: str | None = None
+) -> list[Prescription]:
+    """The indicated exercise opens its block; else the floor work goes where `floor_at` says
+    ("first" or "last"), else the block starts in the previous position."""
     indicated = [item for item in members if item.indicated]
     start = indicated[0].position if indicated else previous
     positions = _position_sequence([item.position for item in members], start)
+    if not indicated and floor_at is not None:
+        floor_first = floor_at == "first"
+        positions.sort(key=lambda position: is_floor(position) != floor_first)
     return sorted(members, key=lambda item: (positions.index(item.position), not item.indicated))
 
 

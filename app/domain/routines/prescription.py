@@ -5,11 +5,15 @@ from dataclasses import dataclass, field
 from app.domain.catalogue import CatalogueEntry
 from app.domain.exercise import Dosage, Exercise
 from app.domain.routines.model import BlockName, ItemReason, SelectionCode
+from app.domain.routines.profile import Phase, Profile
+from app.domain.routines.rules import RuleId
 from app.domain.routines.timing import REST_BETWEEN_SETS_SECONDS, aerobic_seconds, exercise_seconds
 from app.domain.vocabulary import Category, Level, Position
 
-MAXIMUM_SETS = 3
-"""Sets may be raised up to this many to fill the time (or the source's own count, if higher)."""
+MAXIMUM_UNCITED_SETS = 2
+"""Outside the acute phase, an exercise whose source gives no sets may be raised to this many
+(a labelled design choice); a cited set count is never exceeded, and the acute phase never
+raises sets at all (time goes to more exercises instead)."""
 
 REPETITIONS_WHEN_UNSTATED = 5
 """When a source gives a hold but no count ("repeat, a little higher each time")."""
@@ -31,6 +35,8 @@ class Prescription:
     duration_minutes: int | None
     reasons: list[ItemReason] = field(default_factory=list)
     indicated: bool = False
+    sets_may_rise: bool = False
+    """False in the acute phase: sets stay at the cited count."""
 
     @property
     def exercise(self) -> Exercise:
@@ -50,7 +56,9 @@ class Prescription:
 
     @property
     def maximum_sets(self) -> int:
-        return max(MAXIMUM_SETS, self.dosage.sets or 1)
+        if self.dosage.sets is not None:
+            return self.dosage.sets
+        return MAXIMUM_UNCITED_SETS if self.sets_may_rise else 1
 
     @property
     def rest_seconds(self) -> int:
@@ -83,6 +91,7 @@ def hold_for_level(dosage: Dosage, level: Level) -> tuple[int | None, ItemReason
         return dosage.hold_seconds, None
     reason = ItemReason(
         code=SelectionCode.hold_range,
+        rule=RuleId.hold_range,
         detail=(
             f"The source gives a {dosage.hold_seconds}-{dosage.hold_seconds_max} second hold; "
             f"at {level.value} level you hold for the upper end."
@@ -98,6 +107,7 @@ def repetitions(dosage: Dosage) -> tuple[int, ItemReason | None]:
         return 1, None
     reason = ItemReason(
         code=SelectionCode.dosage_completed,
+        rule=RuleId.reps_default,
         detail=(
             f"The source gives no number of repetitions; {REPETITIONS_WHEN_UNSTATED} is this "
             "routine's default."
@@ -107,10 +117,11 @@ def repetitions(dosage: Dosage) -> tuple[int, ItemReason | None]:
 
 
 def prescribe(
-    entry: CatalogueEntry, level: Level, block: BlockName, reasons: list[ItemReason]
+    entry: CatalogueEntry, profile: Profile, block: BlockName, reasons: list[ItemReason]
 ) -> Prescription:
     """The exercise at its cited dosage, one set unless the source says more."""
     exercise = entry.exercise
+    level = profile.level
     dosage = choose_dosage(exercise)
     if exercise.category is Category.aerobic:
         minutes = dosage.duration_minutes or AEROBIC_MINUTES_WHEN_UNSTATED
@@ -118,4 +129,14 @@ def prescribe(
     reps, reps_reason = repetitions(dosage)
     hold, hold_reason = hold_for_level(dosage, level)
     notes = [note for note in (reps_reason, hold_reason) if note is not None]
-    return Prescription(entry, dosage, block, dosage.sets or 1, reps, hold, None, reasons + notes)
+    return Prescription(
+        entry,
+        dosage,
+        block,
+        dosage.sets or 1,
+        reps,
+        hold,
+        None,
+        reasons + notes,
+        sets_may_rise=profile.phase is not Phase.acute,
+    )

@@ -11,23 +11,30 @@ Priorities, each taken only if it fits the time left:
 5. one gentle (beginner) stretch as a cool-down, in the position the routine ends in if possible;
 6. the rest, taking mobility, strength and warm-up in turn, new movements before variants of
    movements already chosen;
-then sets are raised (up to `MAXIMUM_SETS`) and the aerobic activity lengthened to fill the time.
+then, outside the acute phase, sets are raised (never above a cited count; at most
+`MAXIMUM_UNCITED_SETS` where the source gives none) and the aerobic activity lengthened to fill
+the time. No addition may break a routine-wide limit (`limits.py`): two variants of a stretch,
+nerve tension with leg symptoms, one trip down to the floor.
 The seed shuffles the candidates of each step, so another seed may give another routine.
 
 Greedy choices can strand time on short routines (a long stretch taken first leaves gaps nothing
 fits). So when an attempt fills less than `FILL_TARGET` of the minutes, the selection is tried
 again with other shuffles drawn from the same seed, up to `SELECTION_ATTEMPTS` times, and the
 first to reach the target (else the fullest) wins. Every attempt keeps the priorities above.
+The time is the session's (`session.py`): at most 15 minutes in the acute phase.
 """
 
 import random
 from collections.abc import Iterable, Sequence
 
 from app.domain.catalogue import CatalogueEntry
+from app.domain.routines.limits import VariantFamilies, broken_limit
 from app.domain.routines.model import BlockName, ItemReason, SelectionCode
 from app.domain.routines.ordering import block_for, flatten, order_routine
 from app.domain.routines.prescription import Prescription, prescribe
-from app.domain.routines.profile import Profile, Sensitivity
+from app.domain.routines.profile import Phase, Profile, Sensitivity
+from app.domain.routines.rules import RuleId
+from app.domain.routines.session import session_minutes
 from app.domain.routines.timing import routine_seconds
 from app.domain.vocabulary import Category, Level, SpinalMotion, TargetArea
 
@@ -44,6 +51,11 @@ MINIMUM_AEROBIC_MINUTES = 2
 INDICATED_MOTIONS: dict[Sensitivity, SpinalMotion] = {
     Sensitivity.flexion_sensitive: SpinalMotion.extension,
     Sensitivity.extension_sensitive: SpinalMotion.flexion,
+}
+
+INDICATED_RULES: dict[Sensitivity, RuleId] = {
+    Sensitivity.flexion_sensitive: RuleId.indicated_extension,
+    Sensitivity.extension_sensitive: RuleId.indicated_flexion,
 }
 
 INDICATED_REASONS: dict[Sensitivity, str] = {
@@ -65,24 +77,32 @@ BALANCE_BLOCKS: tuple[BlockName, ...] = (BlockName.warm_up, BlockName.mobility, 
 class RoutineBuilder:
     """The growing selection and its time budget."""
 
-    def __init__(self, eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> None:
+    def __init__(
+        self,
+        eligible: Sequence[CatalogueEntry],
+        profile: Profile,
+        seed: int,
+        families: VariantFamilies,
+    ) -> None:
         self.eligible = list(eligible)
         self.profile = profile
         self.random = random.Random(seed)
-        self.budget_seconds = profile.minutes * 60
+        self.budget_seconds = session_minutes(profile) * 60
+        self.families = families
         self.chosen: list[Prescription] = []
 
     def seconds(self, prescriptions: Sequence[Prescription] | None = None) -> int:
         ordered = flatten(order_routine(self.chosen if prescriptions is None else prescriptions))
-        return routine_seconds(
-            [item.seconds for item in ordered], [item.position for item in ordered]
-        )
+        return ordered_seconds(ordered)
 
     def fits(self) -> bool:
         return self.seconds() <= self.budget_seconds
 
     def try_add(self, prescription: Prescription) -> bool:
-        if self.seconds([*self.chosen, prescription]) > self.budget_seconds:
+        ordered = flatten(order_routine([*self.chosen, prescription]))
+        if ordered_seconds(ordered) > self.budget_seconds:
+            return False
+        if broken_limit(self.chosen, prescription, self.profile, self.families, ordered):
             return False
         self.chosen.append(prescription)
         return True
@@ -118,18 +138,16 @@ class RoutineBuilder:
     ) -> Prescription | None:
         if entry.exercise.category is Category.aerobic:
             return self._add_aerobic(entry, reason)
-        prescription = prescribe(
-            entry, self.profile.level, block or block_for(entry.exercise), [reason]
-        )
+        prescription = prescribe(entry, self.profile, block or block_for(entry.exercise), [reason])
         return prescription if self.try_add(prescription) else None
 
     def _add_aerobic(self, entry: CatalogueEntry, reason: ItemReason) -> Prescription | None:
         """Start at the smaller of the cited minutes and the aerobic share, shrinking to fit."""
         if self.aerobic() is not None:
             return None
-        prescription = prescribe(entry, self.profile.level, BlockName.aerobic, [reason])
+        prescription = prescribe(entry, self.profile, BlockName.aerobic, [reason])
         assert prescription.duration_minutes is not None
-        share = int(self.profile.minutes * AEROBIC_SHARE)
+        share = int(session_minutes(self.profile) * AEROBIC_SHARE)
         for minutes in range(
             min(prescription.duration_minutes, share), MINIMUM_AEROBIC_MINUTES - 1, -1
         ):
@@ -139,14 +157,20 @@ class RoutineBuilder:
         return None
 
 
-def select(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> list[Prescription]:
+def ordered_seconds(ordered: Sequence[Prescription]) -> int:
+    return routine_seconds([item.seconds for item in ordered], [item.position for item in ordered])
+
+
+def select(
+    eligible: Sequence[CatalogueEntry], profile: Profile, seed: int, families: VariantFamilies
+) -> list[Prescription]:
     """The first attempt that fills the target share of the time, else the fullest attempt."""
     attempt_seeds = random.Random(seed)
-    target = FILL_TARGET * profile.minutes * 60
+    target = FILL_TARGET * session_minutes(profile) * 60
     best: RoutineBuilder | None = None
     for attempt in range(SELECTION_ATTEMPTS):
         attempt_seed = seed if attempt == 0 else attempt_seeds.getrandbits(32)
-        builder = build(eligible, profile, attempt_seed)
+        builder = build(eligible, profile, attempt_seed, families)
         if best is None or builder.seconds() > best.seconds():
             best = builder
         if best.seconds() >= target:
@@ -155,8 +179,10 @@ def select(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> l
     return best.chosen
 
 
-def build(eligible: Sequence[CatalogueEntry], profile: Profile, seed: int) -> RoutineBuilder:
-    builder = RoutineBuilder(eligible, profile, seed)
+def build(
+    eligible: Sequence[CatalogueEntry], profile: Profile, seed: int, families: VariantFamilies
+) -> RoutineBuilder:
+    builder = RoutineBuilder(eligible, profile, seed, families)
     add_indicated_direction(builder)
     add_target_areas(builder)
     add_aerobic(builder)
@@ -178,7 +204,9 @@ def add_indicated_direction(builder: RoutineBuilder) -> None:
     )
     candidates.sort(key=lambda entry: entry.exercise.level.rank)
     reason = ItemReason(
-        code=SelectionCode.indicated_direction, detail=INDICATED_REASONS[sensitivity]
+        code=SelectionCode.indicated_direction,
+        rule=INDICATED_RULES[sensitivity],
+        detail=INDICATED_REASONS[sensitivity],
     )
     added = builder.add_first_fitting(candidates, BlockName.warm_up, reason)
     if added is not None:
@@ -197,6 +225,7 @@ def add_target_areas(builder: RoutineBuilder) -> None:
         candidates.sort(key=lambda entry: -len(uncovered.intersection(entry.exercise.target_areas)))
         reason = ItemReason(
             code=SelectionCode.target_area,
+            rule=RuleId.target_area,
             detail=f"Covers an area you asked for: {area.value.replace('_', ' ')}.",
         )
         builder.add_first_fitting(candidates, None, reason)
@@ -208,7 +237,11 @@ def add_aerobic(builder: RoutineBuilder) -> None:
     candidates = builder.shuffled(
         entry for entry in builder.remaining() if entry.exercise.category is Category.aerobic
     )
-    reason = ItemReason(code=SelectionCode.balance, detail="You asked for aerobic exercise.")
+    reason = ItemReason(
+        code=SelectionCode.balance,
+        rule=RuleId.aerobic_requested,
+        detail="You asked for aerobic exercise.",
+    )
     builder.add_first_fitting(candidates, BlockName.aerobic, reason)
 
 
@@ -221,6 +254,7 @@ def add_balance(builder: RoutineBuilder) -> None:
         )
         reason = ItemReason(
             code=SelectionCode.balance,
+            rule=RuleId.balance,
             detail=f"Keeps the routine balanced: {block.value.replace('_', '-')} work.",
         )
         builder.add_first_fitting(candidates, block, reason)
@@ -237,7 +271,9 @@ def add_cool_down(builder: RoutineBuilder) -> None:
     )
     candidates.sort(key=lambda entry: entry.exercise.position is not last_position)
     reason = ItemReason(
-        code=SelectionCode.cool_down, detail="A gentle stretch to finish the routine."
+        code=SelectionCode.cool_down,
+        rule=RuleId.cool_down,
+        detail="A gentle stretch to finish the routine.",
     )
     builder.add_first_fitting(candidates, BlockName.cool_down, reason)
 
@@ -251,6 +287,7 @@ def add_the_rest(builder: RoutineBuilder) -> None:
     ]
     reason = ItemReason(
         code=SelectionCode.fill,
+        rule=RuleId.fill,
         detail="Added to use the time you have, keeping mobility and strength work balanced.",
     )
     while any(queues):
@@ -260,7 +297,10 @@ def add_the_rest(builder: RoutineBuilder) -> None:
 
 
 def raise_sets(builder: RoutineBuilder) -> None:
-    """One more set at a time, in priority order, round after round, while the time allows."""
+    """One more set at a time, in priority order, round after round, while the time allows;
+    never in the acute phase (`Prescription.maximum_sets`)."""
+    if builder.profile.phase is Phase.acute:
+        return
     raised = True
     while raised:
         raised = False

@@ -1,0 +1,852 @@
+"""Every rule the engine, the red flags and the feedback apply, each with its basis.
+
+One entry per rule: a stable id (`RuleId`), the sentence shown to people, the reason code it
+appears under in a routine (if any), and its basis: the source ids with the words quoted from
+them, or a design choice with why. Item reasons, exclusion reasons, the frequency and feedback
+rules name these ids, so a clinician or integrator can audit any routine (GET /v1/routine-rules).
+
+To add a rule: add a `RuleId` member and one `RoutineRule` to `ROUTINE_RULES`. The tests fail
+when an id has no entry, an entry has no id, a quote is empty, or a design choice says no why.
+"""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.domain.routines.feedback import RULE_TEXTS, FeedbackRule
+
+BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
+AAOS_PROGRAM = "aaos-back-pain-exercises"
+PHYSICAL_THERAPY = "physical-therapy-for-back-pain"
+WHAT_STRETCH = "what-stretch-relieves-lower-back-pain"
+RELIEF_STRETCHES = "back-pain-relief-stretches"
+
+
+class RuleId(StrEnum):
+    # Who may do an exercise (exclusion reasons).
+    not_published = "not-published"
+    direction_flag = "direction-flag"
+    unknown_direction = "unknown-direction"
+    level = "level"
+    equipment = "equipment"
+    floor_position = "floor-position"
+    no_half_kneeling_on_bed = "no-half-kneeling-on-bed"
+    helper = "helper"
+    high_impact = "high-impact"
+    aerobic_not_requested = "aerobic-not-requested"
+    # What fits in one routine (exclusion reasons).
+    time = "time"
+    one_aerobic_activity = "one-aerobic-activity"
+    variants_at_most_two = "variants-at-most-two"
+    nerve_tension_at_most_two = "nerve-tension-at-most-two"
+    one_nerve_tension_variant = "one-nerve-tension-variant"
+    floor_once = "floor-once"
+    # Why an exercise is in the routine (item reasons).
+    indicated_extension = "indicated-extension"
+    indicated_flexion = "indicated-flexion"
+    target_area = "target-area"
+    aerobic_requested = "aerobic-requested"
+    balance = "balance"
+    cool_down = "cool-down"
+    fill = "fill"
+    # How much of it (item reasons).
+    sets_cited = "sets-cited"
+    sets_raised = "sets-raised"
+    no_extra_sets_acute = "no-extra-sets-acute"
+    reps_default = "reps-default"
+    hold_range = "hold-range"
+    aerobic_scaled = "aerobic-scaled"
+    # How and where (item reasons).
+    on_bed = "on-bed"
+    standing_support = "standing-support"
+    leg_symptoms_gentle_pull = "leg-symptoms-gentle-pull"
+    # How often (frequency).
+    acute_session_length = "acute-session-length"
+    short_session_three_times_a_day = "short-session-three-times-a-day"
+    long_session_once_a_day = "long-session-once-a-day"
+    pain_gone_once_a_day = "pain-gone-once-a-day"
+    aerobic_frequency = "aerobic-frequency"
+    # Safety notes.
+    stop_rule = "stop-rule"
+    check_first = "check-first"
+    move_slowly = "move-slowly"
+    not_for_everyone = "not-for-everyone"
+    pain_under_control = "pain-under-control"
+    low_impact_only = "low-impact-only"
+    under_filled = "under-filled"
+    # Red flags (GET /v1/red-flags): one rule per screening question.
+    red_flag_severe_abdominal_pain = "red-flag-severe-abdominal-pain"
+    red_flag_fever = "red-flag-fever"
+    red_flag_bladder_or_bowel_control_loss = "red-flag-bladder-or-bowel-control-loss"
+    red_flag_strain_pain_beyond_two_weeks = "red-flag-strain-pain-beyond-two-weeks"
+    red_flag_saddle_numbness = "red-flag-saddle-numbness"
+    red_flag_progressive_leg_weakness = "red-flag-progressive-leg-weakness"
+    red_flag_major_trauma = "red-flag-major-trauma"
+    red_flag_history_of_cancer = "red-flag-history-of-cancer"
+    red_flag_unexplained_weight_loss = "red-flag-unexplained-weight-loss"
+    cleared_by_clinician = "cleared-by-clinician"
+    # Feedback (the ids are the feedback rule ids of POST /v1/routines/{id}/feedback).
+    new_leg_symptoms = "new-leg-symptoms"
+    leg_symptoms_worse = "leg-symptoms-worse"
+    new_pain = "new-pain"
+    pain_rose_sharply = "pain-rose-sharply"
+    pain_rose = "pain-rose"
+    too_hard = "too-hard"
+    not_completed = "not-completed"
+    pain_too_high_to_advance = "pain-too-high-to-advance"
+    move_up_after_a_week = "move-up-after-a-week"
+    easy_without_pain = "easy-without-more-pain"
+    about_right = "about-right"
+    pain_gone_moves_phase = "pain-gone-moves-phase"
+    physical_therapist = "physical-therapist"
+    ice_and_heat = "ice-and-heat"
+
+
+class RuleArea(StrEnum):
+    """Which part of the engine applies the rule."""
+
+    eligibility = "eligibility"
+    selection = "selection"
+    dosage = "dosage"
+    order = "order"
+    frequency = "frequency"
+    safety = "safety"
+    red_flag = "red_flag"
+    feedback = "feedback"
+
+
+class Basis(StrEnum):
+    source = "source"
+    design_choice = "design_choice"
+
+
+class SourceQuote(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="A source id (GET /v1/sources).")
+    words: str = Field(description="The words quoted from that source.")
+
+
+class RoutineRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: RuleId
+    area: RuleArea
+    text: str = Field(description="The rule as shown to people.")
+    code: str | None = Field(
+        default=None,
+        description="The reason code (item or exclusion) a routine shows it under, if any.",
+    )
+    basis: Basis
+    quotes: list[SourceQuote] = Field(
+        default_factory=list,
+        description="For a source rule, what it rests on; for a design choice, related words.",
+    )
+    why: str | None = Field(
+        default=None,
+        description=(
+            "For a design choice: why it was made (not a source fact). For a source rule: what "
+            "in it goes beyond the source, if anything."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _basis_is_stated(self) -> "RoutineRule":
+        if self.basis is Basis.source and not self.quotes:
+            raise ValueError(f"{self.id}: a source rule needs at least one quote")
+        if self.basis is Basis.design_choice and not self.why:
+            raise ValueError(f"{self.id}: a design choice needs a why")
+        return self
+
+
+def quote(source: str, words: str) -> SourceQuote:
+    return SourceQuote(source=source, words=words)
+
+
+def from_sources(
+    rule_id: RuleId,
+    area: RuleArea,
+    text: str,
+    *quotes: SourceQuote,
+    code: str | None = None,
+    why: str | None = None,
+) -> RoutineRule:
+    return RoutineRule(
+        id=rule_id,
+        area=area,
+        text=text,
+        code=code,
+        basis=Basis.source,
+        quotes=list(quotes),
+        why=why,
+    )
+
+
+def design_choice(
+    rule_id: RuleId,
+    area: RuleArea,
+    text: str,
+    why: str,
+    *quotes: SourceQuote,
+    code: str | None = None,
+) -> RoutineRule:
+    return RoutineRule(
+        id=rule_id,
+        area=area,
+        text=text,
+        code=code,
+        basis=Basis.design_choice,
+        quotes=list(quotes),
+        why=why,
+    )
+
+
+STOP_QUOTE = quote(
+    AAOS_PROGRAM,
+    "If any exercises worsen the pain or cause new pain, stop and contact your doctor.",
+)
+THREE_TIMES_QUOTE = quote(
+    BACK_INJURY_REHABILITATION, "You should do these exercises three times per day."
+)
+ONCE_A_DAY_QUOTE = quote(
+    BACK_INJURY_REHABILITATION,
+    "Once you no longer have back pain, you can decrease the frequency to once a day to prevent "
+    "future problems with your low back.",
+)
+AEROBIC_QUOTE = quote(
+    PHYSICAL_THERAPY, "regular exercise 3-4 times a week of at least 30 minutes each time"
+)
+BED_QUOTE = quote(
+    RELIEF_STRETCHES,
+    "try doing these exercises from your bed if getting up and down from the floor is too much "
+    "for you at the moment.",
+)
+HELPER_QUOTE = quote(
+    WHAT_STRETCH,
+    "This is a difficult stretch to do by yourself, and it is best if someone is there to assist.",
+)
+SCREENING_WHY = (
+    "Not in the sources: an addition from widely used back-pain screening lists, because the "
+    "symptom can signal a condition that needs a clinician before any exercise."
+)
+EMERGENCY_QUOTE = quote(
+    BACK_INJURY_REHABILITATION,
+    "Seek immediate medical attention if you also experience severe abdominal pain, a fever of "
+    "more than 100.4F, and/or loss of bladder or bowel control.",
+)
+MOVE_SLOWLY_QUOTE = quote(
+    WHAT_STRETCH,
+    "do not continue with any stretching exercise that increases pain, and make sure to move "
+    "slowly into any stretch",
+)
+COMPREHENSIVE_QUOTE = quote(
+    BACK_INJURY_REHABILITATION,
+    "A comprehensive back rehabilitation program should consist of stretching and strengthening "
+    "exercises.",
+)
+
+PAIN_CONTROL_QUOTE = quote(
+    PHYSICAL_THERAPY,
+    "These exercises will be harder to do if you can not control your pain so this should be a "
+    "priority before attempting any of these exercises.",
+)
+
+E = RuleArea.eligibility
+S = RuleArea.selection
+D = RuleArea.dosage
+
+ROUTINE_RULES: tuple[RoutineRule, ...] = (
+    design_choice(
+        RuleId.not_published,
+        E,
+        "Only published exercises go into routines.",
+        "Drafts and retired exercises have not been reviewed for use, or no longer are.",
+        code="not_published",
+    ),
+    from_sources(
+        RuleId.direction_flag,
+        E,
+        "An exercise that bends the lower back the way that makes your pain worse is left out "
+        "by default.",
+        quote(
+            WHAT_STRETCH,
+            "if you have a disc problem, flexing the spine may put more stress on the disc.",
+        ),
+        quote(
+            WHAT_STRETCH,
+            "If you have arthritis in the facet joints, which are the joints in the posterior "
+            "part of the spine, those can be aggravated by extension or bending backwards.",
+        ),
+        code="flag",
+    ),
+    design_choice(
+        RuleId.unknown_direction,
+        E,
+        "When it is not known which way of bending eases your pain, exercises that bend the "
+        "lower back forward or backwards are both left out.",
+        "The sources say either end range may aggravate some backs; without knowing which, the "
+        "cautious choice is neither.",
+        quote(WHAT_STRETCH, "You have to listen to your body"),
+        code="flag",
+    ),
+    from_sources(
+        RuleId.level,
+        E,
+        "Exercises above your level are left out until you move up.",
+        quote(AAOS_PROGRAM, "Beginning Exercise Program"),
+        quote(AAOS_PROGRAM, "Intermediate Exercise Program"),
+        quote(AAOS_PROGRAM, "Advanced Exercise Program"),
+        code="level",
+    ),
+    design_choice(
+        RuleId.equipment,
+        E,
+        "Exercises that need equipment you do not have are left out.",
+        "An exercise cannot be done without what it needs.",
+        code="equipment",
+    ),
+    from_sources(
+        RuleId.floor_position,
+        E,
+        "If you cannot get down to the floor, floor exercises are left out unless they can be "
+        "done on a bed and you have one.",
+        BED_QUOTE,
+        quote(WHAT_STRETCH, "Start by lying flat on your back on the floor, couch, or bed."),
+        quote(AAOS_PROGRAM, "Lie on your back near edge of bed"),
+        code="position",
+    ),
+    design_choice(
+        RuleId.no_half_kneeling_on_bed,
+        E,
+        "Half-kneeling is never offered on a bed to someone who cannot get down to the floor.",
+        "Kneeling on one knee on a soft, raised surface risks a fall, and someone who cannot get "
+        "down to the floor may not get up from one.",
+        code="position",
+    ),
+    from_sources(
+        RuleId.helper,
+        E,
+        "An assisted exercise is offered only when a helper is available.",
+        HELPER_QUOTE,
+        code="helper",
+    ),
+    from_sources(
+        RuleId.high_impact,
+        E,
+        "High-impact activity is left out while the back heals.",
+        quote(
+            PHYSICAL_THERAPY,
+            "try and avoid things like running, jogging or jumping as it can stress the spine.",
+        ),
+        code="impact",
+    ),
+    design_choice(
+        RuleId.aerobic_not_requested,
+        E,
+        "Aerobic activity is added only when asked for.",
+        "Aerobic work takes time and equipment the person may not have; it is opt-in "
+        "(include_aerobic, or the whole_body target area).",
+        code="not_requested",
+    ),
+    design_choice(
+        RuleId.time,
+        S,
+        "A routine never takes longer than the minutes asked; what does not fit is left out.",
+        "A session that overruns the time someone has is a session they stop doing.",
+        code="time",
+    ),
+    design_choice(
+        RuleId.one_aerobic_activity,
+        S,
+        "A routine holds one aerobic activity.",
+        "One activity done for longer gives more of the 30 minutes the source asks for than "
+        "several short ones.",
+        AEROBIC_QUOTE,
+        code="alternative_chosen",
+    ),
+    design_choice(
+        RuleId.variants_at_most_two,
+        S,
+        "At most two variants of the same stretch (for example two hamstring stretches) go "
+        "into one routine.",
+        "Variants work the same tissue; a third adds repetition, not range, and crowds out "
+        "other exercises.",
+        code="routine_limit",
+    ),
+    design_choice(
+        RuleId.nerve_tension_at_most_two,
+        S,
+        "With pain spreading into a leg, at most two exercises that pull on the sciatic nerve go "
+        "into one routine.",
+        "The sources offer these stretches for leg pain but do not say how many; each one loads "
+        "an irritated nerve, so the load is kept small.",
+        quote(
+            WHAT_STRETCH,
+            "decompressing the large sciatic nerve that may be entrapped or irritated by "
+            "surrounding tissues",
+        ),
+        code="routine_limit",
+    ),
+    design_choice(
+        RuleId.one_nerve_tension_variant,
+        S,
+        "With pain spreading into a leg, never two variants of the same nerve stretch (the "
+        "assisted and the strap straight leg raise) in one routine.",
+        "Source 003 offers the strap raise as the alternative to the assisted one, not as an "
+        "addition; both together double the load on the nerve.",
+        quote(
+            WHAT_STRETCH,
+            "there are two variations you can try if you are by yourself",
+        ),
+        code="routine_limit",
+    ),
+    design_choice(
+        RuleId.floor_once,
+        RuleArea.order,
+        "Aerobic work aside, a session goes down to the floor at most once: no floor, standing, "
+        "floor again.",
+        "Getting down to the floor and up again is hard with back pain; the sources suggest a "
+        "bed when it is too much.",
+        BED_QUOTE,
+        code="routine_limit",
+    ),
+    from_sources(
+        RuleId.indicated_extension,
+        S,
+        "When bending forward makes your pain worse, a backward-bending exercise comes first.",
+        quote(
+            WHAT_STRETCH,
+            "If you extend the spine, sort of bending backwards, it may alleviate the stress on "
+            "the disc.",
+        ),
+        code="indicated_direction",
+    ),
+    design_choice(
+        RuleId.indicated_flexion,
+        S,
+        "When bending backwards makes your pain worse, a gentle forward-bending exercise comes "
+        "first.",
+        "Clinical convention (flexion-biased Williams exercises), not a claim of the sources, "
+        "which only say extension may aggravate facet-joint arthritis.",
+        code="indicated_direction",
+    ),
+    design_choice(
+        RuleId.target_area,
+        S,
+        "The body areas you ask for are covered first.",
+        "The person knows where it hurts; covering those areas first is what they asked for.",
+        code="target_area",
+    ),
+    from_sources(
+        RuleId.aerobic_requested,
+        S,
+        "When asked for, one low-impact aerobic activity is added.",
+        quote(
+            PHYSICAL_THERAPY,
+            "So you will want to stick with things like swimming, water exercises, cycling, "
+            "using a treadmill or elliptical machine.",
+        ),
+        code="balance",
+    ),
+    from_sources(
+        RuleId.balance,
+        S,
+        "A routine holds a warm-up, a stretch and a strength or stabilisation exercise.",
+        COMPREHENSIVE_QUOTE,
+        code="balance",
+    ),
+    from_sources(
+        RuleId.cool_down,
+        S,
+        "A gentle stretch ends the routine.",
+        quote(PHYSICAL_THERAPY, "it can be done after a workout to cool down the muscle."),
+        code="cool_down",
+    ),
+    design_choice(
+        RuleId.fill,
+        S,
+        "Time left over is filled with more suitable exercises, keeping mobility and strength "
+        "work balanced.",
+        "More different exercises give more of what the sources recommend than more of the same.",
+        COMPREHENSIVE_QUOTE,
+        code="fill",
+    ),
+    design_choice(
+        RuleId.sets_cited,
+        D,
+        "Sets come from the cited dosage: one set where the source gives none.",
+        "The sources give repetitions and holds, rarely sets; one set is the reading that adds "
+        "nothing to what they say.",
+        code=None,
+    ),
+    design_choice(
+        RuleId.sets_raised,
+        D,
+        "Outside the acute phase, an exercise whose source gives no sets may be done twice (at "
+        "most 2 sets) to use the time.",
+        "The sources give no sets for these exercises; two is a modest, labelled extension, "
+        "never above what a source gives.",
+        code="sets_raised",
+    ),
+    design_choice(
+        RuleId.no_extra_sets_acute,
+        D,
+        "In the acute phase, sets are never raised: time is filled with other suitable "
+        "exercises instead.",
+        "While in pain, more repetitions of one movement load the same tissue; a short session "
+        "done often is gentler.",
+        THREE_TIMES_QUOTE,
+        code=None,
+    ),
+    design_choice(
+        RuleId.reps_default,
+        D,
+        "Where a source gives a hold but no number of repetitions, the routine uses 5.",
+        "A small count, the lowest the sources give for a held stretch.",
+        code="dosage_completed",
+    ),
+    design_choice(
+        RuleId.hold_range,
+        D,
+        "Where a source gives a hold range, beginners hold for its lower end and everyone else "
+        "for its upper end.",
+        "Both ends are within what the source says; the longer hold is kept for people past the "
+        "beginning level.",
+        quote(BACK_INJURY_REHABILITATION, "Hold this position for five to 10 seconds"),
+        code="hold_range",
+    ),
+    design_choice(
+        RuleId.aerobic_scaled,
+        D,
+        "An aerobic activity in a routine is shortened to fit beside the exercises; the rest of "
+        "the 30 minutes is made up in a separate session.",
+        "The source's 30 minutes would leave no time for the back exercises in a short routine.",
+        AEROBIC_QUOTE,
+        code="aerobic_scaled",
+    ),
+    from_sources(
+        RuleId.on_bed,
+        RuleArea.order,
+        "If you cannot get down to the floor, floor exercises are done on a firm bed, in the "
+        "exercise's own position (lying, on all fours, sitting).",
+        BED_QUOTE,
+        code="on_bed",
+    ),
+    design_choice(
+        RuleId.standing_support,
+        RuleArea.order,
+        "If you cannot get down to the floor, hold on to a counter or chair back for standing "
+        "balance work.",
+        "Someone who cannot get down to the floor may not get up after a fall; rising on the "
+        "toes is balance work.",
+        code="standing_support",
+    ),
+    design_choice(
+        RuleId.leg_symptoms_gentle_pull,
+        D,
+        "With pain spreading into a leg, a stretch that pulls on the sciatic nerve goes only to "
+        "a gentle pull; stop if the leg pain increases or spreads.",
+        "Source 003 takes the assisted raise to 'significant pulling', but the stop rule every "
+        "source gives comes first; one limit everywhere: a gentle pull, never a strong one.",
+        STOP_QUOTE,
+        MOVE_SLOWLY_QUOTE,
+        code="leg_symptoms",
+    ),
+    design_choice(
+        RuleId.acute_session_length,
+        RuleArea.frequency,
+        "In the acute phase a session is kept to at most 15 minutes, done three times a day.",
+        "Source 000's 'three times per day' was written for four short exercises (about 8 "
+        "minutes); three long sessions a day while in pain is more than it asks for.",
+        THREE_TIMES_QUOTE,
+    ),
+    from_sources(
+        RuleId.short_session_three_times_a_day,
+        RuleArea.frequency,
+        "A short session (15 minutes or less) is done three times a day while you are in pain.",
+        THREE_TIMES_QUOTE,
+    ),
+    design_choice(
+        RuleId.long_session_once_a_day,
+        RuleArea.frequency,
+        "A session longer than 15 minutes is done once a day.",
+        "Three times a day was given for a short session; a longer one covers more exercises in "
+        "one go, and once a day is the frequency source 000 gives after the pain.",
+        ONCE_A_DAY_QUOTE,
+    ),
+    from_sources(
+        RuleId.pain_gone_once_a_day,
+        RuleArea.frequency,
+        "Once the pain has gone, the routine is done once a day to prevent recurrence; daily "
+        "if you can, at least three to four times a week.",
+        ONCE_A_DAY_QUOTE,
+        quote(PHYSICAL_THERAPY, "if not daily at least 3-4 times per week."),
+        quote(RELIEF_STRETCHES, "you need to stretch every day."),
+    ),
+    from_sources(
+        RuleId.aerobic_frequency,
+        RuleArea.frequency,
+        "Aerobic activity has its own frequency: at least 30 minutes, three to four times a "
+        "week; never three times a day.",
+        AEROBIC_QUOTE,
+    ),
+    from_sources(
+        RuleId.stop_rule,
+        RuleArea.safety,
+        "Stop any exercise that increases your pain or brings on new pain, and contact your "
+        "doctor.",
+        STOP_QUOTE,
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "If any activity causes more pain, stop the exercise immediately.",
+        ),
+    ),
+    from_sources(
+        RuleId.check_first,
+        RuleArea.safety,
+        "Check with a healthcare provider before starting a new exercise program.",
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "Be sure to check with your healthcare provider before starting these back injury "
+            "stretches",
+        ),
+    ),
+    from_sources(
+        RuleId.move_slowly,
+        RuleArea.safety,
+        "Move slowly into every stretch, only as far as a gentle pull, never into pain.",
+        MOVE_SLOWLY_QUOTE,
+    ),
+    from_sources(
+        RuleId.not_for_everyone,
+        RuleArea.safety,
+        "Not every exercise suits every back; drop any that do not agree with you.",
+        quote(BACK_INJURY_REHABILITATION, "Not everyone benefits from the same type of exercises"),
+        quote(
+            AAOS_PROGRAM,
+            "Depending on the cause of your back pain, some exercises may not be recommended.",
+        ),
+    ),
+    from_sources(
+        RuleId.pain_under_control,
+        RuleArea.safety,
+        "Get your pain under control before starting; bed rest one or two days at most.",
+        quote(
+            PHYSICAL_THERAPY,
+            "These exercises will be harder to do if you can not control your pain so this "
+            "should be a priority before attempting any of these exercises.",
+        ),
+        quote(AAOS_PROGRAM, "Bed rest for only 1\u20132 days at most"),
+    ),
+    from_sources(
+        RuleId.low_impact_only,
+        RuleArea.safety,
+        "Keep to low-impact activity while the back heals.",
+        quote(
+            PHYSICAL_THERAPY,
+            "you will want to make sure that you are only doing low impact exercises while you "
+            "heal",
+        ),
+    ),
+    design_choice(
+        RuleId.under_filled,
+        RuleArea.selection,
+        "A routine that fills less than 80% of the minutes asked says why, and what would fill "
+        "it (equipment, a bed, aerobic work, a higher level).",
+        "A short routine is safer than padding; saying what would fill it lets the person decide.",
+    ),
+    from_sources(
+        RuleId.red_flag_severe_abdominal_pain,
+        RuleArea.red_flag,
+        "Severe abdominal pain with back pain: seek medical care immediately; no routine.",
+        EMERGENCY_QUOTE,
+    ),
+    from_sources(
+        RuleId.red_flag_fever,
+        RuleArea.red_flag,
+        "A fever over 38 °C (100.4 °F) with back pain: seek medical care immediately; no routine.",
+        EMERGENCY_QUOTE,
+    ),
+    from_sources(
+        RuleId.red_flag_bladder_or_bowel_control_loss,
+        RuleArea.red_flag,
+        "Loss of bladder or bowel control: seek medical care immediately; no routine.",
+        EMERGENCY_QUOTE,
+        why=(
+            "Asking too about difficulty starting or stopping urine (urinary retention) is a "
+            "design choice, from widely used screening lists."
+        ),
+    ),
+    from_sources(
+        RuleId.red_flag_strain_pain_beyond_two_weeks,
+        RuleArea.red_flag,
+        "Pain from a strain lasting more than one to two weeks: see a physician before starting.",
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "If it lasts longer than a week or two, make an appointment with your primary care "
+            "physician.",
+        ),
+    ),
+    design_choice(
+        RuleId.red_flag_saddle_numbness,
+        RuleArea.red_flag,
+        "Numbness around the genitals, buttocks or inner thighs: seek medical care "
+        "immediately; no routine.",
+        SCREENING_WHY,
+    ),
+    design_choice(
+        RuleId.red_flag_progressive_leg_weakness,
+        RuleArea.red_flag,
+        "A leg getting weaker: seek medical care immediately; no routine.",
+        SCREENING_WHY,
+    ),
+    design_choice(
+        RuleId.red_flag_major_trauma,
+        RuleArea.red_flag,
+        "Back pain after a major injury: see a doctor today; no routine.",
+        SCREENING_WHY,
+    ),
+    design_choice(
+        RuleId.red_flag_history_of_cancer,
+        RuleArea.red_flag,
+        "A history of cancer, and this back pain is new: see your doctor in the next few days "
+        "before starting.",
+        SCREENING_WHY,
+    ),
+    design_choice(
+        RuleId.cleared_by_clinician,
+        RuleArea.red_flag,
+        "A 'see someone soon' flag (urgency soon) gives the routine, with its referral advice "
+        "kept beside it, once the profile says a clinician has cleared the person "
+        "(cleared_by_clinician); emergency and same-day flags refer whatever that field says.",
+        "The sources say to see a physician, not to stop exercising for good: once one has "
+        "checked, the routine is what they cleared the person for.",
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "If it lasts longer than a week or two, make an appointment with your primary care "
+            "physician.",
+        ),
+    ),
+    design_choice(
+        RuleId.red_flag_unexplained_weight_loss,
+        RuleArea.red_flag,
+        "Weight lost without trying: see your doctor in the next few days before starting.",
+        SCREENING_WHY,
+    ),
+    design_choice(
+        RuleId.new_leg_symptoms,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.new_leg_symptoms],
+        "Leg symptoms that appear with exercise can mean an irritated nerve: the stop rule's "
+        "'new pain', applied to the leg.",
+        STOP_QUOTE,
+    ),
+    design_choice(
+        RuleId.leg_symptoms_worse,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.leg_symptoms_worse],
+        "Leg symptoms that get worse or spread are the stop rule's 'worsen the pain', applied "
+        "to the leg.",
+        STOP_QUOTE,
+    ),
+    from_sources(
+        RuleId.new_pain,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.new_pain],
+        STOP_QUOTE,
+    ),
+    design_choice(
+        RuleId.pain_rose_sharply,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.pain_rose_sharply],
+        "The sources say to stop when pain worsens; a rise of 3 on a 0-10 scale is where this "
+        "API stops rather than adjusts (the threshold is a design choice).",
+        STOP_QUOTE,
+    ),
+    design_choice(
+        RuleId.pain_rose,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.pain_rose],
+        "A rise of 1 or 2 points is treated as a sign to ease off rather than stop, with the "
+        "stop rule repeated (the tolerance is a design choice).",
+        STOP_QUOTE,
+    ),
+    design_choice(
+        RuleId.too_hard,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.too_hard],
+        "The sources give levels but no rule for moving down; easing off when it feels hard "
+        "keeps the person exercising.",
+    ),
+    design_choice(
+        RuleId.not_completed,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.not_completed],
+        "Moving on before the routine can be finished would skip a step.",
+    ),
+    from_sources(
+        RuleId.pain_too_high_to_advance,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.pain_too_high_to_advance],
+        PAIN_CONTROL_QUOTE,
+    ),
+    design_choice(
+        RuleId.move_up_after_a_week,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.move_up_after_a_week],
+        "The sources give three levels but no rule for moving up; one easy session is too "
+        "little to go on, so the API's own move-up guidance (about a week) applies.",
+    ),
+    design_choice(
+        RuleId.easy_without_pain,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.easy_without_pain],
+        "The sources give three levels but no rule for moving up; about a week of complete "
+        "sessions without more pain, ending with an easy one, is the signal used here.",
+    ),
+    design_choice(
+        RuleId.about_right,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.about_right],
+        "Nothing suggests a change.",
+    ),
+    from_sources(
+        RuleId.pain_gone_moves_phase,
+        RuleArea.feedback,
+        "Pain reported as 0 before and after a session in the acute phase makes the next "
+        "routine a recovering-phase one: once a day once the pain has gone.",
+        ONCE_A_DAY_QUOTE,
+    ),
+    from_sources(
+        RuleId.physical_therapist,
+        RuleArea.feedback,
+        "Where feedback says repeat, regress or stop, it suggests working with a physical "
+        "therapist.",
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "If you have back pain or sciatica, you may benefit from working with a physical "
+            "therapist.",
+        ),
+    ),
+    from_sources(
+        RuleId.ice_and_heat,
+        RuleArea.safety,
+        "Early on, ice may ease pain and swelling; heat may help once it starts to heal; some "
+        "people switch between the two.",
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "Ice will limit blood flow to the affected area, so it may control pain and swelling "
+            "better when it's inflamed right after an injury.",
+        ),
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "A heating pad may work in the days after your injury begins to heal.",
+        ),
+    ),
+)
+
+RULES_BY_ID: dict[RuleId, RoutineRule] = {rule.id: rule for rule in ROUTINE_RULES}
+
+
+def rule_text(rule_id: RuleId) -> str:
+    return RULES_BY_ID[rule_id].text
