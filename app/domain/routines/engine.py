@@ -437,6 +437,11 @@ def explanation(
         )
     if suggestions:
         parts.append("What would fill it: " + " ".join(suggestions))
+    elif chosen and under_filled(profile, seconds):
+        parts.append(
+            "No other exercise in the catalogue suits this profile as it stands; the shorter "
+            "session, done as given, is fine."
+        )
     return " ".join(parts) or None
 
 

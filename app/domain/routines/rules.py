@@ -44,6 +44,7 @@ class RuleId(StrEnum):
     # Why an exercise is in the routine (item reasons).
     indicated_extension = "indicated-extension"
     indicated_flexion = "indicated-flexion"
+    indicated_left_out = "indicated-left-out"
     target_area = "target-area"
     aerobic_requested = "aerobic-requested"
     balance = "balance"
@@ -410,16 +411,26 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         BED_QUOTE,
         code="routine_limit",
     ),
-    from_sources(
+    design_choice(
         RuleId.indicated_extension,
         S,
         "When bending forward makes your pain worse, a backward-bending exercise comes first.",
+        "Putting it first is clinical practice (McKenzie directional preference); the source "
+        "says only that extension may relieve a disc problem.",
         quote(
             WHAT_STRETCH,
             "If you extend the spine, sort of bending backwards, it may alleviate the stress on "
             "the disc.",
         ),
         code="indicated_direction",
+    ),
+    design_choice(
+        RuleId.indicated_left_out,
+        S,
+        "When the exercise in the direction indicated for your back is not in the routine, the "
+        "routine says so, and why.",
+        "Its absence must not read as a choice: the person and their clinician should know the "
+        "indicated direction is missing (for example, no bed listed).",
     ),
     design_choice(
         RuleId.indicated_flexion,
