@@ -192,7 +192,10 @@ async def list_routine_rules() -> RoutineRuleList:
     description="Generates and stores a routine for one person's profile. The same catalogue, "
     "profile and seed always give the same routine; omit `seed` for the standard routine of a "
     "profile (seed 0) or pass one for a variation. Any red flag gives outcome `refer` and no "
-    "exercises. A profile nothing fits gives a routine with no items and an `explanation`.",
+    "exercises. A profile nothing fits gives a routine with no items and an `explanation`; one "
+    "that fills less than 80% of the session says what would fill it (`fill_suggestions`). In "
+    "the acute phase a session is at most 15 minutes (`session_minutes`). Every item and "
+    "exclusion reason, and `frequency.rules`, names a rule listed at `/v1/routine-rules`.",
     responses={
         201: {"model": RoutineOut, "description": "The stored routine; Location names it."},
         **problem_responses(400, 413, 422),

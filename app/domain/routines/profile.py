@@ -100,7 +100,10 @@ class Profile(BaseModel):
         default=DEFAULT_MINUTES,
         ge=MINIMUM_MINUTES,
         le=MAXIMUM_MINUTES,
-        description="Time available for one session; the routine never takes longer.",
+        description=(
+            "Time available for one session; the routine never takes longer. In the acute phase "
+            "a session is kept to 15 minutes at most (done three times a day)."
+        ),
     )
     include_aerobic: bool = Field(
         default=False,
@@ -109,8 +112,9 @@ class Profile(BaseModel):
     phase: Phase = Field(
         default=Phase.acute,
         description=(
-            "acute (default): in pain, routine three times a day; recovering: pain easing; "
-            "maintenance: pain gone, routine once a day to prevent recurrence."
+            "acute (default): in pain, a short session (at most 15 minutes) three times a day; "
+            "recovering: pain easing, three times a day for a session of 15 minutes or less, "
+            "else once a day; maintenance: pain gone, once a day to prevent recurrence."
         ),
     )
     red_flags: list[RedFlagId] = Field(
