@@ -314,11 +314,30 @@ def test_feedback_no_advance_while_pain_after_is_high() -> None:
 
 def test_feedback_advance_at_the_top_level_lengthens_the_routine() -> None:
     outcome = recommend(
-        Profile(level=Level.advanced, minutes=20), feedback(2, 2, "easy"), good_week(), NOW
+        Profile(level=Level.advanced, minutes=20, phase=Phase.recovering),
+        feedback(2, 2, "easy"),
+        good_week(),
+        NOW,
     )
     assert outcome.next_profile is not None
     assert outcome.next_profile.level is Level.advanced
     assert outcome.next_profile.minutes == 25
+
+
+def test_feedback_advance_in_the_acute_phase_keeps_the_session_short() -> None:
+    """An acute session is at most 15 minutes: advancing never promises a longer one."""
+    outcome = recommend(
+        Profile(level=Level.advanced, minutes=20), feedback(2, 2, "easy"), good_week(), NOW
+    )
+    assert outcome.next_profile is not None
+    assert outcome.next_profile.minutes == 20
+    assert outcome.adjustment is not None
+    assert "15 minutes" in outcome.adjustment
+    shorter = recommend(
+        Profile(level=Level.advanced, minutes=10), feedback(2, 2, "easy"), good_week(), NOW
+    )
+    assert shorter.next_profile is not None
+    assert shorter.next_profile.minutes == 15
 
 
 def test_feedback_pain_gone_in_the_acute_phase_moves_to_recovering() -> None:
@@ -354,11 +373,16 @@ def test_feedback_hard_regresses_the_level_then_the_minutes() -> None:
     assert outcome.recommendation is Recommendation.regress
     assert outcome.next_profile is not None
     assert outcome.next_profile.level is Level.beginner
-    beginner = recommend(Profile(level=Level.beginner, minutes=20), feedback(3, 5))
+    beginner = recommend(
+        Profile(level=Level.beginner, minutes=20, phase=Phase.recovering), feedback(3, 5)
+    )
     assert beginner.recommendation is Recommendation.regress
     assert beginner.rule_id == "pain-rose"
     assert beginner.next_profile is not None
     assert beginner.next_profile.minutes == 15
+    acute = recommend(Profile(level=Level.beginner, minutes=30), feedback(3, 5))
+    assert acute.next_profile is not None
+    assert acute.next_profile.minutes == 10, "shorter than the 15-minute session actually done"
 
 
 @pytest.mark.parametrize(

@@ -15,13 +15,16 @@ from app.domain.routines import (
 )
 from app.domain.routines.feedback import RULE_TEXTS
 from app.domain.routines.red_flags import RED_FLAGS, SCREENING_LISTS
-from app.domain.routines.rules import ROUTINE_RULES, RULES_BY_ID, Basis, RuleArea, RuleId
+from app.domain.routines.rules import (
+    ROUTINE_RULES,
+    RULES_BY_ID,
+    Basis,
+    RuleArea,
+    RuleId,
+    red_flag_rule,
+)
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
-
-
-def red_flag_rule(flag: RedFlagId) -> RuleId:
-    return RuleId("red-flag-" + flag.value.replace("_", "-"))
 
 
 def test_every_rule_id_has_exactly_one_entry() -> None:
@@ -51,7 +54,7 @@ def test_every_feedback_rule_is_registered_with_the_same_words(
 
 @pytest.mark.parametrize("flag", RED_FLAGS, ids=lambda flag: flag.id.value)
 def test_every_red_flag_is_registered_with_its_origin(flag: RedFlag) -> None:
-    rule = RULES_BY_ID[red_flag_rule(flag.id)]
+    rule = RULES_BY_ID[red_flag_rule(flag.id.value)]
     assert rule.area is RuleArea.red_flag
     if flag.origin == SCREENING_LISTS:
         assert rule.basis is Basis.design_choice
@@ -71,3 +74,8 @@ def test_every_basis_is_stated_and_cites_known_sources() -> None:
         for quote in rule.quotes:
             assert quote.source in sources, rule.id
             assert quote.words.strip()
+
+
+@pytest.mark.parametrize("flag_id", list(RedFlagId))
+def test_every_red_flag_id_has_a_rule(flag_id: RedFlagId) -> None:
+    assert RULES_BY_ID[red_flag_rule(flag_id.value)].area is RuleArea.red_flag

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.routines.profile import MAXIMUM_MINUTES, MINIMUM_MINUTES, Phase, Profile
+from app.domain.routines.session import SHORT_SESSION_MINUTES, session_minutes
 from app.domain.vocabulary import LEVEL_ORDER
 
 PAIN_RISE_TO_STOP = 3
@@ -304,26 +305,39 @@ def next_profile_change(profile: Profile, recommendation: Recommendation) -> Pro
     return ProfileChange(profile.model_copy(update={"seed": None}), None)
 
 
+def longest_session(profile: Profile) -> int:
+    """The acute phase keeps a session to `SHORT_SESSION_MINUTES`; see `session.py`."""
+    return SHORT_SESSION_MINUTES if profile.phase is Phase.acute else MAXIMUM_MINUTES
+
+
 def advanced(profile: Profile) -> ProfileChange:
-    """Level up when possible, else a longer routine (more sets and exercises)."""
+    """Level up when possible, else a longer session (more sets and exercises), up to the
+    longest session of the phase."""
     rank = profile.level.rank
     if rank + 1 < len(LEVEL_ORDER):
         level = LEVEL_ORDER[rank + 1]
         return _changed(profile, {"level": level}, f"Level raised to {level.value}.")
-    if profile.minutes < MAXIMUM_MINUTES:
-        minutes = min(MAXIMUM_MINUTES, profile.minutes + MINUTES_STEP)
+    current, longest = session_minutes(profile), longest_session(profile)
+    if current < longest:
+        minutes = min(longest, current + MINUTES_STEP)
         return _changed(profile, {"minutes": minutes}, f"Routine lengthened to {minutes} minutes.")
-    return _changed(profile, {}, "Already the top level and the longest routine: keep it up.")
+    return _changed(
+        profile,
+        {},
+        f"Already the top level and the longest session ({longest} minutes in this phase): "
+        "keep it up.",
+    )
 
 
 def regressed(profile: Profile) -> ProfileChange:
-    """Level down when possible, else a shorter routine."""
+    """Level down when possible, else a shorter session than the one done."""
     rank = profile.level.rank
     if rank > 0:
         level = LEVEL_ORDER[rank - 1]
         return _changed(profile, {"level": level}, f"Level lowered to {level.value}.")
-    if profile.minutes > MINIMUM_MINUTES:
-        minutes = max(MINIMUM_MINUTES, profile.minutes - MINUTES_STEP)
+    current = session_minutes(profile)
+    if current > MINIMUM_MINUTES:
+        minutes = max(MINIMUM_MINUTES, current - MINUTES_STEP)
         return _changed(profile, {"minutes": minutes}, f"Routine shortened to {minutes} minutes.")
     return _changed(
         profile,

@@ -859,5 +859,10 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
 RULES_BY_ID: dict[RuleId, RoutineRule] = {rule.id: rule for rule in ROUTINE_RULES}
 
 
+def red_flag_rule(flag_id: str) -> RuleId:
+    """The rule of a red flag (`RedFlagId` value): `red-flag-` and its id with hyphens."""
+    return RuleId("red-flag-" + flag_id.replace("_", "-"))
+
+
 def rule_text(rule_id: RuleId) -> str:
     return RULES_BY_ID[rule_id].text
