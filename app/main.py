@@ -7,22 +7,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import admin, admin_ui, exercises, health, reference, routines
 from app.api.dependencies import utc_now
 from app.core.cors import CorsPolicy
-from app.core.errors import install_error_handlers
+from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
-from app.db.catalogue_store import CatalogueStore, CatalogueWriter
-from app.db.migrations import head_revision
+from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
+from app.db.migrations import SchemaGate, head_revision
 from app.db.routine_cache import RoutineCache
-from app.db.session import Database
+from app.db.session import (
+    DRIVER_UNAVAILABLE_ERRORS,
+    Database,
+    DatabaseLimits,
+    DatabaseUnavailableError,
+)
 from app.domain.routines.memo import PlanCache
 
 logger = logging.getLogger("app")
@@ -41,31 +45,43 @@ provider before starting, and stop any exercise that increases pain or causes ne
 
 
 async def keep_catalogue_fresh(store: CatalogueStore, interval: float) -> None:
-    """Poll the catalogue revision so changes made by other processes show within `interval`."""
+    """Poll the catalogue revision so changes made by other processes show within `interval`.
+    Nothing ends the polling but cancellation: any failure is one log line and the next poll."""
     while True:
         await asyncio.sleep(interval)
         try:
             await run_in_threadpool(store.refresh)
-        except SQLAlchemyError as error:
-            logger.warning("catalogue refresh failed: %s", str(error).splitlines()[0])
+        except Exception as error:
+            logger.warning("catalogue refresh failed: %s", one_line(error))
+
+
+def database_limits(settings: Settings) -> DatabaseLimits:
+    return DatabaseLimits(
+        connect_seconds=settings.database_connect_timeout_seconds,
+        checkout_seconds=settings.database_checkout_timeout_seconds,
+        statement_seconds=settings.database_statement_timeout_seconds,
+        hold_seconds=settings.database_hold_timeout_seconds,
+        sqlite_busy_seconds=settings.sqlite_busy_timeout_seconds,
+    )
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = connect_or_explain(settings.database_url)
-    store = CatalogueStore(engine)
+    engine = connect_or_explain(settings.database_url, database_limits(settings))
+    store = CatalogueStore(engine, SchemaGate(engine, head_revision(settings.database_url)))
     try:
         store.refresh()
-    except SQLAlchemyError:
-        logger.warning("the database has no catalogue yet: run `python -m app migrate`")
+    except Exception as error:
+        logger.warning("catalogue not loaded at start-up: %s", one_line(error))
+    if not store.gate.open:
+        logger.warning("%s", store.gate.explain())
     app.state.engine = engine
     app.state.catalogue_store = store
-    app.state.database = Database(engine)
+    app.state.database = Database(engine, store.gate.require)
     app.state.plan_cache = PlanCache()
     app.state.routine_cache = RoutineCache()
     app.state.catalogue_writer = CatalogueWriter(engine, store)
-    app.state.migration_head = head_revision(settings.database_url)
     refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))
     try:
         yield
@@ -123,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)
+    app.add_exception_handler(DatabaseUnavailableError, database_unavailable(explained=True))
+    for error in DRIVER_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, database_unavailable(explained=False))
     for router in (exercises, routines, health, reference, admin, admin_ui):
         mount(app, router.router)
     return app

@@ -15,7 +15,7 @@ from app.domain.routines.memo import PlanCache
 
 def current_catalogue(request: Request) -> Catalogue:
     store: CatalogueStore = request.app.state.catalogue_store
-    return store.catalogue
+    return store.current()
 
 
 async def get_catalogue(request: Request) -> Catalogue:

@@ -5,10 +5,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from app.api.dependencies import CatalogueDep
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import Health, Readiness
 from app.core.errors import ServiceUnavailableError, problem_responses
+from app.db.catalogue_store import CatalogueStore
 from app.db.migrations import current_revision
 
 router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
@@ -29,12 +29,15 @@ async def healthz() -> Health:
     "/readyz",
     response_model=Readiness,
     summary="Readiness",
-    description="The database answers and its schema is at the migration head; 503 otherwise.",
+    description="The database answers, its schema is at the migration head and this "
+    "process's catalogue snapshot was confirmed current within the last few refresh intervals; "
+    "503 otherwise.",
     responses=problem_responses(400, 503),
 )
-async def readyz(request: Request, catalogue: CatalogueDep) -> Readiness:
+async def readyz(request: Request) -> Readiness:
+    store: CatalogueStore = request.app.state.catalogue_store
+    max_age: float = request.app.state.settings.catalogue_max_age_seconds
     engine = request.app.state.engine
-    expected = request.app.state.migration_head
 
     def check() -> str | None:
         with engine.connect() as connection:
@@ -45,10 +48,16 @@ async def readyz(request: Request, catalogue: CatalogueDep) -> Readiness:
         migration = await run_in_threadpool(check)
     except SQLAlchemyError:
         raise ServiceUnavailableError("The database does not answer.") from None
-    if migration != expected:
+    if migration != store.gate.head:
         raise ServiceUnavailableError(
-            f"The database schema is at {migration or 'nothing'}, not at the head {expected}: "
-            "run `python -m app migrate`."
+            f"The database schema is at {migration or 'nothing'}, not at the head "
+            f"{store.gate.head}: run `python -m app migrate`."
+        )
+    catalogue = store.current()
+    if store.age() > max_age:
+        raise ServiceUnavailableError(
+            f"The catalogue snapshot was last confirmed current {store.age():.1f} s ago "
+            f"(more than {max_age} s): changes made elsewhere may not show here."
         )
     return Readiness(
         status="ready",

@@ -2,7 +2,7 @@
 problem+json, so no router ever builds an error body by hand."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -16,6 +16,9 @@ logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "/problems/"
+RETRY_AFTER_SECONDS = 2
+"""Retry-After on a 503: the database or the snapshot is expected back shortly."""
+DATABASE_DOWN = "The database cannot answer now. Retry after the time in Retry-After."
 
 
 class FieldError(BaseModel):
@@ -154,7 +157,11 @@ def _describe(errors: Sequence[FieldError]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": 'Bearer realm="backcare"'} if exc.status == 401 else None
+    headers = None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="backcare"'}
+    elif exc.status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return problem_response(
         request, exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=headers
     )
@@ -195,6 +202,27 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
         "Internal error",
         "The server could not complete the request.",
     )
+
+
+def database_unavailable(explained: bool) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A handler for errors meaning the database cannot answer now (unreachable, timed out,
+    busy, not migrated): 503 with Retry-After and one log line, never a traceback, and the
+    client's connection kept. `explained` errors carry a message meant for the client; the
+    driver's own never reach it (they may quote SQL)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        reason = " ".join(str(exc).split("\n", 1)[0].split()) or type(exc).__name__
+        logger.warning("503 on %s %s: %s", request.method, request.url.path, reason[:300])
+        return problem_response(
+            request,
+            ServiceUnavailableError.status,
+            ServiceUnavailableError.slug,
+            ServiceUnavailableError.title,
+            str(exc) if explained else DATABASE_DOWN,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    return handler
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -27,6 +27,30 @@ class Settings(BaseSettings):
         le=1,
         description="How often each process checks whether another process changed the catalogue.",
     )
+    catalogue_max_age_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="/readyz answers 503 when the database last confirmed this process's "
+        "catalogue snapshot longer ago than this (a few refresh intervals).",
+    )
+    database_connect_timeout_seconds: int = Field(
+        default=5, ge=2, description="PostgreSQL: give up connecting after this long."
+    )
+    database_checkout_timeout_seconds: float = Field(
+        default=10, gt=0, description="Give up waiting for a free pooled connection after this."
+    )
+    database_statement_timeout_seconds: float = Field(
+        default=15, gt=0, description="PostgreSQL: the server cancels a statement after this."
+    )
+    database_hold_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="PostgreSQL: a unit of work holding a connection longer than this (say, "
+        "waiting on a path that froze) has the connection cut and answers 503.",
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=5, gt=0, description="SQLite: wait this long for another writer's lock."
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     cors_read_origins: list[str] = Field(
         default=["*"], description="Origins allowed to read from browsers; * for any."

@@ -4,7 +4,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from app.db.session import build_engine
+from app.db.session import DatabaseLimits, build_engine
 
 
 class StartupError(Exception):
@@ -14,18 +14,23 @@ class StartupError(Exception):
 def describe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(unparseable URL)"
 
 
-def connect_or_explain(url: str) -> Engine:
+def connect_or_explain(url: str, limits: DatabaseLimits | None = None) -> Engine:
     """An engine whose database answered, or a StartupError naming the problem."""
     try:
-        engine = build_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        engine = build_engine(url, limits)
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as error:
         raise StartupError(
             f"DATABASE_URL is not usable ({describe_url(url)}): {_first_line(error)}. "
             "Use sqlite:///path/to/file.db or postgresql+psycopg://user@host:port/database."
+        ) from None
+    except OSError as error:
+        raise StartupError(
+            f"the SQLite file's directory cannot be created ({describe_url(url)}): "
+            f"{error.strerror or _first_line(error)}: {error.filename}"
         ) from None
     try:
         with engine.connect() as connection:

@@ -7,6 +7,7 @@ changed since its snapshot; the process that made a change refreshes at once aft
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,42 +15,112 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.db.catalogue_queries import changed_exercises, current_revision, load_sources
+from app.db.migrations import SchemaGate
+from app.db.session import DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
-from app.domain.exercise import Exercise
+from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import Status
 
 logger = logging.getLogger("app.catalogue")
 
 
 class CatalogueStore:
-    def __init__(self, engine: Engine) -> None:
+    """The snapshot and how fresh it is. Loading runs without any lock (a frozen database must
+    never block the writers' own refreshes or shutdown behind it); only merging what was loaded
+    into the snapshot takes the lock, which is pure computation."""
+
+    def __init__(self, engine: Engine, gate: SchemaGate) -> None:
         self._engine = engine
-        self._lock = threading.Lock()
+        self.gate = gate
+        self._merge_lock = threading.Lock()
+        self._loads = threading.Condition()
+        self._loading = 0
         self._published: dict[str, tuple[Exercise, int]] = {}
         self.catalogue = Catalogue([], [], revision=-1)
+        self.confirmed_at = time.monotonic()
+        """When the database last confirmed the snapshot current (time.monotonic())."""
+
+    def current(self) -> Catalogue:
+        """The snapshot, or DatabaseUnavailableError until there is a real one to serve."""
+        if self.catalogue.revision < 0:
+            self.gate.require()
+            raise DatabaseUnavailableError("The catalogue has not been loaded yet.")
+        return self.catalogue
+
+    def age(self) -> float:
+        """Seconds since the database last confirmed the snapshot."""
+        return time.monotonic() - self.confirmed_at
 
     def wait_until_idle(self) -> None:
         """Block until no refresh holds a connection (a cancelled poll may still be running in
         its worker thread), so the engine can be disposed cleanly."""
-        with self._lock:
-            pass
+        with self._loads:
+            self._loads.wait_for(lambda: self._loading == 0)
 
     def refresh(self) -> bool:
         """Load what changed since the snapshot; True when a new snapshot was built."""
-        with self._lock, Session(self._engine) as session:
-            revision = current_revision(session)
-            if revision == self.catalogue.revision:
+        started = time.monotonic()
+        with self._loads:
+            self._loading += 1
+        try:
+            loaded = self._load(since=self.catalogue.revision)
+        finally:
+            with self._loads:
+                self._loading -= 1
+                self._loads.notify_all()
+        if loaded is None:
+            self._confirm(started)
+            return False
+        revision, sources, changed = loaded
+        with self._merge_lock:
+            if revision <= self.catalogue.revision:
                 return False
-            sources = load_sources(session)
-            for changed in changed_exercises(session, since_revision=self.catalogue.revision):
-                if changed.status == Status.published:
-                    exercise = Exercise.model_validate_json(changed.document_json)
-                    self._published[changed.slug] = (exercise, changed.version)
+            for slug, exercise in changed.items():
+                if exercise is None:
+                    self._published.pop(slug, None)
                 else:
-                    self._published.pop(changed.slug, None)
+                    self._published[slug] = exercise
             self.catalogue = Catalogue(self._published.values(), sources, revision)
-            logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
-            return True
+            self._confirm(started)
+        logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
+        return True
+
+    def refresh_after_write(self) -> None:
+        """A writer's refresh after its commit: the change is committed whatever happens here,
+        so a failure is logged, not raised; the poller catches up."""
+        try:
+            self.refresh()
+        except Exception as error:
+            logger.warning("catalogue refresh after a write failed: %s", one_line(error))
+
+    def _confirm(self, started: float) -> None:
+        self.confirmed_at = max(self.confirmed_at, started)
+
+    def _load(
+        self, since: int
+    ) -> tuple[int, list[Source], dict[str, tuple[Exercise, int] | None]] | None:
+        """Database I/O only: None when the snapshot is current (or the schema not ready)."""
+        if not self.gate.check():
+            return None
+        with Session(self._engine) as session:
+            revision = current_revision(session)
+            if revision == since:
+                return None
+            sources = load_sources(session)
+            changed: dict[str, tuple[Exercise, int] | None] = {}
+            for row in changed_exercises(session, since_revision=since):
+                if row.status == Status.published:
+                    exercise = Exercise.model_validate_json(row.document_json)
+                    changed[row.slug] = (exercise, row.version)
+                else:
+                    changed[row.slug] = None
+            return revision, sources, changed
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one log line: its type and the first line of its message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 class CatalogueWriter:
@@ -62,11 +133,13 @@ class CatalogueWriter:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
+        self.store.gate.require()
         with Session(self.engine) as session, session.begin():
             yield session
-        self.store.refresh()
+        self.store.refresh_after_write()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
+        self.store.gate.require()
         with Session(self.engine) as session:
             yield session

@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from app.core.settings import PROJECT_ROOT
+from app.db.session import DatabaseUnavailableError
 
 
 def alembic_config(database_url: str) -> Config:
@@ -31,3 +32,38 @@ def head_revision(database_url: str) -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+class SchemaGate:
+    """Closed until the database's schema is at the migration head, so that until `migrate` has
+    run, data endpoints answer 503 rather than serve an empty (or half-built) catalogue.
+    Once open it stays open: it is checked until then, not on every request."""
+
+    def __init__(self, engine: Engine, head: str | None) -> None:
+        self._engine = engine
+        self.head = head
+        self.revision: str | None = None
+        self.checked = False
+
+    @property
+    def open(self) -> bool:
+        return self.checked and self.revision == self.head
+
+    def check(self) -> bool:
+        """Read the schema's revision (database I/O) unless already open; True when open."""
+        if not self.open:
+            self.revision = current_revision(self._engine)
+            self.checked = True
+        return self.open
+
+    def require(self) -> None:
+        if not self.open:
+            raise DatabaseUnavailableError(self.explain())
+
+    def explain(self) -> str:
+        if not self.checked:
+            return "The database has not answered since this process started."
+        return (
+            f"The database schema is at {self.revision or 'nothing'}, not at the head "
+            f"{self.head}: run `python -m app migrate`."
+        )
