@@ -23,8 +23,11 @@ def connect_or_explain(url: str, limits: DatabaseLimits | None = None) -> Engine
     try:
         engine = build_engine(url, limits)
     except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as error:
+        reason = _first_line(error)
+        if isinstance(error, ValueError) and "int()" in reason:
+            reason = f"its port is not a number ({reason})"
         raise StartupError(
-            f"DATABASE_URL is not usable ({describe_url(url)}): {_first_line(error)}. "
+            f"DATABASE_URL is not usable ({describe_url(url)}): {reason}. "
             "Use sqlite:///path/to/file.db or postgresql+psycopg://user@host:port/database."
         ) from None
     except OSError as error:

@@ -34,6 +34,42 @@ def test_connect_or_explain_names_the_problem(url: str, expected: str) -> None:
     assert "secret" not in message
 
 
+def bad_urls(tmp_path: Path) -> list[tuple[str, str]]:
+    """DATABASE_URLs that cannot work, each with what its one line must say."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    return [
+        ("postgresql+psycopg://postgres@127.0.0.1:port/backcare", "DATABASE_URL is not usable"),
+        ("mysql://user@127.0.0.1/backcare", "DATABASE_URL is not usable"),
+        (f"sqlite:///{blocker}/backcare/api.db", "directory cannot be created"),
+    ]
+
+
+def test_bad_urls_are_one_line_each(tmp_path: Path) -> None:
+    for url, expected in bad_urls(tmp_path):
+        with pytest.raises(StartupError) as caught:
+            connect_or_explain(url)
+        assert expected in str(caught.value)
+        assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("server", [["-m", "app", "serve"], ["-m", "uvicorn", "app.main:app"]])
+def test_servers_print_one_line_for_a_bad_url(server: list[str], tmp_path: Path) -> None:
+    for url, expected in bad_urls(tmp_path):
+        result = subprocess.run(
+            [sys.executable, *server, "--port", "1"],
+            cwd=PROJECT,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        assert expected in result.stderr
+
+
 def test_app_refuses_to_start_without_a_database() -> None:
     with pytest.raises(StartupError), TestClient(create_app(Settings(database_url=UNREACHABLE))):
         pass

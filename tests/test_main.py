@@ -1,0 +1,54 @@
+"""The catalogue refresher outlives any failure of a poll."""
+
+import asyncio
+import logging
+
+from app.main import keep_catalogue_fresh
+
+
+class FlakyStore:
+    """Fails its first two refreshes in ways no database error handler would catch."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def refresh(self) -> bool:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("boom\nsecond line")
+        if self.calls == 2:
+            raise KeyError("missing")
+        return False
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_refresher_survives_any_exception_with_one_log_line_each() -> None:
+    store = FlakyStore()
+    lines = Lines()
+    logger = logging.getLogger("app")
+    logger.addHandler(lines)
+
+    async def run() -> None:
+        task = asyncio.create_task(keep_catalogue_fresh(store, 0.001))  # type: ignore[arg-type]
+        while store.calls < 4:
+            await asyncio.sleep(0.001)
+        task.cancel()
+
+    try:
+        asyncio.run(run())
+    finally:
+        logger.removeHandler(lines)
+    assert store.calls >= 4
+    failures = [line for line in lines.lines if "catalogue refresh failed" in line]
+    assert failures == [
+        "catalogue refresh failed: RuntimeError: boom",
+        "catalogue refresh failed: KeyError: 'missing'",
+    ]
