@@ -189,3 +189,71 @@ def live_server(fresh_database_url: str) -> Iterator[str]:
     a second API process, or a browser, talks to."""
     with running_server(fresh_database_url) as base:
         yield base
+
+
+class ServerProcess:
+    """`python -m uvicorn app.main:app` on a free port with the given settings (as environment
+    variables), its stderr kept for the test to read; unlike `running_server`, it can be
+    stopped, killed and started again on the same database."""
+
+    def __init__(self, database_url: str, log_path: Path, **settings: str) -> None:
+        self.database_url = database_url
+        self.log_path = log_path
+        self.settings = settings
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--log-level", "warning"]
+        environment = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            **{name.upper(): value for name, value in self.settings.items()},
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*command, "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=PROJECT,
+                env=environment,
+                stderr=log,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise AssertionError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, as when the machine or the OOM killer ends it."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[type[ServerProcess]]:
+    """Makes ServerProcess objects (log files in this test's tmp_path), killed at the end."""
+    started: list[ServerProcess] = []
+
+    class Tracked(ServerProcess):
+        def __init__(self, database_url: str, **settings: str) -> None:
+            super().__init__(database_url, tmp_path / f"server-{len(started)}.log", **settings)
+            started.append(self)
+
+    yield Tracked
+    for server in started:
+        if server.process is not None and server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()

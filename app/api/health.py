@@ -1,8 +1,6 @@
 """Liveness and readiness."""
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from app.api.routing import StrictQueryRoute
@@ -10,6 +8,7 @@ from app.api.schemas import Health, Readiness
 from app.core.errors import ServiceUnavailableError, problem_responses
 from app.db.catalogue_store import CatalogueStore
 from app.db.migrations import current_revision
+from app.db.session import DRIVER_UNAVAILABLE_ERRORS
 
 router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
 
@@ -37,16 +36,9 @@ async def healthz() -> Health:
 async def readyz(request: Request) -> Readiness:
     store: CatalogueStore = request.app.state.catalogue_store
     max_age: float = request.app.state.settings.catalogue_max_age_seconds
-    engine = request.app.state.engine
-
-    def check() -> str | None:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return current_revision(engine)
-
     try:
-        migration = await run_in_threadpool(check)
-    except SQLAlchemyError:
+        migration = await run_in_threadpool(current_revision, request.app.state.engine)
+    except DRIVER_UNAVAILABLE_ERRORS:
         raise ServiceUnavailableError("The database does not answer.") from None
     if migration != store.gate.head:
         raise ServiceUnavailableError(

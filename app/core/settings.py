@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         description="How often each process checks whether another process changed the catalogue.",
     )
     catalogue_max_age_seconds: float = Field(
-        default=2.0,
+        default=3.0,
         gt=0,
         description="/readyz answers 503 when the database last confirmed this process's "
         "catalogue snapshot longer ago than this (a few refresh intervals).",

@@ -1,6 +1,7 @@
 """Readiness: /readyz and the data endpoints agree on when this process can serve."""
 
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -9,8 +10,8 @@ from app.core.settings import Settings
 from app.db.catalogue_store import CatalogueStore
 from app.db.migrations import upgrade
 from app.main import create_app
-from tests.conftest import SEED_DIR
 
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 DATA_READS = ["/v1/exercises", "/v1/exercises/cat-stretch", "/v1/target-areas", "/v1/sources"]
 UNKNOWN_ROUTINE = "/v1/routines/5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"
 

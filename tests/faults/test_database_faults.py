@@ -3,14 +3,18 @@ Retry-After on the same keep-alive connection and logs one line per failure; fro
 stop, sockets stay open), every answer still comes within the configured bounds, and the
 process recovers by itself once the path thaws."""
 
+import contextlib
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import orjson
-
-from tests.faults.conftest import ServerProcess, TcpProxy, through
+import pytest
+from sqlalchemy.engine import make_url
 
 PROFILE = b'{"sensitivity": "flexion_sensitive"}'
 JSON = {"content-type": "application/json"}
@@ -23,6 +27,115 @@ SHORT_BOUNDS = {
 }
 ANSWER_BOUND_SECONDS = 10.0
 """Generous over the worst case of the bounds above (a 1 s hold cut, then a 2 s connect)."""
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:port to a target, one pair of threads per connection."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._refusing = False
+        self._closed = False
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        """Stop forwarding bytes (and connecting upstream); every socket stays open."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones, as when the database is down."""
+        self._refusing = True
+        self._drop_all()
+
+    def restore(self) -> None:
+        self._refusing = False
+
+    def close(self) -> None:
+        self._closed = True
+        self._refusing = True
+        self._flowing.set()
+        self._listener.close()
+        self._drop_all()
+
+    def _drop_all(self) -> None:
+        with self._lock:
+            for sock in self._sockets:
+                shut_down(sock)
+                sock.close()
+            self._sockets.clear()
+
+    def _track(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._refusing:
+                client.close()
+                continue
+            self._track(client)
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        self._flowing.wait()
+        try:
+            upstream = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        self._track(upstream)
+        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self._flowing.wait()
+                if self._refusing:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            shut_down(sock)
+
+
+def shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def proxy(store: Any) -> Iterator[TcpProxy]:
+    """A proxy to the PostgreSQL server of the `store` (PostgreSQL only: a path to freeze)."""
+    if store.kind != "postgres":
+        pytest.skip("needs PostgreSQL: a network path to freeze")
+    url = make_url(store.admin_url)
+    made = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    yield made
+    made.close()
+
+
+def through(proxy: TcpProxy, database_url: str) -> str:
+    """The same database, reached through the proxy."""
+    return (
+        make_url(database_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
 
 
 def exchange(sock: socket.socket, method: str, path: str, body: bytes = b"") -> httpx.Response:
@@ -58,9 +171,9 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 def test_database_down_answers_503_on_the_same_connection(
-    proxy: TcpProxy, fresh_database_url: str, server_factory: type[ServerProcess]
+    proxy: TcpProxy, fresh_database_url: str, server_process: Any
 ) -> None:
-    server = server_factory(through(proxy, fresh_database_url), **SHORT_BOUNDS)
+    server = server_process(through(proxy, fresh_database_url), **SHORT_BOUNDS)
     server.start()
     proxy.cut()
     with socket.create_connection(("127.0.0.1", server.port), timeout=ANSWER_BOUND_SECONDS) as sock:
@@ -83,9 +196,9 @@ def test_database_down_answers_503_on_the_same_connection(
 
 
 def test_frozen_path_answers_within_the_bound_and_recovers(
-    proxy: TcpProxy, fresh_database_url: str, server_factory: type[ServerProcess]
+    proxy: TcpProxy, fresh_database_url: str, server_process: Any
 ) -> None:
-    server = server_factory(through(proxy, fresh_database_url), **SHORT_BOUNDS)
+    server = server_process(through(proxy, fresh_database_url), **SHORT_BOUNDS)
     server.start()
     with httpx.Client(base_url=server.base, timeout=ANSWER_BOUND_SECONDS) as client:
         assert client.post("/v1/routines", content=PROFILE, headers=JSON).status_code == 201
