@@ -257,3 +257,34 @@ def test_levels_describe_their_content_and_label_the_move_up_rule(client: TestCl
             if reason["code"] == "level":
                 level = reason["detail"].split()[3]
                 assert reason["detail"].startswith(f"It is {article[level]} {level} exercise")
+
+
+def test_the_new_rules_are_served_and_named_by_reasons(client: TestClient) -> None:
+    rules = {rule["id"]: rule for rule in client.get("/v1/routine-rules").json()["items"]}
+    for rule_id in [
+        "new-pain",
+        "leg-symptoms-worse",
+        "pain-too-high-to-advance",
+        "move-up-after-a-week",
+        "cleared-by-clinician",
+        "indicated-left-out",
+        "flexion-in-set-up",
+        "long-sitting-is-floor",
+        "nerve-tension-marking",
+        "strap-flat-back-set-up",
+        "prone-extension-on-a-firm-bed",
+        "both-sides-inferred",
+    ]:
+        assert rule_id in rules
+    assert rules["flexion-in-set-up"]["area"] == "content"
+    assert rules["move-up-after-a-week"]["basis"] == "design_choice"
+    plan = routine(
+        client,
+        sensitivity="flexion_sensitive",
+        level="advanced",
+        can_get_on_floor=False,
+        available_equipment=[],
+    )
+    by_slug = {entry["slug"]: entry["reasons"] for entry in plan["excluded"]}
+    assert "flexion-in-set-up" in {r["rule"] for r in by_slug["bed-edge-hip-flexor-stretch"]}
+    assert "long-sitting-is-floor" in {r["rule"] for r in by_slug["seated-hamstring-stretch"]}

@@ -1,5 +1,6 @@
 """The seeded content holds every exercise of DOMAIN.md with its facts, and its rules hold."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 
 from app.content.bundle import ContentBundle, load_seed_directory
 from app.domain.exercise import MOTION_FLAGS, Exercise
+from app.domain.routines.rules import ROUTINE_RULES, RuleArea, RuleId
 from app.domain.vocabulary import (
     FLOOR_FREE_POSITIONS,
     Category,
@@ -373,3 +375,23 @@ def test_aerobic_dosages_quote_only_source_002(exercises: dict[str, Exercise]) -
             text = f"{dosage.notes} {exercise.summary} {' '.join(exercise.steps)}".lower()
             assert "daily" not in text
             assert "weeks" not in text
+
+
+CONTENT_RULE_CHECKS: dict[RuleId, Callable[[dict[str, Exercise]], None]] = {
+    RuleId.flexion_in_set_up: test_knee_to_chest_stretches_share_the_flexion_contraindication,
+    RuleId.long_sitting_is_floor: test_long_sitting_is_a_floor_position_done_on_a_bed_at_most,
+    RuleId.nerve_tension_marking: (
+        test_straight_leg_stretches_are_marked_as_tensioning_the_sciatic_nerve
+    ),
+    RuleId.strap_flat_back_set_up: test_long_sitting_is_a_floor_position_done_on_a_bed_at_most,
+    RuleId.prone_extension_on_a_firm_bed: test_prone_back_extension_can_be_done_on_a_firm_bed,
+    RuleId.both_sides_inferred: test_kneeling_hip_flexor_stretch_is_done_on_each_side,
+}
+"""Each content rule of GET /v1/routine-rules, with the check that the seed follows it."""
+
+
+def test_every_content_rule_is_checked_against_the_seed(exercises: dict[str, Exercise]) -> None:
+    content_rules = {rule.id for rule in ROUTINE_RULES if rule.area is RuleArea.content}
+    assert set(CONTENT_RULE_CHECKS) == content_rules
+    for check in CONTENT_RULE_CHECKS.values():
+        check(exercises)

@@ -6,7 +6,7 @@ Time is not decided here (an exercise can be eligible and still not fit); see `s
 from collections.abc import Callable
 
 from app.domain.catalogue import CatalogueEntry
-from app.domain.exercise import Exercise
+from app.domain.exercise import MOTION_FLAGS, Exercise
 from app.domain.routines.model import ExclusionCode, ExclusionReason
 from app.domain.routines.profile import Profile, Sensitivity
 from app.domain.routines.rules import RuleId
@@ -51,9 +51,9 @@ def flag_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
             "neither forward nor backward bending is offered."
         )
         return ExclusionReason(code=ExclusionCode.flag, rule=RuleId.unknown_direction, detail=lead)
-    return ExclusionReason(
-        code=ExclusionCode.flag, rule=RuleId.direction_flag, detail=" ".join(reasons)
-    )
+    from_motion = MOTION_FLAGS.get(exercise.spinal_motion) in clashes
+    rule = RuleId.direction_flag if from_motion else RuleId.flexion_in_set_up
+    return ExclusionReason(code=ExclusionCode.flag, rule=rule, detail=" ".join(reasons))
 
 
 def level_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
@@ -111,7 +111,12 @@ def position_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | Non
         )
     else:
         detail = f"It is done {position} on the floor, and you cannot get down to the floor."
-    return ExclusionReason(code=ExclusionCode.position, rule=RuleId.floor_position, detail=detail)
+    rule = (
+        RuleId.long_sitting_is_floor
+        if exercise.position is Position.long_sitting
+        else RuleId.floor_position
+    )
+    return ExclusionReason(code=ExclusionCode.position, rule=rule, detail=detail)
 
 
 def helper_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:

@@ -101,6 +101,13 @@ class RuleId(StrEnum):
     pain_gone_moves_phase = "pain-gone-moves-phase"
     physical_therapist = "physical-therapist"
     ice_and_heat = "ice-and-heat"
+    # Content: rules the seed follows and the engine reads (seed/, tests/content).
+    flexion_in_set_up = "flexion-in-set-up"
+    long_sitting_is_floor = "long-sitting-is-floor"
+    nerve_tension_marking = "nerve-tension-marking"
+    strap_flat_back_set_up = "strap-flat-back-set-up"
+    prone_extension_on_a_firm_bed = "prone-extension-on-a-firm-bed"
+    both_sides_inferred = "both-sides-inferred"
 
 
 class RuleArea(StrEnum):
@@ -114,6 +121,8 @@ class RuleArea(StrEnum):
     safety = "safety"
     red_flag = "red_flag"
     feedback = "feedback"
+    content = "content"
+    """A rule the catalogue's content follows (seed/), which the engine's rules then read."""
 
 
 class Basis(StrEnum):
@@ -250,6 +259,11 @@ PAIN_CONTROL_QUOTE = quote(
     PHYSICAL_THERAPY,
     "These exercises will be harder to do if you can not control your pain so this should be a "
     "priority before attempting any of these exercises.",
+)
+
+DISC_FLEXION_QUOTE = quote(
+    WHAT_STRETCH,
+    "if you have a disc problem, flexing the spine may put more stress on the disc.",
 )
 
 E = RuleArea.eligibility
@@ -853,6 +867,70 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
             BACK_INJURY_REHABILITATION,
             "A heating pad may work in the days after your injury begins to heal.",
         ),
+    ),
+    from_sources(
+        RuleId.flexion_in_set_up,
+        RuleArea.content,
+        "An exercise whose set-up hugs the knees to the chest bends the lower back forward: it "
+        "carries the flexion-sensitive flag, in the same words as the knee-to-chest stretches, "
+        "even when its main movement is neutral (the hip flexor stretch at the edge of a bed).",
+        quote(AAOS_PROGRAM, "Lie on your back near edge of bed, holding knees to chest"),
+        DISC_FLEXION_QUOTE,
+        code="flag",
+    ),
+    from_sources(
+        RuleId.long_sitting_is_floor,
+        RuleArea.content,
+        "Sitting with the legs out straight is sitting on the floor (or a bed), not on a chair: "
+        "without the floor it is offered only on a bed you listed (the seated hamstring "
+        "stretch, the strap straight leg raise).",
+        quote(RELIEF_STRETCHES, "Begin sitting on the floor with one leg straight"),
+        BED_QUOTE,
+        code="position",
+    ),
+    design_choice(
+        RuleId.nerve_tension_marking,
+        RuleArea.content,
+        "Stretches that hold the leg straight with the hip bent (the assisted and strap straight "
+        "leg raises, the active and supine hamstring stretches) are marked as tensioning the "
+        "sciatic nerve, so the leg-symptom rules apply to each.",
+        "Source 003 says this of its straight leg raise; the active stretch (straight leg as "
+        "far as it goes, toes pulled up) and the supine one (hip at 90 degrees, knee "
+        "straightened) put the nerve in the same position, so they get the same care.",
+        quote(
+            WHAT_STRETCH,
+            "decompressing the large sciatic nerve that may be entrapped or irritated by "
+            "surrounding tissues",
+        ),
+    ),
+    design_choice(
+        RuleId.strap_flat_back_set_up,
+        RuleArea.content,
+        "To loop the strap of the strap straight leg raise, bend the knee and bring the foot to "
+        "you with the back straight, rather than leaning forward over a straight leg.",
+        "Leaning forward to reach the foot bends the lower back forward, which a "
+        "flexion-sensitive back should avoid; the stretch itself is unchanged.",
+        quote(
+            WHAT_STRETCH, "lean forward and place the middle of the rope on the bottom of your foot"
+        ),
+    ),
+    design_choice(
+        RuleId.prone_extension_on_a_firm_bed,
+        RuleArea.content,
+        "The prone back extension may be done on a firm bed, so someone who cannot get down to "
+        "the floor still gets the direction indicated for a flexion-sensitive back.",
+        "Source 000 says to lie on your stomach, not where; a firm bed gives the arms a steady "
+        "base to push from.",
+        quote(BACK_INJURY_REHABILITATION, "Lie on your stomach"),
+        BED_QUOTE,
+    ),
+    design_choice(
+        RuleId.both_sides_inferred,
+        RuleArea.content,
+        "The kneeling hip flexor stretch is done on each side: switch legs after the repetitions.",
+        "Source 004 names no side; a one-sided hip flexor stretch would leave the other hip "
+        "tight, and its sister stretch in source 001 is done on each side.",
+        quote(AAOS_PROGRAM, "Repeat 5 times on each side"),
     ),
 )
 
