@@ -22,6 +22,7 @@ from app.domain.vocabulary import (
     Level,
     Position,
     SpinalMotion,
+    Status,
     TargetArea,
 )
 
@@ -152,7 +153,9 @@ IndexKey = tuple[str, str]
 
 
 class Catalogue:
-    """The published exercises at one catalogue revision, ordered by slug."""
+    """The published exercises at one catalogue revision, ordered by slug. Drafts and retired
+    exercises given to it are left out, so nothing read from it (routines included) offers them:
+    the `not-published` rule of the rules registry holds here."""
 
     def __init__(
         self,
@@ -163,7 +166,11 @@ class Catalogue:
         self.revision = revision
         self.sources: dict[str, Source] = {source.id: source for source in sources}
         self.entries: list[CatalogueEntry] = sorted(
-            (CatalogueEntry(exercise, version, self.sources) for exercise, version in exercises),
+            (
+                CatalogueEntry(exercise, version, self.sources)
+                for exercise, version in exercises
+                if exercise.status is Status.published
+            ),
             key=lambda entry: entry.slug,
         )
         self.slugs = [entry.slug for entry in self.entries]

@@ -4,7 +4,6 @@ Models, request schemas, content validation and the OpenAPI document all use the
 a term here is the one change needed for it to be accepted everywhere.
 """
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -100,13 +99,6 @@ class Status(StrEnum):
     draft = "draft"
     published = "published"
     retired = "retired"
-
-
-@dataclass(frozen=True)
-class Term:
-    slug: str
-    name: str
-    description: str = ""
 
 
 DISPLAY_NAMES: dict[StrEnum, str] = {

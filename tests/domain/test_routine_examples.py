@@ -21,9 +21,9 @@ from app.domain.routines import (
     Sensitivity,
     Session,
     Urgency,
-    generate_routine,
     recommend,
 )
+from app.domain.routines.engine import generate_routine
 from app.domain.vocabulary import Equipment, Level, Position, SpinalMotion, TargetArea
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"

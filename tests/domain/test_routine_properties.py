@@ -22,8 +22,8 @@ from app.domain.routines import (
     RedFlagId,
     RoutinePlan,
     Sensitivity,
-    generate_routine,
 )
+from app.domain.routines.engine import generate_routine
 from app.domain.routines.timing import (
     GROUND_TRANSFER_SECONDS,
     REST_BETWEEN_SETS_SECONDS,

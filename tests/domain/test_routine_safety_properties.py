@@ -16,7 +16,8 @@ import pytest
 from app.content.bundle import load_seed_directory
 from app.domain.catalogue import Catalogue
 from app.domain.exercise import Exercise
-from app.domain.routines import Phase, Profile, RoutineItem, RoutinePlan, generate_routine
+from app.domain.routines import Phase, Profile, RoutineItem, RoutinePlan
+from app.domain.routines.engine import generate_routine
 from app.domain.routines.profile import Sensitivity
 from app.domain.routines.rules import RULES_BY_ID, Basis
 from app.domain.vocabulary import Category, Equipment, Level, Position, TargetArea

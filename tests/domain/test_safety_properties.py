@@ -25,9 +25,9 @@ from app.domain.routines import (
     Sensitivity,
     Session,
     Urgency,
-    generate_routine,
     recommend,
 )
+from app.domain.routines.engine import generate_routine
 from app.domain.vocabulary import Equipment, Flag, Level, Position, SpinalMotion, TargetArea
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"

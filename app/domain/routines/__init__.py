@@ -1,7 +1,13 @@
 """The routine engine: pure functions from a catalogue and a person's profile to a routine, and
-from feedback on a session to the next profile."""
+from feedback on a session to the next profile.
 
-from app.domain.routines.engine import generate_routine
+This package re-exports the engine's vocabulary (its models, profile, feedback and red flags), never
+the engine itself: import `generate_routine` from `app.domain.routines.engine`. Every module
+re-exported here stays clear of `app.domain.catalogue`, so the catalogue (or anything it imports)
+may import from this package without a circular import (`tests/test_imports.py` checks each module
+imports on its own).
+"""
+
 from app.domain.routines.feedback import (
     Difficulty,
     Feedback,
@@ -58,6 +64,5 @@ __all__ = [
     "Session",
     "SourceCitation",
     "Urgency",
-    "generate_routine",
     "recommend",
 ]

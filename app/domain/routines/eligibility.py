@@ -17,7 +17,6 @@ from app.domain.vocabulary import (
     Flag,
     Impact,
     Position,
-    Status,
     display_name,
 )
 
@@ -149,16 +148,7 @@ def aerobic_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None
     )
 
 
-def status_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
-    if exercise.status is Status.published:
-        return None
-    return ExclusionReason(
-        code=ExclusionCode.not_published, rule=RuleId.not_published, detail="It is not published."
-    )
-
-
 RULES: tuple[Rule, ...] = (
-    status_rule,
     flag_rule,
     level_rule,
     equipment_rule,

@@ -166,8 +166,6 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     ),
 )
 
-RED_FLAGS_BY_ID: dict[RedFlagId, RedFlag] = {flag.id: flag for flag in RED_FLAGS}
-
 
 def matched_red_flags(ids: Iterable[RedFlagId]) -> list[RedFlag]:
     """The red flags reported, most urgent first, each once, in a stable order."""
