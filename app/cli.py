@@ -12,8 +12,9 @@ from app.content.bundle import ContentInvalidError, load_seed_directory
 from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
-from app.db import key_queries, migrations
+from app.db import migrations
 from app.db.catalogue_queries import ApplyReport, apply_bundle
+from app.services.keys import KeyNameTakenError, Keys
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 SEED_ACTOR = "seed command"
@@ -93,16 +94,15 @@ def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
 def keys(settings: Settings, arguments: argparse.Namespace) -> int:
     engine = connect_or_explain(settings.database_url)
     try:
-        with Session(engine) as session, session.begin():
-            return KEY_ACTIONS[arguments.action](session, arguments)
+        return KEY_ACTIONS[arguments.action](Keys(engine), arguments)
     finally:
         engine.dispose()
 
 
-def create_key_command(session: Session, arguments: argparse.Namespace) -> int:
+def create_key_command(keys: Keys, arguments: argparse.Namespace) -> int:
     try:
-        key = key_queries.create_key(session, arguments.name, Role(arguments.role))
-    except key_queries.KeyNameTakenError:
+        key = keys.create(arguments.name, Role(arguments.role))
+    except KeyNameTakenError:
         print(f"a key named {arguments.name!r} already exists", file=sys.stderr)
         return 1
     print(f"created {arguments.role} key {arguments.name!r}; it is shown once, keep it safe:")
@@ -110,23 +110,23 @@ def create_key_command(session: Session, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def list_keys_command(session: Session, _arguments: argparse.Namespace) -> int:
+def list_keys_command(keys: Keys, _arguments: argparse.Namespace) -> int:
     print(f"{'name':<24} {'role':<8} {'created':<26} revoked")
-    for row in key_queries.list_keys(session):
-        revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
-        print(f"{row.name:<24} {row.role:<8} {row.created_at.isoformat():<26} {revoked}")
+    for key in keys.list():
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        print(f"{key.name:<24} {key.role.value:<8} {key.created_at.isoformat():<26} {revoked}")
     return 0
 
 
-def revoke_key_command(session: Session, arguments: argparse.Namespace) -> int:
-    if not key_queries.revoke_key(session, arguments.name):
+def revoke_key_command(keys: Keys, arguments: argparse.Namespace) -> int:
+    if not keys.revoke(arguments.name):
         print(f"no active key named {arguments.name!r}", file=sys.stderr)
         return 1
     print(f"revoked {arguments.name!r}")
     return 0
 
 
-KEY_ACTIONS: dict[str, Callable[[Session, argparse.Namespace], int]] = {
+KEY_ACTIONS: dict[str, Callable[[Keys, argparse.Namespace], int]] = {
     "create": create_key_command,
     "list": list_keys_command,
     "revoke": revoke_key_command,

@@ -3,31 +3,23 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import admin, admin_ui, exercises, health, reference, routines
-from app.api.dependencies import utc_now
 from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
-from app.core.startup import StartupError, connect_or_explain
-from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
-from app.db.migrations import SchemaGate, head_revision
-from app.db.routine_cache import RoutineCache
-from app.db.session import (
-    DRIVER_UNAVAILABLE_ERRORS,
-    Database,
-    DatabaseLimits,
-    DatabaseUnavailableError,
-)
-from app.domain.routines.memo import PlanCache
+from app.core.startup import StartupError
+from app.db.catalogue_store import CatalogueStore, one_line
+from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
+from app.services.runtime import Runtime
 
 logger = logging.getLogger("app")
 
@@ -55,42 +47,25 @@ async def keep_catalogue_fresh(store: CatalogueStore, interval: float) -> None:
             logger.warning("catalogue refresh failed: %s", one_line(error))
 
 
-def database_limits(settings: Settings) -> DatabaseLimits:
-    return DatabaseLimits(
-        connect_seconds=settings.database_connect_timeout_seconds,
-        checkout_seconds=settings.database_checkout_timeout_seconds,
-        statement_seconds=settings.database_statement_timeout_seconds,
-        hold_seconds=settings.database_hold_timeout_seconds,
-        sqlite_busy_seconds=settings.sqlite_busy_timeout_seconds,
-    )
+def lifespan_with(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the `Runtime` (`app.state.runtime`, read through
+    `app.api.dependencies`) is built at start-up, kept fresh, and closed at shutdown."""
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.start(settings)
+        app.state.runtime = runtime
+        interval = settings.catalogue_refresh_seconds
+        refresher = asyncio.create_task(keep_catalogue_fresh(runtime.catalogue_store, interval))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            await run_in_threadpool(runtime.close)
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    engine = connect_or_explain(settings.database_url, database_limits(settings))
-    store = CatalogueStore(engine, SchemaGate(engine, head_revision(settings.database_url)))
-    try:
-        store.refresh()
-    except Exception as error:
-        logger.warning("catalogue not loaded at start-up: %s", one_line(error))
-    if not store.gate.open:
-        logger.warning("%s", store.gate.explain())
-    app.state.engine = engine
-    app.state.catalogue_store = store
-    app.state.database = Database(engine, store.gate.require)
-    app.state.plan_cache = PlanCache()
-    app.state.routine_cache = RoutineCache()
-    app.state.catalogue_writer = CatalogueWriter(engine, store)
-    refresher = asyncio.create_task(keep_catalogue_fresh(store, settings.catalogue_refresh_seconds))
-    try:
-        yield
-    finally:
-        refresher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await refresher
-        await run_in_threadpool(store.wait_until_idle)
-        engine.dispose()
+    return lifespan
 
 
 class OneLineStartupFailure:
@@ -116,26 +91,25 @@ class OneLineStartupFailure:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(
         title="Backcare API",
         version="1.0.0",
         summary="Exercises, contraindications and routines for back-pain rehabilitation.",
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=lifespan_with(settings),
         license_info={"name": "MIT", "identifier": "MIT"},
     )
-    app.state.settings = settings or get_settings()
-    app.state.clock = utc_now
-    configure_logging(app.state.settings.log_level)
+    configure_logging(settings.log_level)
     app.add_middleware(
         BodySizeLimit,
-        max_bytes=app.state.settings.max_body_bytes,
+        max_bytes=settings.max_body_bytes,
         larger_limits={"/v1/admin/import": admin.IMPORT_LIMIT_BYTES},
     )
     app.add_middleware(
         CorsPolicy,
-        read_origins=app.state.settings.cors_read_origins,
-        write_origins=app.state.settings.cors_write_origins,
+        read_origins=settings.cors_read_origins,
+        write_origins=settings.cors_write_origins,
     )
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)

@@ -25,7 +25,6 @@ import yaml
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
@@ -36,8 +35,7 @@ from app.api.admin_session import (
     AdminSessionCookie,
     same_token,
 )
-from app.api.auth import authenticate
-from app.api.dependencies import CatalogueWriterDep
+from app.api.dependencies import CatalogueWriterDep, RuntimeDep
 from app.api.routing import StrictQueryRoute
 from app.content import editing
 from app.core.errors import (
@@ -50,10 +48,10 @@ from app.core.errors import (
 from app.core.security import Role, hash_key
 from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import EditorListing, list_exercise_rows
-from app.db.key_queries import find_active_key_by_hash
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
+from app.services.runtime import Runtime
 
 logger = logging.getLogger("app.admin_ui")
 
@@ -128,22 +126,21 @@ class CsrfRejectedError(Exception):
     pass
 
 
-def session_cookie(request: Request) -> AdminSessionCookie:
-    return AdminSessionCookie(request.app.state.settings.admin_session_secret)
+def session_cookie(runtime: Runtime) -> AdminSessionCookie:
+    return AdminSessionCookie(runtime.settings.admin_session_secret)
 
 
-def signed_in(request: Request) -> AdminSession:
+def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequiredError
-    contents = session_cookie(request).read(token)
+    contents = session_cookie(runtime).read(token)
     if contents is None:
         raise LoginRequiredError
-    with Session(request.app.state.engine) as session:
-        row = find_active_key_by_hash(session, contents.key_hash)
-    if row is None or Role(row.role) is not Role.admin:
+    caller = runtime.keys.active_by_hash(contents.key_hash)
+    if caller is None or caller.role is not Role.admin:
         raise LoginRequiredError
-    return AdminSession(name=row.name, csrf=contents.csrf)
+    return AdminSession(name=caller.name, csrf=contents.csrf)
 
 
 def same_origin(request: Request) -> None:
@@ -269,10 +266,12 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/admin/login")
-def log_in(request: Request, key: Annotated[str, Form(max_length=200)] = "") -> Response:
+def log_in(
+    request: Request, runtime: RuntimeDep, key: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     same_origin(request)
     try:
-        caller = authenticate(request.app.state.engine, key.strip())
+        caller = runtime.keys.authenticate(key.strip())
     except AuthenticationError:
         logger.warning("admin UI: refused a login with an unknown or revoked key")
         return login_page(request, "That key is unknown or revoked.", 401)
@@ -283,7 +282,7 @@ def log_in(request: Request, key: Annotated[str, Form(max_length=200)] = "") -> 
             "The admin pages need an admin key."
         )
         return login_page(request, message, 403)
-    token = session_cookie(request).issue(hash_key(key.strip()))
+    token = session_cookie(runtime).issue(hash_key(key.strip()))
     logger.info("admin UI: %r logged in", caller.name)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(
@@ -299,10 +298,12 @@ def log_in(request: Request, key: Annotated[str, Form(max_length=200)] = "") -> 
 
 
 @router.post("/admin/logout")
-def log_out(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def log_out(
+    request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     response = RedirectResponse("/admin/login", status_code=303)
     try:
-        admin = signed_in(request)
+        admin = signed_in(request, runtime)
     except LoginRequiredError:
         response.delete_cookie(COOKIE, path=COOKIE_PATH)
         return response

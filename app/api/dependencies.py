@@ -1,21 +1,31 @@
-"""Dependencies, each named once as an Annotated alias."""
+"""Dependencies, each named once as an Annotated alias. Everything the app holds at run time is
+one typed `Runtime` (built in the lifespan); `runtime_of` is the one read of `app.state`."""
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.db.catalogue_store import CatalogueStore, CatalogueWriter
+from app.db.catalogue_store import CatalogueWriter
 from app.db.routine_cache import RoutineCache
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.routines.memo import PlanCache
+from app.services.keys import Keys
+from app.services.runtime import Runtime
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 def current_catalogue(request: Request) -> Catalogue:
-    store: CatalogueStore = request.app.state.catalogue_store
-    return store.current()
+    return runtime_of(request).catalogue_store.current()
 
 
 async def get_catalogue(request: Request) -> Catalogue:
@@ -23,42 +33,36 @@ async def get_catalogue(request: Request) -> Catalogue:
 
 
 def get_catalogue_writer(request: Request) -> CatalogueWriter:
-    writer: CatalogueWriter = request.app.state.catalogue_writer
-    return writer
+    return runtime_of(request).catalogue_writer
 
 
 async def get_plan_cache(request: Request) -> PlanCache:
-    cache: PlanCache = request.app.state.plan_cache
-    return cache
+    return runtime_of(request).plan_cache
 
 
 async def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+    return runtime_of(request).database
 
 
 async def get_routine_cache(request: Request) -> RoutineCache:
-    cache: RoutineCache = request.app.state.routine_cache
-    return cache
+    return runtime_of(request).routine_cache
 
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+async def get_keys(request: Request) -> Keys:
+    return runtime_of(request).keys
 
 
 async def get_now(request: Request) -> datetime:
-    """The time of the request, in UTC, from the app's one clock (`app.state.clock`, `utc_now`
-    unless a test moves it: the move-up rule looks back over about a week of feedback)."""
-    clock: Clock = request.app.state.clock
-    return clock()
+    """The time of the request, in UTC, from the runtime's one clock (the move-up rule looks
+    back over about a week of feedback, so tests move it)."""
+    return runtime_of(request).clock()
 
 
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
 RoutineCacheDep = Annotated[RoutineCache, Depends(get_routine_cache)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
+KeysDep = Annotated[Keys, Depends(get_keys)]
 NowDep = Annotated[datetime, Depends(get_now)]

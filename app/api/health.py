@@ -1,13 +1,12 @@
 """Liveness and readiness."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from app.api.dependencies import RuntimeDep
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import Health, Readiness
 from app.core.errors import ServiceUnavailableError, problem_responses
-from app.db.catalogue_store import CatalogueStore
-from app.db.migrations import current_revision
 from app.db.session import DRIVER_UNAVAILABLE_ERRORS
 
 router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
@@ -33,11 +32,11 @@ async def healthz() -> Health:
     "503 otherwise.",
     responses=problem_responses(400, 503),
 )
-async def readyz(request: Request) -> Readiness:
-    store: CatalogueStore = request.app.state.catalogue_store
-    max_age: float = request.app.state.settings.catalogue_max_age_seconds
+async def readyz(runtime: RuntimeDep) -> Readiness:
+    store = runtime.catalogue_store
+    max_age = runtime.settings.catalogue_max_age_seconds
     try:
-        migration = await run_in_threadpool(current_revision, request.app.state.engine)
+        migration = await run_in_threadpool(runtime.schema_revision)
     except DRIVER_UNAVAILABLE_ERRORS:
         raise ServiceUnavailableError("The database does not answer.") from None
     if migration != store.gate.head:

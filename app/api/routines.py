@@ -19,10 +19,10 @@ from app.api.dependencies import (
     NowDep,
     PlanCacheDep,
     RoutineCacheDep,
+    runtime_of,
 )
 from app.api.routing import StrictQueryRoute
 from app.core.errors import ConflictError, NotFoundError, problem_responses
-from app.db.routine_cache import RoutineCache
 from app.db.routine_queries import (
     FeedbackExistsError,
     chain_feedback,
@@ -32,7 +32,6 @@ from app.db.routine_queries import (
     routine_document,
     routine_json,
 )
-from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.routines import (
     RED_FLAGS,
@@ -227,13 +226,13 @@ async def create_routine(
     responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 422)},
 )
 async def get_routine(routine_id: RoutineId, request: Request) -> Response:
-    """A hot path: the caches come straight from app state, not through dependencies (which
-    would cost more than the cached read itself)."""
-    stored: RoutineCache = request.app.state.routine_cache
+    """A hot path: the runtime is read directly, not through dependencies (which would cost
+    more than the cached read itself)."""
+    runtime = runtime_of(request)
+    stored = runtime.routine_cache
     document = stored.get(routine_id)
     if document is None:
-        database: Database = request.app.state.database
-        document = await database.read(lambda c: routine_json(c, routine_id))
+        document = await runtime.database.read(lambda c: routine_json(c, routine_id))
         if document is None:
             raise NotFoundError(f"No routine has the id {routine_id!r}.")
         stored.put(routine_id, document)

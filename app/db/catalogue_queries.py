@@ -29,7 +29,7 @@ class ApplyReport:
         }
 
 
-def current_revision(session: Session) -> int:
+def catalogue_revision(session: Session) -> int:
     return session.exec(select(CatalogueStateRow.revision).where(CatalogueStateRow.id == 1)).one()
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db.catalogue_queries import changed_exercises, current_revision, load_sources
+from app.db.catalogue_queries import catalogue_revision, changed_exercises, load_sources
 from app.db.migrations import SchemaGate
 from app.db.session import DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
@@ -103,7 +103,7 @@ class CatalogueStore:
         if not self.gate.check():
             return None
         with Session(self._engine) as session:
-            revision = current_revision(session)
+            revision = catalogue_revision(session)
             if revision == since:
                 return None
             sources = load_sources(session)

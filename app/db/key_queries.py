@@ -39,10 +39,6 @@ def revoke_key(session: Session, name: str) -> bool:
     return True
 
 
-def find_active_key(session: Session, presented: str) -> ApiKeyRow | None:
-    return find_active_key_by_hash(session, hash_key(presented))
-
-
 def find_active_key_by_hash(session: Session, key_hash: str) -> ApiKeyRow | None:
     """The unrevoked key stored under `key_hash` (as `hash_key` makes it), or None."""
     row = session.exec(select(ApiKeyRow).where(col(ApiKeyRow.key_hash) == key_hash)).first()

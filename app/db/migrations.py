@@ -29,7 +29,7 @@ def head_revision(database_url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
 
 
-def current_revision(engine: Engine) -> str | None:
+def schema_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -52,7 +52,7 @@ class SchemaGate:
     def check(self) -> bool:
         """Read the schema's revision (database I/O) unless already open; True when open."""
         if not self.open:
-            self.revision = current_revision(self._engine)
+            self.revision = schema_revision(self._engine)
             self.checked = True
         return self.open
 

@@ -46,7 +46,7 @@ def test_stale_snapshot_makes_readyz_503_until_a_refresh_succeeds(
 ) -> None:
     settings = Settings(database_url=fresh_database_url, catalogue_max_age_seconds=1)
     with TestClient(create_app(settings)) as client:
-        store: CatalogueStore = client.app.state.catalogue_store  # type: ignore[attr-defined]
+        store: CatalogueStore = client.app.state.runtime.catalogue_store  # type: ignore[attr-defined]
         store.confirmed_at -= 60
         assert store.age() > 1
         response = client.get("/readyz")

@@ -79,13 +79,13 @@ def test_readiness_is_503_when_migrations_are_behind(fresh_database_url: str) ->
 
 
 def test_readiness_is_503_when_the_database_goes_away(fresh_client: TestClient) -> None:
-    state = fresh_client.app.state  # type: ignore[attr-defined]
-    healthy_engine = state.engine
-    state.engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/gone")
+    runtime = fresh_client.app.state.runtime  # type: ignore[attr-defined]
+    healthy_engine = runtime.engine
+    runtime.engine = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/gone")
     try:
         response = fresh_client.get("/readyz")
     finally:
-        state.engine.dispose()
-        state.engine = healthy_engine
+        runtime.engine.dispose()
+        runtime.engine = healthy_engine
     assert response.status_code == 503
     assert response.json()["detail"] == "The database does not answer."

@@ -23,7 +23,7 @@ class Clock:
 def clock(fresh_client: TestClient) -> Clock:
     """The app's clock, moved by the test: feedback given over days without waiting days."""
     moving = Clock()
-    fresh_client.app.state.clock = moving  # type: ignore[attr-defined]
+    fresh_client.app.state.runtime.clock = moving  # type: ignore[attr-defined]
     return moving
 
 

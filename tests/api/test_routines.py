@@ -113,7 +113,7 @@ def test_snapshot_survives_catalogue_changes(
         )
         connection.execute(sa.text("UPDATE catalogue_state SET revision = 999"))
     engine.dispose()
-    store = fresh_client.app.state.catalogue_store  # type: ignore[attr-defined]
+    store = fresh_client.app.state.runtime.catalogue_store  # type: ignore[attr-defined]
     store.refresh()
     assert fresh_client.get(f"/v1/exercises/{slug}").status_code == 404
     assert fresh_client.get(f"/v1/routines/{routine['id']}").json() == routine

@@ -1,0 +1,84 @@
+"""What the app holds while it runs, built once at start-up and closed at shutdown: one typed
+object instead of loose attributes on `app.state`."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from app.core.settings import Settings
+from app.core.startup import connect_or_explain
+from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
+from app.db.migrations import SchemaGate, head_revision, schema_revision
+from app.db.routine_cache import RoutineCache
+from app.db.session import Database, DatabaseLimits
+from app.domain.routines.memo import PlanCache
+from app.services.keys import Keys
+
+logger = logging.getLogger("app")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def database_limits(settings: Settings) -> DatabaseLimits:
+    return DatabaseLimits(
+        connect_seconds=settings.database_connect_timeout_seconds,
+        checkout_seconds=settings.database_checkout_timeout_seconds,
+        statement_seconds=settings.database_statement_timeout_seconds,
+        hold_seconds=settings.database_hold_timeout_seconds,
+        sqlite_busy_seconds=settings.sqlite_busy_timeout_seconds,
+    )
+
+
+@dataclass
+class Runtime:
+    """The settings, the clock (`utc_now` unless a test moves it: the move-up rule looks back over
+    about a week of feedback), the database and the features' state."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    catalogue_store: CatalogueStore
+    catalogue_writer: CatalogueWriter
+    database: Database
+    keys: Keys
+    plan_cache: PlanCache
+    routine_cache: RoutineCache
+
+    @classmethod
+    def start(cls, settings: Settings, clock: Clock = utc_now) -> "Runtime":
+        """Connect (or stop with one line saying why) and load the catalogue if the schema is
+        ready; a database not yet migrated is logged and answered 503 until it is."""
+        engine = connect_or_explain(settings.database_url, database_limits(settings))
+        store = CatalogueStore(engine, SchemaGate(engine, head_revision(settings.database_url)))
+        try:
+            store.refresh()
+        except Exception as error:
+            logger.warning("catalogue not loaded at start-up: %s", one_line(error))
+        if not store.gate.open:
+            logger.warning("%s", store.gate.explain())
+        return cls(
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            catalogue_store=store,
+            catalogue_writer=CatalogueWriter(engine, store),
+            database=Database(engine, store.gate.require),
+            keys=Keys(engine),
+            plan_cache=PlanCache(),
+            routine_cache=RoutineCache(),
+        )
+
+    def schema_revision(self) -> str | None:
+        """The database's migration revision (database I/O: call it off the event loop)."""
+        return schema_revision(self.engine)
+
+    def close(self) -> None:
+        self.catalogue_store.wait_until_idle()
+        self.engine.dispose()
