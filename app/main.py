@@ -64,6 +64,7 @@ def lifespan_with(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContex
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
             await run_in_threadpool(runtime.close)
+            await runtime.rate_limits.close()
 
     return lifespan
 

@@ -35,6 +35,7 @@ from app.api.admin_session import (
     AdminSessionCookie,
     same_token,
 )
+from app.api.auth import authenticate_request
 from app.api.dependencies import CatalogueWriterDep, RuntimeDep
 from app.api.routing import StrictQueryRoute
 from app.content import editing
@@ -45,6 +46,7 @@ from app.core.errors import (
     FieldError,
     PreconditionFailedError,
 )
+from app.core.rate_limits import TooManyRequestsError
 from app.core.security import Role, hash_key
 from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import EditorListing, list_exercise_rows
@@ -266,12 +268,17 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/admin/login")
-def log_in(
+async def log_in(
     request: Request, runtime: RuntimeDep, key: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     same_origin(request)
     try:
-        caller = runtime.keys.authenticate(key.strip())
+        caller = await authenticate_request(request, key.strip())
+    except TooManyRequestsError as refusal:
+        logger.warning("admin UI: refused a login, too many failed keys from this client")
+        response = login_page(request, "Too many wrong keys: wait a minute and try again.", 429)
+        response.headers.update(refusal.headers)
+        return response
     except AuthenticationError:
         logger.warning("admin UI: refused a login with an unknown or revoked key")
         return login_page(request, "That key is unknown or revoked.", 401)

@@ -2,25 +2,43 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from app.api.dependencies import KeysDep
-from app.core.errors import ForbiddenError
+from app.api.dependencies import client_address, runtime_of
+from app.core.errors import AuthenticationError, ForbiddenError
 from app.core.security import Role
 from app.services.keys import Caller
 
-__all__ = ["AdminKey", "Caller", "EditorKey"]
+__all__ = ["AdminKey", "Caller", "EditorKey", "authenticate_request"]
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `python -m app keys create`.")
 
 
+async def authenticate_request(request: Request, key: str | None) -> Caller:
+    """The caller behind `key`, within the client's budget of failed authentications: 401 for
+    a wrong key, 429 for any key once the budget is spent."""
+    runtime = runtime_of(request)
+    if not key:
+        return runtime.keys.authenticate(key)
+    client = client_address(request)
+    await runtime.rate_limits.check_authentication_allowed(client)
+    try:
+        return await run_in_threadpool(runtime.keys.authenticate, key)
+    except AuthenticationError:
+        await runtime.rate_limits.record_authentication_failure(client)
+        raise
+
+
 def caller_with(role: Role):  # type: ignore[no-untyped-def]
-    def dependency(
-        keys: KeysDep,
+    async def dependency(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Caller:
-        caller = keys.authenticate(credentials.credentials if credentials else None)
+        caller = await authenticate_request(
+            request, credentials.credentials if credentials else None
+        )
         if not caller.role.allows(role):
             raise ForbiddenError(
                 f"This needs the {role.value} role; the key {caller.name!r} is {caller.role.value}."

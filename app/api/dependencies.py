@@ -52,6 +52,16 @@ async def get_keys(request: Request) -> Keys:
     return runtime_of(request).keys
 
 
+def client_address(request: Request) -> str:
+    """Who a rate limit counts: the peer address, or the forwarded one from a trusted proxy."""
+    return request.client.host if request.client else "unknown"
+
+
+async def spend_routine_write(request: Request) -> None:
+    """Anonymous writes (routine creation and feedback) share one budget per client."""
+    await runtime_of(request).rate_limits.spend_routine_write(client_address(request))
+
+
 async def get_now(request: Request) -> datetime:
     """The time of the request, in UTC, from the runtime's one clock (the move-up rule looks
     back over about a week of feedback, so tests move it)."""
@@ -66,3 +76,4 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
 NowDep = Annotated[datetime, Depends(get_now)]
+RoutineWriteBudget = Depends(spend_routine_write)

@@ -19,6 +19,7 @@ from app.api.dependencies import (
     NowDep,
     PlanCacheDep,
     RoutineCacheDep,
+    RoutineWriteBudget,
     runtime_of,
 )
 from app.api.routing import StrictQueryRoute
@@ -197,8 +198,9 @@ async def list_routine_rules() -> RoutineRuleList:
     "exclusion reason, and `frequency.rules`, names a rule listed at `/v1/routine-rules`.",
     responses={
         201: {"model": RoutineOut, "description": "The stored routine; Location names it."},
-        **problem_responses(400, 413, 422),
+        **problem_responses(400, 413, 422, 429),
     },
+    dependencies=[RoutineWriteBudget],
 )
 async def create_routine(
     profile: Annotated[Profile, Body()],
@@ -267,8 +269,9 @@ async def get_feedback(routine_id: RoutineId, database: DatabaseDep) -> Response
     "routine takes feedback once (409 after that).",
     responses={
         201: {"model": FeedbackOut},
-        **problem_responses(400, 404, 409, 413, 422),
+        **problem_responses(400, 404, 409, 413, 422, 429),
     },
+    dependencies=[RoutineWriteBudget],
 )
 async def give_feedback(
     routine_id: RoutineId,

@@ -50,10 +50,16 @@ class ApiError(Exception):
     slug: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
+    def __init__(
+        self,
+        detail: str,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
+        self.headers = dict(headers or {})
 
 
 class NotFoundError(ApiError):
@@ -157,13 +163,13 @@ def _describe(errors: Sequence[FieldError]) -> str:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = None
+    headers = dict(exc.headers)
     if exc.status == 401:
-        headers = {"WWW-Authenticate": 'Bearer realm="backcare"'}
+        headers["WWW-Authenticate"] = 'Bearer realm="backcare"'
     elif exc.status == 503:
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return problem_response(
-        request, exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=headers
+        request, exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=headers or None
     )
 
 
@@ -243,12 +249,16 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     415: "The body is not in a supported format",
     422: "A parameter or field has an invalid value",
     428: "If-Match is required",
+    429: "Too many requests from this client; Retry-After says when to try again",
     503: "Not ready",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers an operation can give."""
+    """OpenAPI entries for the problem+json answers an operation can give. An operation that
+    authenticates (401) can also refuse a client that failed too often (429)."""
+    if 401 in statuses and 429 not in statuses:
+        statuses = (*statuses, 429)
     return {
         status: {
             "model": Problem,

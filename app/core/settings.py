@@ -3,8 +3,10 @@
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +60,21 @@ class Settings(BaseSettings):
     cors_write_origins: list[str] = Field(
         default=[], description="Origins allowed to write from browsers; none by default."
     )
+    rate_limit_routines: str = Field(
+        default="60/minute",
+        description="Routine creations and feedback per client, together, in the `limits` "
+        "notation (e.g. 60/minute, 1000 per hour).",
+    )
+    rate_limit_auth_failures: str = Field(
+        default="10/minute",
+        description="Failed key authentications per client before every key it presents is "
+        "refused with 429 until the window moves on.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the limits count: memory:// (each process its own) or "
+        "redis://host:port (every process naming it shares one budget).",
+    )
     log_level: str = "info"
     forwarded_allow_ips: str | None = Field(
         default=None,
@@ -74,6 +91,22 @@ class Settings(BaseSettings):
         "process (--workers N, several containers) must set ADMIN_SESSION_SECRET to the same "
         "long random value everywhere, or a session made by one process fails on the others.",
     )
+
+    @field_validator("rate_limit_routines", "rate_limit_auth_failures")
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as error:
+            raise ValueError(f"not a rate limit in the limits notation: {error}") from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _limits_storage(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"memory", "redis", "rediss"}:
+            raise ValueError("expected memory:// or redis://host:port")
+        return value
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from app.core.rate_limits import RateLimits
 from app.core.settings import Settings
 from app.core.startup import connect_or_explain
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
@@ -50,6 +51,7 @@ class Runtime:
     keys: Keys
     plan_cache: PlanCache
     routine_cache: RoutineCache
+    rate_limits: RateLimits
 
     @classmethod
     def start(cls, settings: Settings, clock: Clock = utc_now) -> "Runtime":
@@ -73,6 +75,11 @@ class Runtime:
             keys=Keys(engine),
             plan_cache=PlanCache(),
             routine_cache=RoutineCache(),
+            rate_limits=RateLimits(
+                settings.rate_limit_storage,
+                routine_writes=settings.rate_limit_routines,
+                auth_failures=settings.rate_limit_auth_failures,
+            ),
         )
 
     def schema_revision(self) -> str | None:

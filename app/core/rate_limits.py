@@ -1,0 +1,116 @@
+"""Per-client rate limits, kept by the `limits` library in memory or in Redis.
+
+Two budgets, both per client address (the one uvicorn reports, which honours `X-Forwarded-For`
+only from trusted proxies):
+
+- anonymous writes: creating a routine and giving feedback share one budget, so one client cannot
+  fill the database or starve the others;
+- failed key authentications: once a client has used them up, every key it presents is refused
+  with 429 until the window moves on, right or wrong, so keys cannot be guessed at speed.
+
+Reads are never limited. With `memory://` each process keeps its own counts; with `redis://` all
+processes that name the same Redis share one budget. If Redis cannot be reached the request is
+served unlimited and the failure logged: losing the limiter must not take the API down with it.
+"""
+
+import logging
+import math
+import time
+from typing import Any
+
+import redis.asyncio
+from limits import RateLimitItem, parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+
+from app.core.errors import ApiError
+
+logger = logging.getLogger("app.rate_limits")
+
+REDIS_TIMEOUT_SECONDS = 0.5
+"""How long a limit check may wait on Redis before the request goes ahead unlimited."""
+
+
+class TooManyRequestsError(ApiError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def async_storage_uri(uri: str) -> str:
+    """`memory://` and `redis://host:port` as the `limits` async storages spell them."""
+    return uri if uri.startswith("async+") else f"async+{uri}"
+
+
+class RateLimits:
+    def __init__(self, storage_uri: str, routine_writes: str, auth_failures: str) -> None:
+        self.redis_pool: redis.asyncio.ConnectionPool | None = None
+        options: dict[str, Any] = {}
+        if storage_uri.startswith("redis"):
+            self.redis_pool = redis.asyncio.ConnectionPool.from_url(
+                storage_uri,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            options = {"implementation": "redispy", "connection_pool": self.redis_pool}
+        storage = storage_from_string(
+            async_storage_uri(storage_uri), wrap_exceptions=True, **options
+        )
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
+        self.routine_writes: RateLimitItem = parse(routine_writes)
+        self.auth_failures: RateLimitItem = parse(auth_failures)
+
+    async def close(self) -> None:
+        """Drop the Redis connections, which belong to the event loop that opened them."""
+        if self.redis_pool is not None:
+            await self.redis_pool.disconnect()
+
+    async def spend_routine_write(self, client: str) -> None:
+        """Count one routine creation or feedback; 429 once the client's budget is spent."""
+        try:
+            allowed = await self.limiter.hit(self.routine_writes, "routine-writes", client)
+        except StorageError as error:
+            logger.warning("rate limit storage failed, request not limited: %s", error)
+            return
+        if not allowed:
+            raise await self._refusal(
+                self.routine_writes,
+                ("routine-writes", client),
+                f"Too many routines and feedback from this client: the limit is "
+                f"{self.routine_writes}.",
+            )
+
+    async def check_authentication_allowed(self, client: str) -> None:
+        """429 while the client has no failed authentications left."""
+        try:
+            allowed = await self.limiter.test(self.auth_failures, "auth-failures", client)
+        except StorageError as error:
+            logger.warning("rate limit storage failed, request not limited: %s", error)
+            return
+        if not allowed:
+            raise await self._refusal(
+                self.auth_failures,
+                ("auth-failures", client),
+                f"Too many failed key authentications from this client: the limit is "
+                f"{self.auth_failures}.",
+            )
+
+    async def record_authentication_failure(self, client: str) -> None:
+        try:
+            await self.limiter.hit(self.auth_failures, "auth-failures", client)
+        except StorageError as error:
+            logger.warning("rate limit storage failed, failure not counted: %s", error)
+
+    async def _refusal(
+        self, item: RateLimitItem, identifiers: tuple[str, ...], detail: str
+    ) -> TooManyRequestsError:
+        try:
+            stats = await self.limiter.get_window_stats(item, *identifiers)
+            wait = stats.reset_time - time.time()
+        except StorageError:
+            wait = item.get_expiry()
+        return TooManyRequestsError(detail, retry_after=max(1, math.ceil(wait)))

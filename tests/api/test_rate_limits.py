@@ -1,0 +1,177 @@
+"""Rate limits through HTTP, on both stores and both limiter storages (memory, Redis)."""
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.security import Role
+from app.core.settings import Settings
+from app.db.key_queries import create_key
+from app.db.session import build_engine
+from app.main import create_app
+
+PROBLEM = "application/problem+json"
+REDIS_URL = "redis://127.0.0.1:6379"
+PROFILE = {"sensitivity": "none", "level": "beginner"}
+FEEDBACK = {
+    "pain_before": 4,
+    "pain_after": 3,
+    "completed": True,
+    "difficulty": "right",
+    "new_leg_symptoms": False,
+}
+
+
+def make_key(url: str, name: str, role: Role) -> str:
+    engine = build_engine(url)
+    with Session(engine) as session, session.begin():
+        key = create_key(session, name, role)
+    engine.dispose()
+    return key
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["memory://", REDIS_URL])
+def limiter_storage(request: pytest.FixtureRequest) -> str:
+    storage: str = request.param
+    if storage.startswith("redis") and not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return storage
+
+
+def limited_app(url: str, storage: str, **limits: str) -> Any:
+    settings = Settings(
+        database_url=url,
+        rate_limit_storage=storage,
+        rate_limit_routines=limits.get("routines", "1000/minute"),
+        rate_limit_auth_failures=limits.get("auth_failures", "1000/minute"),
+    )
+    return create_app(settings)
+
+
+def new_address() -> str:
+    """A client address of this test's own, so budgets kept in a shared Redis never mix."""
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def address() -> str:
+    return new_address()
+
+
+@pytest.fixture
+def limited(fresh_database_url: str, limiter_storage: str, address: str) -> Iterator[TestClient]:
+    app = limited_app(
+        fresh_database_url, limiter_storage, routines="3/minute", auth_failures="2/minute"
+    )
+    with TestClient(app, client=(address, 50000)) as test_client:
+        yield test_client
+
+
+def assert_too_many(response: Any) -> dict[str, Any]:
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    body: dict[str, Any] = response.json()
+    assert body["status"] == 429
+    assert body["type"] == "/problems/too-many-requests"
+    return body
+
+
+def test_routine_creation_and_feedback_share_one_budget(limited: TestClient) -> None:
+    first = limited.post("/v1/routines", json=PROFILE)
+    assert first.status_code == 201
+    feedback = limited.post(f"/v1/routines/{first.json()['id']}/feedback", json=FEEDBACK)
+    assert feedback.status_code == 201
+    assert limited.post("/v1/routines", json=PROFILE).status_code == 201
+    body = assert_too_many(limited.post("/v1/routines", json=PROFILE))
+    assert "3 per 1 minute" in body["detail"]
+    assert_too_many(limited.post(f"/v1/routines/{first.json()['id']}/feedback", json=FEEDBACK))
+
+
+def test_reads_are_never_limited(limited: TestClient) -> None:
+    created = [limited.post("/v1/routines", json=PROFILE) for _ in range(4)]
+    assert [response.status_code for response in created] == [201, 201, 201, 429]
+    routine_id = created[0].json()["id"]
+    for _ in range(10):
+        assert limited.get("/v1/exercises").status_code == 200
+        assert limited.get(f"/v1/routines/{routine_id}").status_code == 200
+
+
+def test_each_client_has_its_own_budget(fresh_database_url: str, limiter_storage: str) -> None:
+    app = limited_app(fresh_database_url, limiter_storage, routines="1/minute")
+    with TestClient(app, client=(new_address(), 1)) as one:
+        assert one.post("/v1/routines", json=PROFILE).status_code == 201
+        assert_too_many(one.post("/v1/routines", json=PROFILE))
+    with TestClient(app, client=(new_address(), 2)) as other:
+        assert other.post("/v1/routines", json=PROFILE).status_code == 201
+
+
+def test_failed_authentications_are_limited_then_every_key_is_refused(
+    limited: TestClient, fresh_database_url: str
+) -> None:
+    good = {"Authorization": f"Bearer {make_key(fresh_database_url, 'editor', Role.editor)}"}
+    wrong = {"Authorization": "Bearer bck_wrong"}
+    assert limited.get("/v1/admin/exercises", headers=good).status_code == 200
+    assert limited.get("/v1/admin/exercises", headers=wrong).status_code == 401
+    assert limited.get("/v1/admin/exercises", headers=wrong).status_code == 401
+    assert_too_many(limited.get("/v1/admin/exercises", headers=wrong))
+    assert_too_many(limited.get("/v1/admin/exercises", headers=good))
+    assert limited.get("/v1/exercises").status_code == 200
+
+
+def test_the_admin_login_page_counts_failed_keys(limited: TestClient) -> None:
+    origin = {"Origin": "http://testserver"}
+    for _ in range(2):
+        response = limited.post("/admin/login", data={"key": "bck_wrong"}, headers=origin)
+        assert response.status_code == 401
+    response = limited.post("/admin/login", data={"key": "bck_wrong"}, headers=origin)
+    assert response.status_code == 429
+    assert response.headers["content-type"].startswith("text/html")
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_processes_naming_one_redis_share_one_budget(fresh_database_url: str) -> None:
+    if not redis_available():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    address = new_address()
+    first, second = (
+        limited_app(fresh_database_url, REDIS_URL, routines="2/minute") for _ in range(2)
+    )
+    with (
+        TestClient(first, client=(address, 1)) as one,
+        TestClient(second, client=(address, 2)) as other,
+    ):
+        assert one.post("/v1/routines", json=PROFILE).status_code == 201
+        assert other.post("/v1/routines", json=PROFILE).status_code == 201
+        assert_too_many(one.post("/v1/routines", json=PROFILE))
+        assert_too_many(other.post("/v1/routines", json=PROFILE))
+
+
+def test_an_unreachable_redis_limits_nothing_and_breaks_nothing(
+    fresh_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = limited_app(fresh_database_url, "redis://127.0.0.1:1", routines="1/minute")
+    with TestClient(app, client=(new_address(), 1)) as test_client:
+        for _ in range(2):
+            assert test_client.post("/v1/routines", json=PROFILE).status_code == 201
+    assert "rate limit storage failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "field", ["rate_limit_routines", "rate_limit_auth_failures", "rate_limit_storage"]
+)
+def test_bad_settings_are_refused(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        Settings.model_validate({field: "lots"})
