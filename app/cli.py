@@ -61,6 +61,8 @@ def seed(settings: Settings, arguments: argparse.Namespace) -> int:
 def serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.server import uvicorn_options
+
     connect_or_explain(settings.database_url).dispose()
     uvicorn.run(
         "app.main:app",
@@ -70,6 +72,7 @@ def serve(settings: Settings, arguments: argparse.Namespace) -> int:
         log_level=settings.log_level,
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        **uvicorn_options(settings),
     )
     return 0
 

@@ -1,0 +1,152 @@
+"""`python -m app serve` bounds every connection: header size (431), header time (408), idle
+keep-alive, and a concurrency cap (503). Each test talks to a real server process over sockets."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+LIMITS = {
+    "SERVER_MAX_HEADER_BYTES": "8192",
+    "SERVER_HEADER_TIMEOUT_SECONDS": "1",
+    "SERVER_KEEP_ALIVE_SECONDS": "1",
+    "SERVER_LIMIT_CONCURRENCY": "4",
+}
+WAIT = 20.0
+"""How long a test waits for the server to act: a bound on a hang, not a timing assertion."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start(database_url: str, **limits: str) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        cwd=PROJECT,
+        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning", **limits},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("server did not start")
+        yield ("127.0.0.1", port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[tuple[str, int]]:
+    yield from start(database_url, **LIMITS)
+
+
+def exchange(address: tuple[str, int], request: bytes) -> bytes:
+    """Send `request`, then read until the server closes the connection."""
+    with socket.create_connection(address, timeout=WAIT) as sock:
+        sock.sendall(request)
+        return read_until_closed(sock)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def status_and_body(response: bytes) -> tuple[int, bytes]:
+    head, _, body = response.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_headers_within_the_limit_are_served(server: tuple[str, int]) -> None:
+    filler = b"x" * 4000
+    response = exchange(
+        server,
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Fill: " + filler + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert status_and_body(response)[0] == 200
+
+
+@pytest.mark.parametrize("where", ["header", "url"])
+def test_oversized_headers_are_431_problem_json(server: tuple[str, int], where: str) -> None:
+    filler = b"x" * 20_000
+    if where == "header":
+        request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Fill: " + filler + b"\r\n\r\n"
+    else:
+        request = b"GET /healthz?" + filler + b" HTTP/1.1\r\nHost: t\r\n\r\n"
+    status, body = status_and_body(exchange(server, request))
+    assert status == 431
+    assert orjson.loads(body)["status"] == 431
+    assert httpx.get(f"http://{server[0]}:{server[1]}/healthz").status_code == 200
+
+
+def test_a_header_that_never_ends_is_cut_off_without_buffering_it(
+    server: tuple[str, int],
+) -> None:
+    with socket.create_connection(server, timeout=WAIT) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Fill: ")
+        sent = 0
+        try:
+            while sent < 50_000_000:
+                sock.sendall(b"x" * 65536)
+                sent += 65536
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the server closed the connection while we were still sending
+        assert sent < 50_000_000
+
+
+def test_half_sent_headers_time_out_with_408(server: tuple[str, int]) -> None:
+    with socket.create_connection(server, timeout=WAIT) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        status, body = status_and_body(read_until_closed(sock))
+    assert status == 408
+    assert orjson.loads(body)["type"] == "/problems/request-timeout"
+
+
+def test_a_connection_that_sends_nothing_is_closed(server: tuple[str, int]) -> None:
+    with socket.create_connection(server, timeout=WAIT) as sock:
+        assert read_until_closed(sock) == b""
+
+
+def test_an_idle_kept_alive_connection_is_closed(server: tuple[str, int]) -> None:
+    with socket.create_connection(server, timeout=WAIT) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert status_and_body(read_until_closed(sock))[0] == 200
+
+
+def test_past_the_concurrency_cap_requests_are_503(database_url: str) -> None:
+    slow_timeouts = {**LIMITS, "SERVER_HEADER_TIMEOUT_SECONDS": "60"}
+    for address in start(database_url, **slow_timeouts):
+        held = [socket.create_connection(address, timeout=WAIT) for _ in range(4)]
+        try:
+            request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            assert status_and_body(exchange(address, request))[0] == 503
+        finally:
+            for sock in held:
+                sock.close()
+        for _ in range(100):
+            if status_and_body(exchange(address, request))[0] == 200:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the server did not recover when the connections closed")
