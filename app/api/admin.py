@@ -20,6 +20,7 @@ from app.content import editing
 from app.content.bundle import (
     ContentBundle,
     ContentIssue,
+    load_yaml,
     parse_records,
     repeated,
     validate_bundle,
@@ -47,6 +48,9 @@ from app.domain.vocabulary import Status
 router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
 
 JSON = "application/json"
+MAX_IMPORT_ENTRIES = 5_000
+"""More than a 5 MB bundle of real entries can hold (an exercise takes over 1 KB), while a bundle
+of empty entries would otherwise make over ten problems per entry, all held in memory."""
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_LIMIT_BYTES = 5 * 1024 * 1024
 
@@ -274,7 +278,7 @@ def parse_bundle(raw: bytes, content_type: str) -> Any:
     media_type = content_type.split(";")[0].strip().lower()
     try:
         if media_type in YAML_TYPES:
-            return yaml.safe_load(raw)
+            return load_yaml(raw)
         if media_type == JSON or media_type.endswith("+json"):
             return orjson.loads(raw)
     except (yaml.YAMLError, orjson.JSONDecodeError) as error:
@@ -302,6 +306,15 @@ def bundle_issues(
     if not isinstance(raw_sources, list) or not isinstance(raw_exercises, list):
         return None, [
             ContentIssue("bundle", "(bundle)", "(body)", "sources and exercises must be lists")
+        ]
+    if len(raw_sources) + len(raw_exercises) > MAX_IMPORT_ENTRIES:
+        return None, [
+            ContentIssue(
+                "bundle",
+                "(bundle)",
+                "(body)",
+                f"at most {MAX_IMPORT_ENTRIES} sources and exercises in one import",
+            )
         ]
     sources, issues = parse_records(
         Source, [(f"sources.{i}", _entry(r, "id", i), r) for i, r in enumerate(raw_sources)]

@@ -39,6 +39,7 @@ from app.api.auth import authenticate_request
 from app.api.dependencies import CatalogueWriterDep, RuntimeDep
 from app.api.routing import StrictQueryRoute
 from app.content import editing
+from app.content.bundle import load_yaml
 from app.core.errors import (
     ApiError,
     AuthenticationError,
@@ -359,7 +360,7 @@ def exercise_yaml(document: dict[str, Any]) -> str:
 def parse_document(text: str) -> Exercise:
     """The exercise a YAML text describes; ContentRejectedError naming the problem otherwise."""
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as error:
         raise editing.ContentRejectedError(
             "The text is not valid YAML; nothing was written.",

@@ -258,9 +258,49 @@ def load_seed_directory(directory: Path) -> ContentBundle:
     return ContentBundle(sources=sources, exercises=exercises)
 
 
+MAX_YAML_DEPTH = 32
+"""Deeper than any exercise needs (about 5 levels), shallow enough that no parser recursion can
+run out of stack."""
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing anchors and aliases (a few hundred bytes of nested aliases
+    expand to gigabytes: "billion laughs") and nesting deeper than MAX_YAML_DEPTH (PyYAML
+    composes recursively). Content never needs either."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (& and *) are not accepted", event.start_mark
+            )
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def load_yaml(text: str | bytes) -> Any:
+    """One YAML document, through `BoundedSafeLoader`."""
+    loader = BoundedSafeLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path, issues: list[ContentIssue]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         issues.append(ContentIssue(path.name, "(file)", "(file)", "file is missing"))
     except yaml.YAMLError as error:

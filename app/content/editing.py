@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.content.bundle import ContentIssue, Links, validate_links
 from app.core.errors import (
+    MAX_LISTED_ERRORS,
     ApiError,
     ConflictError,
     FieldError,
@@ -36,6 +37,8 @@ class ContentRejectedError(ApiError):
 
 
 def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
+    """422 naming the first MAX_LISTED_ERRORS problems and counting all of them."""
+    issues = list(issues)
     errors = [
         FieldError(
             location="body",
@@ -43,10 +46,12 @@ def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
             pointer=_pointer(issue.field),
             message=f"{issue.entry}: {issue.message}",
         )
-        for issue in issues
+        for issue in issues[:MAX_LISTED_ERRORS]
     ]
     return ContentRejectedError(
-        f"The change breaks {len(errors)} content rule(s); nothing was written.", errors
+        f"The change breaks {len(issues)} content rule(s); nothing was written.",
+        errors,
+        error_count=len(issues),
     )
 
 

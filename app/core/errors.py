@@ -19,6 +19,9 @@ PROBLEM_TYPE_BASE = "/problems/"
 RETRY_AFTER_SECONDS = 2
 """Retry-After on a 503: the database or the snapshot is expected back shortly."""
 DATABASE_DOWN = "The database cannot answer now. Retry after the time in Retry-After."
+MAX_LISTED_ERRORS = 50
+"""A problem lists at most this many errors, then says how many there were in all: a body with
+60,000 bad keys must not get a 6 MB answer."""
 
 
 class FieldError(BaseModel):
@@ -42,7 +45,14 @@ class Problem(BaseModel):
     status: int = Field(examples=[422])
     detail: str = Field(examples=["1 parameter is invalid: safe_for"])
     instance: str | None = Field(default=None, examples=["/v1/exercises"])
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description=f"The errors, at most {MAX_LISTED_ERRORS} of them."
+    )
+    error_count: int | None = Field(
+        default=None,
+        description="How many errors there were in all, when there were more than `errors` lists.",
+        examples=[1250],
+    )
 
 
 class ApiError(Exception):
@@ -55,10 +65,12 @@ class ApiError(Exception):
         detail: str,
         errors: Sequence[FieldError] = (),
         headers: dict[str, str] | None = None,
+        error_count: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.errors = list(errors)
+        self.errors = list(errors[:MAX_LISTED_ERRORS])
+        self.error_count = len(errors) if error_count is None else error_count
         self.headers = dict(headers or {})
 
 
@@ -124,7 +136,11 @@ def problem_response(
     detail: str,
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
+    error_count: int | None = None,
 ) -> Response:
+    """The problem document; `errors` beyond MAX_LISTED_ERRORS are counted, not listed."""
+    listed = errors[:MAX_LISTED_ERRORS]
+    total = len(errors) if error_count is None else error_count
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
@@ -132,8 +148,10 @@ def problem_response(
         "detail": detail,
         "instance": request.url.path,
     }
-    if errors:
-        body["errors"] = [error.model_dump(exclude_none=True) for error in errors]
+    if listed:
+        body["errors"] = [error.model_dump(exclude_none=True) for error in listed]
+    if total > len(listed):
+        body["error_count"] = total
     return Response(
         orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
@@ -155,10 +173,12 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     )
 
 
-def _describe(errors: Sequence[FieldError]) -> str:
-    names = ", ".join(dict.fromkeys(error.field for error in errors))
-    noun = "parameter or field is" if len(errors) == 1 else "parameters or fields are"
-    return f"{len(errors)} {noun} invalid: {names}"
+def _describe(listed: Sequence[FieldError], total: int) -> str:
+    names = ", ".join(dict.fromkeys(error.field for error in listed))
+    if total > len(listed):
+        names += f" and more (the first {len(listed)} are listed)"
+    noun = "parameter or field is" if total == 1 else "parameters or fields are"
+    return f"{total} {noun} invalid: {names}"
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -169,19 +189,33 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     elif exc.status == 503:
         headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return problem_response(
-        request, exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=headers or None
+        request,
+        exc.status,
+        exc.slug,
+        exc.title,
+        exc.detail,
+        exc.errors,
+        headers=headers or None,
+        error_count=exc.error_count,
     )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [_field_error(error) for error in exc.errors()]
-    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+    raw = exc.errors()
+    errors = [_field_error(error) for error in raw[:MAX_LISTED_ERRORS]]
+    if any(error.get("type") == "json_invalid" for error in raw):
         return problem_response(
             request, 400, "malformed-body", "Malformed body", "The body is not valid JSON.", errors
         )
     return problem_response(
-        request, 422, "invalid-parameters", "Invalid parameters", _describe(errors), errors
+        request,
+        422,
+        "invalid-parameters",
+        "Invalid parameters",
+        _describe(errors, len(raw)),
+        errors,
+        error_count=len(raw),
     )
 
 

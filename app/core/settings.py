@@ -75,6 +75,29 @@ class Settings(BaseSettings):
         description="Where the limits count: memory:// (each process its own) or "
         "redis://host:port (every process naming it shares one budget).",
     )
+    server_max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="`python -m app serve`: the most a request line and its headers may take; "
+        "431 past it.",
+    )
+    server_header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="`python -m app serve`: a request's line and headers must arrive within this "
+        "time of the connection opening or of the request's first byte; 408 and close past it.",
+    )
+    server_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="`python -m app serve`: how long an idle kept-alive connection stays open.",
+    )
+    server_limit_concurrency: int = Field(
+        default=512,
+        ge=1,
+        description="`python -m app serve`: connections and requests in progress per process "
+        "past which new requests are answered 503. Keep it under the process's file limit.",
+    )
     log_level: str = "info"
     forwarded_allow_ips: str | None = Field(
         default=None,
