@@ -97,7 +97,7 @@ class TestErrorLists:
     def test_an_import_of_too_many_entries_is_refused_whole(
         self, fresh_client: TestClient, admin: dict[str, str]
     ) -> None:
-        bundle = {"sources": [], "exercises": [{}] * (MAX_IMPORT_ENTRIES + 1)}
+        bundle: dict[str, list[Any]] = {"sources": [], "exercises": [{}] * (MAX_IMPORT_ENTRIES + 1)}
         body = problem(fresh_client.post("/v1/admin/import", json=bundle, headers=admin), 422)
         assert f"at most {MAX_IMPORT_ENTRIES}" in body["errors"][0]["message"]
 
