@@ -1,19 +1,17 @@
 """`python -m app serve` bounds every connection: header size (431), header time (408), idle
 keep-alive, and a concurrency cap (503). Each test talks to a real server process over sockets."""
 
-import os
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import httpx
 import orjson
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
+ServerRunner = Callable[..., AbstractContextManager[str]]
 LIMITS = {
     "SERVER_MAX_HEADER_BYTES": "8192",
     "SERVER_HEADER_TIMEOUT_SECONDS": "1",
@@ -24,39 +22,18 @@ WAIT = 20.0
 """How long a test waits for the server to act: a bound on a hang, not a timing assertion."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+SERVE = [sys.executable, "-m", "app", "serve", "--port", "{port}"]
 
 
-def start(database_url: str, **limits: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        cwd=PROJECT,
-        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning", **limits},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("server did not start")
-        yield ("127.0.0.1", port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def start(runner: ServerRunner, database_url: str, **limits: str) -> Iterator[tuple[str, int]]:
+    with runner(database_url, SERVE, LOG_LEVEL="warning", **limits) as base:
+        host, port = base.removeprefix("http://").split(":")
+        yield (host, int(port))
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[tuple[str, int]]:
-    yield from start(database_url, **LIMITS)
+def server(server_runner: ServerRunner, database_url: str) -> Iterator[tuple[str, int]]:
+    yield from start(server_runner, database_url, **LIMITS)
 
 
 def exchange(address: tuple[str, int], request: bytes) -> bytes:
@@ -134,9 +111,11 @@ def test_an_idle_kept_alive_connection_is_closed(server: tuple[str, int]) -> Non
         assert status_and_body(read_until_closed(sock))[0] == 200
 
 
-def test_past_the_concurrency_cap_requests_are_503(database_url: str) -> None:
+def test_past_the_concurrency_cap_requests_are_503(
+    server_runner: ServerRunner, database_url: str
+) -> None:
     slow_timeouts = {**LIMITS, "SERVER_HEADER_TIMEOUT_SECONDS": "60"}
-    for address in start(database_url, **slow_timeouts):
+    for address in start(server_runner, database_url, **slow_timeouts):
         held = [socket.create_connection(address, timeout=WAIT) for _ in range(4)]
         try:
             request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
