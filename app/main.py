@@ -28,8 +28,12 @@ An open API for back-pain rehabilitation: a catalogue of stretches, strengthenin
 stabilisation and low-impact aerobic exercises from five cited articles, with progression levels
 and contraindication flags for flexion-sensitive and extension-sensitive backs.
 
-Every error is `application/problem+json` (RFC 9457) naming the parameter or field. Unknown query
-parameters are refused with 400 rather than ignored.
+Every error is `application/problem+json` (RFC 9457) naming the parameter or field (at most 50
+errors are listed; `error_count` says how many there were). Unknown query parameters are refused
+with 400 rather than ignored, and so are more than 100 query parameters and a NUL character in any
+path, query or body string. Bodies are typed strictly: `"20"` is not a number, `"yes"` not a
+boolean. Routine creation and feedback, and failed key authentications, are rate limited per
+client (429 with `Retry-After`).
 
 This API gives general exercise information, not medical advice: check with a healthcare
 provider before starting, and stop any exercise that increases pain or causes new pain.

@@ -1,9 +1,14 @@
-"""Routing shared by every router: unknown query parameters are refused, not ignored.
+"""Routing shared by every router: what every request must satisfy before its handler runs.
 
-A misspelt filter (`?saftey_for=`) that is silently dropped returns wrong data to an integrator who
-never notices, so every route answers 400 naming the parameters it does not declare.
+- Unknown query parameters are refused, not ignored. A misspelt filter (`?saftey_for=`) that is
+  silently dropped returns wrong data to an integrator who never notices, so every route answers
+  400 naming the parameters it does not declare.
+- At most MAX_QUERY_PARAMETERS query parameters (a filter repeated 1,500 times is refused).
+- No NUL character anywhere: in the path, the query or the body. PostgreSQL cannot store NUL in
+  text while SQLite can, so it is refused up front, the same on both stores (400).
 """
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -13,7 +18,14 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.errors import FieldError, UnknownParameterError
+from app.core.errors import FieldError, InvalidParameterError, UnknownParameterError
+
+MAX_QUERY_PARAMETERS = 100
+"""Far above what any route takes (a list filter repeated once per vocabulary value)."""
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A JSON string escape for NUL (\\u0000), not preceded by an escaped backslash."""
+FORM_NUL = b"%00"
 
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
@@ -40,13 +52,50 @@ class StrictQueryRoute(APIRoute):
         }
 
         async def strict_handler(request: Request) -> Response:
+            if "\x00" in request.scope["path"]:
+                raise nul_refused("path", "path")
             if request.query_params:
-                unknown = [name for name in request.query_params if name not in allowed]
-                if unknown:
-                    raise unknown_parameters(unknown, allowed)
+                check_query(request, allowed)
+            if request.method not in BODYLESS_METHODS:
+                check_body(request, await request.body())
             return await handler(request)
 
         return strict_handler
+
+
+def check_query(request: Request, allowed: frozenset[str]) -> None:
+    items = request.query_params.multi_items()
+    if len(items) > MAX_QUERY_PARAMETERS:
+        raise InvalidParameterError(
+            f"The query has {len(items)} parameters; at most {MAX_QUERY_PARAMETERS} are accepted.",
+            [FieldError(location="query", field="query", message="too many parameters")],
+        )
+    for name, value in items:
+        if "\x00" in name or "\x00" in value:
+            raise nul_refused("query", name.replace("\x00", "\\0"))
+    unknown = [name for name, _ in items if name not in allowed]
+    if unknown:
+        raise unknown_parameters(unknown, allowed)
+
+
+def check_body(request: Request, body: bytes) -> None:
+    """Refuse NUL in a body, raw or escaped the way its media type escapes it. (The body is read
+    once: the handler gets the same bytes.) YAML's own escapes are refused by the content
+    models' text types."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if (
+        b"\x00" in body
+        or (media_type == "application/x-www-form-urlencoded" and FORM_NUL in body)
+        or (b"\\u0000" in body and JSON_NUL.search(body))
+    ):
+        raise nul_refused("body", "body")
+
+
+def nul_refused(location: str, field: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"The {location} contains a NUL character, which is never accepted.",
+        [FieldError(location=location, field=field, message="NUL characters are not accepted")],
+    )
 
 
 def unknown_parameters(unknown: list[str], allowed: frozenset[str]) -> UnknownParameterError:

@@ -2,8 +2,16 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from app.domain.strict import JsonBool, NumberOnly
 from app.domain.vocabulary import (
     Category,
     Equipment,
@@ -17,10 +25,24 @@ from app.domain.vocabulary import (
     TargetArea,
 )
 
+
+def without_nul(text: str) -> str:
+    """PostgreSQL cannot store NUL in text and SQLite would: refuse it on both, in every way
+    content arrives (JSON escapes it as \\u0000, YAML as "\\0")."""
+    if "\x00" in text:
+        raise ValueError("NUL characters are not accepted")
+    return text
+
+
+NoNul = AfterValidator(without_nul)
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=2, max_length=80)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
 
 MOTION_FLAGS: dict[SpinalMotion, Flag] = {
     SpinalMotion.flexion: Flag.flexion_sensitive,
@@ -46,12 +68,12 @@ class Dosage(Record):
     """One cited prescription. A hold range (5-10 s) keeps its upper end in hold_seconds_max."""
 
     source: Slug
-    sets: int | None = Field(default=None, ge=1, le=20)
-    reps: int | None = Field(default=None, ge=1, le=100)
-    hold_seconds: int | None = Field(default=None, ge=0, le=600)
-    hold_seconds_max: int | None = Field(default=None, ge=0, le=600)
-    per_side: bool = False
-    duration_minutes: int | None = Field(default=None, ge=1, le=180)
+    sets: Annotated[int, Field(ge=1, le=20), NumberOnly] | None = None
+    reps: Annotated[int, Field(ge=1, le=100), NumberOnly] | None = None
+    hold_seconds: Annotated[int, Field(ge=0, le=600), NumberOnly] | None = None
+    hold_seconds_max: Annotated[int, Field(ge=0, le=600), NumberOnly] | None = None
+    per_side: JsonBool = False
+    duration_minutes: Annotated[int, Field(ge=1, le=180), NumberOnly] | None = None
     frequency: Text | None = None
     notes: Text | None = None
 
@@ -104,9 +126,9 @@ class ExerciseFields(Record):
     contraindications: list[Contraindication] = Field(default_factory=list)
     indications: list[Text] = Field(default_factory=list)
     cautions: list[Text] = Field(default_factory=list)
-    bed_friendly: bool = False
-    needs_helper: bool = False
-    tensions_sciatic_nerve: bool = False
+    bed_friendly: JsonBool = False
+    needs_helper: JsonBool = False
+    tensions_sciatic_nerve: JsonBool = False
     impact: Impact = Impact.low
     progressions: Progressions = Field(default_factory=Progressions)
     variants: list[Slug] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api.admin import MAX_IMPORT_ENTRIES
+from app.api.routing import MAX_QUERY_PARAMETERS
 from app.content.bundle import MAX_YAML_DEPTH
 from app.core.errors import MAX_LISTED_ERRORS
 from app.core.security import Role
@@ -116,3 +117,112 @@ class TestErrorLists:
         body = problem(client.post("/v1/routines", json={"minutes": 0, "level": "x"}), 422)
         assert len(body["errors"]) == 2
         assert "error_count" not in body
+
+
+class TestStrictBodies:
+    @pytest.mark.parametrize(
+        "profile",
+        [
+            {"seed": False},
+            {"seed": "3"},
+            {"minutes": "20"},
+            {"minutes": True},
+            {"can_get_on_floor": "yes"},
+            {"can_get_on_floor": 1},
+            {"include_aerobic": "true"},
+        ],
+    )
+    def test_wrongly_typed_profiles_are_422(
+        self, client: TestClient, profile: dict[str, Any]
+    ) -> None:
+        body = problem(client.post("/v1/routines", json=profile), 422)
+        assert body["errors"][0]["field"] == next(iter(profile))
+
+    def test_wrongly_typed_feedback_is_422(self, client: TestClient) -> None:
+        routine = client.post("/v1/routines", json={}).json()
+        feedback = {"pain_before": "4", "pain_after": 3, "completed": "yes", "difficulty": "easy"}
+        body = problem(client.post(f"/v1/routines/{routine['id']}/feedback", json=feedback), 422)
+        assert {error["field"] for error in body["errors"]} == {"pain_before", "completed"}
+
+    def test_well_typed_bodies_are_still_accepted(self, client: TestClient) -> None:
+        profile = {"seed": 3, "minutes": 25.0, "can_get_on_floor": False, "level": "beginner"}
+        assert client.post("/v1/routines", json=profile).status_code == 201
+
+
+class TestNul:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/v1/routines/%00",
+            "/v1/exercises/cat%00stretch",
+            "/v1/exercises?q=a%00b",
+            "/v1/exercises?%00=1",
+        ],
+    )
+    def test_nul_in_a_path_or_query_is_400(self, client: TestClient, path: str) -> None:
+        assert "NUL" in problem(client.get(path), 400)["detail"]
+
+    def test_nul_in_admin_search_is_400(
+        self, fresh_client: TestClient, admin: dict[str, str]
+    ) -> None:
+        problem(fresh_client.get("/v1/admin/exercises?q=a%00", headers=admin), 400)
+
+    def test_nul_in_a_json_body_is_400(self, client: TestClient) -> None:
+        routine = client.post("/v1/routines", json={}).json()
+        feedback = {"pain_before": 4, "pain_after": 3, "completed": True, "difficulty": "e\x00"}
+        response = client.post(f"/v1/routines/{routine['id']}/feedback", json=feedback)
+        assert problem(response, 400)["errors"][0]["location"] == "body"
+
+    def test_an_escaped_backslash_before_u0000_is_not_nul(self, client: TestClient) -> None:
+        body = problem(client.post("/v1/routines", json={"level": "\\u0000"}), 422)
+        assert body["errors"][0]["field"] == "level"
+
+    def test_nul_in_new_exercise_text_is_refused_and_nothing_is_written(
+        self, fresh_client: TestClient, admin: dict[str, str]
+    ) -> None:
+        document = fresh_client.get("/v1/admin/exercises/cat-stretch", headers=admin).json()
+        for field in ("version",):
+            document.pop(field, None)
+        document.update(slug="nul-stretch", name="Nul\x00stretch", status="draft")
+        response = fresh_client.post("/v1/exercises", json=document, headers=admin)
+        problem(response, 400)
+        assert fresh_client.get("/v1/admin/exercises/nul-stretch", headers=admin).status_code == 404
+
+    @pytest.mark.parametrize("dry_run", ["true", "false"])
+    def test_yaml_nul_escapes_are_refused_by_dry_run_and_import_alike(
+        self, fresh_client: TestClient, admin: dict[str, str], dry_run: str
+    ) -> None:
+        document = (
+            'sources:\n- {id: nul-source, title: "Nul\\0title", publisher_kind: clinic_blog, '
+            "seed_file: x.txt}\nexercises: []\n"
+        )
+        response = fresh_client.post(
+            f"/v1/admin/import?dry_run={dry_run}",
+            content=document.encode(),
+            headers={**YAML, **admin},
+        )
+        body = problem(response, 422)
+        assert "NUL" in body["errors"][0]["message"]
+
+
+def test_a_filter_repeated_past_the_bound_is_400(client: TestClient) -> None:
+    query = "&".join(["target_area=abdominals"] * 1500)
+    body = problem(client.get(f"/v1/exercises?{query}"), 400)
+    assert str(MAX_QUERY_PARAMETERS) in body["detail"]
+    assert client.get("/v1/exercises?target_area=abdominals&target_area=hamstrings").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/v1/exercises", {"GET", "POST"}),
+        ("PUT", "/v1/routines", {"POST"}),
+        ("DELETE", "/v1/red-flags", {"GET"}),
+    ],
+)
+def test_a_405_lists_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.request(method, path)
+    problem(response, 405)
+    assert set(response.headers["allow"].split(", ")) >= allowed

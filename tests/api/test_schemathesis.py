@@ -26,6 +26,10 @@ def running_app(database_url: str) -> Iterator[FastAPI]:
 
 def operations(app: FastAPI) -> list[Any]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    # The API refuses NUL in every string (400, as its description says) because PostgreSQL
+    # cannot store it; JSON Schema has no way to say "any character but NUL" short of a pattern
+    # on every string.
+    schema.config.generation.update(allow_x00=False)
     results: list[Any] = list(schema.get_all_operations())
     return [result.ok() for result in results]
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.routines.profile import MAXIMUM_MINUTES, MINIMUM_MINUTES, Phase, Profile
 from app.domain.routines.session import SHORT_SESSION_MINUTES, session_minutes
+from app.domain.strict import JsonBool, JsonInt
 from app.domain.vocabulary import LEVEL_ORDER
 
 PAIN_RISE_TO_STOP = 3
@@ -60,15 +61,17 @@ class Feedback(BaseModel):
         },
     )
 
-    pain_before: int = Field(ge=0, le=10, description="Pain before the session, 0 (none) to 10.")
-    pain_after: int = Field(ge=0, le=10, description="Pain after the session, 0 (none) to 10.")
-    completed: bool = Field(description="Whether the whole routine was done.")
+    pain_before: JsonInt = Field(
+        ge=0, le=10, description="Pain before the session, 0 (none) to 10."
+    )
+    pain_after: JsonInt = Field(ge=0, le=10, description="Pain after the session, 0 (none) to 10.")
+    completed: JsonBool = Field(description="Whether the whole routine was done.")
     difficulty: Difficulty = Field(description="How the routine felt: easy, right or hard.")
-    new_leg_symptoms: bool = Field(
+    new_leg_symptoms: JsonBool = Field(
         default=False,
         description="New pain, numbness, tingling or weakness in a leg since the session.",
     )
-    leg_symptoms_worse: bool = Field(
+    leg_symptoms_worse: JsonBool = Field(
         default=False,
         description=(
             "Pain, numbness, tingling or weakness already felt in a leg got worse or spread "

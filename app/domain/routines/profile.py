@@ -6,11 +6,13 @@ in pain; the acute frequency is source 000's "three times a day while in pain").
 """
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from app.domain.routines.red_flags import RedFlagId
+from app.domain.strict import JsonBool, JsonInt, NumberOnly
 from app.domain.vocabulary import Equipment, Level, TargetArea
 
 MINIMUM_MINUTES = 5
@@ -82,21 +84,21 @@ class Profile(BaseModel):
             "counts here too when the person cannot get down to the floor."
         ),
     )
-    can_get_on_floor: bool = Field(
+    can_get_on_floor: JsonBool = Field(
         default=True,
         description=(
             "False: only exercises done standing, seated or in water, or ones that can be done "
             "on a bed (when a bed is listed in available_equipment)."
         ),
     )
-    helper_available: bool = Field(
+    helper_available: JsonBool = Field(
         default=False, description="True if someone can help with assisted exercises."
     )
-    leg_symptoms: bool = Field(
+    leg_symptoms: JsonBool = Field(
         default=False,
         description="Pain radiating into a leg (buttock, thigh or below the knee).",
     )
-    minutes: int = Field(
+    minutes: JsonInt = Field(
         default=DEFAULT_MINUTES,
         ge=MINIMUM_MINUTES,
         le=MAXIMUM_MINUTES,
@@ -105,7 +107,7 @@ class Profile(BaseModel):
             "a session is kept to 15 minutes at most (done three times a day)."
         ),
     )
-    include_aerobic: bool = Field(
+    include_aerobic: JsonBool = Field(
         default=False,
         description="Add one low-impact aerobic activity (also implied by target whole_body).",
     )
@@ -126,7 +128,7 @@ class Profile(BaseModel):
             'someone soon" flag and cleared_by_clinician is true.'
         ),
     )
-    cleared_by_clinician: bool = Field(
+    cleared_by_clinician: JsonBool = Field(
         default=False,
         description=(
             'True when a clinician has checked the "see someone soon" red flags reported '
@@ -135,10 +137,8 @@ class Profile(BaseModel):
             "says."
         ),
     )
-    seed: int | None = Field(
+    seed: Annotated[int, Field(ge=0, le=MAXIMUM_SEED), NumberOnly] | None = Field(
         default=None,
-        ge=0,
-        le=MAXIMUM_SEED,
         description=(
             "Makes the routine reproducible: the same profile, catalogue and seed give the same "
             "routine. Left out, the server picks one and returns it."
