@@ -1,4 +1,6 @@
-"""Request body size limit, enforced before the application sees the body."""
+"""Request body size and time limits, enforced before the application sees the body."""
+
+import asyncio
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,15 +12,22 @@ BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 class BodySizeLimit:
     """Answers 413 problem+json when a body is over `max_bytes`, whether the Content-Length says
-    so or the body turns out longer while it streams. Bodies within the limit are buffered once
-    and handed on unchanged."""
+    so or the body turns out longer while it streams, and 408 when the whole body has not
+    arrived within `timeout_seconds` (a client sending half a body would otherwise hold its
+    connection and its request for ever). Bodies within the limits are buffered once and handed
+    on unchanged."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, larger_limits: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger_limits: dict[str, int] | None = None,
+        timeout_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger_limits = larger_limits or {}
+        self.timeout_seconds = timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
@@ -27,33 +36,41 @@ class BodySizeLimit:
         limit = self.larger_limits.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, send, limit)
+            await self._refuse(scope, send, 413, f"The body is over the limit of {limit} bytes.")
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay(message, receive), send)
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await self._refuse(scope, send, limit)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        await self.app(scope, _replay(message, receive), send)
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        detail = f"The body is over the limit of {limit} bytes."
+                        await self._refuse(scope, send, 413, detail)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            detail = f"The body did not arrive within {self.timeout_seconds:g} s."
+            await self._refuse(scope, send, 408, detail)
+            return
         whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay(whole, receive), send)
 
-    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+    async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        title = {408: "Request timeout", 413: "Content too large"}[status]
         body = orjson.dumps(
             {
-                "type": "/problems/content-too-large",
-                "title": "Content too large",
-                "status": 413,
-                "detail": f"The body is over the limit of {limit} bytes.",
+                "type": "/problems/" + title.lower().replace(" ", "-"),
+                "title": title,
+                "status": status,
+                "detail": detail,
                 "instance": scope["path"],
             }
         )
@@ -61,7 +78,9 @@ class BodySizeLimit:
             (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
             (b"content-length", str(len(body)).encode()),
         ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        if status == 408:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         default=5, gt=0, description="SQLite: wait this long for another writer's lock."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    request_body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A request's whole body must arrive within this time of its headers; 408 "
+        "past it.",
+    )
     cors_read_origins: list[str] = Field(
         default=["*"], description="Origins allowed to read from browsers; * for any."
     )

@@ -17,6 +17,7 @@ LIMITS = {
     "SERVER_HEADER_TIMEOUT_SECONDS": "1",
     "SERVER_KEEP_ALIVE_SECONDS": "1",
     "SERVER_LIMIT_CONCURRENCY": "4",
+    "REQUEST_BODY_TIMEOUT_SECONDS": "1",
 }
 WAIT = 20.0
 """How long a test waits for the server to act: a bound on a hang, not a timing assertion."""
@@ -95,6 +96,17 @@ def test_a_header_that_never_ends_is_cut_off_without_buffering_it(
 def test_half_sent_headers_time_out_with_408(server: tuple[str, int]) -> None:
     with socket.create_connection(server, timeout=WAIT) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+        status, body = status_and_body(read_until_closed(sock))
+    assert status == 408
+    assert orjson.loads(body)["type"] == "/problems/request-timeout"
+
+
+def test_a_half_sent_body_times_out_with_408(server: tuple[str, int]) -> None:
+    with socket.create_connection(server, timeout=WAIT) as sock:
+        sock.sendall(
+            b"POST /v1/routines HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"minutes": '
+        )
         status, body = status_and_body(read_until_closed(sock))
     assert status == 408
     assert orjson.loads(body)["type"] == "/problems/request-timeout"
