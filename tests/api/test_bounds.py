@@ -70,6 +70,19 @@ class TestYamlImports:
         )
         assert f"deeper than {MAX_YAML_DEPTH}" in problem(response, 400)["detail"]
 
+    @pytest.mark.parametrize("depth", [470, 5_000])
+    def test_deeply_nested_json_imports_are_4xx(
+        self, fresh_client: TestClient, admin: dict[str, str], depth: int
+    ) -> None:
+        document = '{"sources": [], "exercises": [' + "[" * depth + "]" * depth + "]}"
+        response = fresh_client.post(
+            "/v1/admin/import",
+            content=document.encode(),
+            headers={"Content-Type": "application/json", **admin},
+        )
+        assert response.status_code in (400, 422)
+        assert response.headers["content-type"] == PROBLEM
+
     def test_ordinary_yaml_still_imports(
         self, fresh_client: TestClient, admin: dict[str, str]
     ) -> None:
