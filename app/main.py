@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger_limits={"/v1/admin/import": admin.IMPORT_LIMIT_BYTES},
-        timeout_seconds=app.state.settings.request_body_timeout_seconds,
+        timeout_seconds=settings.request_body_timeout_seconds,
     )
     app.add_middleware(
         CorsPolicy,
