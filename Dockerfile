@@ -8,6 +8,11 @@ COPY requirements/app.lock /tmp/app.lock
 RUN /opt/venv/bin/pip install --require-virtualenv --requirement /tmp/app.lock
 
 FROM python:3.11-slim AS runtime
+# WeasyPrint (the handout PDF) needs pango and a font: the Debian packages its documentation lists.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 backcare
 WORKDIR /srv
 COPY --from=build /opt/venv /opt/venv

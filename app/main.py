@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import admin, admin_ui, exercises, health, reference, routines
+from app.api import admin, admin_ui, exercises, handouts, health, reference, routines
 from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
@@ -19,6 +20,7 @@ from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError
 from app.db.catalogue_store import CatalogueStore, one_line
 from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
+from app.handout.render import warm_up
 from app.services.runtime import Runtime
 
 logger = logging.getLogger("app")
@@ -59,6 +61,7 @@ def lifespan_with(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContex
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.start(settings)
         app.state.runtime = runtime
+        threading.Thread(target=warm_up, name="handout-warm-up", daemon=True).start()
         interval = settings.catalogue_refresh_seconds
         refresher = asyncio.create_task(keep_catalogue_fresh(runtime.catalogue_store, interval))
         try:
@@ -122,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DatabaseUnavailableError, database_unavailable(explained=True))
     for error in DRIVER_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, database_unavailable(explained=False))
-    for router in (exercises, routines, health, reference, admin, admin_ui):
+    for router in (exercises, handouts, routines, health, reference, admin, admin_ui):
         mount(app, router.router)
     return app
 

@@ -228,8 +228,14 @@ async def create_routine(
     responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 422)},
 )
 async def get_routine(routine_id: RoutineId, request: Request) -> Response:
-    """A hot path: the runtime is read directly, not through dependencies (which would cost
-    more than the cached read itself)."""
+    return Response(await stored_routine(request, routine_id), media_type=JSON)
+
+
+async def stored_routine(request: Request, routine_id: str) -> bytes:
+    """A stored routine's JSON, from this process's cache or the database (404 if none).
+
+    A hot path: the runtime is read directly, not through dependencies (which would cost more
+    than the cached read itself)."""
     runtime = runtime_of(request)
     stored = runtime.routine_cache
     document = stored.get(routine_id)
@@ -238,7 +244,7 @@ async def get_routine(routine_id: RoutineId, request: Request) -> Response:
         if document is None:
             raise NotFoundError(f"No routine has the id {routine_id!r}.")
         stored.put(routine_id, document)
-    return Response(document, media_type=JSON)
+    return document
 
 
 @router.get(

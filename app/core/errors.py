@@ -93,6 +93,12 @@ class InvalidParameterError(ApiError):
     title = "Invalid parameter"
 
 
+class NotAcceptableError(ApiError):
+    status = 406
+    slug = "not-acceptable"
+    title = "Not acceptable"
+
+
 class ConflictError(ApiError):
     status = 409
     slug = "conflict"
@@ -294,6 +300,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     401: "No key, or an unknown or revoked key",
     403: "The key's role does not allow this",
     404: "No such resource",
+    406: "The resource is not available in the requested format",
     409: "The request conflicts with the resource's state",
     412: "The If-Match version is stale",
     413: "The body is over the size limit",

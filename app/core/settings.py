@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits import parse
-from pydantic import Field, field_validator
+from pydantic import AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -136,6 +136,24 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in {"memory", "redis", "rediss"}:
             raise ValueError("expected memory:// or redis://host:port")
         return value
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach this API, e.g. https://api.example.org: the handout's "
+        "QR code opens {PUBLIC_BASE_URL}/v1/routines/{id}/handout.",
+    )
+    handout_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Rendered handouts (HTML and PDF) each process keeps, in bytes.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def absolute_http_url(cls, value: str) -> str:
+        """An absolute http(s) URL, kept as written but without a trailing slash."""
+        AnyHttpUrl(value)
+        return value.rstrip("/")
 
 
 @lru_cache

@@ -16,6 +16,8 @@ from app.db.migrations import SchemaGate, head_revision, schema_revision
 from app.db.routine_cache import RoutineCache
 from app.db.session import Database, DatabaseLimits
 from app.domain.routines.memo import PlanCache
+from app.handout.cache import HandoutCache
+from app.handout.service import Handouts
 from app.services.keys import Keys
 
 logger = logging.getLogger("app")
@@ -52,6 +54,7 @@ class Runtime:
     plan_cache: PlanCache
     routine_cache: RoutineCache
     rate_limits: RateLimits
+    handouts: Handouts
 
     @classmethod
     def start(cls, settings: Settings, clock: Clock = utc_now) -> "Runtime":
@@ -80,6 +83,7 @@ class Runtime:
                 routine_writes=settings.rate_limit_routines,
                 auth_failures=settings.rate_limit_auth_failures,
             ),
+            handouts=Handouts(settings.public_base_url, HandoutCache(settings.handout_cache_bytes)),
         )
 
     def schema_revision(self) -> str | None:

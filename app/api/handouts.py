@@ -1,0 +1,77 @@
+"""The printable handout of a stored routine, as an HTML page or a PDF."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+from werkzeug.http import parse_etags
+
+from app.api.dependencies import runtime_of
+from app.api.routines import RoutineId, stored_routine
+from app.api.routing import StrictQueryRoute
+from app.core.errors import problem_responses
+from app.handout.negotiation import choose_variant
+
+router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
+
+CACHE_CONTROL = "private, max-age=31536000, immutable"
+QUERY_PARAMETERS = [
+    {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "html or pdf; overrides Accept. Without it, Accept decides (HTML for */*).",
+        "schema": {"type": "string", "enum": ["html", "pdf"]},
+    },
+    {
+        "name": "paper",
+        "in": "query",
+        "required": False,
+        "description": "Page size: a4 (the PDF's default) or letter. An HTML page without it "
+        "leaves the size to the printer.",
+        "schema": {"type": "string", "enum": ["a4", "letter"]},
+    },
+]
+
+
+@router.get(
+    "/routines/{routine_id}/handout",
+    response_model=None,
+    summary="Get a routine as a printable handout",
+    description="The stored routine as a sheet for the person: the safety box first, what it "
+    "is for, each exercise with its steps, dose, cautions and time, how often, the sources, a "
+    "week's log and a QR code back to this page. A referral prints as a 'see a healthcare "
+    "provider' sheet with no exercises. `Accept: text/html` (or `?format=html`) gives one "
+    "self-contained page; `Accept: application/pdf` (or `?format=pdf`) a PDF of the same page. "
+    "Anything else is 406. Like its routine it never changes: strong ETag (send "
+    "`If-None-Match` for a 304) and `Cache-Control: private, immutable`.",
+    openapi_extra={"parameters": QUERY_PARAMETERS},
+    responses={
+        200: {
+            "description": "The handout",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        304: {"description": "Not modified: the If-None-Match ETag is current"},
+        **problem_responses(400, 404, 406, 422, 503),
+    },
+)
+async def get_handout(routine_id: RoutineId, request: Request) -> Response:
+    """A hot path like the routine read: state is read directly, not through dependencies."""
+    query = request.query_params
+    variant = choose_variant(query.get("format"), query.get("paper"), request.headers.get("accept"))
+    handouts = runtime_of(request).handouts
+    etag = handouts.etag(routine_id, variant)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+    body = handouts.cached(routine_id, variant)
+    document = None if body is not None else await stored_routine(request, routine_id)  # or 404
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    if document is not None:
+        body = await handouts.render(routine_id, variant, document)
+    return Response(body, headers=headers, media_type=variant.media_type)
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    return header is not None and parse_etags(header).contains_weak(etag.strip('"'))

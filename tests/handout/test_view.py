@@ -1,0 +1,144 @@
+"""The handout's words, from stored routine documents: the pure view model."""
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.handout.view import (
+    NOT_MEDICAL_ADVICE,
+    STOP_RULE,
+    dosage_line,
+    handout_view,
+    purpose,
+)
+
+URL = "https://backcare.example/v1/routines/r1/handout"
+
+
+def item(**fields: Any) -> dict[str, Any]:
+    exercise = {
+        "name": "Heel raises",
+        "summary": "Rise onto your toes.",
+        "steps": ["Stand tall.", "Rise up."],
+        "position": "standing",
+        "cautions": ["Hold a chair for balance."],
+    }
+    dosage = {"sets": 1, "reps": 10, "hold_seconds": None, "per_side": False}
+    return {
+        "exercise": exercise,
+        **dosage,
+        "rest_seconds": 30,
+        "duration_minutes": None,
+        "estimated_seconds": 90,
+        "reasons": [],
+        **fields,
+    }
+
+
+def routine(*items: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "id": "r1",
+        "created_at": "2026-11-29T13:28:38.933400+00:00",
+        "outcome": "routine",
+        "profile": {"sensitivity": "flexion_sensitive", "phase": "acute", "leg_symptoms": False},
+        "blocks": [{"name": "strength", "title": "Strength and stabilisation", "items": [*items]}],
+        "estimated_seconds": 900,
+        "frequency": {"routine": "Three times a day while you are in pain.", "aerobic": None},
+        "safety_notes": [
+            "Stop any exercise that increases your pain or brings on new pain.",
+            "Move slowly.",
+        ],
+        "citations": [{"source": "s", "title": "Back Injury Rehabilitation"}],
+        "referral": None,
+        "explanation": None,
+        **fields,
+    }
+
+
+def test_the_dosage_line_reads_as_the_issue_writes_it() -> None:
+    line = dosage_line(item(sets=3, reps=10, hold_seconds=5, per_side=True, rest_seconds=30))
+    assert line == "3 sets of 10, hold 5 seconds, each side, rest 30 seconds between sets"
+    assert dosage_line(item()) == "1 set of 10"
+    assert dosage_line(item(duration_minutes=22, reps=None)) == "Keep going for 22 minutes"
+    assert dosage_line(item(sets=3, reps=None, hold_seconds=20, rest_seconds=0)) == (
+        "3 sets, hold 20 seconds"
+    )
+
+
+def test_the_profile_reads_as_a_sentence() -> None:
+    lying = item(exercise={**item()["exercise"], "position": "supine"})
+    assert purpose(routine(lying, item())) == (
+        "For a back that dislikes bending forward, done lying on your back or standing, "
+        "about 15 minutes, while your back is painful."
+    )
+
+
+def test_safety_comes_first_and_the_stop_rule_is_said_once() -> None:
+    view = handout_view(routine(item()), URL)
+    assert view.safety[:2] == [STOP_RULE, NOT_MEDICAL_ADVICE]
+    assert sum("Stop any exercise" in line for line in view.safety) == 1
+    assert "Move slowly." in view.safety
+
+
+def test_design_choices_are_labelled() -> None:
+    chosen = item(
+        reasons=[
+            {"code": "fill", "detail": "Added to use the time you have."},
+            {"code": "dosage_completed", "detail": "The source gives no count; 5 is ours."},
+        ]
+    )
+    (exercise,) = handout_view(routine(chosen), URL).blocks[0].exercises
+    assert exercise.choices == ["Our choice: The source gives no count; 5 is ours."]
+
+
+def test_aerobic_frequency_only_with_aerobic_work() -> None:
+    frequency = {"routine": "Daily.", "aerobic": "30 minutes, 3-4 times a week."}
+    without = handout_view(routine(item(), frequency=frequency), URL)
+    assert without.how_often == ["This routine: Daily."]
+    blocks = [{"name": "aerobic", "title": "Low-impact aerobic", "items": [item()]}]
+    with_aerobic = handout_view(routine(frequency=frequency, blocks=blocks), URL)
+    assert with_aerobic.how_often[-1] == "Aerobic exercise: 30 minutes, 3-4 times a week."
+
+
+def test_a_referral_has_no_exercises_and_no_log() -> None:
+    flag = {"question": "Fever?", "advice": "Seek care now.", "urgency": "emergency"}
+    referral = {"urgency": "emergency", "advice": "Seek care now.", "red_flags": [flag]}
+    view = handout_view(routine(item(), outcome="refer", referral=referral), URL)
+    assert view.is_referral
+    assert view.blocks == []
+    assert view.log_rows == []
+    assert view.urgency.startswith("Now")
+    assert [flag.question for flag in view.flags] == ["Fever?"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sets=st.integers(1, 5),
+    reps=st.none() | st.integers(1, 30),
+    hold=st.none() | st.integers(1, 60),
+    per_side=st.booleans(),
+)
+def test_every_dosage_line_names_its_numbers(
+    sets: int, reps: int | None, hold: int | None, per_side: bool
+) -> None:
+    line = dosage_line(item(sets=sets, reps=reps, hold_seconds=hold, per_side=per_side))
+    assert line.startswith(f"{sets} set")
+    assert (f"of {reps}" in line) == (reps is not None)
+    assert (f"hold {hold} second" in line) == (hold is not None)
+    assert ("each side" in line) == per_side
+
+
+def test_a_cleared_routine_keeps_its_referral_advice_in_the_safety_box() -> None:
+    advice = "See a physician about pain lasting beyond two weeks."
+    referral = {
+        "urgency": "soon",
+        "advice": advice,
+        "red_flags": [],
+        "cleared_by_clinician": True,
+    }
+    view = handout_view(routine(item(), referral=referral), URL)
+    assert not view.is_referral
+    assert view.blocks
+    assert view.safety[:2] == [STOP_RULE, NOT_MEDICAL_ADVICE]
+    assert advice in view.safety[2]
