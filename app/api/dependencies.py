@@ -10,6 +10,7 @@ from app.db.catalogue_store import CatalogueWriter
 from app.db.routine_cache import RoutineCache
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
+from app.domain.fhir.activity import ActivityDefinitions
 from app.domain.routines.memo import PlanCache
 from app.services.keys import Keys
 from app.services.runtime import Runtime
@@ -26,6 +27,11 @@ async def get_runtime(request: Request) -> Runtime:
 
 def current_catalogue(request: Request) -> Catalogue:
     return runtime_of(request).catalogue_store.current()
+
+
+def current_activity_definitions(request: Request) -> ActivityDefinitions:
+    """The FHIR view of the current snapshot (built once per snapshot)."""
+    return runtime_of(request).fhir_views.for_catalogue(current_catalogue(request))
 
 
 async def get_catalogue(request: Request) -> Catalogue:

@@ -85,7 +85,7 @@ def encode_cursor(after_slug: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps({"after": after_slug})).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, parameter: str = "cursor") -> str:
     try:
         decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         after = decoded["after"]
@@ -94,7 +94,7 @@ def decode_cursor(cursor: str) -> str:
     if not isinstance(after, str) or len(after) > 80:
         raise InvalidParameterError(
             "The cursor is not one this API issued. Start again without a cursor.",
-            [FieldError(location="query", field="cursor", message="invalid cursor")],
+            [FieldError(location="query", field=parameter, message="invalid cursor")],
         )
     return after
 

@@ -1,9 +1,10 @@
 """Domain errors carry their HTTP status; one set of handlers renders every error as RFC 9457
-problem+json, so no router ever builds an error body by hand."""
+problem+json (or, under /fhir/, as a FHIR OperationOutcome), so no router ever builds an error
+body by hand."""
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import FastAPI, Request
@@ -23,6 +24,9 @@ DATABASE_DOWN = "The database cannot answer now. Retry after the time in Retry-A
 MAX_LISTED_ERRORS = 50
 """A problem lists at most this many errors, then says how many there were in all: a body with
 60,000 bad keys must not get a 6 MB answer."""
+FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_PATH_PREFIX = "/fhir/"
+"""Errors on these paths are FHIR OperationOutcomes: a FHIR client understands no other body."""
 
 
 class FieldError(BaseModel):
@@ -129,10 +133,72 @@ class PreconditionRequiredError(ApiError):
     title = "Precondition required"
 
 
+class NotAcceptableError(ApiError):
+    status = 406
+    slug = "not-acceptable"
+    title = "Not acceptable"
+
+
 class ServiceUnavailableError(ApiError):
     status = 503
     slug = "service-unavailable"
     title = "Service unavailable"
+
+
+class OutcomeDetails(BaseModel):
+    text: str
+
+
+class OutcomeIssue(BaseModel):
+    severity: Literal["fatal", "error", "warning", "information"] = Field(examples=["error"])
+    code: str = Field(description="A FHIR issue type", examples=["not-supported"])
+    details: OutcomeDetails | None = None
+    diagnostics: str | None = Field(default=None, examples=["Unknown parameter 'saftey_for'"])
+
+
+class OperationOutcome(BaseModel):
+    """A FHIR OperationOutcome: how every error under /fhir/ is reported."""
+
+    resourceType: Literal["OperationOutcome"]  # noqa: N815 (FHIR's own element name)
+    issue: list[OutcomeIssue] = Field(min_length=1)
+
+
+ISSUE_TYPES: dict[str, str] = {
+    "not-found": "not-found",
+    "unknown-parameter": "not-supported",
+    "method-not-allowed": "not-supported",
+    "not-acceptable": "not-supported",
+    "invalid-parameter": "invalid",
+    "invalid-parameters": "invalid",
+    "content-too-large": "too-long",
+    "internal-error": "exception",
+    "service-unavailable": "transient",
+}
+"""Our problem slugs as FHIR issue types (http://hl7.org/fhir/issue-type)."""
+
+
+def operation_outcome(
+    status: int, slug: str, detail: str, errors: Sequence[FieldError]
+) -> dict[str, Any]:
+    code = ISSUE_TYPES.get(slug, "processing")
+    severity = "fatal" if status >= 500 else "error"
+    if not errors:
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": severity, "code": code, "diagnostics": detail}],
+        }
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": severity,
+                "code": code,
+                "details": {"text": detail},
+                "diagnostics": f"{error.location} parameter {error.field!r}: {error.message}",
+            }
+            for error in errors
+        ],
+    }
 
 
 def problem_response(
@@ -148,6 +214,11 @@ def problem_response(
     """The problem document; `errors` beyond MAX_LISTED_ERRORS are counted, not listed."""
     listed = errors[:MAX_LISTED_ERRORS]
     total = len(errors) if error_count is None else error_count
+    if request.url.path.startswith(FHIR_PATH_PREFIX):
+        outcome = operation_outcome(status, slug, detail, listed)
+        return Response(
+            orjson.dumps(outcome), status_code=status, media_type=FHIR_MEDIA_TYPE, headers=headers
+        )
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
@@ -322,6 +393,20 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "model": Problem,
             "description": PROBLEM_DESCRIPTIONS[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def outcome_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the OperationOutcome answers a FHIR operation can give."""
+    return {
+        status: {
+            "model": OperationOutcome,
+            "description": PROBLEM_DESCRIPTIONS[status],
+            "content": {
+                FHIR_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}
+            },
         }
         for status in statuses
     }

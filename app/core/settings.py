@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         "whose X-Forwarded-Proto and X-Forwarded-For headers `serve` trusts, so links keep https "
         "behind a proxy. Unset, no proxy header is trusted.",
     )
+    fhir_canonical_base: str = Field(
+        default="https://backcare.example/fhir/r4",
+        pattern=r"^https?://[^\s?#]+[^/\s?#]$",
+        description="The base of the canonical URLs of our FHIR resources "
+        "(`{base}/ActivityDefinition/{slug}`, `{base}/CodeSystem/{id}`...). Canonical URLs are "
+        "identifiers: keep this stable. Set it to the public URL of /fhir/r4 to make them resolve "
+        "by a plain GET as well as by `url` search.",
+    )
     admin_session_secret: str = Field(
         default_factory=lambda: PROCESS_SESSION_SECRET,
         min_length=32,

@@ -15,6 +15,8 @@ from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
 from app.db.migrations import SchemaGate, head_revision, schema_revision
 from app.db.routine_cache import RoutineCache
 from app.db.session import Database, DatabaseLimits
+from app.domain.fhir.activity import ActivityViews
+from app.domain.fhir.common import Canonical
 from app.domain.routines.memo import PlanCache
 from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
@@ -55,6 +57,7 @@ class Runtime:
     routine_cache: RoutineCache
     rate_limits: RateLimits
     handouts: Handouts
+    fhir_views: ActivityViews
 
     @classmethod
     def start(cls, settings: Settings, clock: Clock = utc_now) -> "Runtime":
@@ -84,6 +87,7 @@ class Runtime:
                 auth_failures=settings.rate_limit_auth_failures,
             ),
             handouts=Handouts(settings.public_base_url, HandoutCache(settings.handout_cache_bytes)),
+            fhir_views=ActivityViews(Canonical(settings.fhir_canonical_base)),
         )
 
     def schema_revision(self) -> str | None:

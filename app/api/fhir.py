@@ -1,0 +1,356 @@
+"""The read-only FHIR R4 facade at /fhir/r4: a thin router over `app.domain.fhir`.
+
+Errors here are OperationOutcomes (see app.core.errors). Every route accepts `_format` and checks
+`Accept`; unknown parameters are refused (FHIR's strict handling), never ignored. Reads carry
+`ETag: W/"versionId"`, FHIR's own form, and answer `If-None-Match` with 304.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from app.api.dependencies import current_activity_definitions
+from app.api.exercises import decode_cursor, encode_cursor
+from app.api.routines import stored_routine
+from app.api.routing import StrictQueryRoute
+from app.core.errors import (
+    FHIR_MEDIA_TYPE,
+    FieldError,
+    InvalidParameterError,
+    NotAcceptableError,
+    NotFoundError,
+    outcome_responses,
+)
+from app.domain.fhir.activity import PUBLICATION_STATUSES, ActivitySearch, Token, searchset
+from app.domain.fhir.capability import (
+    FORMAT_PARAMETER,
+    FORMATS,
+    PAGING_PARAMETER,
+    SEARCH_PARAMETERS,
+    capability_statement,
+)
+from app.domain.fhir.common import Canonical
+from app.domain.fhir.plan import plan_definition
+from app.domain.fhir.questionnaire import RED_FLAGS_ID, red_flag_questionnaire
+from app.domain.fhir.terminology import VOCABULARIES_BY_ID, code_system, value_set
+
+PREFIX = "/fhir/r4"
+DEFAULT_COUNT = 20
+MAXIMUM_COUNT = 100
+ACCEPTABLE = frozenset(
+    {"*/*", "application/*", "application/json", "application/fhir+json", "application/json+fhir"}
+)
+
+
+class FhirResponse(Response):
+    media_type = FHIR_MEDIA_TYPE
+
+
+def acceptable(request: Request) -> None:
+    """`_format` (json only) and `Accept` must allow FHIR JSON; otherwise 406."""
+    requested = request.query_params.getlist(FORMAT_PARAMETER)
+    for value in requested:
+        if value not in FORMATS:
+            raise NotAcceptableError(
+                f"_format={value!r} is not served: only JSON ({', '.join(FORMATS)}).",
+                [FieldError(location="query", field=FORMAT_PARAMETER, message="unsupported")],
+            )
+    accept = request.headers.get("accept")
+    if accept and not requested:
+        ranges = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+        if ranges.isdisjoint(ACCEPTABLE):
+            raise NotAcceptableError(f"Accept: {accept} is not served: only application/fhir+json.")
+
+
+class FhirRoute(StrictQueryRoute):
+    """Strict parameters (from StrictQueryRoute), then the format check, before the handler."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def fhir_handler(request: Request) -> Response:
+            acceptable(request)
+            return await handler(request)
+
+        return fhir_handler
+
+
+router = APIRouter(
+    prefix=PREFIX, tags=["fhir"], route_class=FhirRoute, default_response_class=FhirResponse
+)
+
+
+def canonical_of(request: Request) -> Canonical:
+    return current_activity_definitions(request).canonical
+
+
+def matches_etag(if_none_match: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ is ignored on both sides."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def versioned(request: Request, body: bytes, version_id: str) -> Response:
+    etag = f'W/"{version_id}"'
+    headers = {"ETag": etag}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and matches_etag(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return FhirResponse(body, headers=headers)
+
+
+def resource_response(request: Request, resource: dict[str, Any]) -> Response:
+    return versioned(request, orjson.dumps(resource), resource["meta"]["versionId"])
+
+
+FORMAT_PARAMETER_DOC: dict[str, Any] = {
+    "name": FORMAT_PARAMETER,
+    "in": "query",
+    "required": False,
+    "description": "Response format: JSON only (application/fhir+json).",
+    "schema": {"type": "string", "enum": list(FORMATS)},
+    "example": "json",
+}
+ONLY_FORMAT = {"parameters": [FORMAT_PARAMETER_DOC]}
+
+
+def success(resource_type: str, example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    schema = {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
+        "examples": [example],
+    }
+    return {
+        200: {
+            "description": f"A FHIR R4 {resource_type}",
+            "content": {FHIR_MEDIA_TYPE: {"schema": schema}},
+        },
+        304: {"description": "Not modified: the If-None-Match ETag is current"},
+        **outcome_responses(400, 404, 406, 422),
+    }
+
+
+ResourceId = Annotated[str, Path(max_length=64, examples=["cat-stretch"])]
+
+
+@router.get(
+    "/metadata",
+    summary="FHIR CapabilityStatement",
+    description="Exactly what the facade serves: read-only interactions, the ActivityDefinition "
+    "search parameters, JSON only.",
+    responses=success("CapabilityStatement", {"resourceType": "CapabilityStatement"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def metadata(request: Request) -> Response:
+    return resource_response(
+        request, capability_statement(canonical_of(request), request.app.version)
+    )
+
+
+SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
+    {
+        "name": parameter.name,
+        "in": "query",
+        "required": False,
+        "description": parameter.documentation,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        "example": example,
+    }
+    for parameter, example in zip(
+        SEARCH_PARAMETERS,
+        [
+            "cat-stretch",
+            "Cat",
+            "stretch",
+            "https://backcare.example/fhir/r4/ActivityDefinition/cat-stretch",
+            "active",
+        ],
+        strict=True,
+    )
+] + [
+    {
+        "name": "_count",
+        "in": "query",
+        "required": False,
+        "description": "Page size, 0-100 (default 20; larger values are served as 100).",
+        "schema": {"type": "integer", "minimum": 0},
+        "example": 20,
+    },
+    {
+        "name": PAGING_PARAMETER,
+        "in": "query",
+        "required": False,
+        "description": "Opaque: follow the Bundle's `next` link rather than building it.",
+        "schema": {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$"},
+    },
+    FORMAT_PARAMETER_DOC,
+]
+
+
+def single(request: Request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise invalid(name, "give it once")
+    return values[0] if values else None
+
+
+def invalid(name: str, message: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"The search parameter {name} is invalid: {message}.",
+        [FieldError(location="query", field=name, message=message)],
+    )
+
+
+def alternatives(request: Request, name: str) -> list[list[str]]:
+    """Each occurrence of the parameter, split on FHIR's comma (OR)."""
+    occurrences = []
+    for value in request.query_params.getlist(name):
+        parts = value.split(",")
+        if not all(parts):
+            raise invalid(name, "empty value")
+        occurrences.append(parts)
+    return occurrences
+
+
+def token(value: str) -> Token:
+    system, bar, code = value.rpartition("|")
+    return (system if bar else None, code)
+
+
+def canonical_value(value: str) -> tuple[str, str | None]:
+    url, bar, version = value.partition("|")
+    return (url, version if bar else None)
+
+
+def activity_search(request: Request) -> ActivitySearch:
+    statuses = alternatives(request, "status")
+    for values in statuses:
+        unknown = [value for value in values if value not in PUBLICATION_STATUSES]
+        if unknown:
+            raise invalid("status", f"not a publication status: {', '.join(unknown)}")
+    count_text = single(request, "_count")
+    count = DEFAULT_COUNT
+    if count_text is not None:
+        if not count_text.isdigit():
+            raise invalid("_count", "not a whole number of at least 0")
+        count = min(int(count_text), MAXIMUM_COUNT)
+    cursor = single(request, PAGING_PARAMETER)
+    return ActivitySearch(
+        ids=tuple(frozenset(values) for values in alternatives(request, "_id")),
+        names=tuple(
+            tuple(value.casefold() for value in values) for values in alternatives(request, "name")
+        ),
+        topics=tuple(
+            frozenset(token(value) for value in values) for values in alternatives(request, "topic")
+        ),
+        urls=tuple(
+            frozenset(canonical_value(value) for value in values)
+            for values in alternatives(request, "url")
+        ),
+        statuses=tuple(frozenset(values) for values in statuses),
+        after_id=None if cursor is None else decode_cursor(cursor, PAGING_PARAMETER),
+        count=count,
+    )
+
+
+@router.get(
+    "/ActivityDefinition",
+    summary="Search ActivityDefinitions",
+    description="A searchset Bundle of published exercises in id order, `total` matches, pages "
+    "of `_count` with a `next` link. A comma separates alternatives; a repeated parameter "
+    "must match too. Modifiers and other parameters are refused with an OperationOutcome.",
+    responses=success("Bundle", {"resourceType": "Bundle", "type": "searchset", "total": 0}),
+    openapi_extra={"parameters": SEARCH_PARAMETERS_DOC},
+)
+async def search_activity_definitions(request: Request) -> Response:
+    """The hot path: every resource is ready bytes; the Bundle is joined around them."""
+    search = activity_search(request)
+    definitions = current_activity_definitions(request)
+    page = definitions.search(search)
+    next_url = None
+    if page.next_after is not None:
+        next_url = str(
+            request.url.include_query_params(**{PAGING_PARAMETER: encode_cursor(page.next_after)})
+        )
+    base = f"{str(request.base_url).rstrip('/')}{PREFIX}"
+    return FhirResponse(searchset(base, page, str(request.url), next_url))
+
+
+@router.get(
+    "/ActivityDefinition/{resource_id}",
+    summary="Read an ActivityDefinition",
+    description="One published exercise (id = slug): steps, cited dosages, body sites, "
+    'contraindications, cautions and citations. `ETag: W/"version"`.',
+    responses=success("ActivityDefinition", {"resourceType": "ActivityDefinition"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_activity_definition(resource_id: ResourceId, request: Request) -> Response:
+    definitions = current_activity_definitions(request)
+    entry = definitions.get(resource_id)
+    if entry is None:
+        raise NotFoundError(f"No ActivityDefinition has the id {resource_id!r}.")
+    return versioned(request, definitions.resource_json(entry), str(entry.version))
+
+
+@router.get(
+    "/PlanDefinition/{resource_id}",
+    summary="Read a PlanDefinition",
+    description="A stored routine (id = routine id): blocks as action groups in order, each "
+    "exercise pointing at its ActivityDefinition as `url|version` at the version the routine "
+    "holds. A referral has no exercise actions, only the referral advice.",
+    responses=success("PlanDefinition", {"resourceType": "PlanDefinition"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_plan_definition(resource_id: ResourceId, request: Request) -> Response:
+    stored = await stored_routine(request, resource_id)
+    return resource_response(request, plan_definition(canonical_of(request), orjson.loads(stored)))
+
+
+@router.get(
+    "/Questionnaire/{resource_id}",
+    summary="Read a Questionnaire",
+    description="`red-flags`: the screening to ask before offering a routine, one boolean "
+    "question per red flag, coded with its urgency.",
+    responses=success("Questionnaire", {"resourceType": "Questionnaire"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_questionnaire(resource_id: ResourceId, request: Request) -> Response:
+    if resource_id != RED_FLAGS_ID:
+        raise NotFoundError(f"No Questionnaire has the id {resource_id!r}: only {RED_FLAGS_ID}.")
+    return resource_response(request, red_flag_questionnaire(canonical_of(request)))
+
+
+def vocabulary_id(resource_type: str, resource_id: str) -> str:
+    if resource_id not in VOCABULARIES_BY_ID:
+        known = ", ".join(VOCABULARIES_BY_ID)
+        raise NotFoundError(f"No {resource_type} has the id {resource_id!r}. Known: {known}.")
+    return resource_id
+
+
+@router.get(
+    "/CodeSystem/{resource_id}",
+    summary="Read a CodeSystem",
+    description="One of our vocabularies (target-area, position, equipment, level, "
+    "sensitivity-flag, spinal-motion and the others named in the CapabilityStatement).",
+    responses=success("CodeSystem", {"resourceType": "CodeSystem"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_code_system(resource_id: ResourceId, request: Request) -> Response:
+    found = vocabulary_id("CodeSystem", resource_id)
+    return resource_response(request, code_system(canonical_of(request), found))
+
+
+@router.get(
+    "/ValueSet/{resource_id}",
+    summary="Read a ValueSet",
+    description="Every code of one of our CodeSystems; same ids as the CodeSystems.",
+    responses=success("ValueSet", {"resourceType": "ValueSet"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_value_set(resource_id: ResourceId, request: Request) -> Response:
+    found = vocabulary_id("ValueSet", resource_id)
+    return resource_response(request, value_set(canonical_of(request), found))

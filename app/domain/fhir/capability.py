@@ -1,0 +1,140 @@
+"""The CapabilityStatement: exactly the interactions and search parameters the facade serves.
+
+The router reads the same tables (`SEARCH_PARAMETERS`, `READ_ONLY`), so what is declared here is
+what is accepted and nothing else.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from app.domain.fhir.common import (
+    FHIR_VERSION,
+    PUBLISHER,
+    Canonical,
+    compact,
+    content_version,
+    with_version,
+)
+from app.domain.fhir.terminology import VOCABULARIES
+
+
+@dataclass(frozen=True)
+class SearchParameter:
+    name: str
+    type: str
+    documentation: str
+    definition: str | None = None
+
+
+SEARCH_PARAMETERS: tuple[SearchParameter, ...] = (
+    SearchParameter(
+        "_id",
+        "token",
+        "The exercise slug. Comma-separated values are alternatives.",
+        "http://hl7.org/fhir/SearchParameter/Resource-id",
+    ),
+    SearchParameter(
+        "name",
+        "string",
+        "Starts with this text (case-insensitive), matched against the computable name.",
+        "http://hl7.org/fhir/SearchParameter/ActivityDefinition-name",
+    ),
+    SearchParameter(
+        "topic",
+        "token",
+        "A category, level, position or spinal-motion code, as `code` or `system|code`.",
+        "http://hl7.org/fhir/SearchParameter/ActivityDefinition-topic",
+    ),
+    SearchParameter(
+        "url",
+        "uri",
+        "The canonical URL, exactly; `url|version` also requires that version.",
+        "http://hl7.org/fhir/SearchParameter/ActivityDefinition-url",
+    ),
+    SearchParameter(
+        "status",
+        "token",
+        "draft | active | retired | unknown. Only published exercises are served: all are active.",
+        "http://hl7.org/fhir/SearchParameter/ActivityDefinition-status",
+    ),
+)
+SEARCH_RESULT_PARAMETERS = ("_count",)
+"""`_count`: page size, 0-100 (default 20; larger values are served as 100, as FHIR allows)."""
+PAGING_PARAMETER = "_cursor"
+"""The opaque position in a result set; clients follow `next` links rather than building it."""
+FORMAT_PARAMETER = "_format"
+FORMATS = ("json", "application/json", "application/fhir+json")
+
+READ_ONLY = ("CodeSystem", "PlanDefinition", "Questionnaire", "ValueSet")
+
+
+def _read_only(resource_type: str, documentation: str) -> dict[str, Any]:
+    return {
+        "type": resource_type,
+        "documentation": documentation,
+        "interaction": [{"code": "read"}],
+        "versioning": "versioned",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalRead": "not-match",
+    }
+
+
+@cache
+def capability_statement(canonical: Canonical, software_version: str) -> dict[str, Any]:
+    codes = ", ".join(vocabulary.id for vocabulary in VOCABULARIES)
+    resources = [
+        {
+            **_read_only("ActivityDefinition", "One per published exercise; id = slug."),
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {
+                    "name": parameter.name,
+                    "definition": parameter.definition,
+                    "type": parameter.type,
+                    "documentation": parameter.documentation,
+                }
+                for parameter in SEARCH_PARAMETERS
+            ],
+        },
+        _read_only("CodeSystem", f"Our own vocabularies: {codes}."),
+        _read_only(
+            "PlanDefinition",
+            "One per stored routine; id = routine id. Routines are written once (version 1).",
+        ),
+        _read_only("Questionnaire", "The red-flag screening: red-flags."),
+        _read_only("ValueSet", f"All codes of each of our CodeSystems: {codes}."),
+    ]
+    resource = compact(
+        {
+            "resourceType": "CapabilityStatement",
+            "id": "backcare",
+            "url": canonical.url("CapabilityStatement", "backcare"),
+            "name": "BackcareFhirFacade",
+            "title": "Backcare API FHIR R4 facade",
+            "status": "active",
+            "experimental": False,
+            "date": "2026-11-29",
+            "publisher": PUBLISHER,
+            "description": "A read-only FHIR R4 view of the Backcare exercise catalogue, stored "
+            "routines and the red-flag screening. Unknown or unsupported parameters are refused "
+            "with an OperationOutcome (strict handling), never ignored.",
+            "kind": "instance",
+            "software": {"name": "Backcare API", "version": software_version},
+            "implementation": {"description": "Backcare API FHIR facade"},
+            "fhirVersion": FHIR_VERSION,
+            "format": ["json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "documentation": "Read-only. `_format` (json) is accepted on every "
+                    "interaction; `_count` on searches, and searchset Bundles page with `next` "
+                    'links. ETag is W/"versionId"; If-None-Match answers 304.',
+                    "resource": resources,
+                }
+            ],
+        }
+    )
+    version = content_version(resource)
+    return with_version({**resource, "version": version}, version)
