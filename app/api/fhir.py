@@ -53,7 +53,8 @@ def acceptable(request: Request) -> None:
     """`_format` (json only) and `Accept` must allow FHIR JSON; otherwise 406."""
     requested = request.query_params.getlist(FORMAT_PARAMETER)
     for value in requested:
-        if value not in FORMATS:
+        # An unencoded `+` arrives as a space: `_format=application/fhir+json` as typed.
+        if value.replace(" ", "+") not in FORMATS:
             raise NotAcceptableError(
                 f"_format={value!r} is not served: only JSON ({', '.join(FORMATS)}).",
                 [FieldError(location="query", field=FORMAT_PARAMETER, message="unsupported")],
@@ -151,13 +152,24 @@ async def metadata(request: Request) -> Response:
     )
 
 
+ALTERNATIVES = r"^[^,]+(,[^,]+)*$"
+"""Comma-separated alternatives, none empty."""
+STATUS_CODES = "(" + "|".join(sorted(PUBLICATION_STATUSES)) + ")"
+SEARCH_PATTERNS = {
+    "_id": r"^[A-Za-z0-9\-.]{1,64}(,[A-Za-z0-9\-.]{1,64})*$",
+    "status": f"^{STATUS_CODES}(,{STATUS_CODES})*$",
+}
 SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
     {
         "name": parameter.name,
         "in": "query",
         "required": False,
         "description": parameter.documentation,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        "schema": {
+            "type": "string",
+            "maxLength": 200,
+            "pattern": SEARCH_PATTERNS.get(parameter.name, ALTERNATIVES),
+        },
         "example": example,
     }
     for parameter, example in zip(

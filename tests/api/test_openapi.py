@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 
+PROBLEM = "application/problem+json"
 CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 
@@ -29,9 +30,12 @@ def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 def has_examples(document: dict[str, Any], operation: dict[str, Any]) -> bool:
     """Examples in the success response, the request body or the parameters."""
     schemas = [
-        response["content"]["application/json"]["schema"]
+        content[media_type]["schema"]
         for status, response in operation["responses"].items()
-        if status.startswith("2") and "application/json" in response.get("content", {})
+        if status.startswith("2")
+        for content in [response.get("content", {})]
+        for media_type in ("application/json", "application/fhir+json")
+        if media_type in content
     ]
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if body:
@@ -52,10 +56,14 @@ def test_every_operation_has_summary_description_and_examples() -> None:
             assert has_examples(document, operation), label
 
 
-def test_every_error_response_is_problem_json() -> None:
+def test_every_error_response_is_problem_json_or_a_fhir_outcome() -> None:
+    """problem+json everywhere but the FHIR facade, whose errors are OperationOutcomes."""
     document = create_app().openapi()
-    for methods in document["paths"].values():
+    for path, methods in document["paths"].items():
+        expected = "application/fhir+json" if path.startswith("/fhir/") else PROBLEM
         for operation in methods.values():
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
-                    assert "application/problem+json" in response["content"], status
+                    assert expected in response["content"], (path, status)
+                    if path.startswith("/fhir/"):
+                        assert PROBLEM not in response["content"], (path, status)

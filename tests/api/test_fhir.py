@@ -1,0 +1,474 @@
+"""The FHIR R4 facade: every resource it serves parses with fhir.resources' R4B models (unknown
+elements and wrong cardinality fail), canonical references resolve, searches page, errors are
+OperationOutcomes, and reads are versioned."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B import get_fhir_model_class
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session
+
+from app.core.security import Role
+from app.db.key_queries import create_key
+from app.db.session import build_engine
+from app.domain.fhir.capability import SEARCH_PARAMETERS
+from app.domain.fhir.terminology import VOCABULARIES
+from app.domain.routines import RED_FLAGS
+
+FHIR = "application/fhir+json"
+BASE = "/fhir/r4"
+CANONICAL = "https://backcare.example/fhir/r4"
+
+PROFILES: list[dict[str, Any]] = [
+    {},
+    {"sensitivity": "flexion_sensitive", "target_areas": ["hamstrings"], "minutes": 30},
+    {"sensitivity": "extension_sensitive", "include_aerobic": True, "minutes": 45},
+    {"sensitivity": "none", "level": "advanced", "available_equipment": ["mat", "strap"]},
+    {"can_get_on_floor": False, "available_equipment": ["bed"], "phase": "maintenance"},
+    {"leg_symptoms": True, "helper_available": True, "phase": "recovering", "seed": 7},
+    {"red_flags": ["fever", "history_of_cancer"]},
+]
+
+
+def make_key(url: str, name: str, role: Role) -> str:
+    engine = build_engine(url)
+    with Session(engine) as session, session.begin():
+        key = create_key(session, name, role)
+    engine.dispose()
+    return key
+
+
+def parsed(response: Any, resource_type: str, status: int = 200) -> dict[str, Any]:
+    """The body, checked against the R4B model of its type and FHIR's JSON rules."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == FHIR
+    body: dict[str, Any] = response.json()
+    assert body["resourceType"] == resource_type
+    get_fhir_model_class(resource_type).model_validate(body)
+    assert_fhir_json(body)
+    return body
+
+
+def assert_fhir_json(value: Any, path: str = "") -> None:
+    """FHIR JSON has no nulls and no empty strings, arrays or objects."""
+    assert value not in (None, "", [], {}), path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert_fhir_json(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            assert_fhir_json(item, f"{path}[{index}]")
+
+
+def outcome(response: Any, status: int) -> list[dict[str, Any]]:
+    issues: list[dict[str, Any]] = parsed(response, "OperationOutcome", status)["issue"]
+    return issues
+
+
+def all_slugs(client: TestClient) -> list[str]:
+    slugs: list[str] = []
+    url: str | None = "/v1/exercises?limit=100"
+    while url:
+        page = client.get(url).json()
+        slugs += [item["slug"] for item in page["items"]]
+        url = (
+            f"/v1/exercises?limit=100&cursor={page['next_cursor']}" if page["next_cursor"] else None
+        )
+    return slugs
+
+
+def search(client: TestClient, query: str = "") -> dict[str, Any]:
+    return parsed(client.get(f"{BASE}/ActivityDefinition{query}"), "Bundle")
+
+
+def entry_ids(bundle: dict[str, Any]) -> list[str]:
+    ids = []
+    for entry in bundle.get("entry", []):
+        get_fhir_model_class("ActivityDefinition").model_validate(entry["resource"])
+        assert entry["fullUrl"].endswith(f"{BASE}/ActivityDefinition/{entry['resource']['id']}")
+        assert entry["search"] == {"mode": "match"}
+        ids.append(entry["resource"]["id"])
+    return ids
+
+
+def next_link(bundle: dict[str, Any]) -> str | None:
+    links = {link["relation"]: link["url"] for link in bundle["link"]}
+    return links.get("next")
+
+
+class TestActivityDefinition:
+    def test_every_exercise_is_a_valid_activity_definition(self, client: TestClient) -> None:
+        for slug in all_slugs(client):
+            record = client.get(f"/v1/exercises/{slug}").json()
+            response = client.get(f"{BASE}/ActivityDefinition/{slug}")
+            resource = parsed(response, "ActivityDefinition")
+            assert resource["id"] == slug
+            assert resource["url"] == f"{CANONICAL}/ActivityDefinition/{slug}"
+            assert resource["version"] == resource["meta"]["versionId"] == str(record["version"])
+            assert response.headers["etag"] == f'W/"{record["version"]}"'
+            assert resource["title"] == record["name"]
+            assert len(resource["dosage"]) == len(record["dosages"])
+            assert [site["coding"][0]["code"] for site in resource["bodySite"]] == record[
+                "target_areas"
+            ]
+            assert len(resource["relatedArtifact"]) == len(record["citations"])
+            for step in record["steps"]:
+                assert step in resource["usage"]
+            for caution in record["cautions"]:
+                assert caution in resource["usage"]
+            flags = [
+                extension["extension"][0]["valueCoding"]["code"]
+                for extension in resource.get("extension", [])
+            ]
+            assert flags == [item["flag"] for item in record["contraindications"]]
+
+    def test_dosage_carries_reps_holds_and_ranges(self, client: TestClient) -> None:
+        resource = client.get(f"{BASE}/ActivityDefinition/quadruped-leg-extension").json()
+        doses = {
+            dose["type"]["coding"][0]["code"]: dose
+            for dosage in resource["dosage"]
+            for dose in dosage.get("doseAndRate", [])
+        }
+        hold = doses["hold"]
+        assert hold["doseRange"]["low"]["code"] == "s"
+        assert hold["doseRange"]["low"]["value"] < hold["doseRange"]["high"]["value"]
+
+    def test_if_none_match_answers_304_in_either_form(self, client: TestClient) -> None:
+        url = f"{BASE}/ActivityDefinition/cat-stretch"
+        etag = client.get(url).headers["etag"]
+        assert etag.startswith('W/"')
+        for sent in (etag, etag.removeprefix("W/"), f'"x", {etag}', "*"):
+            response = client.get(url, headers={"If-None-Match": sent})
+            assert response.status_code == 304, sent
+            assert response.headers["etag"] == etag
+            assert response.content == b""
+        assert client.get(url, headers={"If-None-Match": 'W/"0"'}).status_code == 200
+
+    def test_unknown_id_is_a_404_outcome(self, client: TestClient) -> None:
+        issues = outcome(client.get(f"{BASE}/ActivityDefinition/no-such-exercise"), 404)
+        assert issues[0]["code"] == "not-found"
+
+
+class TestSearch:
+    def test_pages_follow_next_links_through_every_exercise(self, client: TestClient) -> None:
+        slugs = all_slugs(client)
+        seen: list[str] = []
+        url: str | None = f"{BASE}/ActivityDefinition?_count=10"
+        while url:
+            bundle = parsed(client.get(url), "Bundle")
+            assert bundle["type"] == "searchset"
+            assert bundle["total"] == len(slugs)
+            assert len(bundle.get("entry", [])) <= 10
+            seen += entry_ids(bundle)
+            url = next_link(bundle)
+        assert seen == sorted(slugs)
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        count=st.integers(min_value=1, max_value=30),
+        topic=st.sampled_from(["", "stretch", "beginner", "supine"]),
+    )
+    def test_any_page_size_sees_each_match_once(
+        self, client: TestClient, count: int, topic: str
+    ) -> None:
+        query = f"topic={topic}&" if topic else ""
+        everything = entry_ids(search(client, f"?{query}_count=100"))
+        seen: list[str] = []
+        url: str | None = f"{BASE}/ActivityDefinition?{query}_count={count}"
+        while url:
+            bundle = parsed(client.get(url), "Bundle")
+            assert bundle["total"] == len(everything)
+            seen += entry_ids(bundle)
+            url = next_link(bundle)
+        assert seen == everything
+
+    def test_default_page_is_20_and_count_zero_gives_the_total_only(
+        self, client: TestClient
+    ) -> None:
+        total = len(all_slugs(client))
+        assert len(search(client)["entry"]) == min(20, total)
+        empty = search(client, "?_count=0")
+        assert empty["total"] == total
+        assert "entry" not in empty
+        assert len(search(client, "?_count=500").get("entry", [])) == min(100, total)
+
+    def test_id_alternatives_and_repeats(self, client: TestClient) -> None:
+        assert entry_ids(search(client, "?_id=cat-stretch")) == ["cat-stretch"]
+        assert entry_ids(search(client, "?_id=heel-slides,cat-stretch,nope")) == [
+            "cat-stretch",
+            "heel-slides",
+        ]
+        assert entry_ids(search(client, "?_id=cat-stretch,heel-slides&_id=heel-slides")) == [
+            "heel-slides"
+        ]
+        assert search(client, "?_id=nope")["total"] == 0
+
+    def test_name_is_a_case_insensitive_prefix_of_the_computable_name(
+        self, client: TestClient
+    ) -> None:
+        ids = entry_ids(search(client, "?name=single"))
+        assert ids == ["single-knee-to-chest"]
+        assert entry_ids(search(client, "?name=SINGLEKNEE")) == ids
+        assert "straight-leg-raise" in entry_ids(search(client, "?name=straight,single"))
+
+    def test_topic_by_code_or_system_and_code(self, client: TestClient) -> None:
+        stretches = [
+            slug
+            for slug in all_slugs(client)
+            if client.get(f"/v1/exercises/{slug}").json()["category"] == "stretch"
+        ]
+        assert entry_ids(search(client, "?topic=stretch&_count=100")) == sorted(stretches)
+        system = f"{CANONICAL}/CodeSystem/exercise-category"
+        assert entry_ids(search(client, f"?topic={system}|stretch&_count=100")) == sorted(stretches)
+        other_system = f"{CANONICAL}/CodeSystem/level"
+        assert search(client, f"?topic={other_system}|stretch")["total"] == 0
+        both = entry_ids(search(client, "?topic=stretch&topic=beginner&_count=100"))
+        assert set(both) <= set(stretches)
+
+    def test_url_with_and_without_version(self, client: TestClient) -> None:
+        url = f"{CANONICAL}/ActivityDefinition/cat-stretch"
+        version = client.get(f"{BASE}/ActivityDefinition/cat-stretch").json()["version"]
+        assert entry_ids(search(client, f"?url={url}")) == ["cat-stretch"]
+        assert entry_ids(search(client, f"?url={url}|{version}")) == ["cat-stretch"]
+        assert search(client, f"?url={url}|999")["total"] == 0
+        assert (
+            search(client, "?url=https://elsewhere.example/ActivityDefinition/cat-stretch")["total"]
+            == 0
+        )
+
+    def test_status(self, client: TestClient) -> None:
+        total = len(all_slugs(client))
+        assert search(client, "?status=active")["total"] == total
+        assert search(client, "?status=draft,retired")["total"] == 0
+
+
+class TestStrictHandling:
+    @pytest.mark.parametrize(
+        "query", ["?saftey_for=x", "?name:exact=Cat", "?_sort=name", "?_summary=true"]
+    )
+    def test_unsupported_parameters_are_named(self, client: TestClient, query: str) -> None:
+        name = query[1:].split("=")[0]
+        issues = outcome(client.get(f"{BASE}/ActivityDefinition{query}"), 400)
+        assert issues[0]["code"] == "not-supported"
+        assert name in issues[0]["diagnostics"]
+
+    def test_unknown_parameters_on_reads_too(self, client: TestClient) -> None:
+        issues = outcome(client.get(f"{BASE}/metadata?mode=terminology"), 400)
+        assert "mode" in issues[0]["diagnostics"]
+
+    @pytest.mark.parametrize(
+        ("query", "parameter"),
+        [
+            ("?_count=-1", "_count"),
+            ("?_count=ten", "_count"),
+            ("?_count=1&_count=2", "_count"),
+            ("?status=published", "status"),
+            ("?name=", "name"),
+            ("?_id=a,,b", "_id"),
+            ("?_cursor=forged", "_cursor"),
+        ],
+    )
+    def test_invalid_values_are_400(self, client: TestClient, query: str, parameter: str) -> None:
+        issues = outcome(client.get(f"{BASE}/ActivityDefinition{query}"), 400)
+        assert issues[0]["code"] == "invalid"
+        assert parameter in issues[0]["diagnostics"]
+
+    def test_formats(self, client: TestClient) -> None:
+        for accepted in (
+            "json",
+            "application/json",
+            "application/fhir+json",
+            "application/fhir%2Bjson",
+        ):
+            parsed(client.get(f"{BASE}/metadata?_format={accepted}"), "CapabilityStatement")
+        parsed(
+            client.get(f"{BASE}/metadata", headers={"Accept": "application/fhir+json"}),
+            "CapabilityStatement",
+        )
+        outcome(client.get(f"{BASE}/metadata?_format=xml"), 406)
+        outcome(client.get(f"{BASE}/metadata", headers={"Accept": "application/fhir+xml"}), 406)
+
+    def test_unknown_paths_and_methods_are_outcomes(self, client: TestClient) -> None:
+        assert outcome(client.get(f"{BASE}/Patient/1"), 404)[0]["code"] == "not-found"
+        assert outcome(client.post(f"{BASE}/ActivityDefinition", json={}), 405)[0]["code"] == (
+            "not-supported"
+        )
+        assert outcome(client.get(f"{BASE}/ActivityDefinition/{'x' * 65}"), 422)[0]["code"] == (
+            "invalid"
+        )
+
+    def test_the_json_api_keeps_problem_json(self, client: TestClient) -> None:
+        response = client.get("/v1/exercises?saftey_for=x")
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+class TestPlanDefinition:
+    def test_routines_map_block_by_block_and_every_canonical_resolves(
+        self, client: TestClient
+    ) -> None:
+        for profile in PROFILES:
+            routine = client.post("/v1/routines", json=profile).json()
+            response = client.get(f"{BASE}/PlanDefinition/{routine['id']}")
+            plan = parsed(response, "PlanDefinition")
+            assert response.headers["etag"] == 'W/"1"'
+            assert plan["url"] == f"{CANONICAL}/PlanDefinition/{routine['id']}"
+            for note in routine["safety_notes"]:
+                assert note in plan["usage"]
+            if routine["outcome"] == "refer":
+                assert_is_a_referral(plan, routine)
+                continue
+            groups = plan["action"]
+            assert [group["title"] for group in groups] == [b["title"] for b in routine["blocks"]]
+            for group, block in zip(groups, routine["blocks"], strict=True):
+                assert group["code"][0]["coding"][0]["code"] == block["name"]
+                assert len(group["action"]) == len(block["items"])
+                for action, item in zip(group["action"], block["items"], strict=True):
+                    assert_resolves(client, action["definitionCanonical"], item["exercise"])
+                    assert action["timingTiming"]["code"]["text"]
+
+    def test_stored_version_is_kept_after_an_edit(
+        self, fresh_client: TestClient, fresh_database_url: str
+    ) -> None:
+        editor = {"Authorization": f"Bearer {make_key(fresh_database_url, 'ed', Role.editor)}"}
+        routine = fresh_client.post("/v1/routines", json={}).json()
+        item = routine["blocks"][0]["items"][0]["exercise"]
+        slug, version = item["slug"], item["version"]
+        etag = fresh_client.get(f"/v1/exercises/{slug}").headers["etag"]
+        edited = fresh_client.patch(
+            f"/v1/exercises/{slug}",
+            json={"summary": "Edited."},
+            headers={**editor, "If-Match": etag},
+        )
+        assert edited.status_code == 200, edited.text
+        plan = fresh_client.get(f"{BASE}/PlanDefinition/{routine['id']}").json()
+        canonical = plan["action"][0]["action"][0]["definitionCanonical"]
+        assert canonical == f"{CANONICAL}/ActivityDefinition/{slug}|{version}"
+        current = parsed(
+            fresh_client.get(f"{BASE}/ActivityDefinition/{slug}"), "ActivityDefinition"
+        )
+        assert current["version"] == str(version + 1)
+        assert current["description"] == "Edited."
+
+    def test_unknown_routine_is_404(self, client: TestClient) -> None:
+        outcome(client.get(f"{BASE}/PlanDefinition/00000000-0000-0000-0000-000000000000"), 404)
+
+
+def assert_is_a_referral(plan: dict[str, Any], routine: dict[str, Any]) -> None:
+    (action,) = plan["action"]
+    assert "definitionCanonical" not in action
+    assert "action" not in action
+    assert action["description"] == routine["referral"]["advice"]
+    assert action["priority"] == "stat"
+    flagged = [reason["coding"][0]["code"] for reason in action["reason"]]
+    assert flagged == [flag["id"] for flag in routine["referral"]["red_flags"]]
+
+
+def assert_resolves(client: TestClient, canonical: str, exercise: dict[str, Any]) -> None:
+    url, version = canonical.split("|")
+    assert url == f"{CANONICAL}/ActivityDefinition/{exercise['slug']}"
+    assert version == str(exercise["version"])
+    bundle = search(client, f"?url={canonical}")
+    (found,) = bundle["entry"]
+    assert found["resource"]["url"] == url
+    assert found["resource"]["version"] == version
+
+
+class TestQuestionnaireAndTerminology:
+    def test_red_flag_questionnaire_asks_each_flag(self, client: TestClient) -> None:
+        response = client.get(f"{BASE}/Questionnaire/red-flags")
+        questionnaire = parsed(response, "Questionnaire")
+        assert response.headers["etag"] == f'W/"{questionnaire["meta"]["versionId"]}"'
+        items = questionnaire["item"]
+        assert [item["linkId"] for item in items] == [flag.id.value for flag in RED_FLAGS]
+        for item, flag in zip(items, RED_FLAGS, strict=True):
+            assert item["type"] == "boolean"
+            assert item["text"] == flag.question
+            codes = {coding["system"].rsplit("/", 1)[1]: coding["code"] for coding in item["code"]}
+            assert codes == {"red-flag": flag.id.value, "referral-urgency": flag.urgency.value}
+            assert item["item"][0]["text"] == flag.advice
+        outcome(client.get(f"{BASE}/Questionnaire/other"), 404)
+
+    def test_every_vocabulary_is_a_code_system_and_a_value_set(self, client: TestClient) -> None:
+        for vocabulary in VOCABULARIES:
+            system = parsed(client.get(f"{BASE}/CodeSystem/{vocabulary.id}"), "CodeSystem")
+            assert system["url"] == f"{CANONICAL}/CodeSystem/{vocabulary.id}"
+            assert [c["code"] for c in system["concept"]] == [t.value for t in vocabulary.terms]
+            assert system["count"] == len(vocabulary.terms)
+            value_set = parsed(client.get(f"{BASE}/ValueSet/{vocabulary.id}"), "ValueSet")
+            assert value_set["compose"]["include"][0]["system"] == system["url"]
+            assert system["valueSet"] == value_set["url"]
+        outcome(client.get(f"{BASE}/CodeSystem/nope"), 404)
+        outcome(client.get(f"{BASE}/ValueSet/nope"), 404)
+
+    def test_every_code_used_is_in_its_code_system(self, client: TestClient) -> None:
+        systems = {
+            f"{CANONICAL}/CodeSystem/{v.id}": {t.value for t in v.terms} for v in VOCABULARIES
+        }
+        resources = [
+            client.get(f"{BASE}/ActivityDefinition/{slug}").json() for slug in all_slugs(client)
+        ]
+        resources.append(client.get(f"{BASE}/Questionnaire/red-flags").json())
+        for profile in PROFILES:
+            routine = client.post("/v1/routines", json=profile).json()
+            resources.append(client.get(f"{BASE}/PlanDefinition/{routine['id']}").json())
+        for coding in codings(resources):
+            if coding["system"].startswith(CANONICAL):
+                assert coding["code"] in systems[coding["system"]], coding
+
+
+def codings(value: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(value, dict):
+        if "system" in value and "code" in value:
+            found.append(value)
+        for item in value.values():
+            found += codings(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += codings(item)
+    return found
+
+
+class TestCapabilityStatement:
+    def test_names_exactly_what_is_served(self, client: TestClient) -> None:
+        response = client.get(f"{BASE}/metadata")
+        statement = parsed(response, "CapabilityStatement")
+        assert statement["fhirVersion"] == "4.0.1"
+        assert statement["format"] == ["json"]
+        (rest,) = statement["rest"]
+        served = {resource["type"]: resource for resource in rest["resource"]}
+        assert set(served) == {
+            "ActivityDefinition",
+            "PlanDefinition",
+            "Questionnaire",
+            "CodeSystem",
+            "ValueSet",
+        }
+        searched = [p["name"] for p in served["ActivityDefinition"]["searchParam"]]
+        assert searched == [parameter.name for parameter in SEARCH_PARAMETERS]
+        for name in searched:
+            assert client.get(f"{BASE}/ActivityDefinition?{name}=active").status_code == 200
+        for resource_type, resource in served.items():
+            interactions = {i["code"] for i in resource["interaction"]}
+            assert interactions <= {"read", "search-type"}
+            if "search-type" not in interactions:
+                assert client.get(f"{BASE}/{resource_type}").status_code in (404, 405)
+
+    def test_openapi_declares_the_facade(self, client: TestClient) -> None:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert {path for path in paths if path.startswith(BASE)} == {
+            f"{BASE}/metadata",
+            f"{BASE}/ActivityDefinition",
+            f"{BASE}/ActivityDefinition/{{resource_id}}",
+            f"{BASE}/PlanDefinition/{{resource_id}}",
+            f"{BASE}/Questionnaire/{{resource_id}}",
+            f"{BASE}/CodeSystem/{{resource_id}}",
+            f"{BASE}/ValueSet/{{resource_id}}",
+        }
