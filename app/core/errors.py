@@ -133,12 +133,6 @@ class PreconditionRequiredError(ApiError):
     title = "Precondition required"
 
 
-class NotAcceptableError(ApiError):
-    status = 406
-    slug = "not-acceptable"
-    title = "Not acceptable"
-
-
 class ServiceUnavailableError(ApiError):
     status = 503
     slug = "service-unavailable"
