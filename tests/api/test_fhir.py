@@ -30,6 +30,7 @@ PROFILES: list[dict[str, Any]] = [
     {"can_get_on_floor": False, "available_equipment": ["bed"], "phase": "maintenance"},
     {"leg_symptoms": True, "helper_available": True, "phase": "recovering", "seed": 7},
     {"red_flags": ["fever", "history_of_cancer"]},
+    {"red_flags": ["history_of_cancer"], "cleared_by_clinician": True, "minutes": 15},
 ]
 
 
@@ -325,6 +326,11 @@ class TestPlanDefinition:
                 assert_is_a_referral(plan, routine)
                 continue
             groups = plan["action"]
+            if routine["referral"]:
+                referral, *groups = groups
+                assert referral["id"] == "referral"
+                assert referral["description"] == routine["referral"]["advice"]
+                assert "requiredBehavior" not in referral
             assert [group["title"] for group in groups] == [b["title"] for b in routine["blocks"]]
             for group, block in zip(groups, routine["blocks"], strict=True):
                 assert group["code"][0]["coding"][0]["code"] == block["name"]

@@ -2,7 +2,8 @@
 
 Each block is an action group, in order; each exercise an action whose `definitionCanonical`
 names the ActivityDefinition at the version the routine's snapshot holds (`url|version`). A
-`refer` routine has no exercise actions: its one action is the referral advice.
+`refer` routine has no exercise actions: its one action is the referral advice. A routine a
+clinician has cleared despite a "see someone soon" red flag keeps that advice as its first action.
 """
 
 from typing import Any
@@ -115,9 +116,16 @@ def block_action(
 
 
 def referral_action(canonical: Canonical, referral: dict[str, Any]) -> dict[str, Any]:
+    """The referral advice. With outcome `refer` it is the whole plan and must be followed; beside
+    a routine a clinician has cleared, it stays as advice to keep to."""
+    cleared = bool(referral.get("cleared_by_clinician"))
     return {
         "id": "referral",
-        "title": "Seek medical care before exercising",
+        "title": (
+            "Follow-up advice: a clinician has cleared you to exercise"
+            if cleared
+            else "Seek medical care before exercising"
+        ),
         "description": referral["advice"],
         "priority": REFERRAL_PRIORITY[referral["urgency"]],
         "code": [concept(canonical, "referral-urgency", referral["urgency"])],
@@ -125,18 +133,14 @@ def referral_action(canonical: Canonical, referral: dict[str, Any]) -> dict[str,
             {"coding": [coding(canonical, "red-flag", flag["id"])], "text": flag["question"]}
             for flag in referral["red_flags"]
         ],
-        "requiredBehavior": "must",
+        "requiredBehavior": None if cleared else "must",
     }
 
 
 def plan_definition(canonical: Canonical, routine: dict[str, Any]) -> dict[str, Any]:
     routine_id = routine["id"]
-    if routine["outcome"] == "refer":
-        actions = (
-            [referral_action(canonical, routine["referral"])] if routine.get("referral") else []
-        )
-    else:
-        actions = []
+    actions = [referral_action(canonical, routine["referral"])] if routine.get("referral") else []
+    if routine["outcome"] != "refer":
         previous = None
         for block in routine["blocks"]:
             actions.append(block_action(canonical, routine, block, previous))
