@@ -26,6 +26,12 @@ PROFILES: list[dict[str, Any]] = [
     {},
     {"sensitivity": "flexion_sensitive", "target_areas": ["hamstrings"], "minutes": 30},
     {"sensitivity": "extension_sensitive", "include_aerobic": True, "minutes": 45},
+    {
+        "include_aerobic": True,
+        "minutes": 60,
+        "phase": "maintenance",
+        "available_equipment": ["bicycle", "treadmill", "pool"],
+    },
     {"sensitivity": "none", "level": "advanced", "available_equipment": ["mat", "strap"]},
     {"can_get_on_floor": False, "available_equipment": ["bed"], "phase": "maintenance"},
     {"leg_symptoms": True, "helper_available": True, "phase": "recovering", "seed": 7},
@@ -314,8 +320,10 @@ class TestPlanDefinition:
     def test_routines_map_block_by_block_and_every_canonical_resolves(
         self, client: TestClient
     ) -> None:
+        blocks_seen: set[str] = set()
         for profile in PROFILES:
             routine = client.post("/v1/routines", json=profile).json()
+            blocks_seen |= {block["name"] for block in routine["blocks"]}
             response = client.get(f"{BASE}/PlanDefinition/{routine['id']}")
             plan = parsed(response, "PlanDefinition")
             assert response.headers["etag"] == 'W/"1"'
@@ -335,9 +343,20 @@ class TestPlanDefinition:
             for group, block in zip(groups, routine["blocks"], strict=True):
                 assert group["code"][0]["coding"][0]["code"] == block["name"]
                 assert len(group["action"]) == len(block["items"])
+                frequency = routine["frequency"]
+                aerobic = block["name"] == "aerobic"
+                times, unit = (
+                    (frequency["aerobic_times_per_week"], "wk")
+                    if aerobic
+                    else (frequency["times_per_day"], "d")
+                )
                 for action, item in zip(group["action"], block["items"], strict=True):
                     assert_resolves(client, action["definitionCanonical"], item["exercise"])
-                    assert action["timingTiming"]["code"]["text"]
+                    timing = action["timingTiming"]
+                    assert timing["code"]["text"] == frequency["aerobic" if aerobic else "routine"]
+                    assert timing["repeat"]["frequency"] == times
+                    assert timing["repeat"]["periodUnit"] == unit
+        assert "aerobic" in blocks_seen
 
     def test_stored_version_is_kept_after_an_edit(
         self, fresh_client: TestClient, fresh_database_url: str

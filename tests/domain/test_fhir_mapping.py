@@ -9,9 +9,7 @@ from hypothesis import strategies as st
 from app.domain.exercise import Dosage
 from app.domain.fhir.activity import fhir_dosage
 from app.domain.fhir.common import Canonical, compact, computable_name
-from app.domain.fhir.plan import plan_definition, timing
-from app.domain.routines.advice import ROUTINE_FREQUENCIES
-from app.domain.routines.profile import Phase
+from app.domain.fhir.plan import block_repeat, plan_definition, timing
 
 CANONICAL = Canonical("https://backcare.example/fhir/r4")
 
@@ -42,17 +40,26 @@ def test_a_hold_range_is_a_dose_range_and_per_side_says_so() -> None:
     assert mapped["text"].startswith("10 repetitions on each side, hold 5-10 s")
 
 
-def test_only_known_frequency_texts_get_a_structured_repeat() -> None:
-    known = compact(timing(ROUTINE_FREQUENCIES[Phase.acute], 60))
-    assert known["repeat"] == {
+def test_structured_frequency_becomes_a_repeat_per_block() -> None:
+    frequency = {
+        "routine": "Three times a day.",
+        "aerobic": "Three to four times a week.",
+        "times_per_day": 3,
+        "aerobic_times_per_week": 3,
+    }
+    stored = {"frequency": frequency}
+    assert block_repeat(stored, {"name": "warm_up"}) == {
         "frequency": 3,
         "period": 1,
         "periodUnit": "d",
-        "duration": 60,
-        "durationUnit": "s",
     }
-    unknown = compact(timing("Twice on Sundays.", None))
-    assert unknown == {"code": {"text": "Twice on Sundays."}}
+    assert block_repeat(stored, {"name": "aerobic"}) == {
+        "frequency": 3,
+        "period": 1,
+        "periodUnit": "wk",
+    }
+    assert block_repeat({"frequency": {"routine": "Often."}}, {"name": "warm_up"}) == {}
+    assert compact(timing("Twice on Sundays.", {})) == {"code": {"text": "Twice on Sundays."}}
 
 
 def routine(**changes: Any) -> dict[str, Any]:

@@ -10,9 +10,7 @@ from typing import Any
 
 from app.domain.fhir.common import PUBLISHER, Canonical, compact, markdown_list
 from app.domain.fhir.terminology import coding, concept
-from app.domain.routines.advice import AEROBIC_FREQUENCY, ROUTINE_FREQUENCIES
 from app.domain.routines.model import BlockName
-from app.domain.routines.profile import Phase
 
 RESOURCE_TYPE = "PlanDefinition"
 PLAN_TYPE = {
@@ -27,26 +25,26 @@ PLAN_TYPE = {
 REFERRAL_PRIORITY = {"emergency": "stat", "same_day": "asap", "soon": "urgent"}
 """FHIR request priorities (routine | urgent | asap | stat) for our referral urgencies."""
 
-STRUCTURED_FREQUENCIES: dict[str, dict[str, Any]] = {
-    ROUTINE_FREQUENCIES[Phase.acute]: {"frequency": 3, "period": 1, "periodUnit": "d"},
-    ROUTINE_FREQUENCIES[Phase.recovering]: {
-        "frequency": 1,
-        "frequencyMax": 3,
-        "period": 1,
-        "periodUnit": "d",
-    },
-    ROUTINE_FREQUENCIES[Phase.maintenance]: {"frequency": 1, "period": 1, "periodUnit": "d"},
-    AEROBIC_FREQUENCY: {"frequency": 3, "frequencyMax": 4, "period": 1, "periodUnit": "wk"},
-}
-"""The engine's frequency texts as Timing repeats. Only a text found here gets a structured
-repeat; any other text is kept as the Timing's text alone rather than guessed at."""
 
-
-def timing(frequency_text: str | None, seconds: int | None) -> dict[str, Any]:
-    repeat = dict(STRUCTURED_FREQUENCIES.get(frequency_text or "", {}))
-    if seconds:
-        repeat |= {"duration": seconds, "durationUnit": "s"}
+def timing(frequency_text: str | None, repeat: dict[str, Any]) -> dict[str, Any]:
+    """The frequency as the routine states it (text) and, where the stored routine has the
+    numbers (`times_per_day`, `aerobic_times_per_week`), as a structured repeat."""
     return {"code": {"text": frequency_text} if frequency_text else None, "repeat": repeat}
+
+
+def block_repeat(routine: dict[str, Any], block: dict[str, Any]) -> dict[str, Any]:
+    frequency = routine.get("frequency") or {}
+    if block["name"] == BlockName.aerobic:
+        times, period_unit = frequency.get("aerobic_times_per_week"), "wk"
+    else:
+        times, period_unit = frequency.get("times_per_day"), "d"
+    return {"frequency": times, "period": 1, "periodUnit": period_unit} if times else {}
+
+
+def item_duration(item: dict[str, Any]) -> dict[str, Any]:
+    if item.get("duration_minutes"):
+        return {"duration": item["duration_minutes"], "durationUnit": "min"}
+    return {"duration": item["estimated_seconds"], "durationUnit": "s"}
 
 
 def prescription_text(item: dict[str, Any]) -> str:
@@ -63,10 +61,9 @@ def prescription_text(item: dict[str, Any]) -> str:
 
 
 def exercise_action(
-    canonical: Canonical, item: dict[str, Any], frequency_text: str | None
+    canonical: Canonical, item: dict[str, Any], frequency_text: str | None, repeat: dict[str, Any]
 ) -> dict[str, Any]:
     exercise = item["exercise"]
-    seconds = item["estimated_seconds"]
     return {
         "title": exercise["name"],
         "description": exercise["summary"],
@@ -78,7 +75,7 @@ def exercise_action(
             }
             for reason in item["reasons"]
         ],
-        "timingTiming": timing(frequency_text, seconds),
+        "timingTiming": timing(frequency_text, {**repeat, **item_duration(item)}),
         "definitionCanonical": (
             f"{canonical.url('ActivityDefinition', exercise['slug'])}|{exercise['version']}"
         ),
@@ -101,6 +98,7 @@ def block_action(
     canonical: Canonical, routine: dict[str, Any], block: dict[str, Any], previous: str | None
 ) -> dict[str, Any]:
     frequency_text = block_frequency(routine, block)
+    repeat = block_repeat(routine, block)
     return {
         "id": action_id(block),
         "title": block["title"],
@@ -111,7 +109,9 @@ def block_action(
         "groupingBehavior": "visual-group",
         "selectionBehavior": "all",
         "requiredBehavior": "must",
-        "action": [exercise_action(canonical, item, frequency_text) for item in block["items"]],
+        "action": [
+            exercise_action(canonical, item, frequency_text, repeat) for item in block["items"]
+        ],
     }
 
 
