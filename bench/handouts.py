@@ -41,6 +41,7 @@ from bench.catalogue import (  # noqa: E402
 )
 from bench.routines import (  # noqa: E402
     ROUTINES_PATH,
+    UNLIMITED,
     create_each,
     fresh_database,
     load,
@@ -113,7 +114,7 @@ def main() -> int:
     database_url = fresh_database("handouts.db")
     project_command("migrate", database_url)
     project_command("seed", database_url)
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "RATE_LIMIT_ROUTINES": UNLIMITED}
     results: dict[str, WrkResult] = {}
     with serve("app.main:app", env, "/readyz", "handouts", start_timeout=60) as server:
         pid = server.process.pid
