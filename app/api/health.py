@@ -29,7 +29,8 @@ async def healthz() -> Health:
     summary="Readiness",
     description="The database answers, its schema is at the migration head and this "
     "process's catalogue snapshot was confirmed current within the last few refresh intervals; "
-    "503 otherwise.",
+    "503 otherwise. `unreadable_exercises` names stored exercises this process cannot read "
+    "(written by a newer version of the code): it stays ready and serves what it had.",
     responses=problem_responses(400, 503),
 )
 async def readyz(runtime: RuntimeDep) -> Readiness:
@@ -55,4 +56,5 @@ async def readyz(runtime: RuntimeDep) -> Readiness:
         database="reachable",
         migration=migration,
         catalogue_revision=catalogue.revision,
+        unreadable_exercises=sorted(store.unreadable),
     )

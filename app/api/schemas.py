@@ -235,10 +235,21 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     model_config = examples(
-        {"status": "ready", "database": "reachable", "migration": "0001", "catalogue_revision": 3}
+        {
+            "status": "ready",
+            "database": "reachable",
+            "migration": "0001",
+            "catalogue_revision": 3,
+            "unreadable_exercises": [],
+        }
     )
 
     status: str = Field(examples=["ready"])
     database: str = Field(examples=["reachable"])
     migration: str | None = Field(examples=["0001"])
     catalogue_revision: int
+    unreadable_exercises: list[str] = Field(
+        description="Exercises whose stored document this process cannot read, most likely "
+        "written by a newer version of the code. It keeps serving the version it had (or leaves "
+        "a new one out) until it is upgraded; empty when all is well.",
+    )

@@ -10,7 +10,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -22,6 +24,25 @@ from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import Status
 
 logger = logging.getLogger("app.catalogue")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored document that does not validate against this code's model."""
+
+    version: int
+    problem: str
+
+    @classmethod
+    def of(cls, version: int, error: ValidationError) -> "Unreadable":
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        return cls(version, f"{first['msg']} at {where}")
+
+
+Change = tuple[Exercise, int] | Unreadable | None
+"""What a refresh found for one changed exercise: its new published version, a document this
+code cannot read (the snapshot keeps what it had), or None (no longer published)."""
 
 
 class CatalogueStore:
@@ -39,6 +60,9 @@ class CatalogueStore:
         self.catalogue = Catalogue([], [], revision=-1)
         self.confirmed_at = time.monotonic()
         """When the database last confirmed the snapshot current (time.monotonic())."""
+        self.unreadable: dict[str, int] = {}
+        """Exercises (slug: stored version) whose stored document this code cannot read, most
+        likely written by a newer version of the code: the snapshot keeps what it had."""
 
     def current(self) -> Catalogue:
         """The snapshot, or DatabaseUnavailableError until there is a real one to serve."""
@@ -76,7 +100,11 @@ class CatalogueStore:
             if revision <= self.catalogue.revision:
                 return False
             for slug, exercise in changed.items():
-                if exercise is None:
+                self.unreadable.pop(slug, None)
+                if isinstance(exercise, Unreadable):
+                    self.unreadable[slug] = exercise.version
+                    self._log_unreadable(slug, exercise)
+                elif exercise is None:
                     self._published.pop(slug, None)
                 else:
                     self._published[slug] = exercise
@@ -96,9 +124,19 @@ class CatalogueStore:
     def _confirm(self, started: float) -> None:
         self.confirmed_at = max(self.confirmed_at, started)
 
-    def _load(
-        self, since: int
-    ) -> tuple[int, list[Source], dict[str, tuple[Exercise, int] | None]] | None:
+    def _log_unreadable(self, slug: str, unreadable: "Unreadable") -> None:
+        kept = self._published.get(slug)
+        keeping = f"keeping version {kept[1]}" if kept else "leaving it out"
+        logger.warning(
+            "exercise %r version %s does not validate against this code (written by a newer "
+            "version?): %s; %s",
+            slug,
+            unreadable.version,
+            unreadable.problem,
+            keeping,
+        )
+
+    def _load(self, since: int) -> tuple[int, list[Source], dict[str, Change]] | None:
         """Database I/O only: None when the snapshot is current (or the schema not ready)."""
         if not self.gate.check():
             return None
@@ -107,13 +145,17 @@ class CatalogueStore:
             if revision == since:
                 return None
             sources = load_sources(session)
-            changed: dict[str, tuple[Exercise, int] | None] = {}
+            changed: dict[str, Change] = {}
             for row in changed_exercises(session, since_revision=since):
-                if row.status == Status.published:
-                    exercise = Exercise.model_validate_json(row.document_json)
-                    changed[row.slug] = (exercise, row.version)
-                else:
+                if row.status != Status.published:
                     changed[row.slug] = None
+                    continue
+                try:
+                    exercise = Exercise.model_validate_json(row.document_json)
+                except ValidationError as error:
+                    changed[row.slug] = Unreadable.of(row.version, error)
+                    continue
+                changed[row.slug] = (exercise, row.version)
             return revision, sources, changed
 
 
