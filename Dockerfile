@@ -29,4 +29,6 @@ USER backcare
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
+# Safe when several replicas start at once: migrate and seed each run under a per-database lock
+# (PostgreSQL advisory lock, SQLite file lock), and seed keeps every editor's change.
 CMD ["sh", "-c", "python -m app migrate && python -m app seed && exec python -m app serve --host 0.0.0.0 --port 8000"]

@@ -1,4 +1,4 @@
-"""`python -m app migrate | seed | serve | keys | openapi`."""
+"""`python -m app migrate | seed | export | serve | keys | openapi`."""
 
 import argparse
 import json
@@ -6,18 +6,26 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.content.bundle import ContentInvalidError, load_seed_directory
+from app.content.bundle import (
+    ContentInvalidError,
+    ContentIssue,
+    load_seed_directory,
+    write_seed_directory,
+)
+from app.content.seeding import Outcome, SeedReport, seed_catalogue
 from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
 from app.db import migrations
-from app.db.catalogue_queries import ApplyReport, apply_bundle
+from app.db.catalogue_queries import exercise_documents, load_sources
+from app.db.maintenance import maintenance_lock
+from app.domain.exercise import Exercise
 from app.services.keys import KeyNameTakenError, Keys
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
-SEED_ACTOR = "seed command"
 
 
 def migrate(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -30,13 +38,19 @@ def migrate(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def seed_database(database_url: str, seed_dir: Path) -> ApplyReport:
-    """Validate every seed file, then write all of it in one transaction (or nothing)."""
+def seed_database(database_url: str, seed_dir: Path, overwrite: Sequence[str] = ()) -> SeedReport:
+    """Validate every seed file, then apply it in one transaction (or nothing), one seeder at a
+    time: see app/content/seeding.py for what is written and what is kept."""
     bundle = load_seed_directory(seed_dir)
+    unknown = sorted(set(overwrite) - {exercise.slug for exercise in bundle.exercises})
+    if unknown:
+        raise ContentInvalidError(
+            [ContentIssue("--overwrite", slug, "(slug)", "no seed file has it") for slug in unknown]
+        )
     engine = connect_or_explain(database_url)
     try:
-        with Session(engine) as session, session.begin():
-            return apply_bundle(session, bundle, actor=SEED_ACTOR)
+        with maintenance_lock(database_url), Session(engine) as session, session.begin():
+            return seed_catalogue(session, bundle, frozenset(overwrite))
     finally:
         engine.dispose()
 
@@ -44,18 +58,47 @@ def seed_database(database_url: str, seed_dir: Path) -> ApplyReport:
 def seed(settings: Settings, arguments: argparse.Namespace) -> int:
     directory = Path(arguments.dir) if arguments.dir else settings.seed_dir
     try:
-        report = seed_database(settings.database_url, directory)
+        report = seed_database(settings.database_url, directory, arguments.overwrite)
     except ContentInvalidError as error:
         print(f"seed refused, nothing written ({len(error.issues)} problems):", file=sys.stderr)
         for issue in error.issues:
             print(f"  {issue}", file=sys.stderr)
         return 1
     counts = report.counts()
+    overwritten = f", overwritten {counts['overwritten']}" if counts["overwritten"] else ""
     print(
         f"seeded from {directory}: created {counts['created']}, updated {counts['updated']}, "
-        f"unchanged {counts['unchanged']}"
+        f"unchanged {counts['unchanged']}{overwritten}"
     )
+    for outcome, slugs in report.kept.items():
+        print(f"kept {len(slugs)}: {outcome.value} ({', '.join(slugs)})")
+    if report.kept.get(Outcome.kept_edited):
+        print(
+            "  the database keeps editors' changes: `python -m app export --to seed/` brings them "
+            "into seed/, `seed --overwrite SLUG...` takes the seed file's version instead"
+        )
     return 0
+
+
+def export(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Write the live catalogue as a seed directory: what an editor changed goes back to seed/."""
+    engine = connect_or_explain(settings.database_url)
+    try:
+        with Session(engine) as session:
+            sources = load_sources(session)
+            documents = exercise_documents(session)
+    finally:
+        engine.dispose()
+    exercises: list[Exercise] = []
+    for slug, document in documents:
+        try:
+            exercises.append(Exercise.model_validate(document))
+        except ValidationError:
+            print(f"skipped {slug}: written by a newer version of the code", file=sys.stderr)
+    directory = Path(arguments.to)
+    write_seed_directory(directory, sources, exercises)
+    print(f"exported {len(exercises)} exercises and {len(sources)} sources to {directory}")
+    return 0 if len(exercises) == len(documents) else 1
 
 
 def serve(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -149,7 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
         "seed", help="load seed/ into the database idempotently, all or nothing"
     )
     command.add_argument("--dir", help="seed directory (default: ./seed)")
+    command.add_argument(
+        "--overwrite",
+        nargs="+",
+        default=[],
+        metavar="SLUG",
+        help="take these seed files' versions even over editors' changes (audited)",
+    )
     command.set_defaults(handler=seed)
+
+    command = commands.add_parser(
+        "export", help="write the catalogue as a seed directory (one YAML file per exercise)"
+    )
+    command.add_argument("--to", required=True, help="directory to write, e.g. seed/")
+    command.set_defaults(handler=export)
 
     command = commands.add_parser("serve", help="serve the API with uvicorn")
     command.add_argument("--host", default="127.0.0.1")

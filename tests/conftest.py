@@ -19,10 +19,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from app.cli import seed_database
+from app.core.security import Role
 from app.core.settings import Settings
+from app.db.key_queries import create_key
 from app.db.migrations import upgrade
+from app.db.session import build_engine
 from app.main import create_app
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -263,3 +267,21 @@ def server_process(tmp_path: Path) -> Iterator[type[ServerProcess]]:
         if server.process is not None and server.process.poll() is None:
             server.process.kill()
             server.process.wait()
+
+
+KeyIssuer = Callable[[str, str, Role], dict[str, str]]
+
+
+def issue_key_headers(url: str, name: str, role: Role) -> dict[str, str]:
+    """A new API key of `role` in the database at `url`, as request headers."""
+    engine = build_engine(url)
+    with Session(engine) as session, session.begin():
+        key = create_key(session, name, role)
+    engine.dispose()
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="session")
+def issue_key() -> KeyIssuer:
+    """`issue_key(url, name, role)`: headers carrying a new key."""
+    return issue_key_headers

@@ -27,6 +27,7 @@ from app.content.bundle import (
 )
 from app.core.errors import (
     ApiError,
+    ConflictError,
     FieldError,
     InvalidParameterError,
     PreconditionRequiredError,
@@ -35,9 +36,12 @@ from app.core.errors import (
 from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import (
     EditorListing,
+    StaleExercisesError,
     apply_bundle,
     list_exercise_rows,
     load_sources,
+    lock_catalogue,
+    stored_exercise,
 )
 from app.db.catalogue_store import CatalogueWriter
 from app.db.models import AuditEntryRow, ExerciseRow
@@ -353,7 +357,7 @@ def _entry(raw: Any, key: str, index: int) -> str:
     "Every entry is validated first, as the catalogue it would produce; then all of it is "
     "applied, or none. Reports created, updated and unchanged; with `dry_run=true` nothing is "
     "written. Each error names its entry and field. Admin only.",
-    responses=problem_responses(400, 401, 403, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -377,26 +381,38 @@ async def import_bundle(
 def import_document(
     document: Any, dry_run: bool, actor: str, writer: CatalogueWriter
 ) -> ImportReport:
+    """Validate and apply a bundle as one unit of work. A real import holds the catalogue's write
+    lock from before it reads, so it is serialised with every edit: an edit that committed first
+    is what it validates against and replaces (and audits as `before`); an edit that comes later
+    finds its If-Match stale."""
     with writer.unit_of_work() as session:
-        existing = [
-            Exercise.model_validate(r.document) for r in session.exec(select(ExerciseRow)).all()
-        ]
+        if not dry_run:
+            lock_catalogue(session)
+        stored = {
+            row.slug: stored_exercise(row) for row in list_exercise_rows(session, EditorListing())
+        }
+        existing = [exercise for exercise in stored.values() if exercise is not None]
         bundle, issues = bundle_issues(document, existing, load_sources(session))
         if issues or bundle is None:
             raise editing.rejected(issues)
         if dry_run:
-            known = {e.slug: e.model_dump(mode="json") for e in existing}
-            created = [e.slug for e in bundle.exercises if e.slug not in known]
-            updated = [
-                e.slug
-                for e in bundle.exercises
-                if e.slug in known and known[e.slug] != e.model_dump(mode="json")
-            ]
+            created = [e.slug for e in bundle.exercises if e.slug not in stored]
+            updated = [e.slug for e in bundle.exercises if e.slug in stored and stored[e.slug] != e]
             unchanged = [
-                e.slug for e in bundle.exercises if e.slug in known and e.slug not in updated
+                e.slug for e in bundle.exercises if e.slug in stored and e.slug not in updated
             ]
             return ImportReport(dry_run=True, created=created, updated=updated, unchanged=unchanged)
-        report = apply_bundle(session, bundle, actor=actor)
+        try:
+            report = apply_bundle(session, bundle, actor=actor)
+        except StaleExercisesError as error:
+            raise ConflictError(
+                f"Changed by someone else while the import was applied: {', '.join(error.slugs)}. "
+                "Nothing was imported; export again or re-send the bundle.",
+                [
+                    FieldError(location="body", field=slug, message="changed concurrently")
+                    for slug in error.slugs
+                ],
+            ) from None
     return ImportReport(
         dry_run=False, created=report.created, updated=report.updated, unchanged=report.unchanged
     )

@@ -4,12 +4,14 @@ Seed loading, the write API and the admin import all validate through `validate_
 added here binds every way content gets in.
 """
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -306,3 +308,37 @@ def _read_yaml(path: Path, issues: list[ContentIssue]) -> Any:
     except yaml.YAMLError as error:
         issues.append(ContentIssue(path.name, "(file)", "(file)", f"not valid YAML: {error}"))
     return None
+
+
+def canonical_document(record: BaseModel) -> dict[str, Any]:
+    """A validated record as the fields that differ from their defaults: what a seed file holds,
+    and what stays the same when the model gains a field with a default."""
+    return record.model_dump(mode="json", exclude_defaults=True)
+
+
+def content_hash(record: BaseModel) -> str:
+    """SHA-256 of the canonical document: equal for records that validate to the same content."""
+    canonical = orjson.dumps(canonical_document(record), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def write_seed_directory(
+    directory: Path, sources: list[Source], exercises: list[Exercise]
+) -> list[Path]:
+    """Write sources.yaml and exercises/<slug>.yaml in the seed format: the inverse of
+    `load_seed_directory` (loading what this wrote gives equal records)."""
+    (directory / "exercises").mkdir(parents=True, exist_ok=True)
+    written = [directory / "sources.yaml"]
+    _write_yaml(written[0], [canonical_document(source) for source in sources])
+    for exercise in exercises:
+        path = directory / "exercises" / f"{exercise.slug}.yaml"
+        _write_yaml(path, canonical_document(exercise))
+        written.append(path)
+    return written
+
+
+def _write_yaml(path: Path, document: Any) -> None:
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

@@ -109,10 +109,13 @@ def current_row(session: Session, slug: str) -> ExerciseRow:
 
 
 def create_exercise(session: Session, exercise: Exercise, actor: str) -> ExerciseRow:
+    """Create under the catalogue's write lock (the revision bump), taken before the slug check,
+    so a create racing another create or an import of the same slug is a 409, never a 500."""
+    revision = bump_revision(session)
     if exercise_row(session, exercise.slug) is not None:
         raise ConflictError(f"An exercise with the slug {exercise.slug!r} already exists.")
     validate_in_catalogue(session, exercise)
-    row = insert_exercise(session, exercise, bump_revision(session))
+    row = insert_exercise(session, exercise, revision)
     record_change(session, actor, "create", exercise.slug, None, row.document)
     return row
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.db.models import AuditEntryRow
@@ -52,3 +53,14 @@ def list_changes(session: Session, query: AuditQuery) -> tuple[list[AuditEntryRo
         statement = statement.where(col(AuditEntryRow.id) < query.older_than_id)
     rows = list(session.exec(statement.limit(query.limit + 1)).all())
     return rows[: query.limit], len(rows) > query.limit
+
+
+def last_actor_by_exercise(session: Session) -> dict[str, str]:
+    """Who made each exercise's latest recorded change."""
+    latest = sa.select(sa.func.max(col(AuditEntryRow.id))).group_by(
+        col(AuditEntryRow.exercise_slug)
+    )
+    statement = sa.select(col(AuditEntryRow.exercise_slug), col(AuditEntryRow.actor)).where(
+        col(AuditEntryRow.id).in_(latest)
+    )
+    return {slug: actor for slug, actor in session.execute(statement)}  # noqa: C416 - rows

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from app.content.bundle import ContentBundle
@@ -29,6 +30,14 @@ class ApplyReport:
         }
 
 
+class StaleExercisesError(Exception):
+    """Exercises changed (or were created) by someone else after a bulk write read them."""
+
+    def __init__(self, slugs: list[str]) -> None:
+        super().__init__(", ".join(slugs))
+        self.slugs = slugs
+
+
 def catalogue_revision(session: Session) -> int:
     return session.exec(select(CatalogueStateRow.revision).where(CatalogueStateRow.id == 1)).one()
 
@@ -39,6 +48,15 @@ def bump_revision(session: Session) -> int:
         "UPDATE catalogue_state SET revision = revision + 1 WHERE id = 1 RETURNING revision"
     )
     return int(session.execute(statement).scalar_one())
+
+
+def lock_catalogue(session: Session) -> None:
+    """Take the catalogue's write lock for the rest of the transaction, before reading.
+
+    Every catalogue write bumps `catalogue_state.revision`, so holding that row serialises a bulk
+    write with every edit: on PostgreSQL the row lock, on SQLite the database's write lock (this
+    no-op UPDATE begins the transaction)."""
+    session.execute(sa.text("UPDATE catalogue_state SET revision = revision WHERE id = 1"))
 
 
 def load_sources(session: Session) -> list[Source]:
@@ -110,12 +128,15 @@ def list_exercise_rows(session: Session, listing: EditorListing) -> list[Exercis
     return list(session.exec(statement).all())
 
 
-def insert_exercise(session: Session, exercise: Exercise, revision: int) -> ExerciseRow:
+def insert_exercise(
+    session: Session, exercise: Exercise, revision: int, seed_hash: str | None = None
+) -> ExerciseRow:
     now = datetime.now(UTC)
     row = ExerciseRow(
         slug=exercise.slug,
         version=1,
         revision=revision,
+        seed_hash=seed_hash,
         document=exercise.model_dump(mode="json"),
         created_at=now,
         updated_at=now,
@@ -127,10 +148,16 @@ def insert_exercise(session: Session, exercise: Exercise, revision: int) -> Exer
 
 
 def update_exercise(
-    session: Session, exercise: Exercise, expected_version: int, revision: int
+    session: Session,
+    exercise: Exercise,
+    expected_version: int,
+    revision: int,
+    seed_hash: str | None = None,
 ) -> bool:
     """Write a new version only if the stored one is still `expected_version` (compare-and-set):
-    of two writers starting from the same version, exactly one gets True."""
+    of two writers starting from the same version, exactly one gets True. Only seed passes
+    `seed_hash`; every other writer leaves it, which is how seed knows the row was edited."""
+    seeded = {"seed_hash": seed_hash} if seed_hash is not None else {}
     statement = (
         sa.update(ExerciseRow)
         .where(col(ExerciseRow.slug) == exercise.slug, col(ExerciseRow.version) == expected_version)
@@ -140,6 +167,7 @@ def update_exercise(
             revision=revision,
             updated_at=datetime.now(UTC),
             **_scalar_columns(exercise),
+            **seeded,
         )
         .execution_options(synchronize_session=False)
     )
@@ -147,38 +175,95 @@ def update_exercise(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+class SeedState(NamedTuple):
+    """What seed needs to know of a stored exercise."""
+
+    slug: str
+    version: int
+    document: dict[str, Any]
+    seed_hash: str | None
+    last_changed_by_seed: bool = False
+
+
+def exercise_documents(session: Session) -> list[tuple[str, dict[str, Any]]]:
+    """Every exercise's stored document, in any status, in slug order."""
+    statement = sa.select(col(ExerciseRow.slug), col(ExerciseRow.document)).order_by(
+        col(ExerciseRow.slug)
+    )
+    return [(slug, document) for slug, document in session.execute(statement)]
+
+
+def seed_states(session: Session) -> list[SeedState]:
+    statement = sa.select(
+        col(ExerciseRow.slug),
+        col(ExerciseRow.version),
+        col(ExerciseRow.document),
+        col(ExerciseRow.seed_hash),
+    )
+    return [SeedState(*row) for row in session.execute(statement)]
+
+
+def set_seed_hash(session: Session, slug: str, seed_hash: str) -> None:
+    """Record that a row's document is the seed document with this hash (no new version)."""
+    statement = (
+        sa.update(ExerciseRow)
+        .where(col(ExerciseRow.slug) == slug)
+        .values(seed_hash=seed_hash)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(statement)
+
+
+def stored_exercise(row: ExerciseRow) -> Exercise | None:
+    """A row's document as this code's model; None when it does not validate (newer code)."""
+    try:
+        return Exercise.model_validate(row.document)
+    except ValidationError:
+        return None
+
+
 def apply_bundle(session: Session, bundle: ContentBundle, actor: str) -> ApplyReport:
-    """Create or update every source and exercise of a validated bundle, idempotently, recording
-    each change in the audit trail under `actor`."""
+    """Create or update every source and exercise of a validated bundle, recording each change in
+    the audit trail under `actor`. An exercise is unchanged when its validated document equals
+    the stored one. Callers hold `lock_catalogue` from before they read what they validated; a
+    version check that still fails raises StaleExercisesError, so the caller's transaction rolls
+    the whole bundle back."""
     report = ApplyReport()
-    sources_changed = _apply_sources(session, bundle.sources)
+    sources_changed = apply_sources(session, bundle.sources)
     existing = {row.slug: row for row in session.exec(select(ExerciseRow)).all()}
     pending: list[Exercise] = []
     for exercise in bundle.exercises:
         row = existing.get(exercise.slug)
-        if row is not None and row.document == exercise.model_dump(mode="json"):
+        if row is not None and stored_exercise(row) == exercise:
             report.unchanged.append(exercise.slug)
         else:
             pending.append(exercise)
     if not pending and not sources_changed:
         return report
     report.revision = bump_revision(session)
+    stale: list[str] = []
     for exercise in pending:
         row = existing.get(exercise.slug)
         after = exercise.model_dump(mode="json")
         if row is None:
-            insert_exercise(session, exercise, report.revision)
+            try:
+                insert_exercise(session, exercise, report.revision)
+            except sa.exc.IntegrityError:
+                raise StaleExercisesError([exercise.slug]) from None
             report.created.append(exercise.slug)
             record_change(session, actor, "create", exercise.slug, None, after)
-        else:
-            update_exercise(session, exercise, row.version, report.revision)
+        elif update_exercise(session, exercise, row.version, report.revision):
             report.updated.append(exercise.slug)
             record_change(session, actor, "update", exercise.slug, row.document, after)
+        else:
+            stale.append(exercise.slug)
+    if stale:
+        raise StaleExercisesError(stale)
     session.flush()
     return report
 
 
-def _apply_sources(session: Session, sources: list[Source]) -> bool:
+def apply_sources(session: Session, sources: list[Source]) -> bool:
     changed = False
     for source in sources:
         values = source.model_dump(mode="json")

@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from app.core.settings import PROJECT_ROOT
+from app.db.maintenance import maintenance_lock
 from app.db.session import DatabaseUnavailableError
 
 
@@ -18,11 +19,14 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    """Migrate up, one migrator at a time: replicas starting together wait for each other."""
+    with maintenance_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    with maintenance_lock(database_url):
+        command.downgrade(alembic_config(database_url), revision)
 
 
 def head_revision(database_url: str) -> str | None:

@@ -64,6 +64,9 @@ class ExerciseRow(SQLModel, table=True):
     document: dict[str, Any] = Field(sa_type=JSONDocument)
     created_at: datetime = Field(sa_type=utc_timestamp())
     updated_at: datetime = Field(sa_type=utc_timestamp())
+    seed_hash: str | None = Field(default=None, max_length=64)
+    """The content hash of the seed document this row was last seeded from (None: never seeded).
+    Only `seed` writes it, so a row whose document no longer hashes to it was edited since."""
 
 
 class CatalogueStateRow(SQLModel, table=True):
