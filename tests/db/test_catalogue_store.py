@@ -36,10 +36,9 @@ def test_a_newer_document_is_kept_out_and_reported(
     store = fresh_client.app.state.catalogue_store  # type: ignore[attr-defined]
     served = fresh_client.get(f"/v1/exercises/{SLUG}").json()
     newer = {**_stored_document(fresh_database_url), "breath_cues": ["exhale as you rise"]}
-    store_document(fresh_database_url, SLUG, newer, version=served["version"] + 1)
-
     with caplog.at_level(logging.WARNING, logger="app.catalogue"):
-        assert store.refresh()
+        store_document(fresh_database_url, SLUG, newer, version=served["version"] + 1)
+        store.refresh()  # the app's own refresher may have been first: either way, once
     assert fresh_client.get(f"/v1/exercises/{SLUG}").json() == served
     ready = fresh_client.get("/readyz")
     assert ready.status_code == 200
@@ -52,7 +51,7 @@ def test_a_newer_document_is_kept_out_and_reported(
     readable = {**newer, "name": "Heel raises, upgraded"}
     readable.pop("breath_cues")
     store_document(fresh_database_url, SLUG, readable, version=served["version"] + 2)
-    assert store.refresh()
+    store.refresh()
     assert fresh_client.get(f"/v1/exercises/{SLUG}").json()["name"] == "Heel raises, upgraded"
     assert fresh_client.get("/readyz").json()["unreadable_exercises"] == []
 
