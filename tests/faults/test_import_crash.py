@@ -4,20 +4,14 @@ one or wholly the imported one, never a mix, and an acknowledged import is alway
 On PostgreSQL the kill lands mid-write for certain: the test holds a row lock on the bundle's last
 exercise, waits until the import is blocked on it (every other exercise already written in its
 transaction), then kills the server. On SQLite, which has no row locks, the kill lands at random
-moments within the time an import takes."""
+moments within twice the time an import takes."""
 
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,49 +20,9 @@ from sqlalchemy.engine import make_url
 
 from app.core.security import Role
 
-PROJECT = Path(__file__).resolve().parents[2]
 TRIALS = 3
 Catalogue = dict[str, str]
 """slug: name, enough to tell the two versions apart."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(database_url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "critical",
-        ],
-        cwd=PROJECT,
-        env={**os.environ, "DATABASE_URL": database_url},
-    )
-    try:
-        for _ in range(1200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("server did not start")
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        process.wait(timeout=30)
 
 
 class Importer:
@@ -132,45 +86,45 @@ def row_locked(database_url: str, slug: str) -> Iterator[Callable[[], bool]]:
 
 
 def test_a_killed_import_leaves_the_catalogue_wholly_old_or_wholly_new(
-    fresh_database_url: str, issue_key: Callable[..., dict[str, str]]
+    fresh_database_url: str,
+    issue_key: Callable[..., dict[str, str]],
+    server_process: Callable[[str], Any],
 ) -> None:
     admin = issue_key(fresh_database_url, "importer", Role.admin)
     on_postgres = make_url(fresh_database_url).get_backend_name() == "postgresql"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    server = server_process(fresh_database_url)
+    base = server.base
     rng = random.Random(9)
     outcomes: Counter[str] = Counter()
-    with server(fresh_database_url, port):
-        original = export(base, admin)
-        imported = [{**e, "name": f"{e['name']} (imported)"} for e in original]
-        started = time.monotonic()
-        Importer(base, admin, imported).thread.join()
-        import_seconds = time.monotonic() - started
-        assert names(export(base, admin)) == names(imported)
+    server.start()
+    original = export(base, admin)
+    imported = [{**e, "name": f"{e['name']} (imported)"} for e in original]
+    started = time.monotonic()
+    Importer(base, admin, imported).thread.join()
+    import_seconds = time.monotonic() - started
+    assert names(export(base, admin)) == names(imported)
     versions = {"old": original, "new": imported}
     current = "new"
     for trial in range(TRIALS):
         target = "old" if current == "new" else "new"
         bundle = versions[target]
-        with server(fresh_database_url, port) as process:
-            if on_postgres:
-                with row_locked(fresh_database_url, bundle[-1]["slug"]) as someone_waits:
-                    importer = Importer(base, admin, bundle)
-                    for _ in range(600):
-                        if someone_waits():
-                            break
-                        time.sleep(0.05)
-                    else:
-                        raise AssertionError("the import never reached the locked row")
-                    process.send_signal(signal.SIGKILL)
-                    process.wait(timeout=30)
-            else:
+        if on_postgres:
+            with row_locked(fresh_database_url, bundle[-1]["slug"]) as someone_waits:
                 importer = Importer(base, admin, bundle)
-                time.sleep(rng.uniform(0, 1.2 * import_seconds))
-                process.send_signal(signal.SIGKILL)
-            importer.thread.join()
-        with server(fresh_database_url, port):
-            found = names(export(base, admin))
+                for _ in range(600):
+                    if someone_waits():
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise AssertionError("the import never reached the locked row")
+                server.kill()
+        else:
+            importer = Importer(base, admin, bundle)
+            time.sleep(rng.uniform(0, 2 * import_seconds))
+            server.kill()
+        importer.thread.join()
+        server.start()
+        found = names(export(base, admin))
         wholly = [name for name, version in versions.items() if found == names(version)]
         assert wholly, f"trial {trial}: a mix of old and new: {found}"
         if importer.status == 200:
@@ -178,4 +132,5 @@ def test_a_killed_import_leaves_the_catalogue_wholly_old_or_wholly_new(
         applied = "applied" if wholly == [target] else "absent"
         outcomes[f"answered {importer.status or 'nothing'}, import {applied}"] += 1
         current = wholly[0]
+    server.stop()
     print(f"kill -9 during an import ({import_seconds:.2f}s each): {dict(outcomes)}")
