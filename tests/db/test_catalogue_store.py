@@ -33,7 +33,7 @@ def store_document(url: str, slug: str, document: dict[str, Any], version: int) 
 def test_a_newer_document_is_kept_out_and_reported(
     fresh_client: TestClient, fresh_database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = fresh_client.app.state.catalogue_store  # type: ignore[attr-defined]
+    store = fresh_client.app.state.runtime.catalogue_store  # type: ignore[attr-defined]
     served = fresh_client.get(f"/v1/exercises/{SLUG}").json()
     newer = {**_stored_document(fresh_database_url), "breath_cues": ["exhale as you rise"]}
     with caplog.at_level(logging.WARNING, logger="app.catalogue"):
