@@ -1,4 +1,4 @@
-"""`python -m app migrate | seed | export | serve | keys | openapi`."""
+"""`python -m app migrate | seed | export | serve | purge-routines | keys | openapi`."""
 
 import argparse
 import json
@@ -19,9 +19,10 @@ from app.content.seeding import Outcome, SeedReport, seed_catalogue
 from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
-from app.db import migrations
+from app.db import migrations, routine_queries
 from app.db.catalogue_queries import exercise_documents, load_sources
 from app.db.maintenance import maintenance_lock
+from app.db.routine_store import retention_cutoff
 from app.domain.exercise import Exercise
 from app.services.keys import KeyNameTakenError, Keys
 
@@ -137,6 +138,23 @@ def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+def purge_routines(settings: Settings, _arguments: argparse.Namespace) -> int:
+    """Delete routines past retention: one transaction, idempotent, safe on any replica."""
+    engine = connect_or_explain(settings.database_url)
+    cutoff = retention_cutoff(settings.routine_retention_days)
+    try:
+        with engine.begin() as connection:
+            report = routine_queries.purge_routines(connection, cutoff)
+    finally:
+        engine.dispose()
+    print(
+        f"purged {report.purged} routines created before {cutoff.isoformat(timespec='seconds')} "
+        f"({settings.routine_retention_days} days); removed {report.tombstones_removed} "
+        "tombstones"
+    )
+    return 0
+
+
 def keys(settings: Settings, arguments: argparse.Namespace) -> int:
     engine = connect_or_explain(settings.database_url)
     try:
@@ -212,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--port", type=int, default=8000)
     command.add_argument("--workers", type=int, default=1)
     command.set_defaults(handler=serve)
+
+    command = commands.add_parser(
+        "purge-routines",
+        help="delete routines older than ROUTINE_RETENTION_DAYS (default 365); safe from cron",
+    )
+    command.set_defaults(handler=purge_routines)
 
     command = commands.add_parser("keys", help="create, list and revoke API keys for writes")
     actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")

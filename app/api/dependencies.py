@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.db.catalogue_store import CatalogueWriter
-from app.db.routine_cache import RoutineCache
+from app.db.routine_store import RoutineStore
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.fhir.activity import ActivityDefinitions
@@ -50,8 +50,8 @@ async def get_database(request: Request) -> Database:
     return runtime_of(request).database
 
 
-async def get_routine_cache(request: Request) -> RoutineCache:
-    return runtime_of(request).routine_cache
+async def get_routine_store(request: Request) -> RoutineStore:
+    return runtime_of(request).routine_store
 
 
 async def get_keys(request: Request) -> Keys:
@@ -77,7 +77,7 @@ async def get_now(request: Request) -> datetime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
-RoutineCacheDep = Annotated[RoutineCache, Depends(get_routine_cache)]
+RoutineStoreDep = Annotated[RoutineStore, Depends(get_routine_store)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
 KeysDep = Annotated[Keys, Depends(get_keys)]

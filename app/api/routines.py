@@ -9,30 +9,44 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.responses import Response
 
+from app.api.auth import AdminKey
 from app.api.dependencies import (
     CatalogueDep,
-    DatabaseDep,
     NowDep,
     PlanCacheDep,
-    RoutineCacheDep,
+    RoutineStoreDep,
     RoutineWriteBudget,
     runtime_of,
 )
 from app.api.routing import StrictQueryRoute
-from app.core.errors import ConflictError, NotFoundError, problem_responses
-from app.db.routine_queries import (
-    FeedbackExistsError,
-    chain_feedback,
-    feedback_document,
-    insert_routine,
-    record_feedback,
-    routine_document,
-    routine_json,
+from app.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    GoneError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    problem_responses,
 )
+from app.core.security import (
+    delete_token_for,
+    generate_delete_token,
+    hash_idempotency_key,
+    hash_key,
+)
+from app.db.routine_queries import (
+    Deletion,
+    FeedbackExistsError,
+    IdempotencyKeyTakenError,
+    RoutineDeletedError,
+)
+from app.db.routine_store import RoutineStore
 from app.domain.catalogue import Catalogue
 from app.domain.routines import (
     RED_FLAGS,
@@ -53,6 +67,13 @@ router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute
 
 JSON = "application/json"
 DEFAULT_SEED = 0
+CREATE_SCOPE = "POST /v1/routines"
+
+delete_token_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="RoutineDeleteToken",
+    description="The `delete_token` returned once when the routine was created.",
+)
 
 
 class RoutineOut(RoutinePlan):
@@ -62,10 +83,20 @@ class RoutineOut(RoutinePlan):
     created_at: datetime
     profile: Profile = Field(description="The profile as received, with the seed used.")
     previous_routine_id: str | None = Field(
-        description="The routine whose feedback produced this one."
+        description="The routine whose feedback produced this one (it may have been deleted)."
     )
     earlier_routine_ids: list[str] = Field(
         description="The whole chain before this routine, oldest first."
+    )
+
+
+class RoutineCreated(RoutineOut):
+    """A routine as its creation returns it: the stored routine, then its delete token."""
+
+    delete_token: str = Field(
+        description="Shown once, in this response only (only its hash is stored): send it as "
+        "`Authorization: Bearer TOKEN` to `DELETE /v1/routines/{id}`. `GET /v1/routines/{id}` "
+        "returns this same document without `delete_token`, byte for byte."
     )
 
 
@@ -95,7 +126,9 @@ class FeedbackRecord(Feedback):
 
 
 class FeedbackOut(FeedbackRecord):
-    next_routine: RoutineOut | None = Field(description="The next routine, in full.")
+    next_routine: RoutineCreated | None = Field(
+        description="The next routine, in full, with its own delete token."
+    )
 
 
 class RedFlagList(BaseModel):
@@ -116,7 +149,51 @@ class RoutineRuleList(BaseModel):
 
 ROUTINE_RULE_LIST = RoutineRuleList(items=list(ROUTINE_RULES))
 
+
+class PurgeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cutoff": "2025-11-29T13:45:00+00:00",
+                    "retention_days": 365,
+                    "purged": 42,
+                    "tombstones_removed": 40,
+                }
+            ]
+        }
+    )
+
+    cutoff: datetime = Field(description="Routines created before this were deleted.")
+    retention_days: int
+    purged: int = Field(description="Routines deleted by this run.")
+    tombstones_removed: int = Field(
+        description="Tombstones older than the cutoff that no routine or feedback names any more."
+    )
+
+
 RoutineId = Annotated[str, Path(max_length=36, examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])]
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 16,
+    "maxLength": 255,
+    "pattern": "^[!-~]+$",
+}
+IdempotencyKey = Annotated[
+    str | None,
+    WithJsonSchema(IDEMPOTENCY_KEY_SCHEMA),
+    Header(
+        min_length=16,
+        max_length=255,
+        pattern=r"^[!-~]+$",
+        description="A unique value per routine you mean to create (a random UUID): a retry "
+        "with the same key and body returns the routine the first attempt created, the same "
+        "id and bytes and delete token, instead of a second routine. The same key with another "
+        "body is a 409. Keys are kept (hashed) as long as the routine.",
+        examples=["3f1b0c1e-4a7d-4a55-9a8e-2b5f3f0e9c77"],
+    ),
+]
+DeleteToken = Annotated[HTTPAuthorizationCredentials | None, Depends(delete_token_bearer)]
 
 
 def new_routine(
@@ -151,9 +228,25 @@ def session_of(record: dict[str, Any]) -> Session:
     )
 
 
+def with_delete_token(document_json: bytes, token: str) -> bytes:
+    """Creation's response: the stored bytes with `delete_token` added as the last member, so
+    the document is serialised once and GET can return the stored bytes as they are."""
+    return document_json[:-1] + b',"delete_token":' + orjson.dumps(token) + b"}"
+
+
 def json_response(document: Any, status_code: int, location: str | None) -> Response:
     headers = {"Location": location} if location else None
     return Response(orjson.dumps(document), status_code, headers, media_type=JSON)
+
+
+async def stored_document(routines: RoutineStore, routine_id: str) -> dict[str, Any]:
+    try:
+        document = await routines.document(routine_id)
+    except RoutineDeletedError:
+        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
+    if document is None:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    return document
 
 
 @router.get(
@@ -195,10 +288,17 @@ async def list_routine_rules() -> RoutineRuleList:
     "exercises. A profile nothing fits gives a routine with no items and an `explanation`; one "
     "that fills less than 80% of the session says what would fill it (`fill_suggestions`). In "
     "the acute phase a session is at most 15 minutes (`session_minutes`). Every item and "
-    "exclusion reason, and `frequency.rules`, names a rule listed at `/v1/routine-rules`.",
+    "exclusion reason, and `frequency.rules`, names a rule listed at `/v1/routine-rules`. "
+    "The response carries the routine's `delete_token`, once. Send an `Idempotency-Key` to "
+    "make retries safe.",
     responses={
-        201: {"model": RoutineOut, "description": "The stored routine; Location names it."},
-        **problem_responses(400, 413, 422, 429),
+        201: {
+            "model": RoutineCreated,
+            "description": "The stored routine and its delete token; Location names it. A "
+            "retry with the same Idempotency-Key answers the same, with `Idempotent-Replayed: "
+            "true`.",
+        },
+        **problem_responses(400, 409, 413, 422, 429),
     },
     dependencies=[RoutineWriteBudget],
 )
@@ -206,45 +306,117 @@ async def create_routine(
     profile: Annotated[Profile, Body()],
     catalogue: CatalogueDep,
     cache: PlanCacheDep,
-    database: DatabaseDep,
-    stored: RoutineCacheDep,
+    routines: RoutineStoreDep,
     now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     document = new_routine(catalogue, cache, profile, now)
     body = orjson.dumps(document)
-    await database.transaction(lambda connection: insert_routine(connection, document, body))
-    stored.put(document["id"], body)
-    return Response(body, 201, {"Location": f"/v1/routines/{document['id']}"}, media_type=JSON)
+    routine_id = document["id"]
+    headers = {"Location": f"/v1/routines/{routine_id}"}
+    if idempotency_key is None:
+        token, key_hash = generate_delete_token(), None
+    else:
+        token = delete_token_for(idempotency_key, routine_id)
+        key_hash = hash_idempotency_key(idempotency_key, CREATE_SCOPE)
+    try:
+        await routines.create(
+            routines.prepare(catalogue, document, body, hash_key(token), key_hash), body
+        )
+    except IdempotencyKeyTakenError:
+        assert idempotency_key is not None
+        assert key_hash is not None
+        routine_id, body = await replay(routines, key_hash, document["profile"])
+        token = delete_token_for(idempotency_key, routine_id)
+        headers = {"Location": f"/v1/routines/{routine_id}", "Idempotent-Replayed": "true"}
+    return Response(with_delete_token(body, token), 201, headers, media_type=JSON)
+
+
+async def replay(
+    routines: RoutineStore, key_hash: str, profile: dict[str, Any]
+) -> tuple[str, bytes]:
+    """The routine an earlier request with this Idempotency-Key created, if it asked for the
+    same profile."""
+    existing = await routines.for_idempotency_key(key_hash)
+    if existing is None:
+        raise ConflictError(
+            "A request with this Idempotency-Key is in progress or its routine was just "
+            "deleted: retry."
+        )
+    if orjson.loads(existing[1])["profile"] != profile:
+        raise IdempotencyKeyReusedError(
+            "This Idempotency-Key was used before with a different profile.",
+            [
+                FieldError(
+                    location="header",
+                    field="idempotency-key",
+                    message="Used before with a different body; send a new key.",
+                )
+            ],
+        )
+    return existing
 
 
 @router.get(
     "/routines/{routine_id}",
     response_model=None,
     summary="Get a stored routine",
-    description="Exactly what creation returned, even after the catalogue changes or an "
-    "exercise is retired: a routine is a snapshot, written once. `previous_routine_id` and "
-    "`earlier_routine_ids` show the chain that led to it; its feedback and the routine that "
-    "followed are at `/v1/routines/{id}/feedback`.",
-    responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 422)},
+    description="Exactly what creation returned, byte for byte, without its `delete_token`, "
+    "even after the catalogue changes or an exercise is retired: a routine is a snapshot, "
+    "written once. `previous_routine_id` and `earlier_routine_ids` show the chain that led to "
+    "it; its feedback and the routine that followed are at `/v1/routines/{id}/feedback`. A "
+    "deleted routine is a 410.",
+    responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 410, 422)},
 )
 async def get_routine(routine_id: RoutineId, request: Request) -> Response:
     return Response(await stored_routine(request, routine_id), media_type=JSON)
 
 
 async def stored_routine(request: Request, routine_id: str) -> bytes:
-    """A stored routine's JSON, from this process's cache or the database (404 if none).
+    """A stored routine's JSON, exactly as creation returned it less its delete token, from this
+    process's cache or the database (404 if none, 410 if deleted).
 
     A hot path: the runtime is read directly, not through dependencies (which would cost more
     than the cached read itself)."""
-    runtime = runtime_of(request)
-    stored = runtime.routine_cache
-    document = stored.get(routine_id)
-    if document is None:
-        document = await runtime.database.read(lambda c: routine_json(c, routine_id))
-        if document is None:
-            raise NotFoundError(f"No routine has the id {routine_id!r}.")
-        stored.put(routine_id, document)
-    return document
+    routines = runtime_of(request).routine_store
+    try:
+        body = await routines.body(routine_id)
+    except RoutineDeletedError:
+        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
+    if body is None:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    return body
+
+
+@router.delete(
+    "/routines/{routine_id}",
+    status_code=204,
+    response_model=None,
+    summary="Delete a routine",
+    description="Deletes the routine, the profile it holds and its feedback, given the "
+    "`delete_token` its creation returned as `Authorization: Bearer TOKEN`. A tombstone keeps "
+    "the id, so a later routine still names it as `previous_routine_id`; reading it is then a "
+    "410. A missing token is a 401, a wrong one a 403, and neither changes anything.",
+    responses={
+        204: {"description": "Deleted."},
+        **problem_responses(400, 401, 403, 404, 410, 422),
+    },
+)
+async def delete_routine(
+    routine_id: RoutineId, token: DeleteToken, routines: RoutineStoreDep
+) -> Response:
+    if token is None:
+        raise AuthenticationError(
+            "Send the routine's delete_token as `Authorization: Bearer TOKEN`."
+        )
+    deletion = await routines.delete(routine_id, hash_key(token.credentials))
+    if deletion is Deletion.not_found:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    if deletion is Deletion.already_deleted:
+        raise GoneError(f"The routine {routine_id!r} was deleted.")
+    if deletion is Deletion.refused:
+        raise ForbiddenError("That is not this routine's delete token.")
+    return Response(status_code=204)
 
 
 @router.get(
@@ -252,11 +424,11 @@ async def stored_routine(request: Request, routine_id: str) -> bytes:
     response_model=None,
     summary="Get the feedback given on a routine",
     description="How the session went, the recommendation and rule it gave, and the id of the "
-    "routine generated from it. 404 until feedback is given.",
+    "routine generated from it. 404 until feedback is given, and after the routine is deleted.",
     responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 422)},
 )
-async def get_feedback(routine_id: RoutineId, database: DatabaseDep) -> Response:
-    recorded = await database.read(lambda c: feedback_document(c, routine_id))
+async def get_feedback(routine_id: RoutineId, routines: RoutineStoreDep) -> Response:
+    recorded = await routines.feedback(routine_id)
     if recorded is None:
         raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
     return json_response(recorded, 200, None)
@@ -269,13 +441,13 @@ async def get_feedback(routine_id: RoutineId, database: DatabaseDep) -> Response
     summary="Report how a routine went",
     description="Gives a recommendation (advance, repeat, regress or stop_and_consult) with the "
     "rule behind it and, unless told to stop, the next routine generated accordingly and linked "
-    "to this one. New pain (none before, some after), pain rising by 3 or more, or new or "
-    "worse leg symptoms mean stop_and_consult and no next routine; a rise of 1 or 2 regresses. "
-    "Advance needs about a week of good sessions along the chain, and pain after below 5. A "
-    "routine takes feedback once (409 after that).",
+    "to this one, with its own `delete_token`. New pain (none before, some after), pain rising "
+    "by 3 or more, or new or worse leg symptoms mean stop_and_consult and no next routine; a "
+    "rise of 1 or 2 regresses. Advance needs about a week of good sessions along the chain, and "
+    "pain after below 5. A routine takes feedback once (409 after that).",
     responses={
         201: {"model": FeedbackOut},
-        **problem_responses(400, 404, 409, 413, 422, 429),
+        **problem_responses(400, 404, 409, 410, 413, 422, 429),
     },
     dependencies=[RoutineWriteBudget],
 )
@@ -284,23 +456,23 @@ async def give_feedback(
     feedback: Annotated[Feedback, Body()],
     catalogue: CatalogueDep,
     cache: PlanCacheDep,
-    database: DatabaseDep,
-    stored: RoutineCacheDep,
+    routines: RoutineStoreDep,
     now: NowDep,
 ) -> Response:
-    routine = await database.read(lambda c: routine_document(c, routine_id))
-    if routine is None:
-        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    routine = await stored_document(routines, routine_id)
     if routine["outcome"] == Outcome.refer:
         raise ConflictError("This routine is a referral: follow its advice before exercising.")
     profile = Profile.model_validate(routine["profile"])
-    earlier = await database.read(lambda c: chain_feedback(c, routine["earlier_routine_ids"]))
+    earlier = await routines.chain_feedback(routine["earlier_routine_ids"])
     outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
-    next_routine = None
+    next_routine = next_json = next_row = None
+    token = generate_delete_token()
     if outcome.next_profile is not None:
         next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
         next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
         next_routine = new_routine(catalogue, cache, next_profile, now, routine)
+        next_json = orjson.dumps(next_routine)
+        next_row = routines.prepare(catalogue, next_routine, next_json, hash_key(token))
     recorded = {
         "routine_id": routine_id,
         **feedback.model_dump(mode="json"),
@@ -312,10 +484,35 @@ async def give_feedback(
         "next_routine_id": None if next_routine is None else next_routine["id"],
     }
     try:
-        await database.transaction(lambda c: record_feedback(c, recorded, next_routine))
+        await routines.record_feedback(recorded, next_row, next_json)
     except FeedbackExistsError:
         raise ConflictError("This routine already has feedback.") from None
-    if next_routine is not None:
-        stored.put(next_routine["id"], orjson.dumps(next_routine))
-    location = f"/v1/routines/{next_routine['id']}" if next_routine else None
-    return json_response({**recorded, "next_routine": next_routine}, 201, location)
+    except RoutineDeletedError:
+        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
+    if next_routine is None:
+        return json_response({**recorded, "next_routine": None}, 201, None)
+    return json_response(
+        {**recorded, "next_routine": {**next_routine, "delete_token": token}},
+        201,
+        f"/v1/routines/{next_routine['id']}",
+    )
+
+
+@router.post(
+    "/admin/routines/purge",
+    response_model=PurgeOut,
+    tags=["administration"],
+    summary="Delete routines past the retention period",
+    description="Deletes every routine older than `ROUTINE_RETENTION_DAYS` (default 365) with "
+    "its profile and feedback, as `python -m app purge-routines` does (admin key). Idempotent "
+    "and safe to run from several replicas at once.",
+    responses=problem_responses(400, 401, 403),
+)
+async def purge_routines(_caller: AdminKey, routines: RoutineStoreDep) -> PurgeOut:
+    report = await routines.purge_expired()
+    return PurgeOut(
+        cutoff=report.cutoff,
+        retention_days=routines.retention_days,
+        purged=report.purged,
+        tombstones_removed=report.tombstones_removed,
+    )

@@ -121,6 +121,21 @@ class ForbiddenError(ApiError):
     title = "Forbidden"
 
 
+class GoneError(ApiError):
+    status = 410
+    slug = "gone"
+    title = "Gone"
+
+
+class IdempotencyKeyReusedError(ApiError):
+    """An Idempotency-Key sent again with a different request body: the key is bound to the
+    request that first used it."""
+
+    status = 409
+    slug = "idempotency-key-reused"
+    title = "Idempotency key reused"
+
+
 class PreconditionFailedError(ApiError):
     status = 412
     slug = "precondition-failed"
@@ -367,6 +382,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     404: "No such resource",
     406: "The resource is not available in the requested format",
     409: "The request conflicts with the resource's state",
+    410: "The resource was deleted",
     412: "The If-Match version is stale",
     413: "The body is over the size limit",
     415: "The body is not in a supported format",

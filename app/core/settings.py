@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         description="`python -m app serve`: connections and requests in progress per process "
         "past which new requests are answered 503. Keep it under the process's file limit.",
     )
+    routine_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Routines (with the profile and feedback they hold) older than this are "
+        "deleted by `python -m app purge-routines` and POST /v1/admin/routines/purge.",
+    )
     log_level: str = "info"
     forwarded_allow_ips: str | None = Field(
         default=None,

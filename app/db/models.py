@@ -78,19 +78,41 @@ class CatalogueStateRow(SQLModel, table=True):
     revision: int = Field(default=0)
 
 
+class RoutineDictionaryRow(SQLModel, table=True):
+    """What routines are compressed against: the published exercises of one catalogue state, as
+    the API serialises them. Keyed by the SHA-256 of the content, so every process building the
+    dictionary for the same catalogue agrees on one row. It holds no personal data."""
+
+    __tablename__ = "routine_dictionary"
+
+    id: str = Field(primary_key=True, max_length=64)
+    content: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(sa_type=utc_timestamp())
+
+
 class RoutineRow(SQLModel, table=True):
-    """A generated routine, stored as the snapshot the API returned: never a join on exercises."""
+    """A generated routine, stored as the snapshot the API returned: never a join on exercises.
+
+    A deleted routine stays as a tombstone (id, created_at, deleted_at; everything else cleared)
+    while a later routine or a feedback still names it."""
 
     __tablename__ = "routine"
 
     id: str = Field(primary_key=True, max_length=36)
-    created_at: datetime = Field(sa_type=utc_timestamp())
+    created_at: datetime = Field(sa_type=utc_timestamp(), index=True)
     outcome: str = Field(max_length=20)
     previous_routine_id: str | None = Field(
         default=None, foreign_key="routine.id", index=True, max_length=36
     )
-    document: str = Field(sa_type=sa.Text)
-    """The JSON the API returned, kept as text: it is only ever read back whole."""
+    dictionary_id: str | None = Field(
+        default=None, foreign_key="routine_dictionary.id", max_length=64
+    )
+    document_zstd: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    """The JSON the API returned, zstd-compressed against `dictionary_id` (none when null); it
+    is only ever read back whole. Null for a tombstone."""
+    delete_token_hash: str | None = Field(default=None, max_length=64)
+    idempotency_key_hash: str | None = Field(default=None, max_length=64, unique=True)
+    deleted_at: datetime | None = Field(default=None, sa_type=utc_timestamp())
 
 
 class RoutineFeedbackRow(SQLModel, table=True):

@@ -1,53 +1,120 @@
-"""Routine rows: insert a snapshot, read it back, link feedback. Callers own the transaction."""
+"""Routine rows: insert a snapshot, read it back, link feedback, delete and purge. Callers own
+the transaction. Compression happens outside (app/db/routine_codec.py): these functions move
+bytes only, so they are safe to run in the thread pool."""
 
-from datetime import datetime
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from app.db.models import RoutineFeedbackRow, RoutineRow
+from app.db.models import RoutineDictionaryRow, RoutineFeedbackRow, RoutineRow
+from app.db.routine_codec import RoutineDictionary
 
 
 class FeedbackExistsError(Exception):
     """The routine already has feedback: its successor is fixed."""
 
 
+class RoutineDeletedError(Exception):
+    """The routine was deleted: only its tombstone is left."""
+
+
+class IdempotencyKeyTakenError(Exception):
+    """Another routine was already created with this Idempotency-Key."""
+
+
 ROUTINE_TABLE: sa.Table = RoutineRow.__table__  # type: ignore[attr-defined]
+FEEDBACK_TABLE: sa.Table = RoutineFeedbackRow.__table__  # type: ignore[attr-defined]
+DICTIONARY_TABLE: sa.Table = RoutineDictionaryRow.__table__  # type: ignore[attr-defined]
 INSERT_ROUTINE = sa.insert(ROUTINE_TABLE)
-SELECT_ROUTINE = sa.select(ROUTINE_TABLE.c.document).where(
-    ROUTINE_TABLE.c.id == sa.bindparam("routine_id")
+STORED_COLUMNS = (
+    ROUTINE_TABLE.c.id,
+    ROUTINE_TABLE.c.document_zstd,
+    ROUTINE_TABLE.c.dictionary_id,
 )
+SELECT_ROUTINE = sa.select(*STORED_COLUMNS).where(ROUTINE_TABLE.c.id == sa.bindparam("routine_id"))
+SELECT_BY_IDEMPOTENCY_KEY = sa.select(*STORED_COLUMNS).where(
+    ROUTINE_TABLE.c.idempotency_key_hash == sa.bindparam("key_hash")
+)
+INSERT_DICTIONARY = {
+    "sqlite": sqlite.insert(DICTIONARY_TABLE).on_conflict_do_nothing(index_elements=["id"]),
+    "postgresql": postgresql.insert(DICTIONARY_TABLE).on_conflict_do_nothing(index_elements=["id"]),
+}
+DELETED_OUTCOME = "deleted"
 
 
-def insert_routine(connection: Connection, document: dict[str, Any], document_json: bytes) -> None:
-    """Store a routine; `document_json` is `document` already serialised (the response bytes)."""
-    connection.execute(
-        INSERT_ROUTINE,
-        {
-            "id": document["id"],
-            "created_at": datetime.fromisoformat(document["created_at"]),
-            "outcome": document["outcome"],
-            "previous_routine_id": document["previous_routine_id"],
-            "document": document_json.decode(),
-        },
-    )
+@dataclass(frozen=True)
+class StoredRoutine:
+    """A routine row as stored: `document_zstd` is None for a tombstone."""
+
+    id: str
+    document_zstd: bytes | None
+    dictionary_id: str | None
 
 
-def routine_json(connection: Connection, routine_id: str) -> bytes | None:
-    """The stored document as JSON bytes, exactly as creation returned them."""
-    text: str | None = connection.execute(
-        SELECT_ROUTINE, {"routine_id": routine_id}
+@dataclass(frozen=True)
+class NewRoutine:
+    document: dict[str, Any]
+    document_zstd: bytes
+    dictionary: RoutineDictionary
+    delete_token_hash: str
+    idempotency_key_hash: str | None = None
+
+
+def insert_routine(connection: Connection, routine: NewRoutine) -> None:
+    """Store a routine (and its dictionary, the first time this process uses it)."""
+    if not routine.dictionary.stored:
+        connection.execute(
+            INSERT_DICTIONARY[connection.dialect.name],
+            {
+                "id": routine.dictionary.id,
+                "content": routine.dictionary.content,
+                "created_at": datetime.now(UTC),
+            },
+        )
+    document = routine.document
+    try:
+        connection.execute(
+            INSERT_ROUTINE,
+            {
+                "id": document["id"],
+                "created_at": datetime.fromisoformat(document["created_at"]),
+                "outcome": document["outcome"],
+                "previous_routine_id": document["previous_routine_id"],
+                "dictionary_id": routine.dictionary.id,
+                "document_zstd": routine.document_zstd,
+                "delete_token_hash": routine.delete_token_hash,
+                "idempotency_key_hash": routine.idempotency_key_hash,
+            },
+        )
+    except IntegrityError as error:
+        if routine.idempotency_key_hash is None:
+            raise
+        raise IdempotencyKeyTakenError from error
+
+
+def stored_routine(connection: Connection, routine_id: str) -> StoredRoutine | None:
+    row = connection.execute(SELECT_ROUTINE, {"routine_id": routine_id}).one_or_none()
+    return None if row is None else StoredRoutine(*row)
+
+
+def routine_for_idempotency_key(connection: Connection, key_hash: str) -> StoredRoutine | None:
+    row = connection.execute(SELECT_BY_IDEMPOTENCY_KEY, {"key_hash": key_hash}).one_or_none()
+    return None if row is None else StoredRoutine(*row)
+
+
+def dictionary_content(connection: Connection, dictionary_id: str) -> bytes | None:
+    content: bytes | None = connection.execute(
+        sa.select(DICTIONARY_TABLE.c.content).where(DICTIONARY_TABLE.c.id == dictionary_id)
     ).scalar_one_or_none()
-    return None if text is None else text.encode()
-
-
-def routine_document(connection: Connection, routine_id: str) -> dict[str, Any] | None:
-    stored = routine_json(connection, routine_id)
-    return None if stored is None else dict(orjson.loads(stored))
+    return content
 
 
 def feedback_document(connection: Connection, routine_id: str) -> dict[str, Any] | None:
@@ -60,13 +127,22 @@ def feedback_document(connection: Connection, routine_id: str) -> dict[str, Any]
 
 
 def record_feedback(
-    connection: Connection, feedback: dict[str, Any], next_routine: dict[str, Any] | None
+    connection: Connection, feedback: dict[str, Any], next_routine: NewRoutine | None
 ) -> None:
     """Store the feedback and the routine generated from it. Routines themselves never change:
     the forward link lives here. The unique routine_id makes concurrent feedback on one routine
-    fail for all but one."""
+    fail for all but one. The routine is claimed first (a write that changes nothing), so a
+    delete or purge running at the same time either waits for this feedback and removes it too,
+    or wins and this feedback is refused."""
+    claimed = connection.execute(
+        sa.update(ROUTINE_TABLE)
+        .where(ROUTINE_TABLE.c.id == feedback["routine_id"], ROUTINE_TABLE.c.deleted_at.is_(None))
+        .values(deleted_at=None)
+    )
+    if claimed.rowcount != 1:
+        raise RoutineDeletedError(feedback["routine_id"])
     if next_routine is not None:
-        insert_routine(connection, next_routine, orjson.dumps(next_routine))
+        insert_routine(connection, next_routine)
     try:
         connection.execute(
             sa.insert(RoutineFeedbackRow).values(
@@ -97,3 +173,82 @@ def chain_feedback(connection: Connection, routine_ids: list[str]) -> list[dict[
         .order_by(col(RoutineFeedbackRow.created_at), col(RoutineFeedbackRow.id))
     ).scalars()
     return [dict(document) for document in rows]
+
+
+class Deletion(StrEnum):
+    deleted = "deleted"
+    not_found = "not_found"
+    already_deleted = "already_deleted"
+    refused = "refused"
+
+
+def tombstone_values() -> dict[str, Any]:
+    """What a deleted routine keeps: its id and created_at (so the chain and retention still
+    work) and when it was deleted. The profile, the routine and every hash go."""
+    return {
+        "outcome": DELETED_OUTCOME,
+        "previous_routine_id": None,
+        "dictionary_id": None,
+        "document_zstd": None,
+        "delete_token_hash": None,
+        "idempotency_key_hash": None,
+        "deleted_at": datetime.now(UTC),
+    }
+
+
+def delete_routine(connection: Connection, routine_id: str, token_hash: str) -> Deletion:
+    """Turn the routine into a tombstone and delete its feedback, if `token_hash` is its delete
+    token's hash (compared in constant time). Nothing changes otherwise."""
+    row = connection.execute(
+        sa.select(ROUTINE_TABLE.c.delete_token_hash, ROUTINE_TABLE.c.deleted_at).where(
+            ROUTINE_TABLE.c.id == routine_id
+        )
+    ).one_or_none()
+    if row is None:
+        return Deletion.not_found
+    stored_hash, deleted_at = row
+    if deleted_at is not None:
+        return Deletion.already_deleted
+    if stored_hash is None or not hmac.compare_digest(stored_hash, token_hash):
+        return Deletion.refused
+    changed = connection.execute(
+        sa.update(ROUTINE_TABLE)
+        .where(ROUTINE_TABLE.c.id == routine_id, ROUTINE_TABLE.c.deleted_at.is_(None))
+        .values(tombstone_values())
+    )
+    if changed.rowcount != 1:
+        return Deletion.already_deleted
+    connection.execute(sa.delete(FEEDBACK_TABLE).where(FEEDBACK_TABLE.c.routine_id == routine_id))
+    return Deletion.deleted
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    cutoff: datetime
+    purged: int
+    tombstones_removed: int
+
+
+def purge_routines(connection: Connection, cutoff: datetime) -> PurgeReport:
+    """Delete every routine created before `cutoff`, as `delete_routine` does, then drop the
+    tombstones older than `cutoff` that nothing names any more. Idempotent, and safe to run on
+    several replicas at once: each step is one set-based statement, and a second run finds
+    nothing left to do."""
+    routine, feedback = ROUTINE_TABLE.c, FEEDBACK_TABLE.c
+    purged = connection.execute(
+        sa.update(ROUTINE_TABLE)
+        .where(routine.created_at < cutoff, routine.deleted_at.is_(None))
+        .values(tombstone_values())
+    ).rowcount
+    tombstones = sa.select(routine.id).where(routine.deleted_at.is_not(None))
+    connection.execute(sa.delete(FEEDBACK_TABLE).where(feedback.routine_id.in_(tombstones)))
+    later = ROUTINE_TABLE.alias("later")
+    removed = connection.execute(
+        sa.delete(ROUTINE_TABLE).where(
+            routine.deleted_at.is_not(None),
+            routine.created_at < cutoff,
+            ~sa.exists().where(later.c.previous_routine_id == routine.id),
+            ~sa.exists().where(feedback.next_routine_id == routine.id),
+        )
+    ).rowcount
+    return PurgeReport(cutoff, purged, removed)

@@ -57,7 +57,8 @@ def is_sqlite(url: str) -> bool:
 
 def build_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
     """An engine for either store; SQLite gets WAL, foreign keys and a short busy timeout,
-    PostgreSQL connect, checkout, statement and hold timeouts."""
+    PostgreSQL connect, checkout, statement and hold timeouts. Statement parameters never appear
+    in errors or logs: they can hold a person's profile or a hash."""
     limits = limits or DatabaseLimits()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -68,6 +69,7 @@ def build_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": limits.sqlite_busy_seconds},
+            hide_parameters=True,
             json_serializer=_json_text,
             json_deserializer=orjson.loads,
             **pooled,
@@ -79,6 +81,7 @@ def build_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
     statement_timeout = f"-c statement_timeout={round(limits.statement_seconds * 1000)}"
     engine = create_engine(
         url,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=10,
         pool_timeout=limits.checkout_seconds,

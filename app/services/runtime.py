@@ -13,7 +13,7 @@ from app.core.settings import Settings
 from app.core.startup import connect_or_explain
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
 from app.db.migrations import SchemaGate, head_revision, schema_revision
-from app.db.routine_cache import RoutineCache
+from app.db.routine_store import RoutineStore
 from app.db.session import Database, DatabaseLimits
 from app.domain.fhir.activity import ActivityViews
 from app.domain.fhir.common import Canonical
@@ -54,7 +54,7 @@ class Runtime:
     database: Database
     keys: Keys
     plan_cache: PlanCache
-    routine_cache: RoutineCache
+    routine_store: RoutineStore
     rate_limits: RateLimits
     handouts: Handouts
     fhir_views: ActivityViews
@@ -71,16 +71,17 @@ class Runtime:
             logger.warning("catalogue not loaded at start-up: %s", one_line(error))
         if not store.gate.open:
             logger.warning("%s", store.gate.explain())
+        database = Database(engine, store.gate.require)
         return cls(
             settings=settings,
             clock=clock,
             engine=engine,
             catalogue_store=store,
             catalogue_writer=CatalogueWriter(engine, store),
-            database=Database(engine, store.gate.require),
+            database=database,
             keys=Keys(engine),
             plan_cache=PlanCache(),
-            routine_cache=RoutineCache(),
+            routine_store=RoutineStore(database, settings.routine_retention_days),
             rate_limits=RateLimits(
                 settings.rate_limit_storage,
                 routine_writes=settings.rate_limit_routines,

@@ -24,11 +24,20 @@ GOOD_FEEDBACK = {
 
 
 def create(client: TestClient, **profile: Any) -> dict[str, Any]:
+    """The created routine as GET returns it: creation's body without its delete token."""
     response = client.post("/v1/routines", json=profile)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     assert response.headers["location"] == f"/v1/routines/{body['id']}"
+    assert body.pop("delete_token")
     return body
+
+
+def next_routine(feedback_response: Any) -> dict[str, Any]:
+    """The routine a feedback made, without its delete token."""
+    following: dict[str, Any] = feedback_response.json()["next_routine"]
+    assert following.pop("delete_token")
+    return following
 
 
 def routine_count(url: str) -> int:
@@ -141,7 +150,7 @@ def test_feedback_links_the_next_routine(
     assert body["recommendation"] == recommendation
     assert body["rule"]["id"]
     assert body["rule"]["text"]
-    following = body["next_routine"]
+    following = next_routine(response)
     assert body["next_routine_id"] == following["id"]
     assert following["previous_routine_id"] == first["id"]
     assert following["earlier_routine_ids"] == [first["id"]]
@@ -241,12 +250,8 @@ def test_a_routine_the_catalogue_cannot_fill_says_why(client: TestClient) -> Non
 def test_chains_grow_and_routines_never_change(client: TestClient) -> None:
     first = create(client, sensitivity="none")
     assert client.get(f"/v1/routines/{first['id']}/feedback").status_code == 404
-    second = client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK).json()[
-        "next_routine"
-    ]
-    third = client.post(f"/v1/routines/{second['id']}/feedback", json=GOOD_FEEDBACK).json()[
-        "next_routine"
-    ]
+    second = next_routine(client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK))
+    third = next_routine(client.post(f"/v1/routines/{second['id']}/feedback", json=GOOD_FEEDBACK))
     assert third["earlier_routine_ids"] == [first["id"], second["id"]]
     assert client.get(f"/v1/routines/{first['id']}").json() == first
     assert client.get(f"/v1/routines/{second['id']}").json() == second

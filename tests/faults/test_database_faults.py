@@ -216,7 +216,9 @@ def test_frozen_path_answers_within_the_bound_and_recovers(
         created = client.post("/v1/routines", content=PROFILE, headers=JSON)
         assert created.status_code == 201
         read_back = client.get(created.headers["location"])
-        assert orjson.loads(read_back.content) == created.json()
+        assert orjson.loads(read_back.content) == {
+            name: value for name, value in created.json().items() if name != "delete_token"
+        }
 
         proxy.freeze()
         assert_unavailable(client.get("/readyz"))

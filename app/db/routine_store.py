@@ -1,0 +1,139 @@
+"""Stored routines for one process: compression, the byte cache and the database together, so a
+router asks for a routine's bytes and never sees how they are kept."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from app.db.routine_cache import RoutineCache
+from app.db.routine_codec import RoutineCodec, RoutineDictionary
+from app.db.routine_queries import (
+    Deletion,
+    NewRoutine,
+    PurgeReport,
+    RoutineDeletedError,
+    StoredRoutine,
+    chain_feedback,
+    delete_routine,
+    dictionary_content,
+    feedback_document,
+    insert_routine,
+    purge_routines,
+    record_feedback,
+    routine_for_idempotency_key,
+    stored_routine,
+)
+from app.db.session import Database
+from app.domain.catalogue import Catalogue
+
+
+def retention_cutoff(retention_days: int) -> datetime:
+    return datetime.now(UTC) - timedelta(days=retention_days)
+
+
+class RoutineStore:
+    def __init__(
+        self, database: Database, retention_days: int, cache: RoutineCache | None = None
+    ) -> None:
+        self.database = database
+        self.retention_days = retention_days
+        self.cache = cache or RoutineCache()
+        self.codec = RoutineCodec()
+
+    def prepare(
+        self,
+        catalogue: Catalogue,
+        document: dict[str, Any],
+        document_json: bytes,
+        delete_token_hash: str,
+        idempotency_key_hash: str | None = None,
+    ) -> NewRoutine:
+        """The row for a new routine: `document_json` is `document` serialised (the response)."""
+        dictionary = self.codec.dictionary_for(catalogue)
+        return NewRoutine(
+            document,
+            self.codec.compress(document_json, dictionary),
+            dictionary,
+            delete_token_hash,
+            idempotency_key_hash,
+        )
+
+    async def create(self, routine: NewRoutine, document_json: bytes) -> None:
+        """Store a routine; raises IdempotencyKeyTakenError when its key was used before."""
+        await self.database.transaction(lambda c: insert_routine(c, routine))
+        routine.dictionary.stored = True
+        self.cache.put(routine.document["id"], document_json)
+
+    async def body(self, routine_id: str) -> bytes | None:
+        """The bytes creation returned (without the delete token), None for an unknown id;
+        raises RoutineDeletedError for a deleted one."""
+        cached = self.cache.get(routine_id)
+        if cached is not None:
+            return cached
+        stored = await self.database.read(lambda c: stored_routine(c, routine_id))
+        if stored is None:
+            return None
+        body = await self._decompress(stored)
+        self.cache.put(routine_id, body)
+        return body
+
+    async def document(self, routine_id: str) -> dict[str, Any] | None:
+        body = await self.body(routine_id)
+        return None if body is None else dict(orjson.loads(body))
+
+    async def for_idempotency_key(self, key_hash: str) -> tuple[str, bytes] | None:
+        """The id and bytes of the live routine created with this key, if any."""
+        stored = await self.database.read(lambda c: routine_for_idempotency_key(c, key_hash))
+        if stored is None or stored.document_zstd is None:
+            return None
+        return stored.id, await self._decompress(stored)
+
+    async def feedback(self, routine_id: str) -> dict[str, Any] | None:
+        return await self.database.read(lambda c: feedback_document(c, routine_id))
+
+    async def chain_feedback(self, routine_ids: list[str]) -> list[dict[str, Any]]:
+        """The feedback given on the earlier routines of a chain (none on deleted ones)."""
+        return await self.database.read(lambda c: chain_feedback(c, routine_ids))
+
+    async def record_feedback(
+        self,
+        feedback: dict[str, Any],
+        next_routine: NewRoutine | None,
+        next_routine_json: bytes | None,
+    ) -> None:
+        await self.database.transaction(lambda c: record_feedback(c, feedback, next_routine))
+        if next_routine is not None and next_routine_json is not None:
+            next_routine.dictionary.stored = True
+            self.cache.put(next_routine.document["id"], next_routine_json)
+
+    async def delete(self, routine_id: str, token_hash: str) -> Deletion:
+        outcome = await self.database.transaction(
+            lambda c: delete_routine(c, routine_id, token_hash)
+        )
+        self.cache.evict(routine_id)
+        return outcome
+
+    async def purge_expired(self) -> PurgeReport:
+        """Delete the routines older than the retention period."""
+        cutoff = retention_cutoff(self.retention_days)
+        report = await self.database.transaction(lambda c: purge_routines(c, cutoff))
+        self.cache.clear()
+        return report
+
+    async def _decompress(self, stored: StoredRoutine) -> bytes:
+        if stored.document_zstd is None:
+            raise RoutineDeletedError(stored.id)
+        return self.codec.decompress(stored.document_zstd, await self._dictionary(stored))
+
+    async def _dictionary(self, stored: StoredRoutine) -> RoutineDictionary | None:
+        dictionary_id = stored.dictionary_id
+        if dictionary_id is None:
+            return None
+        known = self.codec.known(dictionary_id)
+        if known is not None:
+            return known
+        content = await self.database.read(lambda c: dictionary_content(c, dictionary_id))
+        if content is None:
+            raise LookupError(f"routine {stored.id} names a missing dictionary")
+        return self.codec.remember(RoutineDictionary(dictionary_id, content, stored=True))
