@@ -29,6 +29,8 @@ ROUTINE = sa.table(
     sa.column("dictionary_id", sa.String),
     sa.column("deleted_at", sa.DateTime),
 )
+BATCH = 500
+"""Routines compressed per round, so memory stays flat however many there are."""
 DICTIONARY = sa.table(
     "routine_dictionary", sa.column("id", sa.String), sa.column("content", sa.LargeBinary)
 )
@@ -60,13 +62,18 @@ def upgrade() -> None:
         batch.create_index(op.f("ix_routine_created_at"), ["created_at"])
     connection = op.get_bind()
     compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
-    rows = connection.execute(sa.select(ROUTINE.c.id, ROUTINE.c.document)).all()
-    for routine_id, document in rows:
-        connection.execute(
-            ROUTINE.update()
-            .where(ROUTINE.c.id == routine_id)
-            .values(document_zstd=compressor.compress(document.encode()))
-        )
+    routine_ids = list(connection.execute(sa.select(ROUTINE.c.id)).scalars())
+    for start in range(0, len(routine_ids), BATCH):
+        batch_ids = routine_ids[start : start + BATCH]
+        documents = connection.execute(
+            sa.select(ROUTINE.c.id, ROUTINE.c.document).where(ROUTINE.c.id.in_(batch_ids))
+        ).all()
+        for routine_id, document in documents:
+            connection.execute(
+                ROUTINE.update()
+                .where(ROUTINE.c.id == routine_id)
+                .values(document_zstd=compressor.compress(document.encode()))
+            )
     with op.batch_alter_table("routine") as batch:
         batch.drop_column("document")
 
