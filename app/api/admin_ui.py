@@ -41,6 +41,7 @@ from app.api.routing import StrictQueryRoute
 from app.content import editing
 from app.content.bundle import load_yaml
 from app.core.errors import (
+    RETRY_AFTER_SECONDS,
     ApiError,
     AuthenticationError,
     ConflictError,
@@ -51,7 +52,9 @@ from app.core.rate_limits import TooManyRequestsError
 from app.core.security import Role, hash_key
 from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import EditorListing, list_exercise_rows
+from app.db.catalogue_store import one_line
 from app.db.models import AuditEntryRow, ExerciseRow
+from app.db.session import UNAVAILABLE_ERRORS
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
 from app.services.runtime import Runtime
@@ -237,6 +240,18 @@ class AdminPageRoute(StrictQueryRoute):
                     "Part of the request is not valid.",
                     [_field_error(item) for item in error.errors()],
                 )
+            except UNAVAILABLE_ERRORS as error:
+                logger.warning(
+                    "503 on %s %s: %s", request.method, request.url.path, one_line(error)
+                )
+                response = error_page(
+                    request,
+                    503,
+                    "Service unavailable",
+                    "The database cannot answer now. Reload in a moment to see whether a change "
+                    "was saved before trying it again.",
+                )
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             except Exception:
                 logger.exception("admin UI error on %s %s", request.method, request.url.path)
                 response = error_page(

@@ -5,7 +5,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +33,12 @@ DRIVER_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     exc.TimeoutError,  # no pooled connection came free in time
     exc.DisconnectionError,
 )
-"""Errors that mean "the database cannot answer now, try again later": answered 503."""
+"""The driver's errors that mean "the database cannot answer now, try again": answered 503."""
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    DatabaseUnavailableError,
+    *DRIVER_UNAVAILABLE_ERRORS,
+)
 
 
 @dataclass(frozen=True)
@@ -194,20 +200,45 @@ _WATCHDOG = ConnectionWatchdog()
 
 class Database:
     """Runs a unit of work in the thread pool, never on the event loop: even SQLite can wait
-    (on another writer's lock, up to its busy timeout), and the loop must keep serving."""
+    (on another writer's lock, up to its busy timeout), and the loop must keep serving.
 
-    def __init__(self, engine: Engine, require_ready: Callable[[], None] = lambda: None) -> None:
+    SQLite takes one writer at a time. This process's writers queue on a lock of their own
+    rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms and so turns
+    contention into a long tail; the busy timeout is left for writers in other processes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        require_ready: Callable[[], None] = lambda: None,
+        write_wait_seconds: float = DatabaseLimits.sqlite_busy_seconds,
+    ) -> None:
         self.engine = engine
         self._require_ready = require_ready
+        self._sqlite_writer = threading.Lock() if is_sqlite(str(engine.url)) else None
+        self._write_wait_seconds = write_wait_seconds
 
     async def transaction(self, work: Callable[[Connection], Result]) -> Result:
         self._require_ready()
 
         def run() -> Result:
-            with self.engine.begin() as connection:
+            with self._one_writer(), self.engine.begin() as connection:
                 return work(connection)
 
         return await run_in_threadpool(run)
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        if self._sqlite_writer is None:
+            yield
+            return
+        if not self._sqlite_writer.acquire(timeout=self._write_wait_seconds):
+            raise DatabaseUnavailableError(
+                f"Other writes kept the database busy for {self._write_wait_seconds} s."
+            )
+        try:
+            yield
+        finally:
+            self._sqlite_writer.release()
 
     async def read(self, work: Callable[[Connection], Result]) -> Result:
         """Like `transaction`, for reads: no BEGIN and COMMIT around them."""

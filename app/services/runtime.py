@@ -71,7 +71,9 @@ class Runtime:
             logger.warning("catalogue not loaded at start-up: %s", one_line(error))
         if not store.gate.open:
             logger.warning("%s", store.gate.explain())
-        database = Database(engine, store.gate.require)
+        database = Database(
+            engine, store.gate.require, write_wait_seconds=settings.sqlite_busy_timeout_seconds
+        )
         return cls(
             settings=settings,
             clock=clock,

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 PROFILE = b'{"sensitivity": "flexion_sensitive"}'
 JSON = {"content-type": "application/json"}
+FORM = "application/x-www-form-urlencoded"
 SHORT_BOUNDS = {
     "database_connect_timeout_seconds": "2",
     "database_checkout_timeout_seconds": "1",
@@ -138,11 +139,17 @@ def through(proxy: TcpProxy, database_url: str) -> str:
     )
 
 
-def exchange(sock: socket.socket, method: str, path: str, body: bytes = b"") -> httpx.Response:
+def exchange(
+    sock: socket.socket,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    content_type: str = "application/json",
+) -> httpx.Response:
     """One HTTP/1.1 request and its response on an already open socket (kept alive)."""
     head = f"{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: {len(body)}\r\n"
     if body:
-        head += "Content-Type: application/json\r\n"
+        head += f"Content-Type: {content_type}\r\n"
     sock.sendall(head.encode() + b"\r\n" + body)
     received = b""
     while b"\r\n\r\n" not in received:
@@ -182,17 +189,21 @@ def test_database_down_answers_503_on_the_same_connection(
             exchange(sock, "GET", f"/v1/routines/{uuid.uuid4()}"),
             exchange(sock, "GET", "/readyz"),
         ]
+        admin_page = exchange(sock, "POST", "/admin/login", b"key=k", FORM)
         from_snapshot = exchange(sock, "GET", "/v1/exercises")
         proxy.restore()
         created = exchange(sock, "POST", "/v1/routines", PROFILE)
     for failure in failures:
         assert_unavailable(failure)
+    assert admin_page.status_code == 503
+    assert admin_page.headers["content-type"].startswith("text/html")
+    assert int(admin_page.headers["retry-after"]) > 0
     assert from_snapshot.status_code == 200
     assert created.status_code == 201
     server.stop()
     log = server.log()
     assert "Traceback" not in log
-    assert sum(" 503 on " in line for line in log.splitlines()) == 2, log  # readyz: no log
+    assert sum(" 503 on " in line for line in log.splitlines()) == 3, log  # readyz: no log
 
 
 def test_frozen_path_answers_within_the_bound_and_recovers(
