@@ -100,7 +100,7 @@ def exercise_response(session: Session, row: ExerciseRow, status_code: int = 200
     return Response(entry.detail_json, status_code, headers, media_type=JSON)
 
 
-EDIT_ERRORS = problem_responses(400, 401, 403, 404, 412, 413, 422, 428)
+EDIT_ERRORS = problem_responses(400, 401, 403, 404, 412, 413, 422, 428, 503)
 WRITE_DOC = " Needs an editor or admin key and If-Match; 428 without it, 412 when stale."
 
 
@@ -111,7 +111,10 @@ WRITE_DOC = " Needs an editor or admin key and If-Match; 428 without it, 412 whe
     summary="Create an exercise",
     description="Validated by the same rules as seed loading and import. Status `draft` keeps it "
     "out of public reads until published. Needs an editor or admin key.",
-    responses={201: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 409, 413, 422)},
+    responses={
+        201: {"model": ExerciseDetail},
+        **problem_responses(400, 401, 403, 409, 413, 422, 503),
+    },
 )
 def create_exercise(
     exercise: Annotated[Exercise, Body()], caller: EditorKey, writer: CatalogueWriterDep
@@ -221,7 +224,7 @@ class AdminExercisePage(BaseModel):
     response_model=None,
     summary="List exercises in any status",
     description="Drafts, published and retired exercises, in slug order, for editors.",
-    responses={200: {"model": AdminExercisePage}, **problem_responses(400, 401, 403, 422)},
+    responses={200: {"model": AdminExercisePage}, **problem_responses(400, 401, 403, 422, 503)},
 )
 def list_all_exercises(
     caller: EditorKey,
@@ -255,7 +258,7 @@ def list_all_exercises(
     response_model=None,
     summary="Get an exercise in any status",
     description="The whole record with its ETag, whatever its status: what an editor edits.",
-    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 404, 422)},
+    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 404, 422, 503)},
 )
 def get_any_exercise(slug: SlugPath, caller: EditorKey, writer: CatalogueWriterDep) -> Response:
     with writer.reading() as session:
@@ -357,7 +360,7 @@ def _entry(raw: Any, key: str, index: int) -> str:
     "Every entry is validated first, as the catalogue it would produce; then all of it is "
     "applied, or none. Reports created, updated and unchanged; with `dry_run=true` nothing is "
     "written. Each error names its entry and field. Admin only.",
-    responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -424,7 +427,7 @@ def import_document(
     summary="Export the whole catalogue",
     description="Every source and exercise, in any status, in the seed/import format: importing "
     "it into an empty database reproduces the catalogue exactly. Admin only.",
-    responses=problem_responses(400, 401, 403),
+    responses=problem_responses(400, 401, 403, 503),
 )
 def export_bundle(caller: AdminKey, writer: CatalogueWriterDep) -> Response:
     with writer.reading() as session:
@@ -476,7 +479,7 @@ class AuditPage(BaseModel):
     summary="Read the audit trail",
     description="Every change to an exercise: who (key name), when, what (before and after), "
     "newest first, filtered by exercise and time. Admin only.",
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(400, 401, 403, 422, 503),
 )
 def read_audit(
     caller: AdminKey,

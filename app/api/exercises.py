@@ -144,7 +144,7 @@ SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
     response_model=None,
     responses={
         200: {"model": ExercisePage},
-        **problem_responses(400, 422),
+        **problem_responses(400, 422, 503),
     },
     openapi_extra={"parameters": openapi_parameters(ExerciseFilters)},
 )
@@ -177,7 +177,7 @@ async def list_exercises(request: Request) -> Response:
     description="The whole record: steps, cited dosages, contraindications with reasons, "
     "progressions, variants and citations. `version` increases with every change.",
     response_model=None,
-    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 404, 422)},
+    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 404, 422, 503)},
 )
 async def get_exercise(slug: SlugPath, catalogue: CatalogueDep) -> Response:
     entry = find(catalogue, slug)
@@ -190,7 +190,7 @@ async def get_exercise(slug: SlugPath, catalogue: CatalogueDep) -> Response:
     description="Every exercise linked to this one by easier/harder steps, easiest first. An "
     "exercise with no links is a chain of one.",
     response_model=None,
-    responses={200: {"model": ProgressionChain}, **problem_responses(400, 404, 422)},
+    responses={200: {"model": ProgressionChain}, **problem_responses(400, 404, 422, 503)},
 )
 async def get_progressions(slug: SlugPath, catalogue: CatalogueDep) -> Response:
     find(catalogue, slug)

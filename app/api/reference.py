@@ -25,7 +25,7 @@ from app.domain.vocabulary import Category, Equipment, Position, TargetArea, dis
 
 router = APIRouter(prefix="/v1", tags=["reference"], route_class=StrictQueryRoute)
 
-ERRORS = problem_responses(400)
+ERRORS = problem_responses(400, 503)
 
 
 def terms(catalogue: Catalogue, vocabulary: Iterable[StrEnum], field_name: str) -> TermList:

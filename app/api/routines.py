@@ -298,7 +298,7 @@ async def list_routine_rules() -> RoutineRuleList:
             "retry with the same Idempotency-Key answers the same, with `Idempotent-Replayed: "
             "true`.",
         },
-        **problem_responses(400, 409, 413, 422, 429),
+        **problem_responses(400, 409, 413, 422, 429, 503),
     },
     dependencies=[RoutineWriteBudget],
 )
@@ -366,7 +366,7 @@ async def replay(
     "written once. `previous_routine_id` and `earlier_routine_ids` show the chain that led to "
     "it; its feedback and the routine that followed are at `/v1/routines/{id}/feedback`. A "
     "deleted routine is a 410.",
-    responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 410, 422)},
+    responses={200: {"model": RoutineOut}, **problem_responses(400, 404, 410, 422, 503)},
 )
 async def get_routine(routine_id: RoutineId, request: Request) -> Response:
     return Response(await stored_routine(request, routine_id), media_type=JSON)
@@ -425,7 +425,7 @@ async def delete_routine(
     summary="Get the feedback given on a routine",
     description="How the session went, the recommendation and rule it gave, and the id of the "
     "routine generated from it. 404 until feedback is given, and after the routine is deleted.",
-    responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 422)},
+    responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 422, 503)},
 )
 async def get_feedback(routine_id: RoutineId, routines: RoutineStoreDep) -> Response:
     recorded = await routines.feedback(routine_id)
@@ -447,7 +447,7 @@ async def get_feedback(routine_id: RoutineId, routines: RoutineStoreDep) -> Resp
     "pain after below 5. A routine takes feedback once (409 after that).",
     responses={
         201: {"model": FeedbackOut},
-        **problem_responses(400, 404, 409, 410, 413, 422, 429),
+        **problem_responses(400, 404, 409, 410, 413, 422, 429, 503),
     },
     dependencies=[RoutineWriteBudget],
 )

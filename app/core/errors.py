@@ -389,7 +389,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     422: "A parameter or field has an invalid value",
     428: "If-Match is required",
     429: "Too many requests from this client; Retry-After says when to try again",
-    503: "Not ready",
+    503: "Not ready, or the database cannot answer now: retry after Retry-After",
 }
 
 
