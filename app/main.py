@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import __version__
 from app.api import admin, admin_ui, exercises, fhir, handouts, health, reference, routines
 from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="Backcare API",
-        version="1.0.0",
+        version=__version__,
         summary="Exercises, contraindications and routines for back-pain rehabilitation.",
         description=DESCRIPTION,
         lifespan=lifespan_with(settings),
