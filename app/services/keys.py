@@ -1,6 +1,7 @@
 """API keys: who is calling, and the keys' life cycle (create, list, revoke). Only hashes are
 stored; a plain key exists once, when created."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,8 +33,11 @@ class KeyInfo:
 
 
 class Keys:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, require_ready: Callable[[], None] = lambda: None) -> None:
+        """`require_ready` raises (503) while the schema is not at the migration head, so a key
+        check on an unmigrated database is an answered error rather than an SQL failure."""
         self._engine = engine
+        self._require_ready = require_ready
 
     def authenticate(self, presented: str | None) -> Caller:
         """The caller behind a presented key, or 401 (never saying whether a key exists)."""
@@ -46,6 +50,7 @@ class Keys:
 
     def active_by_hash(self, key_hash: str) -> Caller | None:
         """The caller of the unrevoked key stored under `key_hash` (as `hash_key` makes it)."""
+        self._require_ready()
         with Session(self._engine) as session:
             row = key_queries.find_active_key_by_hash(session, key_hash)
             return None if row is None else Caller(name=row.name, role=Role(row.role))

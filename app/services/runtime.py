@@ -81,7 +81,7 @@ class Runtime:
             catalogue_store=store,
             catalogue_writer=CatalogueWriter(engine, store),
             database=database,
-            keys=Keys(engine),
+            keys=Keys(engine, store.gate.require),
             plan_cache=PlanCache(),
             routine_store=RoutineStore(database, settings.routine_retention_days),
             rate_limits=RateLimits(

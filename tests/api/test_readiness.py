@@ -29,6 +29,8 @@ def test_unmigrated_database_is_503_everywhere_until_migrated(empty_database_url
         for path in [*DATA_READS, UNKNOWN_ROUTINE, "/readyz"]:
             assert_unavailable(client, "GET", path)
         assert_unavailable(client, "POST", "/v1/routines", sensitivity="flexion_sensitive")
+        key_check = client.get("/v1/admin/exercises", headers={"Authorization": "Bearer bck_x"})
+        assert key_check.status_code == 503, key_check.text
         assert "migrate" in client.get("/v1/exercises").json()["detail"]
 
         upgrade(empty_database_url)
