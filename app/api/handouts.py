@@ -57,17 +57,20 @@ QUERY_PARAMETERS = [
     },
 )
 async def get_handout(routine_id: RoutineId, request: Request) -> Response:
-    """A hot path like the routine read: state is read directly, not through dependencies."""
+    """A hot path like the routine read: state is read directly, not through dependencies.
+
+    The routine is looked up first even when its handout is cached, so a deleted or purged
+    routine's handout (it holds the person's profile) is never served again."""
     query = request.query_params
     variant = choose_variant(query.get("format"), query.get("paper"), request.headers.get("accept"))
     handouts = runtime_of(request).handouts
     etag = handouts.etag(routine_id, variant)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
-    body = handouts.cached(routine_id, variant)
-    document = None if body is not None else await stored_routine(request, routine_id)  # or 404
+    document = await stored_routine(request, routine_id)  # 404, or 410 once deleted or purged
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    if document is not None:
+    body = handouts.cached(routine_id, variant)
+    if body is None:
         body = await handouts.render(routine_id, variant, document)
     return Response(body, headers=headers, media_type=variant.media_type)
 

@@ -139,6 +139,8 @@ class TestDeleteToken:
         following = fresh_client.post(f"/v1/routines/{first['id']}/feedback", json=FEEDBACK)
         second = following.json()["next_routine"]
         second_bytes = fresh_client.get(f"/v1/routines/{second['id']}").content
+        handout = f"/v1/routines/{first['id']}/handout?format=html"
+        assert fresh_client.get(handout).status_code == 200  # rendered and cached
 
         deleted = fresh_client.delete(
             f"/v1/routines/{first['id']}", headers=bearer(first["delete_token"])
@@ -146,6 +148,7 @@ class TestDeleteToken:
         assert deleted.status_code == 204, deleted.text
 
         problem(fresh_client.get(f"/v1/routines/{first['id']}"), 410)
+        problem(fresh_client.get(handout), 410)  # the cached handout holds the profile too
         problem(fresh_client.get(f"/v1/routines/{first['id']}/feedback"), 404)
         problem(fresh_client.post(f"/v1/routines/{first['id']}/feedback", json=FEEDBACK), 410)
         tombstone = routine_row(fresh_database_url, first["id"])
