@@ -39,7 +39,7 @@ AEROBIC_TIMES_PER_WEEK = 3
 AEROBIC_MINUTES = 30
 AEROBIC_FREQUENCY = (
     f"Low-impact aerobic exercise for at least {AEROBIC_MINUTES} minutes each time, three to "
-    "four times a week; never more than once a day."
+    "four times a week."
 )
 
 STOP_RULE = (

@@ -612,7 +612,7 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         RuleId.aerobic_frequency,
         RuleArea.frequency,
         "Aerobic activity has its own frequency: at least 30 minutes, three to four times a "
-        "week; never three times a day.",
+        "week, not the stretches' three times a day.",
         AEROBIC_QUOTE,
     ),
     from_sources(
