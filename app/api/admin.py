@@ -5,15 +5,15 @@ from typing import Annotated, Any
 
 import orjson
 import yaml
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api.auth import AdminKey, EditorKey
-from app.api.dependencies import CatalogueWriterDep
+from app.api.dependencies import CatalogueWriterDep, ContentDep
 from app.api.exercises import decode_cursor, encode_cursor
+from app.api.params import JSON, SlugPath
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
 from app.content import editing
@@ -33,7 +33,6 @@ from app.core.errors import (
     PreconditionRequiredError,
     problem_responses,
 )
-from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import (
     EditorListing,
     StaleExercisesError,
@@ -44,21 +43,19 @@ from app.db.catalogue_queries import (
     stored_exercise,
 )
 from app.db.catalogue_store import CatalogueWriter
-from app.db.models import AuditEntryRow, ExerciseRow
-from app.domain.catalogue import CatalogueEntry
+from app.db.models import AuditEntryRow
 from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import Status
+from app.services.content import AuditQuery, StoredExercise
 
 router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
 
-JSON = "application/json"
 MAX_IMPORT_ENTRIES = 5_000
 """More than a 5 MB bundle of real entries can hold (an exercise takes over 1 KB), while a bundle
 of empty entries would otherwise make over ten problems per entry, all held in memory."""
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_LIMIT_BYTES = 5 * 1024 * 1024
 
-SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
 IfMatch = Annotated[
     str | None,
     Header(
@@ -91,13 +88,11 @@ def expected_version(if_match: str | None) -> int | None:
     return int(tag)
 
 
-def exercise_response(session: Session, row: ExerciseRow, status_code: int = 200) -> Response:
-    sources = {source.id: source for source in load_sources(session)}
-    entry = CatalogueEntry(Exercise.model_validate(row.document), row.version, sources)
-    headers = {"ETag": f'"{row.version}"'}
+def exercise_response(stored: StoredExercise, status_code: int = 200) -> Response:
+    headers = {"ETag": f'"{stored.version}"'}
     if status_code == 201:
-        headers["Location"] = f"/v1/admin/exercises/{row.slug}"
-    return Response(entry.detail_json, status_code, headers, media_type=JSON)
+        headers["Location"] = f"/v1/admin/exercises/{stored.slug}"
+    return Response(stored.detail_json, status_code, headers, media_type=JSON)
 
 
 EDIT_ERRORS = problem_responses(400, 401, 403, 404, 412, 413, 422, 428, 503)
@@ -117,11 +112,9 @@ WRITE_DOC = " Needs an editor or admin key and If-Match; 428 without it, 412 whe
     },
 )
 def create_exercise(
-    exercise: Annotated[Exercise, Body()], caller: EditorKey, writer: CatalogueWriterDep
+    exercise: Annotated[Exercise, Body()], caller: EditorKey, content: ContentDep
 ) -> Response:
-    with writer.unit_of_work() as session:
-        row = editing.create_exercise(session, exercise, caller.name)
-        return exercise_response(session, row, 201)
+    return exercise_response(content.create(exercise, caller.name), 201)
 
 
 @router.put(
@@ -135,13 +128,11 @@ def replace_exercise(
     slug: SlugPath,
     exercise: Annotated[Exercise, Body()],
     caller: EditorKey,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
-    with writer.unit_of_work() as session:
-        row = editing.replace_exercise(session, slug, exercise, version, caller.name)
-        return exercise_response(session, row)
+    return exercise_response(content.replace(slug, exercise, version, caller.name))
 
 
 @router.patch(
@@ -166,18 +157,13 @@ async def patch_exercise(
     request: Request,
     slug: SlugPath,
     caller: EditorKey,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     if_match: IfMatch = None,
 ) -> Response:
     patch = await json_object_body(request)
     version = expected_version(if_match)
-
-    def apply() -> Response:
-        with writer.unit_of_work() as session:
-            row = editing.patch_exercise(session, slug, patch, version, caller.name)
-            return exercise_response(session, row)
-
-    return await run_in_threadpool(apply)
+    stored = await run_in_threadpool(content.patch, slug, patch, version, caller.name)
+    return exercise_response(stored)
 
 
 @router.delete(
@@ -189,12 +175,10 @@ async def patch_exercise(
     responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
 )
 def retire_exercise(
-    slug: SlugPath, caller: EditorKey, writer: CatalogueWriterDep, if_match: IfMatch = None
+    slug: SlugPath, caller: EditorKey, content: ContentDep, if_match: IfMatch = None
 ) -> Response:
     version = expected_version(if_match)
-    with writer.unit_of_work() as session:
-        row = editing.retire_exercise(session, slug, version, caller.name)
-        return exercise_response(session, row)
+    return exercise_response(content.retire(slug, version, caller.name))
 
 
 async def json_object_body(request: Request) -> dict[str, Any]:
@@ -228,7 +212,7 @@ class AdminExercisePage(BaseModel):
 )
 def list_all_exercises(
     caller: EditorKey,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     status: Annotated[list[Status], Query()] = [],  # noqa: B006 - FastAPI copies defaults
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -240,15 +224,10 @@ def list_all_exercises(
         after_slug=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    with writer.reading() as session:
-        rows = list_exercise_rows(session, listing)
-        sources = {source.id: source for source in load_sources(session)}
-        page = rows[:limit]
-        items = [
-            CatalogueEntry(Exercise.model_validate(r.document), r.version, sources).detail_json
-            for r in page
-        ]
-    next_cursor = encode_cursor(page[-1].slug) if len(rows) > limit else None
+    found = content.page(listing)
+    page = found[:limit]
+    items = [stored.detail_json for stored in page]
+    next_cursor = encode_cursor(page[-1].slug) if len(found) > limit else None
     body = b'{"items":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
     return Response(body, media_type=JSON)
 
@@ -260,9 +239,8 @@ def list_all_exercises(
     description="The whole record with its ETag, whatever its status: what an editor edits.",
     responses={200: {"model": ExerciseDetail}, **problem_responses(400, 401, 403, 404, 422, 503)},
 )
-def get_any_exercise(slug: SlugPath, caller: EditorKey, writer: CatalogueWriterDep) -> Response:
-    with writer.reading() as session:
-        return exercise_response(session, editing.current_row(session, slug))
+def get_any_exercise(slug: SlugPath, caller: EditorKey, content: ContentDep) -> Response:
+    return exercise_response(content.stored(slug))
 
 
 class ImportReport(BaseModel):
@@ -429,16 +407,8 @@ def import_document(
     "it into an empty database reproduces the catalogue exactly. Admin only.",
     responses=problem_responses(400, 401, 403, 503),
 )
-def export_bundle(caller: AdminKey, writer: CatalogueWriterDep) -> Response:
-    with writer.reading() as session:
-        rows = session.exec(select(ExerciseRow).order_by(col(ExerciseRow.slug))).all()
-        body = {
-            "sources": [
-                s.model_dump(mode="json", exclude_none=True) for s in load_sources(session)
-            ],
-            "exercises": [row.document for row in rows],
-        }
-    return Response(orjson.dumps(body), media_type=JSON)
+def export_bundle(caller: AdminKey, content: ContentDep) -> Response:
+    return Response(orjson.dumps(content.export()), media_type=JSON)
 
 
 class AuditEntry(BaseModel):
@@ -483,7 +453,7 @@ class AuditPage(BaseModel):
 )
 def read_audit(
     caller: AdminKey,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     exercise: Annotated[str | None, Query(max_length=80)] = None,
     since: Annotated[datetime | None, Query(description="Inclusive, ISO 8601.")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601.")] = None,
@@ -502,9 +472,8 @@ def read_audit(
     query = AuditQuery(
         exercise=exercise, since=since, until=until, older_than_id=older_than_id, limit=limit
     )
-    with writer.reading() as session:
-        rows, more = list_changes(session, query)
-        items = [audit_entry(row) for row in rows]
+    rows, more = content.changes(query)
+    items = [audit_entry(row) for row in rows]
     return AuditPage(items=items, next_cursor=encode_cursor(str(rows[-1].id)) if more else None)
 
 

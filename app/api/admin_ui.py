@@ -23,7 +23,6 @@ from urllib.parse import urlencode, urlsplit
 
 import yaml
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -36,7 +35,8 @@ from app.api.admin_session import (
     same_token,
 )
 from app.api.auth import authenticate_request
-from app.api.dependencies import CatalogueWriterDep, RuntimeDep
+from app.api.dependencies import ContentDep, RuntimeDep
+from app.api.params import SlugPath
 from app.api.routing import StrictQueryRoute
 from app.content import editing
 from app.content.bundle import load_yaml
@@ -50,13 +50,12 @@ from app.core.errors import (
 )
 from app.core.rate_limits import TooManyRequestsError
 from app.core.security import Role, hash_key
-from app.db.audit_queries import AuditQuery, list_changes
-from app.db.catalogue_queries import EditorListing, list_exercise_rows
 from app.db.catalogue_store import one_line
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.db.session import UNAVAILABLE_ERRORS
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
+from app.services.content import AuditQuery, EditorListing
 from app.services.runtime import Runtime
 
 logger = logging.getLogger("app.admin_ui")
@@ -343,7 +342,7 @@ def log_out(
 def exercise_list(
     request: Request,
     admin: SignedIn,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     q: Annotated[str, Query(max_length=100)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
@@ -354,8 +353,7 @@ def exercise_list(
             [FieldError(location="query", field="status", message="unknown status")],
         )
     listing = EditorListing(statuses=(status,) if status else (), text=q.strip(), by_name=True)
-    with writer.reading() as session:
-        rows = list_exercise_rows(session, listing)
+    rows = content.rows(listing)
     context = {
         "admin": admin,
         "rows": rows,
@@ -430,18 +428,15 @@ def new_exercise_form(request: Request, admin: SignedIn) -> Response:
 def create_exercise(
     request: Request,
     admin: SignedInForm,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     document: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        exercise = parse_document(document)
-        with writer.unit_of_work() as session:
-            row = editing.create_exercise(session, exercise, admin.name)
-            slug, version = row.slug, row.version
+        stored = content.create(parse_document(document), admin.name)
     except (editing.ContentRejectedError, ConflictError) as error:
         return edit_page(request, admin, text=document, error=error, status_code=error.status)
-    logger.info("admin UI: %r created %s", admin.name, slug)
-    return saved_redirect(slug, version)
+    logger.info("admin UI: %r created %s", admin.name, stored.slug)
+    return saved_redirect(stored.slug, stored.version)
 
 
 def saved_redirect(slug: str, version: int) -> RedirectResponse:
@@ -449,19 +444,15 @@ def saved_redirect(slug: str, version: int) -> RedirectResponse:
     return RedirectResponse(f"/admin/exercises/{slug}?{query}", status_code=303)
 
 
-SlugPath = Annotated[str, PathParam(max_length=80)]
-
-
 @router.get("/admin/exercises/{slug}")
 def edit_exercise_form(
     request: Request,
     slug: SlugPath,
     admin: SignedIn,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     saved: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    with writer.reading() as session:
-        row = editing.current_row(session, slug)
+    row = content.row(slug)
     notice = f"Saved version {saved}." if saved is not None else None
     return edit_page(
         request,
@@ -478,7 +469,7 @@ def save_exercise(
     request: Request,
     slug: SlugPath,
     admin: SignedInForm,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     document: Annotated[str, Form()] = "",
     version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
@@ -490,12 +481,9 @@ def save_exercise(
     expected = int(version)
     try:
         exercise = parse_document(document)
-        with writer.unit_of_work() as session:
-            row = editing.replace_exercise(session, slug, exercise, expected, admin.name)
-            saved_version = row.version
+        saved_version = content.replace(slug, exercise, expected, admin.name).version
     except (editing.ContentRejectedError, PreconditionFailedError) as error:
-        with writer.reading() as session:
-            current = editing.current_row(session, slug)
+        current = content.row(slug)
         return edit_page(
             request,
             admin,
@@ -538,14 +526,13 @@ def audit_line(row: AuditEntryRow) -> AuditLine:
 def audit_log(
     request: Request,
     admin: SignedIn,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     exercise: Annotated[str, Query(max_length=80)] = "",
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     exercise = exercise.strip()
     query = AuditQuery(exercise=exercise or None, older_than_id=before, limit=AUDIT_PAGE_SIZE)
-    with writer.reading() as session:
-        rows, more = list_changes(session, query)
+    rows, more = content.changes(query)
     lines = [audit_line(row) for row in rows]
     more_link = None
     if more and rows:

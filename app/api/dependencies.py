@@ -12,6 +12,7 @@ from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.fhir.activity import ActivityDefinitions
 from app.domain.routines.memo import PlanCache
+from app.services.content import Content
 from app.services.keys import Keys
 from app.services.runtime import Runtime
 
@@ -54,6 +55,10 @@ async def get_routine_store(request: Request) -> RoutineStore:
     return runtime_of(request).routine_store
 
 
+async def get_content(request: Request) -> Content:
+    return runtime_of(request).content
+
+
 async def get_keys(request: Request) -> Keys:
     return runtime_of(request).keys
 
@@ -80,6 +85,7 @@ PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
 RoutineStoreDep = Annotated[RoutineStore, Depends(get_routine_store)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
+ContentDep = Annotated[Content, Depends(get_content)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
 NowDep = Annotated[datetime, Depends(get_now)]
 RoutineWriteBudget = Depends(spend_routine_write)

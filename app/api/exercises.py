@@ -2,14 +2,14 @@
 
 import base64
 import binascii
-from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
 from app.api.dependencies import CatalogueDep, current_catalogue
+from app.api.params import JSON, SlugPath
 from app.api.query_model import list_fields, openapi_parameters, parse_query
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import ExerciseDetail, ExercisePage, ProgressionChain
@@ -26,8 +26,6 @@ from app.domain.vocabulary import (
 )
 
 router = APIRouter(prefix="/v1", tags=["exercises"], route_class=StrictQueryRoute)
-
-JSON = "application/json"
 
 
 class ExerciseFilters(BaseModel):
@@ -129,9 +127,6 @@ def find(catalogue: Catalogue, slug: str) -> CatalogueEntry:
     if entry is None:
         raise NotFoundError(f"No published exercise has the slug {slug!r}.")
     return entry
-
-
-SlugPath = Annotated[str, Path(max_length=80, examples=["cat-stretch"])]
 
 
 @router.get(

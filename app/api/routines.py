@@ -23,6 +23,7 @@ from app.api.dependencies import (
     RoutineWriteBudget,
     runtime_of,
 )
+from app.api.params import JSON
 from app.api.routing import StrictQueryRoute
 from app.core.errors import (
     AuthenticationError,
@@ -65,7 +66,6 @@ from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
 
-JSON = "application/json"
 DEFAULT_SEED = 0
 CREATE_SCOPE = "POST /v1/routines"
 

@@ -179,9 +179,3 @@ class CatalogueWriter:
         with Session(self.engine) as session, session.begin():
             yield session
         self.store.refresh_after_write()
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        self.store.gate.require()
-        with Session(self.engine) as session:
-            yield session

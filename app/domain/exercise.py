@@ -36,7 +36,10 @@ def without_nul(text: str) -> str:
 
 NoNul = AfterValidator(without_nul)
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=2, max_length=80)]
+SLUG_MAX_LENGTH = 80
+Slug = Annotated[
+    str, StringConstraints(pattern=SLUG_PATTERN, min_length=2, max_length=SLUG_MAX_LENGTH)
+]
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
 ]

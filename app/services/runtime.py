@@ -20,6 +20,7 @@ from app.domain.fhir.common import Canonical
 from app.domain.routines.memo import PlanCache
 from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
+from app.services.content import Content
 from app.services.keys import Keys
 
 logger = logging.getLogger("app")
@@ -52,6 +53,7 @@ class Runtime:
     catalogue_store: CatalogueStore
     catalogue_writer: CatalogueWriter
     database: Database
+    content: Content
     keys: Keys
     plan_cache: PlanCache
     routine_store: RoutineStore
@@ -74,12 +76,14 @@ class Runtime:
         database = Database(
             engine, store.gate.require, write_wait_seconds=settings.sqlite_busy_timeout_seconds
         )
+        writer = CatalogueWriter(engine, store)
         return cls(
             settings=settings,
             clock=clock,
             engine=engine,
             catalogue_store=store,
-            catalogue_writer=CatalogueWriter(engine, store),
+            catalogue_writer=writer,
+            content=Content(writer),
             database=database,
             keys=Keys(engine, store.gate.require),
             plan_cache=PlanCache(),

@@ -1,0 +1,102 @@
+"""Content editing, listing and the audit trail, for the JSON API, the admin UI and the CLI.
+
+Writes run in the catalogue writer's unit of work (`app.content.editing` holds the rules: one
+validation, optimistic concurrency, the audit record), reads in a read-only session; the web layer
+parses and shapes, and never holds a session.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.content import editing
+from app.db.audit_queries import AuditQuery, list_changes
+from app.db.catalogue_queries import EditorListing, list_exercise_rows, load_sources
+from app.db.catalogue_store import CatalogueWriter
+from app.db.models import AuditEntryRow, ExerciseRow
+from app.domain.catalogue import CatalogueEntry
+from app.domain.exercise import Exercise
+
+__all__ = ["AuditQuery", "Content", "EditorListing", "StoredExercise"]
+
+
+@dataclass(frozen=True)
+class StoredExercise:
+    """An exercise as stored, in any status: its slug, version and whole record as JSON."""
+
+    slug: str
+    version: int
+    detail_json: bytes
+
+
+class Content:
+    def __init__(self, writer: CatalogueWriter) -> None:
+        self._writer = writer
+
+    def _read(self) -> Session:
+        self._writer.store.gate.require()
+        return Session(self._writer.engine)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def rows(self, listing: EditorListing) -> list[ExerciseRow]:
+        with self._read() as session:
+            return list_exercise_rows(session, listing)
+
+    def row(self, slug: str) -> ExerciseRow:
+        """The stored row of any status; 404 when no exercise has the slug."""
+        with self._read() as session:
+            return editing.current_row(session, slug)
+
+    def stored(self, slug: str) -> StoredExercise:
+        with self._read() as session:
+            return _stored(session, editing.current_row(session, slug))
+
+    def page(self, listing: EditorListing) -> list[StoredExercise]:
+        with self._read() as session:
+            return [_stored(session, row) for row in list_exercise_rows(session, listing)]
+
+    def export(self) -> dict[str, Any]:
+        """Every source and exercise, in any status, in the seed/import format."""
+        with self._read() as session:
+            return {
+                "sources": [
+                    s.model_dump(mode="json", exclude_none=True) for s in load_sources(session)
+                ],
+                "exercises": [row.document for row in list_exercise_rows(session, EditorListing())],
+            }
+
+    def changes(self, query: AuditQuery) -> tuple[list[AuditEntryRow], bool]:
+        """A page of the audit trail, newest first, and whether more follow."""
+        with self._read() as session:
+            return list_changes(session, query)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def create(self, exercise: Exercise, actor: str) -> StoredExercise:
+        with self._writer.unit_of_work() as session:
+            return _stored(session, editing.create_exercise(session, exercise, actor))
+
+    def replace(
+        self, slug: str, exercise: Exercise, expected: int | None, actor: str
+    ) -> StoredExercise:
+        with self._writer.unit_of_work() as session:
+            row = editing.replace_exercise(session, slug, exercise, expected, actor)
+            return _stored(session, row)
+
+    def patch(
+        self, slug: str, patch: dict[str, Any], expected: int | None, actor: str
+    ) -> StoredExercise:
+        with self._writer.unit_of_work() as session:
+            return _stored(session, editing.patch_exercise(session, slug, patch, expected, actor))
+
+    def retire(self, slug: str, expected: int | None, actor: str) -> StoredExercise:
+        with self._writer.unit_of_work() as session:
+            return _stored(session, editing.retire_exercise(session, slug, expected, actor))
+
+
+def _stored(session: Session, row: ExerciseRow) -> StoredExercise:
+    sources = {source.id: source for source in load_sources(session)}
+    entry = CatalogueEntry(Exercise.model_validate(row.document), row.version, sources)
+    return StoredExercise(slug=row.slug, version=row.version, detail_json=entry.detail_json)
