@@ -44,6 +44,10 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
 
 
 class StrictQueryRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        refuse_two_query_declarations(self)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         extra_parameters = (self.openapi_extra or {}).get("parameters", [])
@@ -107,3 +111,20 @@ def unknown_parameters(unknown: list[str], allowed: frozenset[str]) -> UnknownPa
             for name in sorted(set(unknown))
         ],
     )
+
+
+def refuse_two_query_declarations(route: APIRoute) -> None:
+    """A hot route may parse its whole query through one model by hand (`app.api.query_model`),
+    declared to OpenAPI in `openapi_extra`. A parameter then added the usual way, with `Query()`,
+    would never reach that model: refuse the route when it is declared, naming what to do."""
+    by_hand = [
+        parameter["name"]
+        for parameter in (route.openapi_extra or {}).get("parameters", [])
+        if parameter.get("in") == "query"
+    ]
+    declared = sorted(declared_query_names(route.dependant))
+    if by_hand and declared:
+        raise TypeError(
+            f"{route.name} parses its query through a model by hand, so its Query() parameters "
+            f"{', '.join(declared)} would not reach it: add them to that model instead."
+        )

@@ -1,11 +1,15 @@
 """The exercise list, one exercise and progression chains, through HTTP."""
 
 import itertools
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from fastapi import APIRouter, Query, Request
 from fastapi.testclient import TestClient
 
+from app.api.exercises import ExerciseFilters
+from app.api.query_model import openapi_parameters
+from app.api.routing import StrictQueryRoute
 from app.domain.vocabulary import Flag, Level, SpinalMotion
 
 PROBLEM = "application/problem+json"
@@ -262,3 +266,17 @@ def test_unknown_parameter_is_refused_everywhere(client: TestClient, path: str) 
 
 def test_method_not_allowed_is_a_problem(client: TestClient) -> None:
     assert_problem(client.delete("/v1/target-areas"), 405)
+
+
+def test_a_query_parameter_declared_beside_a_hand_parsed_query_model_is_refused() -> None:
+    """The list parses its whole query through ExerciseFilters; a `Query()` parameter added to its
+    handler the usual way would never reach the filters, so declaring one fails at once."""
+    router = APIRouter(route_class=StrictQueryRoute)
+
+    async def listing(request: Request, extra: Annotated[str | None, Query()] = None) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="add them to that model"):
+        router.get("/listing", openapi_extra={"parameters": openapi_parameters(ExerciseFilters)})(
+            listing
+        )
