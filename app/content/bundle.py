@@ -13,38 +13,12 @@ from typing import Any, TypeVar
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from app.domain.bundle import ContentBundle as ContentBundle  # its readers import it from here
 from app.domain.exercise import Exercise, Source
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
-
-
-class ContentBundle(BaseModel):
-    """The seed format as one document: what export writes and import reads."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "sources": [
-                        {
-                            "id": "back-pain-relief-stretches",
-                            "title": "Best Back Pain Relief Stretches and Exercises",
-                            "publisher_kind": "clinic_blog",
-                            "seed_file": "004_0d052247460285cc.txt",
-                        }
-                    ],
-                    "exercises": [],
-                }
-            ]
-        },
-    )
-
-    sources: list[Source]
-    exercises: list[Exercise]
 
 
 @dataclass(frozen=True)

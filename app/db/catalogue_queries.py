@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.content.bundle import ContentBundle
 from app.db.audit_queries import record_change
 from app.db.models import CatalogueStateRow, ExerciseRow, SourceRow
+from app.domain.bundle import ContentBundle
 from app.domain.exercise import Exercise, Source
 
 
