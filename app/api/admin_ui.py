@@ -47,6 +47,7 @@ from app.core.errors import (
     ConflictError,
     FieldError,
     PreconditionFailedError,
+    field_error,
 )
 from app.core.rate_limits import TooManyRequestsError
 from app.core.security import Role, hash_key
@@ -237,7 +238,7 @@ class AdminPageRoute(StrictQueryRoute):
                     422,
                     "Invalid request",
                     "Part of the request is not valid.",
-                    [_field_error(item) for item in error.errors()],
+                    [field_error(item) for item in error.errors()],
                 )
             except UNAVAILABLE_ERRORS as error:
                 logger.warning(
@@ -260,15 +261,6 @@ class AdminPageRoute(StrictQueryRoute):
             return response
 
         return html_handler
-
-
-def _field_error(item: Any) -> FieldError:
-    location, *path = [str(part) for part in item.get("loc", ())] or ["request"]
-    return FieldError(
-        location=location,
-        field=".".join(path) or location,
-        message=str(item.get("msg", "invalid")),
-    )
 
 
 router = APIRouter(include_in_schema=False, route_class=AdminPageRoute)

@@ -244,7 +244,9 @@ def problem_response(
     )
 
 
-def _field_error(error: dict[str, Any]) -> FieldError:
+def field_error(error: dict[str, Any]) -> FieldError:
+    """One validation error (as pydantic reports it) as the field it names: the one conversion,
+    for problem documents and the admin pages alike."""
     location, *path = [str(part) for part in error.get("loc", ())] or ["request"]
     if location == "body":
         return FieldError(
@@ -290,7 +292,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
-    errors = [_field_error(error) for error in raw[:MAX_LISTED_ERRORS]]
+    errors = [field_error(error) for error in raw[:MAX_LISTED_ERRORS]]
     if any(error.get("type") == "json_invalid" for error in raw):
         return problem_response(
             request, 400, "malformed-body", "Malformed body", "The body is not valid JSON.", errors
