@@ -88,10 +88,6 @@ def _scalar_columns(exercise: Exercise) -> dict[str, Any]:
     return {
         "status": exercise.status.value,
         "name": exercise.name,
-        "category": exercise.category.value,
-        "level": exercise.level.value,
-        "position": exercise.position.value,
-        "spinal_motion": exercise.spinal_motion.value,
     }
 
 

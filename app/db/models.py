@@ -57,10 +57,7 @@ class ExerciseRow(SQLModel, table=True):
     version: int = Field(default=1)
     revision: int = Field(index=True)
     name: str = Field(max_length=200)
-    category: str = Field(max_length=40)
-    level: str = Field(max_length=20)
-    position: str = Field(max_length=40)
-    spinal_motion: str = Field(max_length=20)
+    """A copy of the document's name, for the editors' list (ordered and searched by name)."""
     document: dict[str, Any] = Field(sa_type=JSONDocument)
     created_at: datetime = Field(sa_type=utc_timestamp())
     updated_at: datetime = Field(sa_type=utc_timestamp())

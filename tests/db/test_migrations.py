@@ -1,8 +1,12 @@
 """Migrations on each store: empty to head and back to base, and no drift from the models."""
 
+import json
+
 import sqlalchemy as sa
 from alembic import command
 
+from app.cli import seed_database
+from app.core.settings import PROJECT_ROOT
 from app.db.migrations import alembic_config, downgrade, head_revision, upgrade
 from app.db.session import build_engine
 
@@ -32,3 +36,29 @@ def test_models_match_migrations(empty_database_url: str) -> None:
 
 def test_head_is_known(empty_database_url: str) -> None:
     assert head_revision(empty_database_url)
+
+
+def test_the_unread_exercise_columns_come_back_filled_on_downgrade(
+    empty_database_url: str,
+) -> None:
+    """0004 drops four columns nothing read; going back below it refills them from each
+    exercise's document, so older code finds them as it wrote them."""
+    upgrade(empty_database_url)
+    seed_database(empty_database_url, PROJECT_ROOT / "seed")
+    downgrade(empty_database_url, "0003")
+    engine = build_engine(empty_database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT category, level, position, spinal_motion, document FROM exercise")
+        ).all()
+    engine.dispose()
+    assert rows
+    for category, level, position, spinal_motion, document in rows:
+        stored = document if isinstance(document, dict) else json.loads(document)
+        assert (category, level, position, spinal_motion) == (
+            stored["category"],
+            stored["level"],
+            stored["position"],
+            stored["spinal_motion"],
+        )
+    upgrade(empty_database_url)
