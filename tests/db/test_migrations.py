@@ -41,11 +41,11 @@ def test_head_is_known(empty_database_url: str) -> None:
 def test_the_unread_exercise_columns_come_back_filled_on_downgrade(
     empty_database_url: str,
 ) -> None:
-    """0004 drops four columns nothing read; going back below it refills them from each
+    """0006 drops four columns nothing read; going back below it refills them from each
     exercise's document, so older code finds them as it wrote them."""
     upgrade(empty_database_url)
     seed_database(empty_database_url, PROJECT_ROOT / "seed")
-    downgrade(empty_database_url, "0003")
+    downgrade(empty_database_url, "0005")
     engine = build_engine(empty_database_url)
     with engine.connect() as connection:
         rows = connection.execute(
