@@ -426,15 +426,11 @@ def insert_catalogue(url: URL, count: int, seed: int) -> None:
                     "version": 1,
                     "revision": revision,
                     "name": document["name"],
-                    "category": document["category"],
-                    "level": document["level"],
-                    "position": document["position"],
-                    "spinal_motion": document["spinal_motion"],
                     "document": orjson.dumps(document).decode(),
                     "created_at": now,
                     "updated_at": now,
                 }
-                copy.write_row([row[column] for column in exercise_columns])
+                copy.write_row([row.get(column) for column in exercise_columns])
         cursor.execute(
             f"UPDATE {CatalogueStateRow.__tablename__} SET revision = %s WHERE id = 1",
             (revision,),
