@@ -5,8 +5,9 @@ request still stores its own snapshot row with its own id.
 """
 
 import uuid
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Header, Path, Request
@@ -239,14 +240,22 @@ def json_response(document: Any, status_code: int, location: str | None) -> Resp
     return Response(orjson.dumps(document), status_code, headers, media_type=JSON)
 
 
+Found = TypeVar("Found")
+
+
 async def stored_document(routines: RoutineStore, routine_id: str) -> dict[str, Any]:
+    return await existing(routine_id, routines.document(routine_id))
+
+
+async def existing(routine_id: str, lookup: Awaitable[Found | None]) -> Found:
+    """What a routine lookup found: 410 for a deleted routine, 404 for an unknown one."""
     try:
-        document = await routines.document(routine_id)
+        found = await lookup
     except RoutineDeletedError:
         raise GoneError(f"The routine {routine_id!r} was deleted.") from None
-    if document is None:
+    if found is None:
         raise NotFoundError(f"No routine has the id {routine_id!r}.")
-    return document
+    return found
 
 
 @router.get(
@@ -378,14 +387,7 @@ async def stored_routine(request: Request, routine_id: str) -> bytes:
 
     A hot path: the runtime is read directly, not through dependencies (which would cost more
     than the cached read itself)."""
-    routines = runtime_of(request).routine_store
-    try:
-        body = await routines.body(routine_id)
-    except RoutineDeletedError:
-        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
-    if body is None:
-        raise NotFoundError(f"No routine has the id {routine_id!r}.")
-    return body
+    return await existing(routine_id, runtime_of(request).routine_store.body(routine_id))
 
 
 @router.delete(
