@@ -118,8 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(
         CorsPolicy,
-        read_origins=settings.cors_read_origins,
-        write_origins=settings.cors_write_origins,
+        public_origins=settings.cors_public_origins,
+        admin_origins=settings.cors_admin_origins,
     )
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)

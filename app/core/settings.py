@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits import parse
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AliasChoices, AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -60,11 +60,17 @@ class Settings(BaseSettings):
         description="A request's whole body must arrive within this time of its headers; 408 "
         "past it.",
     )
-    cors_read_origins: list[str] = Field(
-        default=["*"], description="Origins allowed to read from browsers; * for any."
+    cors_public_origins: list[str] = Field(
+        default=["*"],
+        validation_alias=AliasChoices("cors_public_origins", "cors_read_origins"),
+        description="Origins whose browser apps may read, create routines, give feedback and "
+        "delete a routine; * for any. CORS_READ_ORIGINS is the old name.",
     )
-    cors_write_origins: list[str] = Field(
-        default=[], description="Origins allowed to write from browsers; none by default."
+    cors_admin_origins: list[str] = Field(
+        default=[],
+        validation_alias=AliasChoices("cors_admin_origins", "cors_write_origins"),
+        description="Origins whose browser apps may edit exercises and call /v1/admin; none by "
+        "default. CORS_WRITE_ORIGINS is the old name.",
     )
     rate_limit_routines: str = Field(
         default="60/minute",

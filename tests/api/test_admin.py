@@ -435,7 +435,7 @@ class TestHardening:
 
     def test_configured_write_origin_may_write(self, fresh_database_url: str) -> None:
         settings = Settings(
-            database_url=fresh_database_url, cors_write_origins=["https://admin.example.org"]
+            database_url=fresh_database_url, cors_admin_origins=["https://admin.example.org"]
         )
         with TestClient(create_app(settings)) as client:
             preflight = client.options(
