@@ -146,7 +146,7 @@ ResourceId = Annotated[str, Path(max_length=64, examples=["cat-stretch"])]
     responses=success("CapabilityStatement", {"resourceType": "CapabilityStatement"}),
     openapi_extra=ONLY_FORMAT,
 )
-async def metadata(request: Request) -> Response:
+async def fhir_capabilities(request: Request) -> Response:
     return resource_response(
         request, capability_statement(canonical_of(request), request.app.version)
     )

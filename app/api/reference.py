@@ -51,7 +51,7 @@ def vocabulary_route(path: str, vocabulary: type[StrEnum], field_name: str, noun
         description=f"Every {noun[:-1] if noun.endswith('s') else noun} term with its slug, "
         "display name and how many published exercises use it.",
         responses=ERRORS,
-        operation_id=f"list_{field_name}_terms",
+        name=f"list_{field_name}_terms",
     )
 
 

@@ -4,6 +4,7 @@
   silently dropped returns wrong data to an integrator who never notices, so every route answers
   400 naming the parameters it does not declare.
 - At most MAX_QUERY_PARAMETERS query parameters (a filter repeated 1,500 times is refused).
+- Every operation's id is its route's name (`operation_id`), set here once for every router.
 - No NUL character anywhere: in the path, the query or the body. PostgreSQL cannot store NUL in
   text while SQLite can, so it is refused up front, the same on both stores (400).
 """
@@ -43,9 +44,17 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the contract is its route's name (the handler's function name, or
+    the `name` given to `add_api_route`): short and stable (`list_exercises`), where FastAPI's
+    default (`list_exercises_v1_exercises_get`) also spells the path and method. Generated
+    clients name their methods after it."""
+    return route.name
+
+
 class StrictQueryRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
+        super().__init__(path, endpoint, **{**kwargs, "generate_unique_id_function": operation_id})
         refuse_two_query_declarations(self)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -1,6 +1,7 @@
 """The committed contract matches what the app serves, and documents every operation."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,39 @@ def test_every_error_response_is_problem_json_or_a_fhir_outcome() -> None:
                     assert expected in response["content"], (path, status)
                     if path.startswith("/fhir/"):
                         assert PROBLEM not in response["content"], (path, status)
+
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def operations(document: dict[str, Any]) -> dict[str, str]:
+    """Each operation's id, by `METHOD /path`."""
+    return {
+        f"{method.upper()} {path}": operation["operationId"]
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_operation_ids_are_short_unique_snake_case_names() -> None:
+    ids = operations(create_app().openapi())
+    assert len(set(ids.values())) == len(ids), "two operations share an id"
+    for label, operation_id in ids.items():
+        assert SNAKE_CASE.match(operation_id), label
+        assert "v1" not in operation_id.split("_"), f"{label}: {operation_id} spells the path"
+    pinned = {
+        "GET /v1/exercises": "list_exercises",
+        "GET /v1/exercises/{slug}": "get_exercise",
+        "GET /v1/exercises/{slug}/progressions": "get_progressions",
+        "PUT /v1/exercises/{slug}": "replace_exercise",
+        "POST /v1/routines": "create_routine",
+        "GET /v1/routines/{routine_id}": "get_routine",
+        "POST /v1/routines/{routine_id}/feedback": "give_feedback",
+        "GET /v1/target-areas": "list_target_areas_terms",
+        "GET /fhir/r4/metadata": "fhir_capabilities",
+    }
+    assert {label: ids[label] for label in pinned} == pinned
+
+
+def test_the_admin_web_ui_is_not_in_the_contract() -> None:
+    assert not [path for path in create_app().openapi()["paths"] if path.startswith("/admin")]
