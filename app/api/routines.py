@@ -62,12 +62,11 @@ from app.domain.routines import (
     recommend,
 )
 from app.domain.routines.memo import PlanCache
-from app.domain.routines.profile import MAXIMUM_SEED
+from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
 from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
 
-DEFAULT_SEED = 0
 CREATE_SCOPE = "POST /v1/routines"
 
 delete_token_bearer = HTTPBearer(

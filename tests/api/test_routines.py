@@ -99,6 +99,15 @@ def test_same_profile_and_seed_give_the_same_routine(client: TestClient) -> None
     }
 
 
+def test_an_omitted_seed_is_seed_0_as_the_contract_says(client: TestClient) -> None:
+    profile = {"sensitivity": "none", "level": "intermediate", "minutes": 30}
+    omitted, zero = create(client, **profile), create(client, **profile, seed=0)
+    assert omitted["profile"]["seed"] == 0
+    assert omitted["blocks"] == zero["blocks"]
+    seed = client.get("/openapi.json").json()["components"]["schemas"]["Profile"]
+    assert "Left out, it is 0: the standard routine" in seed["properties"]["seed"]["description"]
+
+
 @pytest.mark.parametrize("red_flag", ["fever", "saddle_numbness", "strain_pain_beyond_two_weeks"])
 def test_a_red_flag_gives_a_referral_and_no_exercises(client: TestClient, red_flag: str) -> None:
     routine = create(client, sensitivity="none", red_flags=[red_flag])

@@ -19,6 +19,8 @@ MINIMUM_MINUTES = 5
 MAXIMUM_MINUTES = 90
 DEFAULT_MINUTES = 20
 MAXIMUM_SEED = 2**31 - 1
+DEFAULT_SEED = 0
+"""The seed of a profile that sends none: its standard routine."""
 
 
 class Sensitivity(StrEnum):
@@ -140,8 +142,9 @@ class Profile(BaseModel):
     seed: Annotated[int, Field(ge=0, le=MAXIMUM_SEED), NumberOnly] | None = Field(
         default=None,
         description=(
-            "Makes the routine reproducible: the same profile, catalogue and seed give the same "
-            "routine. Left out, the server picks one and returns it."
+            "The same profile, catalogue and seed always give the same routine. Left out, it is "
+            f"{DEFAULT_SEED}: the standard routine for the profile (the routine returns the seed "
+            "used). Send another seed for a variation."
         ),
     )
 
