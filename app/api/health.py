@@ -4,12 +4,12 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from app.api.dependencies import RuntimeDep
-from app.api.routing import StrictQueryRoute
+from app.api.routing import ProbeRoute
 from app.api.schemas import Health, Readiness
 from app.core.errors import ServiceUnavailableError, problem_responses
 from app.db.session import DRIVER_UNAVAILABLE_ERRORS
 
-router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
+router = APIRouter(tags=["health"], route_class=ProbeRoute)
 
 
 @router.get(

@@ -2,7 +2,9 @@
 
 - Unknown query parameters are refused, not ignored. A misspelt filter (`?saftey_for=`) that is
   silently dropped returns wrong data to an integrator who never notices, so every route answers
-  400 naming the parameters it does not declare.
+  400 naming the parameters it does not declare. The exceptions are what the web adds to links
+  and nobody means as a filter: campaign tags (`utm_*`) and a cache-buster named `_` are ignored
+  everywhere, and the probes (`ProbeRoute`) ignore every parameter.
 - At most MAX_QUERY_PARAMETERS query parameters (a filter repeated 1,500 times is refused).
 - Every operation's id is its route's name (`operation_id`), set here once for every router.
 - No NUL character anywhere: in the path, the query or the body. PostgreSQL cannot store NUL in
@@ -27,6 +29,13 @@ BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """A JSON string escape for NUL (\\u0000), not preceded by an escaped backslash."""
 FORM_NUL = b"%00"
+IGNORED_PREFIX = "utm_"
+CACHE_BUSTER = "_"
+
+
+def ignored(name: str) -> bool:
+    """A parameter the web adds to links (campaign tags, a cache-buster), never a filter."""
+    return name == CACHE_BUSTER or name.startswith(IGNORED_PREFIX)
 
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
@@ -53,6 +62,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 class StrictQueryRoute(APIRoute):
+    checks_query = True
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **{**kwargs, "generate_unique_id_function": operation_id})
         refuse_two_query_declarations(self)
@@ -67,13 +78,20 @@ class StrictQueryRoute(APIRoute):
         async def strict_handler(request: Request) -> Response:
             if "\x00" in request.scope["path"]:
                 raise nul_refused("path", "path")
-            if request.query_params:
+            if self.checks_query and request.query_params:
                 check_query(request, allowed)
             if request.method not in BODYLESS_METHODS:
                 check_body(request, await request.body())
             return await handler(request)
 
         return strict_handler
+
+
+class ProbeRoute(StrictQueryRoute):
+    """A liveness or readiness probe: whatever a load balancer or monitor appends to its URL is
+    ignored, so a probe never fails over a parameter."""
+
+    checks_query = False
 
 
 def check_query(request: Request, allowed: frozenset[str]) -> None:
@@ -86,7 +104,7 @@ def check_query(request: Request, allowed: frozenset[str]) -> None:
     for name, value in items:
         if "\x00" in name or "\x00" in value:
             raise nul_refused("query", name.replace("\x00", "\\0"))
-    unknown = [name for name, _ in items if name not in allowed]
+    unknown = [name for name, _ in items if name not in allowed and not ignored(name)]
     if unknown:
         raise unknown_parameters(unknown, allowed)
 

@@ -259,7 +259,7 @@ def test_unknown_parameter_is_400_naming_it(client: TestClient, name: str) -> No
     assert name in body["detail"]
 
 
-@pytest.mark.parametrize("path", ["/v1/exercises/cat-stretch", "/v1/target-areas", "/healthz"])
+@pytest.mark.parametrize("path", ["/v1/exercises/cat-stretch", "/v1/target-areas", "/v1/red-flags"])
 def test_unknown_parameter_is_refused_everywhere(client: TestClient, path: str) -> None:
     assert_problem(client.get(path, params={"verbose": "1"}), 400, "verbose")
 
