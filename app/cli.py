@@ -1,6 +1,7 @@
 """`python -m app migrate | seed | export | serve | purge-routines | keys | openapi`."""
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -19,12 +20,13 @@ from app.content.seeding import Outcome, SeedReport, seed_catalogue
 from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
 from app.core.startup import StartupError, connect_or_explain
-from app.db import migrations, routine_queries
+from app.db import migrations
 from app.db.catalogue_queries import exercise_documents, load_sources
 from app.db.maintenance import maintenance_lock
-from app.db.routine_store import retention_cutoff
+from app.db.session import Database
 from app.domain.exercise import Exercise
 from app.services.keys import KeyNameTakenError, Keys
+from app.services.routines import Routines
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
@@ -139,16 +141,17 @@ def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def purge_routines(settings: Settings, _arguments: argparse.Namespace) -> int:
-    """Delete routines past retention: one transaction, idempotent, safe on any replica."""
+    """Delete routines past retention, as the admin endpoint does: one transaction, idempotent,
+    safe on any replica."""
     engine = connect_or_explain(settings.database_url)
-    cutoff = retention_cutoff(settings.routine_retention_days)
+    routines = Routines.for_maintenance(Database(engine), settings.routine_retention_days)
     try:
-        with engine.begin() as connection:
-            report = routine_queries.purge_routines(connection, cutoff)
+        report = asyncio.run(routines.purge_expired())
     finally:
         engine.dispose()
     print(
-        f"purged {report.purged} routines created before {cutoff.isoformat(timespec='seconds')} "
+        f"purged {report.purged} routines created before "
+        f"{report.cutoff.isoformat(timespec='seconds')} "
         f"({settings.routine_retention_days} days); removed {report.tombstones_removed} "
         "tombstones"
     )

@@ -1,19 +1,17 @@
 """Dependencies, each named once as an Annotated alias. Everything the app holds at run time is
 one typed `Runtime` (built in the lifespan); `runtime_of` is the one read of `app.state`."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.db.catalogue_store import CatalogueWriter
-from app.db.routine_store import RoutineStore
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.fhir.activity import ActivityDefinitions
-from app.domain.routines.memo import PlanCache
 from app.services.content import Content
 from app.services.keys import Keys
+from app.services.routines import Routines
 from app.services.runtime import Runtime
 
 
@@ -43,16 +41,12 @@ def get_catalogue_writer(request: Request) -> CatalogueWriter:
     return runtime_of(request).catalogue_writer
 
 
-async def get_plan_cache(request: Request) -> PlanCache:
-    return runtime_of(request).plan_cache
-
-
 async def get_database(request: Request) -> Database:
     return runtime_of(request).database
 
 
-async def get_routine_store(request: Request) -> RoutineStore:
-    return runtime_of(request).routine_store
+async def get_routines(request: Request) -> Routines:
+    return runtime_of(request).routines
 
 
 async def get_content(request: Request) -> Content:
@@ -73,19 +67,11 @@ async def spend_routine_write(request: Request) -> None:
     await runtime_of(request).rate_limits.spend_routine_write(client_address(request))
 
 
-async def get_now(request: Request) -> datetime:
-    """The time of the request, in UTC, from the runtime's one clock (the move-up rule looks
-    back over about a week of feedback, so tests move it)."""
-    return runtime_of(request).clock()
-
-
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
-PlanCacheDep = Annotated[PlanCache, Depends(get_plan_cache)]
-RoutineStoreDep = Annotated[RoutineStore, Depends(get_routine_store)]
+RoutinesDep = Annotated[Routines, Depends(get_routines)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
 ContentDep = Annotated[Content, Depends(get_content)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
-NowDep = Annotated[datetime, Depends(get_now)]
 RoutineWriteBudget = Depends(spend_routine_write)

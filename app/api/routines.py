@@ -1,13 +1,11 @@
 """Routines: generate and store one for a profile, read it back, report how it went.
 
-The engine is pure, so its result for (catalogue revision, profile, seed) is memoised; every
-request still stores its own snapshot row with its own id.
+The routes parse, call the routines service (`app/services/routines.py`) and shape its answer:
+the response bytes, `Location`, the status.
 """
 
-import uuid
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Header, Path, Request
@@ -16,58 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.responses import Response
 
 from app.api.auth import AdminKey
-from app.api.dependencies import (
-    CatalogueDep,
-    NowDep,
-    PlanCacheDep,
-    RoutineStoreDep,
-    RoutineWriteBudget,
-    runtime_of,
-)
+from app.api.dependencies import RoutinesDep, RoutineWriteBudget, runtime_of
 from app.api.params import JSON
 from app.api.routing import StrictQueryRoute
-from app.core.errors import (
-    AuthenticationError,
-    ConflictError,
-    FieldError,
-    ForbiddenError,
-    GoneError,
-    IdempotencyKeyReusedError,
-    NotFoundError,
-    problem_responses,
-)
-from app.core.security import (
-    delete_token_for,
-    generate_delete_token,
-    hash_idempotency_key,
-    hash_key,
-)
-from app.db.routine_queries import (
-    Deletion,
-    FeedbackExistsError,
-    IdempotencyKeyTakenError,
-    RoutineDeletedError,
-)
-from app.db.routine_store import RoutineStore
-from app.domain.catalogue import Catalogue
-from app.domain.routines import (
-    RED_FLAGS,
-    Feedback,
-    Outcome,
-    Profile,
-    Recommendation,
-    RedFlag,
-    RoutinePlan,
-    Session,
-    recommend,
-)
-from app.domain.routines.memo import PlanCache
-from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
+from app.core.errors import problem_responses
+from app.domain.routines import RED_FLAGS, Feedback, Profile, Recommendation, RedFlag, RoutinePlan
 from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
-
-CREATE_SCOPE = "POST /v1/routines"
 
 delete_token_bearer = HTTPBearer(
     auto_error=False,
@@ -196,38 +150,6 @@ IdempotencyKey = Annotated[
 DeleteToken = Annotated[HTTPAuthorizationCredentials | None, Depends(delete_token_bearer)]
 
 
-def new_routine(
-    catalogue: Catalogue,
-    cache: PlanCache,
-    profile: Profile,
-    created_at: datetime,
-    previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    seed = DEFAULT_SEED if profile.seed is None else profile.seed
-    return {
-        "id": str(uuid.uuid4()),
-        "created_at": created_at.isoformat(),
-        "profile": {**profile.model_dump(mode="json"), "seed": seed},
-        "previous_routine_id": None if previous is None else previous["id"],
-        "earlier_routine_ids": (
-            [] if previous is None else [*previous["earlier_routine_ids"], previous["id"]]
-        ),
-        **cache.plan(catalogue, profile, seed),
-    }
-
-
-FEEDBACK_FIELDS = frozenset(Feedback.model_fields)
-
-
-def session_of(record: dict[str, Any]) -> Session:
-    """Stored feedback as the engine reads it; fields added later take their defaults."""
-    return Session(
-        feedback=Feedback.model_validate({k: v for k, v in record.items() if k in FEEDBACK_FIELDS}),
-        recommendation=Recommendation(record["recommendation"]),
-        reported_at=datetime.fromisoformat(record["created_at"]),
-    )
-
-
 def with_delete_token(document_json: bytes, token: str) -> bytes:
     """Creation's response: the stored bytes with `delete_token` added as the last member, so
     the document is serialised once and GET can return the stored bytes as they are."""
@@ -239,22 +161,8 @@ def json_response(document: Any, status_code: int, location: str | None) -> Resp
     return Response(orjson.dumps(document), status_code, headers, media_type=JSON)
 
 
-Found = TypeVar("Found")
-
-
-async def stored_document(routines: RoutineStore, routine_id: str) -> dict[str, Any]:
-    return await existing(routine_id, routines.document(routine_id))
-
-
-async def existing(routine_id: str, lookup: Awaitable[Found | None]) -> Found:
-    """What a routine lookup found: 410 for a deleted routine, 404 for an unknown one."""
-    try:
-        found = await lookup
-    except RoutineDeletedError:
-        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
-    if found is None:
-        raise NotFoundError(f"No routine has the id {routine_id!r}.")
-    return found
+def location_of(routine_id: str) -> str:
+    return f"/v1/routines/{routine_id}"
 
 
 @router.get(
@@ -312,57 +220,19 @@ async def list_routine_rules() -> RoutineRuleList:
 )
 async def create_routine(
     profile: Annotated[Profile, Body()],
-    catalogue: CatalogueDep,
-    cache: PlanCacheDep,
-    routines: RoutineStoreDep,
-    now: NowDep,
+    routines: RoutinesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    document = new_routine(catalogue, cache, profile, now)
-    body = orjson.dumps(document)
-    routine_id = document["id"]
-    headers = {"Location": f"/v1/routines/{routine_id}"}
-    if idempotency_key is None:
-        token, key_hash = generate_delete_token(), None
-    else:
-        token = delete_token_for(idempotency_key, routine_id)
-        key_hash = hash_idempotency_key(idempotency_key, CREATE_SCOPE)
-    try:
-        await routines.create(
-            routines.prepare(catalogue, document, body, hash_key(token), key_hash), body
-        )
-    except IdempotencyKeyTakenError:
-        assert idempotency_key is not None
-        assert key_hash is not None
-        routine_id, body = await replay(routines, key_hash, document["profile"])
-        token = delete_token_for(idempotency_key, routine_id)
-        headers = {"Location": f"/v1/routines/{routine_id}", "Idempotent-Replayed": "true"}
-    return Response(with_delete_token(body, token), 201, headers, media_type=JSON)
-
-
-async def replay(
-    routines: RoutineStore, key_hash: str, profile: dict[str, Any]
-) -> tuple[str, bytes]:
-    """The routine an earlier request with this Idempotency-Key created, if it asked for the
-    same profile."""
-    existing = await routines.for_idempotency_key(key_hash)
-    if existing is None:
-        raise ConflictError(
-            "A request with this Idempotency-Key is in progress or its routine was just "
-            "deleted: retry."
-        )
-    if orjson.loads(existing[1])["profile"] != profile:
-        raise IdempotencyKeyReusedError(
-            "This Idempotency-Key was used before with a different profile.",
-            [
-                FieldError(
-                    location="header",
-                    field="idempotency-key",
-                    message="Used before with a different body; send a new key.",
-                )
-            ],
-        )
-    return existing
+    created = await routines.create(profile, idempotency_key)
+    headers = {"Location": location_of(created.id)}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        with_delete_token(created.document_json, created.delete_token),
+        201,
+        headers,
+        media_type=JSON,
+    )
 
 
 @router.get(
@@ -381,12 +251,12 @@ async def get_routine(routine_id: RoutineId, request: Request) -> Response:
 
 
 async def stored_routine(request: Request, routine_id: str) -> bytes:
-    """A stored routine's JSON, exactly as creation returned it less its delete token, from this
-    process's cache or the database (404 if none, 410 if deleted).
+    """A stored routine's JSON, exactly as creation returned it less its delete token (404 if
+    none, 410 if deleted).
 
     A hot path: the runtime is read directly, not through dependencies (which would cost more
     than the cached read itself)."""
-    return await existing(routine_id, runtime_of(request).routine_store.body(routine_id))
+    return await runtime_of(request).routines.body(routine_id)
 
 
 @router.delete(
@@ -404,19 +274,9 @@ async def stored_routine(request: Request, routine_id: str) -> bytes:
     },
 )
 async def delete_routine(
-    routine_id: RoutineId, token: DeleteToken, routines: RoutineStoreDep
+    routine_id: RoutineId, token: DeleteToken, routines: RoutinesDep
 ) -> Response:
-    if token is None:
-        raise AuthenticationError(
-            "Send the routine's delete_token as `Authorization: Bearer TOKEN`."
-        )
-    deletion = await routines.delete(routine_id, hash_key(token.credentials))
-    if deletion is Deletion.not_found:
-        raise NotFoundError(f"No routine has the id {routine_id!r}.")
-    if deletion is Deletion.already_deleted:
-        raise GoneError(f"The routine {routine_id!r} was deleted.")
-    if deletion is Deletion.refused:
-        raise ForbiddenError("That is not this routine's delete token.")
+    await routines.delete(routine_id, None if token is None else token.credentials)
     return Response(status_code=204)
 
 
@@ -428,11 +288,8 @@ async def delete_routine(
     "routine generated from it. 404 until feedback is given, and after the routine is deleted.",
     responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 422, 503)},
 )
-async def get_feedback(routine_id: RoutineId, routines: RoutineStoreDep) -> Response:
-    recorded = await routines.feedback(routine_id)
-    if recorded is None:
-        raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
-    return json_response(recorded, 200, None)
+async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response:
+    return json_response(await routines.feedback(routine_id), 200, None)
 
 
 @router.post(
@@ -455,47 +312,16 @@ async def get_feedback(routine_id: RoutineId, routines: RoutineStoreDep) -> Resp
 async def give_feedback(
     routine_id: RoutineId,
     feedback: Annotated[Feedback, Body()],
-    catalogue: CatalogueDep,
-    cache: PlanCacheDep,
-    routines: RoutineStoreDep,
-    now: NowDep,
+    routines: RoutinesDep,
 ) -> Response:
-    routine = await stored_document(routines, routine_id)
-    if routine["outcome"] == Outcome.refer:
-        raise ConflictError("This routine is a referral: follow its advice before exercising.")
-    profile = Profile.model_validate(routine["profile"])
-    earlier = await routines.chain_feedback(routine["earlier_routine_ids"])
-    outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
-    next_routine = next_json = next_row = None
-    token = generate_delete_token()
-    if outcome.next_profile is not None:
-        next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
-        next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
-        next_routine = new_routine(catalogue, cache, next_profile, now, routine)
-        next_json = orjson.dumps(next_routine)
-        next_row = routines.prepare(catalogue, next_routine, next_json, hash_key(token))
-    recorded = {
-        "routine_id": routine_id,
-        **feedback.model_dump(mode="json"),
-        "created_at": now.isoformat(),
-        "recommendation": outcome.recommendation.value,
-        "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
-        "adjustment": outcome.adjustment,
-        "advice": outcome.advice,
-        "next_routine_id": None if next_routine is None else next_routine["id"],
-    }
-    try:
-        await routines.record_feedback(recorded, next_row, next_json)
-    except FeedbackExistsError:
-        raise ConflictError("This routine already has feedback.") from None
-    except RoutineDeletedError:
-        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
-    if next_routine is None:
-        return json_response({**recorded, "next_routine": None}, 201, None)
+    given = await routines.give_feedback(routine_id, feedback)
+    if given.next_routine is None:
+        return json_response({**given.recorded, "next_routine": None}, 201, None)
+    next_routine = {**given.next_routine, "delete_token": given.next_delete_token}
     return json_response(
-        {**recorded, "next_routine": {**next_routine, "delete_token": token}},
+        {**given.recorded, "next_routine": next_routine},
         201,
-        f"/v1/routines/{next_routine['id']}",
+        location_of(given.next_routine["id"]),
     )
 
 
@@ -509,7 +335,7 @@ async def give_feedback(
     "and safe to run from several replicas at once.",
     responses=problem_responses(400, 401, 403),
 )
-async def purge_routines(_caller: AdminKey, routines: RoutineStoreDep) -> PurgeOut:
+async def purge_routines(_caller: AdminKey, routines: RoutinesDep) -> PurgeOut:
     report = await routines.purge_expired()
     return PurgeOut(
         cutoff=report.cutoff,

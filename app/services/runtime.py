@@ -3,8 +3,8 @@ object instead of loose attributes on `app.state`."""
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -22,14 +22,11 @@ from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
 from app.services.content import Content
 from app.services.keys import Keys
+from app.services.routines import Routines, utc_now
 
 logger = logging.getLogger("app")
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def database_limits(settings: Settings) -> DatabaseLimits:
@@ -60,6 +57,16 @@ class Runtime:
     rate_limits: RateLimits
     handouts: Handouts
     fhir_views: ActivityViews
+    routines: Routines = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.routines = Routines(
+            self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
+        )
+
+    def now(self) -> datetime:
+        """The time of a request, in UTC, from the one clock (which tests may replace)."""
+        return self.clock()
 
     @classmethod
     def start(cls, settings: Settings, clock: Clock = utc_now) -> "Runtime":

@@ -434,7 +434,7 @@ def test_logs_never_hold_a_profile_a_key_or_a_token(
         client.post("/v1/admin/routines/purge", headers=bearer(admin_key))
         client.post("/v1/admin/routines/purge", headers=bearer(admin_key + "x"))
         fixed = uuid.uuid4()
-        monkeypatch.setattr("app.api.routines.uuid.uuid4", lambda: fixed)
+        monkeypatch.setattr("app.services.routines.uuid.uuid4", lambda: fixed)
         create(client)
         failed = client.post("/v1/routines", json=PROFILE)
         assert failed.status_code == 500

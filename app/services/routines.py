@@ -1,0 +1,262 @@
+"""Routines and their feedback, for the JSON API, the handout, the FHIR facade and the CLI.
+
+Generate and store a routine for a profile (replaying an Idempotency-Key's routine), read one
+back, record feedback with the routine it leads to, delete one with its token, purge those past
+retention. The engine is pure, so its result for (catalogue revision, profile, seed) is memoised;
+every routine created still stores its own snapshot row with its own id. Errors are the domain's
+(404, 409, 410...); the web layer parses, calls and shapes the response.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+
+from app.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    GoneError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+)
+from app.core.security import (
+    delete_token_for,
+    generate_delete_token,
+    hash_idempotency_key,
+    hash_key,
+)
+from app.db.routine_queries import (
+    Deletion,
+    FeedbackExistsError,
+    IdempotencyKeyTakenError,
+    PurgeReport,
+    RoutineDeletedError,
+)
+from app.db.routine_store import RoutineStore
+from app.db.session import Database, DatabaseUnavailableError
+from app.domain.catalogue import Catalogue
+from app.domain.routines import Feedback, Outcome, Profile, Recommendation, Session, recommend
+from app.domain.routines.memo import PlanCache
+from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
+
+__all__ = ["CreatedRoutine", "FeedbackGiven", "PurgeReport", "Routines"]
+
+CREATE_SCOPE = "POST /v1/routines"
+FEEDBACK_FIELDS = frozenset(Feedback.model_fields)
+
+Found = TypeVar("Found")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def no_catalogue() -> Catalogue:
+    raise DatabaseUnavailableError("No catalogue is loaded here.")
+
+
+@dataclass(frozen=True)
+class CreatedRoutine:
+    """A routine as its creation answers it: `document_json` is what GET returns (without the
+    delete token); `replayed` when an earlier request with the same Idempotency-Key made it."""
+
+    id: str
+    document_json: bytes
+    delete_token: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class FeedbackGiven:
+    """The feedback as recorded, and the routine generated from it (None after
+    stop_and_consult) with that routine's delete token."""
+
+    recorded: dict[str, Any]
+    next_routine: dict[str, Any] | None
+    next_delete_token: str
+
+
+def new_routine(
+    catalogue: Catalogue,
+    cache: PlanCache,
+    profile: Profile,
+    created_at: datetime,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    seed = DEFAULT_SEED if profile.seed is None else profile.seed
+    return {
+        "id": str(uuid.uuid4()),
+        "created_at": created_at.isoformat(),
+        "profile": {**profile.model_dump(mode="json"), "seed": seed},
+        "previous_routine_id": None if previous is None else previous["id"],
+        "earlier_routine_ids": (
+            [] if previous is None else [*previous["earlier_routine_ids"], previous["id"]]
+        ),
+        **cache.plan(catalogue, profile, seed),
+    }
+
+
+def session_of(record: dict[str, Any]) -> Session:
+    """Stored feedback as the engine reads it; fields added later take their defaults."""
+    return Session(
+        feedback=Feedback.model_validate({k: v for k, v in record.items() if k in FEEDBACK_FIELDS}),
+        recommendation=Recommendation(record["recommendation"]),
+        reported_at=datetime.fromisoformat(record["created_at"]),
+    )
+
+
+async def existing(routine_id: str, lookup: Awaitable[Found | None]) -> Found:
+    """What a routine lookup found: 410 for a deleted routine, 404 for an unknown one."""
+    try:
+        found = await lookup
+    except RoutineDeletedError:
+        raise GoneError(f"The routine {routine_id!r} was deleted.") from None
+    if found is None:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    return found
+
+
+class Routines:
+    def __init__(
+        self,
+        store: RoutineStore,
+        catalogue: Callable[[], Catalogue],
+        plan_cache: PlanCache,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """`catalogue` gives the current snapshot (503 until there is one); `clock` the time of
+        a request, in UTC."""
+        self.store = store
+        self._catalogue = catalogue
+        self._plan_cache = plan_cache
+        self._clock = clock
+
+    @classmethod
+    def for_maintenance(cls, database: Database, retention_days: int) -> "Routines":
+        """The service as the command line uses it, to purge: with no catalogue loaded, creating
+        a routine or giving feedback would answer 503."""
+        return cls(RoutineStore(database, retention_days), no_catalogue, PlanCache(), utc_now)
+
+    @property
+    def retention_days(self) -> int:
+        return self.store.retention_days
+
+    async def create(self, profile: Profile, idempotency_key: str | None) -> CreatedRoutine:
+        """Store a new routine for `profile`. With an Idempotency-Key already used for the same
+        profile, the routine that first request created instead (409 for another profile)."""
+        catalogue = self._catalogue()
+        document = new_routine(catalogue, self._plan_cache, profile, self._clock())
+        body = orjson.dumps(document)
+        routine_id = document["id"]
+        if idempotency_key is None:
+            token, key_hash = generate_delete_token(), None
+        else:
+            token = delete_token_for(idempotency_key, routine_id)
+            key_hash = hash_idempotency_key(idempotency_key, CREATE_SCOPE)
+        store = self.store
+        try:
+            await store.create(
+                store.prepare(catalogue, document, body, hash_key(token), key_hash), body
+            )
+        except IdempotencyKeyTakenError:
+            assert idempotency_key is not None
+            assert key_hash is not None
+            routine_id, body = await self._replay(key_hash, document["profile"])
+            token = delete_token_for(idempotency_key, routine_id)
+            return CreatedRoutine(routine_id, body, token, replayed=True)
+        return CreatedRoutine(routine_id, body, token)
+
+    async def _replay(self, key_hash: str, profile: dict[str, Any]) -> tuple[str, bytes]:
+        """The routine an earlier request with this Idempotency-Key created, if it asked for the
+        same profile."""
+        earlier = await self.store.for_idempotency_key(key_hash)
+        if earlier is None:
+            raise ConflictError(
+                "A request with this Idempotency-Key is in progress or its routine was just "
+                "deleted: retry."
+            )
+        if orjson.loads(earlier[1])["profile"] != profile:
+            raise IdempotencyKeyReusedError(
+                "This Idempotency-Key was used before with a different profile.",
+                [
+                    FieldError(
+                        location="header",
+                        field="idempotency-key",
+                        message="Used before with a different body; send a new key.",
+                    )
+                ],
+            )
+        return earlier
+
+    async def body(self, routine_id: str) -> bytes:
+        """A stored routine's JSON, exactly as creation returned it less its delete token, from
+        this process's cache or the database (404 if none, 410 if deleted)."""
+        return await existing(routine_id, self.store.body(routine_id))
+
+    async def delete(self, routine_id: str, delete_token: str | None) -> None:
+        """Delete a routine given its delete token: 401 without one, 403 for a wrong one."""
+        if delete_token is None:
+            raise AuthenticationError(
+                "Send the routine's delete_token as `Authorization: Bearer TOKEN`."
+            )
+        deletion = await self.store.delete(routine_id, hash_key(delete_token))
+        if deletion is Deletion.not_found:
+            raise NotFoundError(f"No routine has the id {routine_id!r}.")
+        if deletion is Deletion.already_deleted:
+            raise GoneError(f"The routine {routine_id!r} was deleted.")
+        if deletion is Deletion.refused:
+            raise ForbiddenError("That is not this routine's delete token.")
+
+    async def feedback(self, routine_id: str) -> dict[str, Any]:
+        recorded = await self.store.feedback(routine_id)
+        if recorded is None:
+            raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
+        return recorded
+
+    async def give_feedback(self, routine_id: str, feedback: Feedback) -> FeedbackGiven:
+        """Recommend from this session and the chain's earlier ones, record it, and store the
+        next routine it calls for (none after stop_and_consult). 409 for a referral or a
+        routine that already has feedback, 410 once deleted."""
+        catalogue = self._catalogue()
+        now = self._clock()
+        routine = await existing(routine_id, self.store.document(routine_id))
+        if routine["outcome"] == Outcome.refer:
+            raise ConflictError("This routine is a referral: follow its advice before exercising.")
+        profile = Profile.model_validate(routine["profile"])
+        earlier = await self.store.chain_feedback(routine["earlier_routine_ids"])
+        outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
+        next_routine = next_json = next_row = None
+        token = generate_delete_token()
+        if outcome.next_profile is not None:
+            next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
+            next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
+            next_routine = new_routine(catalogue, self._plan_cache, next_profile, now, routine)
+            next_json = orjson.dumps(next_routine)
+            next_row = self.store.prepare(catalogue, next_routine, next_json, hash_key(token))
+        recorded = {
+            "routine_id": routine_id,
+            **feedback.model_dump(mode="json"),
+            "created_at": now.isoformat(),
+            "recommendation": outcome.recommendation.value,
+            "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
+            "adjustment": outcome.adjustment,
+            "advice": outcome.advice,
+            "next_routine_id": None if next_routine is None else next_routine["id"],
+        }
+        try:
+            await self.store.record_feedback(recorded, next_row, next_json)
+        except FeedbackExistsError:
+            raise ConflictError("This routine already has feedback.") from None
+        except RoutineDeletedError:
+            raise GoneError(f"The routine {routine_id!r} was deleted.") from None
+        return FeedbackGiven(recorded, next_routine, token)
+
+    async def purge_expired(self) -> PurgeReport:
+        """Delete the routines older than the retention period, with their profiles and
+        feedback (one transaction; idempotent, safe from several replicas at once)."""
+        return await self.store.purge_expired()
