@@ -11,48 +11,28 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api.auth import AdminKey, EditorKey
-from app.api.dependencies import CatalogueWriterDep, ContentDep
+from app.api.dependencies import ContentDep
 from app.api.exercises import decode_cursor, encode_cursor
 from app.api.params import JSON, SlugPath
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
 from app.content import editing
-from app.content.bundle import (
-    ContentBundle,
-    ContentIssue,
-    load_yaml,
-    parse_records,
-    repeated,
-    validate_bundle,
-)
+from app.content.bundle import ContentBundle, ContentIssue, load_yaml
 from app.core.errors import (
-    ApiError,
-    ConflictError,
     FieldError,
     InvalidParameterError,
     PreconditionRequiredError,
+    UnsupportedMediaTypeError,
     problem_responses,
 )
-from app.db.catalogue_queries import (
-    EditorListing,
-    StaleExercisesError,
-    apply_bundle,
-    list_exercise_rows,
-    load_sources,
-    lock_catalogue,
-    stored_exercise,
-)
-from app.db.catalogue_store import CatalogueWriter
+from app.db.catalogue_queries import EditorListing
 from app.db.models import AuditEntryRow
-from app.domain.exercise import Exercise, Source
+from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
 from app.services.content import AuditQuery, StoredExercise
 
 router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
 
-MAX_IMPORT_ENTRIES = 5_000
-"""More than a 5 MB bundle of real entries can hold (an exercise takes over 1 KB), while a bundle
-of empty entries would otherwise make over ten problems per entry, all held in memory."""
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_LIMIT_BYTES = 5 * 1024 * 1024
 
@@ -63,12 +43,6 @@ IfMatch = Annotated[
         examples=['"1"'],
     ),
 ]
-
-
-class UnsupportedMediaTypeError(ApiError):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 def expected_version(if_match: str | None) -> int | None:
@@ -259,7 +233,8 @@ class ImportReport(BaseModel):
     unchanged: list[str]
 
 
-def parse_bundle(raw: bytes, content_type: str) -> Any:
+def bundle_document(raw: bytes, content_type: str) -> Any:
+    """The body as a JSON or YAML document, by its media type."""
     media_type = content_type.split(";")[0].strip().lower()
     try:
         if media_type in YAML_TYPES:
@@ -276,60 +251,6 @@ def parse_bundle(raw: bytes, content_type: str) -> Any:
     )
 
 
-def bundle_issues(
-    document: Any, existing: list[Exercise], existing_sources: list[Source]
-) -> tuple[ContentBundle | None, list[ContentIssue]]:
-    """Every problem of a bundle, judged as the catalogue it would produce."""
-    if not isinstance(document, dict) or set(document) - {"sources", "exercises"}:
-        return None, [
-            ContentIssue(
-                "bundle", "(bundle)", "(body)", "expected an object with sources and exercises"
-            )
-        ]
-    raw_sources = document.get("sources") or []
-    raw_exercises = document.get("exercises") or []
-    if not isinstance(raw_sources, list) or not isinstance(raw_exercises, list):
-        return None, [
-            ContentIssue("bundle", "(bundle)", "(body)", "sources and exercises must be lists")
-        ]
-    if len(raw_sources) + len(raw_exercises) > MAX_IMPORT_ENTRIES:
-        return None, [
-            ContentIssue(
-                "bundle",
-                "(bundle)",
-                "(body)",
-                f"at most {MAX_IMPORT_ENTRIES} sources and exercises in one import",
-            )
-        ]
-    sources, issues = parse_records(
-        Source, [(f"sources.{i}", _entry(r, "id", i), r) for i, r in enumerate(raw_sources)]
-    )
-    exercises, exercise_issues = parse_records(
-        Exercise, [(f"exercises.{i}", _entry(r, "slug", i), r) for i, r in enumerate(raw_exercises)]
-    )
-    issues += exercise_issues
-    merged_sources = {s.id: s for s in existing_sources} | {s.id: s for s in sources}
-    merged = {e.slug: e for e in existing} | {e.slug: e for e in exercises}
-    file_of = {_entry(r, "slug", i): f"exercises.{i}" for i, r in enumerate(raw_exercises)}
-    invalid = set(file_of) - {e.slug for e in exercises}
-    issues += [
-        issue
-        for issue in validate_bundle(
-            list(merged_sources.values()), list(merged.values()), file_of, invalid
-        )
-        if issue.file != "exercises" or issue.entry in file_of
-    ]
-    slugs = [e.slug for e in exercises]
-    issues += [
-        ContentIssue(file_of[s], s, "slug", "appears twice in the bundle") for s in repeated(slugs)
-    ]
-    return ContentBundle(sources=sources, exercises=exercises), issues
-
-
-def _entry(raw: Any, key: str, index: int) -> str:
-    return str(raw.get(key, index)) if isinstance(raw, dict) else str(index)
-
-
 @router.post(
     "/v1/admin/import",
     response_model=ImportReport,
@@ -337,7 +258,8 @@ def _entry(raw: Any, key: str, index: int) -> str:
     description="A bundle in the seed format (`{sources, exercises}`, JSON or YAML, up to 5 MB). "
     "Every entry is validated first, as the catalogue it would produce; then all of it is "
     "applied, or none. Reports created, updated and unchanged; with `dry_run=true` nothing is "
-    "written. Each error names its entry and field. Admin only.",
+    "written. Each error names its entry, and its field and JSON Pointer from the bundle's root "
+    "(`exercises.2.level`, `#/exercises/2/level`). Admin only.",
     responses=problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
     openapi_extra={
         "requestBody": {
@@ -352,50 +274,16 @@ def _entry(raw: Any, key: str, index: int) -> str:
 async def import_bundle(
     request: Request,
     caller: AdminKey,
-    writer: CatalogueWriterDep,
+    content: ContentDep,
     dry_run: Annotated[bool, Query(description="Validate and report without writing.")] = False,
 ) -> ImportReport:
-    document = parse_bundle(await request.body(), request.headers.get("content-type", JSON))
-    return await run_in_threadpool(import_document, document, dry_run, caller.name, writer)
-
-
-def import_document(
-    document: Any, dry_run: bool, actor: str, writer: CatalogueWriter
-) -> ImportReport:
-    """Validate and apply a bundle as one unit of work. A real import holds the catalogue's write
-    lock from before it reads, so it is serialised with every edit: an edit that committed first
-    is what it validates against and replaces (and audits as `before`); an edit that comes later
-    finds its If-Match stale."""
-    with writer.unit_of_work() as session:
-        if not dry_run:
-            lock_catalogue(session)
-        stored = {
-            row.slug: stored_exercise(row) for row in list_exercise_rows(session, EditorListing())
-        }
-        existing = [exercise for exercise in stored.values() if exercise is not None]
-        bundle, issues = bundle_issues(document, existing, load_sources(session))
-        if issues or bundle is None:
-            raise editing.rejected(issues)
-        if dry_run:
-            created = [e.slug for e in bundle.exercises if e.slug not in stored]
-            updated = [e.slug for e in bundle.exercises if e.slug in stored and stored[e.slug] != e]
-            unchanged = [
-                e.slug for e in bundle.exercises if e.slug in stored and e.slug not in updated
-            ]
-            return ImportReport(dry_run=True, created=created, updated=updated, unchanged=unchanged)
-        try:
-            report = apply_bundle(session, bundle, actor=actor)
-        except StaleExercisesError as error:
-            raise ConflictError(
-                f"Changed by someone else while the import was applied: {', '.join(error.slugs)}. "
-                "Nothing was imported; export again or re-send the bundle.",
-                [
-                    FieldError(location="body", field=slug, message="changed concurrently")
-                    for slug in error.slugs
-                ],
-            ) from None
+    document = bundle_document(await request.body(), request.headers.get("content-type", JSON))
+    outcome = await run_in_threadpool(content.import_bundle, document, dry_run, caller.name)
     return ImportReport(
-        dry_run=False, created=report.created, updated=report.updated, unchanged=report.unchanged
+        dry_run=dry_run,
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
     )
 
 

@@ -39,7 +39,6 @@ from app.api.dependencies import ContentDep, RuntimeDep
 from app.api.params import SlugPath
 from app.api.routing import StrictQueryRoute
 from app.content import editing
-from app.content.bundle import load_yaml
 from app.core.errors import (
     RETRY_AFTER_SECONDS,
     ApiError,
@@ -362,30 +361,6 @@ def exercise_yaml(document: dict[str, Any]) -> str:
     return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
 
 
-def parse_document(text: str) -> Exercise:
-    """The exercise a YAML text describes; ContentRejectedError naming the problem otherwise."""
-    try:
-        document = load_yaml(text)
-    except yaml.YAMLError as error:
-        raise editing.ContentRejectedError(
-            "The text is not valid YAML; nothing was written.",
-            [FieldError(location="body", field="(document)", message=_yaml_problem(error))],
-        ) from None
-    if not isinstance(document, dict):
-        raise editing.ContentRejectedError(
-            "The text must be a YAML mapping of the exercise's fields; nothing was written.",
-            [FieldError(location="body", field="(document)", message="not a mapping")],
-        )
-    return editing.parse_exercise(document)
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-    return str(error).splitlines()[0]
-
-
 def edit_page(
     request: Request,
     admin: AdminSession,
@@ -424,7 +399,7 @@ def create_exercise(
     document: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        stored = content.create(parse_document(document), admin.name)
+        stored = content.create(editing.parse_exercise_text(document), admin.name)
     except (editing.ContentRejectedError, ConflictError) as error:
         return edit_page(request, admin, text=document, error=error, status_code=error.status)
     logger.info("admin UI: %r created %s", admin.name, stored.slug)
@@ -472,7 +447,7 @@ def save_exercise(
         )
     expected = int(version)
     try:
-        exercise = parse_document(document)
+        exercise = editing.parse_exercise_text(document)
         saved_version = content.replace(slug, exercise, expected, admin.name).version
     except (editing.ContentRejectedError, PreconditionFailedError) as error:
         current = content.row(slug)

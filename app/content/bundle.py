@@ -1,7 +1,10 @@
-"""Content bundles (sources and exercises) and the rules that span several records.
+"""Content bundles (sources and exercises): the one parser of seed/, imports and edits, and the
+rules that span several records.
 
-Seed loading, the write API and the admin import all validate through `validate_bundle`, so a rule
-added here binds every way content gets in.
+`parse_bundle` turns entries as read (from seed files or an import's document) into validated
+records and every problem with them; seed loading, the admin import and the write API (through
+`parse_records` and `link_problems`) all validate here, so a rule added here binds every way content
+gets in.
 """
 
 import hashlib
@@ -20,6 +23,29 @@ from app.domain.exercise import Exercise, Source
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
+Location = tuple[str | int, ...]
+"""A place in a document as a JSON Pointer's reference tokens: ("exercises", 2, "level")."""
+
+MAX_IMPORT_ENTRIES = 5_000
+"""More than a 5 MB bundle of real entries can hold (an exercise takes over 1 KB), while a bundle
+of empty entries would otherwise make over ten problems per entry, all held in memory."""
+
+TWICE = "appears twice in the bundle"
+
+
+def dotted(path: Location) -> str:
+    return ".".join(str(token) for token in path)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an entry came from: the name its problems are reported under (a seed file, or the
+    bundle part `exercises.2`), and where it sits in the document that was sent (`("exercises",
+    2)` in an import; nothing for an edit's body, which is the entry itself)."""
+
+    file: str
+    at: Location = ()
+
 
 @dataclass(frozen=True)
 class ContentIssue:
@@ -29,6 +55,15 @@ class ContentIssue:
     entry: str
     field: str
     message: str
+    location: Location | None = None
+    """Where the problem is, from the root of the document that was sent; None when it is at no
+    one place in it."""
+
+    @classmethod
+    def at(cls, place: Place, entry: str, path: Location, message: str) -> "ContentIssue":
+        """A problem with the field at `path` in the entry at `place` (no path: the entry)."""
+        location = (*place.at, *path)
+        return cls(place.file, entry, dotted(path) or "(entry)", message, location or None)
 
     def __str__(self) -> str:
         return f"{self.file}: entry {self.entry!r}: field {self.field!r}: {self.message}"
@@ -40,30 +75,121 @@ class ContentInvalidError(Exception):
         self.issues = issues
 
 
-def _issues_from(error: ValidationError, file: str, entry: str) -> list[ContentIssue]:
-    return [
-        ContentIssue(
-            file, entry, ".".join(str(part) for part in item["loc"]) or "(entry)", item["msg"]
-        )
-        for item in error.errors()
-    ]
+@dataclass(frozen=True)
+class Entry:
+    """One record as read, before validation: where it came from, its name (its slug or id, else
+    its position or file name) and the raw value."""
+
+    place: Place
+    name: str
+    raw: Any
+
+
+def entry_name(raw: Any, key: str, fallback: str) -> str:
+    return str(raw.get(key, fallback)) if isinstance(raw, dict) else fallback
 
 
 def parse_records(
-    model: type[RecordT], records: Iterable[tuple[str, str, Any]]
+    model: type[RecordT], entries: Iterable[Entry]
 ) -> tuple[list[RecordT], list[ContentIssue]]:
-    """Validate (file, entry name, raw mapping) triples, collecting every problem."""
+    """Validate each entry, collecting every problem."""
     parsed: list[RecordT] = []
     issues: list[ContentIssue] = []
-    for file, entry, raw in records:
-        if not isinstance(raw, Mapping):
-            issues.append(ContentIssue(file, entry, "(entry)", "expected a mapping of fields"))
+    for entry in entries:
+        if not isinstance(entry.raw, Mapping):
+            issues.append(
+                ContentIssue.at(entry.place, entry.name, (), "expected a mapping of fields")
+            )
             continue
         try:
-            parsed.append(model.model_validate(raw))
+            parsed.append(model.model_validate(entry.raw))
         except ValidationError as error:
-            issues.extend(_issues_from(error, file, entry))
+            issues.extend(
+                ContentIssue.at(entry.place, entry.name, tuple(item["loc"]), item["msg"])
+                for item in error.errors()
+            )
     return parsed, issues
+
+
+@dataclass(frozen=True)
+class ParsedBundle:
+    """The records that validated, and every problem of the bundle (none: it may be written)."""
+
+    bundle: ContentBundle
+    issues: list[ContentIssue]
+
+
+def parse_bundle(
+    source_entries: list[Entry],
+    exercise_entries: list[Entry],
+    existing_sources: Iterable[Source] = (),
+    existing: Iterable[Exercise] = (),
+) -> ParsedBundle:
+    """Validate every entry, then the catalogue the bundle would produce over the existing
+    sources and exercises (a bundle's record replaces the existing one of its id or slug).
+    Problems are reported only on the bundle's own entries."""
+    sources, issues = parse_records(Source, source_entries)
+    exercises, exercise_issues = parse_records(Exercise, exercise_entries)
+    issues += exercise_issues
+    source_place = {entry.name: entry.place for entry in source_entries}
+    place_of = {entry.name: entry.place for entry in exercise_entries}
+    source_ids = {source.id for source in existing_sources} | {source.id for source in sources}
+    merged = {e.slug: e for e in existing} | {e.slug: e for e in exercises}
+    invalid = set(place_of) - {exercise.slug for exercise in exercises}
+    issues += [
+        ContentIssue.at(place_of[problem.slug], problem.slug, problem.path, problem.message)
+        for problem in link_problems(source_ids, [Links.of(e) for e in merged.values()], invalid)
+        if problem.slug in place_of
+    ]
+    issues += [
+        ContentIssue.at(place_of[slug], slug, ("slug",), TWICE)
+        for slug in repeated(exercise.slug for exercise in exercises)
+    ]
+    issues += [
+        ContentIssue.at(source_place[id_], id_, ("id",), TWICE)
+        for id_ in repeated(source.id for source in sources)
+    ]
+    return ParsedBundle(ContentBundle(sources=sources, exercises=exercises), issues)
+
+
+def parse_bundle_document(
+    document: Any, existing_sources: Iterable[Source] = (), existing: Iterable[Exercise] = ()
+) -> ParsedBundle:
+    """A bundle sent as one document (`{sources, exercises}`, an import): each problem is located
+    from the document's root (`exercises.2.level`)."""
+    nothing = ContentBundle(sources=[], exercises=[])
+    if not isinstance(document, dict) or set(document) - {"sources", "exercises"}:
+        return ParsedBundle(
+            nothing, [bundle_issue((), "expected an object with sources and exercises")]
+        )
+    parts = {part: document.get(part) or [] for part in ("sources", "exercises")}
+    not_lists = [part for part, value in parts.items() if not isinstance(value, list)]
+    if not_lists:
+        return ParsedBundle(
+            nothing,
+            [bundle_issue((part,), "sources and exercises must be lists") for part in not_lists],
+        )
+    if len(parts["sources"]) + len(parts["exercises"]) > MAX_IMPORT_ENTRIES:
+        message = f"at most {MAX_IMPORT_ENTRIES} sources and exercises in one import"
+        return ParsedBundle(nothing, [bundle_issue((), message)])
+    return parse_bundle(
+        bundle_part("sources", "id", parts["sources"]),
+        bundle_part("exercises", "slug", parts["exercises"]),
+        existing_sources,
+        existing,
+    )
+
+
+def bundle_issue(location: Location, message: str) -> ContentIssue:
+    return ContentIssue("bundle", "(bundle)", dotted(location) or "(body)", message, location)
+
+
+def bundle_part(part: str, key: str, raws: list[Any]) -> list[Entry]:
+    """The entries of one list of a bundle document, each placed at its index."""
+    return [
+        Entry(Place(f"{part}.{index}", (part, index)), entry_name(raw, key, str(index)), raw)
+        for index, raw in enumerate(raws)
+    ]
 
 
 def repeated(values: Iterable[str]) -> list[str]:
@@ -76,8 +202,8 @@ class Links:
     """What the cross-record rules read of an exercise: its slug and what it points at."""
 
     slug: str
-    cited: tuple[tuple[str, str], ...] = ()
-    """(field, source id) pairs, e.g. ("dosages.0.source", "aaos-back-pain-exercises")."""
+    cited: tuple[tuple[Location, str], ...] = ()
+    """(field, source id) pairs, e.g. (("dosages", 0, "source"), "aaos-back-pain-exercises")."""
     easier: tuple[str, ...] = ()
     harder: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
@@ -87,8 +213,8 @@ class Links:
         return cls(
             slug=exercise.slug,
             cited=tuple(
-                [(f"citations.{i}.source", c.source) for i, c in enumerate(exercise.citations)]
-                + [(f"dosages.{i}.source", d.source) for i, d in enumerate(exercise.dosages)]
+                [(("citations", i, "source"), c.source) for i, c in enumerate(exercise.citations)]
+                + [(("dosages", i, "source"), d.source) for i, d in enumerate(exercise.dosages)]
             ),
             easier=tuple(exercise.progressions.easier),
             harder=tuple(exercise.progressions.harder),
@@ -96,56 +222,41 @@ class Links:
         )
 
 
-def validate_bundle(
-    sources: list[Source],
-    exercises: list[Exercise],
-    file_of: Mapping[str, str] | None = None,
-    invalid_slugs: Iterable[str] = (),
-) -> list[ContentIssue]:
-    """Rules across records: unique ids, citations resolve, links resolve, no progression cycle.
+@dataclass(frozen=True)
+class LinkProblem:
+    """A rule across records broken by one exercise: at `path` in the exercise `slug`."""
+
+    slug: str
+    path: Location
+    message: str
+
+
+def link_problems(
+    source_ids: set[str], records: list[Links], invalid_slugs: Iterable[str] = ()
+) -> list[LinkProblem]:
+    """Citations resolve, links resolve, no progression cycle, for records of distinct slugs.
 
     `invalid_slugs` are entries already reported as invalid: links to them are not reported again.
     """
-    source_ids = [source.id for source in sources]
-    issues = [
-        ContentIssue("sources", duplicate, "id", "duplicate source id")
-        for duplicate in repeated(source_ids)
-    ]
-    links = [Links.of(exercise) for exercise in exercises]
-    return issues + validate_links(set(source_ids), links, file_of or {}, invalid_slugs)
-
-
-def validate_links(
-    source_ids: set[str],
-    records: list[Links],
-    file_of: Mapping[str, str],
-    invalid_slugs: Iterable[str] = (),
-) -> list[ContentIssue]:
-    issues: list[ContentIssue] = []
-
-    def report(slug: str, field: str, message: str) -> None:
-        issues.append(ContentIssue(file_of.get(slug, "exercises"), slug, field, message))
-
-    slugs = [record.slug for record in records]
-    for duplicate in repeated(slugs):
-        report(duplicate, "slug", "duplicate slug")
-    known_slugs = set(slugs) | set(invalid_slugs)
+    problems: list[LinkProblem] = []
+    known_slugs = {record.slug for record in records} | set(invalid_slugs)
     for record in records:
         for field, source in record.cited:
             if source not in source_ids:
-                report(record.slug, field, f"unknown source {source!r}")
+                problems.append(LinkProblem(record.slug, field, f"unknown source {source!r}"))
         for direction, targets in (("easier", record.easier), ("harder", record.harder)):
             for index, target in enumerate(targets):
-                field = f"progressions.{direction}.{index}"
+                field = ("progressions", direction, index)
                 if target not in known_slugs:
-                    report(record.slug, field, f"unknown exercise {target!r}")
+                    problems.append(LinkProblem(record.slug, field, f"unknown exercise {target!r}"))
                 elif target == record.slug:
-                    report(record.slug, field, "links to itself")
+                    problems.append(LinkProblem(record.slug, field, "links to itself"))
         for index, target in enumerate(record.variants):
             if target not in known_slugs or target == record.slug:
-                report(record.slug, f"variants.{index}", f"unknown or self variant {target!r}")
-    issues.extend(_cycle_issues(records, file_of))
-    return issues
+                message = f"unknown or self variant {target!r}"
+                problems.append(LinkProblem(record.slug, ("variants", index), message))
+    problems.extend(_cycle_problems(records))
+    return problems
 
 
 def _progression_edges(records: list[Links]) -> dict[str, set[str]]:
@@ -159,10 +270,10 @@ def _progression_edges(records: list[Links]) -> dict[str, set[str]]:
     return harder
 
 
-def _cycle_issues(records: list[Links], file_of: Mapping[str, str]) -> list[ContentIssue]:
+def _cycle_problems(records: list[Links]) -> list[LinkProblem]:
     harder = _progression_edges(records)
     state: dict[str, int] = {}
-    issues: list[ContentIssue] = []
+    problems: list[LinkProblem] = []
 
     def visit(slug: str, trail: list[str]) -> None:
         state[slug] = 1
@@ -171,14 +282,8 @@ def _cycle_issues(records: list[Links], file_of: Mapping[str, str]) -> list[Cont
                 cycle = (
                     [*trail[trail.index(target) :], target] if target in trail else [slug, target]
                 )
-                issues.append(
-                    ContentIssue(
-                        file_of.get(slug, "exercises"),
-                        slug,
-                        "progressions",
-                        "progression links form a cycle: " + " -> ".join(cycle),
-                    )
-                )
+                message = "progression links form a cycle: " + " -> ".join(cycle)
+                problems.append(LinkProblem(slug, ("progressions",), message))
             elif target not in state:
                 visit(target, [*trail, target])
         state[slug] = 2
@@ -186,7 +291,7 @@ def _cycle_issues(records: list[Links], file_of: Mapping[str, str]) -> list[Cont
     for slug in sorted(harder):
         if slug not in state:
             visit(slug, [slug])
-    return issues
+    return problems
 
 
 def load_seed_directory(directory: Path) -> ContentBundle:
@@ -197,41 +302,29 @@ def load_seed_directory(directory: Path) -> ContentBundle:
     if not isinstance(raw_sources, list):
         issues.append(ContentIssue(sources_file.name, "(file)", "(file)", "expected a list"))
         raw_sources = []
-    sources, source_issues = parse_records(
-        Source,
-        [
-            (
-                sources_file.name,
-                str(raw.get("id", index)) if isinstance(raw, dict) else str(index),
-                raw,
-            )
-            for index, raw in enumerate(raw_sources)
-        ],
-    )
-    issues += source_issues
-    records: list[tuple[str, str, Any]] = []
+    source_entries = [
+        Entry(Place(sources_file.name), entry_name(raw, "id", str(index)), raw)
+        for index, raw in enumerate(raw_sources)
+    ]
+    exercise_entries: list[Entry] = []
     for path in sorted((directory / "exercises").glob("*.y*ml")):
-        relative = str(path.relative_to(directory))
         raw = _read_yaml(path, issues)
         if raw is not None:
-            entry = str(raw.get("slug", path.stem)) if isinstance(raw, dict) else path.stem
-            records.append((relative, entry, raw))
-    exercises, exercise_issues = parse_records(Exercise, records)
-    issues += exercise_issues
-    file_of = {str(raw.get("slug")): file for file, _entry, raw in records if isinstance(raw, dict)}
-    for exercise in exercises:
-        expected = f"exercises/{exercise.slug}"
-        if not file_of.get(exercise.slug, "").startswith(expected + "."):
+            place = Place(str(path.relative_to(directory)))
+            exercise_entries.append(Entry(place, entry_name(raw, "slug", path.stem), raw))
+    parsed = parse_bundle(source_entries, exercise_entries)
+    issues += parsed.issues
+    file_of = {entry.name: entry.place.file for entry in exercise_entries}
+    for exercise in parsed.bundle.exercises:
+        if not file_of[exercise.slug].startswith(f"exercises/{exercise.slug}."):
             issues.append(
                 ContentIssue(
                     file_of[exercise.slug], exercise.slug, "slug", "file name must be the slug"
                 )
             )
-    valid = {exercise.slug for exercise in exercises}
-    issues += validate_bundle(sources, exercises, file_of, set(file_of) - valid)
     if issues:
         raise ContentInvalidError(issues)
-    return ContentBundle(sources=sources, exercises=exercises)
+    return parsed.bundle
 
 
 MAX_YAML_DEPTH = 32

@@ -5,10 +5,20 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import ValidationError
+import yaml
 from sqlmodel import Session
 
-from app.content.bundle import ContentIssue, Links, validate_links
+from app.content.bundle import (
+    ContentIssue,
+    Entry,
+    Links,
+    Place,
+    dotted,
+    entry_name,
+    link_problems,
+    load_yaml,
+    parse_records,
+)
 from app.core.errors import (
     MAX_LISTED_ERRORS,
     ApiError,
@@ -16,6 +26,7 @@ from app.core.errors import (
     FieldError,
     NotFoundError,
     PreconditionFailedError,
+    json_pointer,
 )
 from app.db.audit_queries import record_change
 from app.db.catalogue_queries import (
@@ -29,6 +40,11 @@ from app.db.models import ExerciseRow
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
 
+BODY = Place("body")
+"""An edit's body: the exercise itself, so its fields are located from the body's root."""
+CATALOGUE = Place("exercises")
+"""Any exercise of the catalogue an edit would produce, located as the edited body is."""
+
 
 class ContentRejectedError(ApiError):
     status = 422
@@ -39,15 +55,7 @@ class ContentRejectedError(ApiError):
 def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
     """422 naming the first MAX_LISTED_ERRORS problems and counting all of them."""
     issues = list(issues)
-    errors = [
-        FieldError(
-            location="body",
-            field=issue.field,
-            pointer=_pointer(issue.field),
-            message=f"{issue.entry}: {issue.message}",
-        )
-        for issue in issues[:MAX_LISTED_ERRORS]
-    ]
+    errors = [field_error(issue) for issue in issues[:MAX_LISTED_ERRORS]]
     return ContentRejectedError(
         f"The change breaks {len(issues)} content rule(s); nothing was written.",
         errors,
@@ -55,8 +63,19 @@ def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
     )
 
 
-def _pointer(field: str) -> str | None:
-    return None if field.startswith("(") else "#/" + field.replace(".", "/")
+def field_error(issue: ContentIssue) -> FieldError:
+    """The issue's field and pointer from the root of the document sent: `exercises.2.level` and
+    `#/exercises/2/level` in an import, `level` and `#/level` in an edit."""
+    if issue.location is None:
+        return FieldError(
+            location="body", field=issue.field, message=f"{issue.entry}: {issue.message}"
+        )
+    return FieldError(
+        location="body",
+        field=dotted(issue.location) or issue.field,
+        pointer=json_pointer(issue.location),
+        message=f"{issue.entry}: {issue.message}",
+    )
 
 
 def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
@@ -69,9 +88,12 @@ def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
     records = {record.slug: record for record in stored_links(session)}
     records[candidate.slug] = Links.of(candidate)
     source_ids = {source.id for source in load_sources(session)}
-    issues = validate_links(source_ids, list(records.values()), {})
-    if issues:
-        raise rejected(issues)
+    problems = link_problems(source_ids, list(records.values()))
+    if problems:
+        raise rejected(
+            ContentIssue.at(CATALOGUE, problem.slug, problem.path, problem.message)
+            for problem in problems
+        )
 
 
 def stored_links(session: Session) -> Iterator[Links]:
@@ -87,18 +109,37 @@ def stored_links(session: Session) -> Iterator[Links]:
 
 
 def parse_exercise(document: Any) -> Exercise:
+    """An edit's body (the exercise itself) through the bundles' parser: 422 naming each field."""
+    exercises, issues = parse_records(
+        Exercise, [Entry(BODY, entry_name(document, "slug", "?"), document)]
+    )
+    if issues:
+        raise rejected(issues)
+    return exercises[0]
+
+
+def parse_exercise_text(text: str) -> Exercise:
+    """The exercise a YAML text describes (the admin pages' editor, in the seed file format)."""
     try:
-        return Exercise.model_validate(document)
-    except ValidationError as error:
-        raise rejected(
-            ContentIssue(
-                "body",
-                str(document.get("slug", "?")) if isinstance(document, dict) else "?",
-                ".".join(str(p) for p in item["loc"]) or "(entry)",
-                item["msg"],
-            )
-            for item in error.errors()
+        document = load_yaml(text)
+    except yaml.YAMLError as error:
+        raise ContentRejectedError(
+            "The text is not valid YAML; nothing was written.",
+            [FieldError(location="body", field="(document)", message=_yaml_problem(error))],
         ) from None
+    if not isinstance(document, dict):
+        raise ContentRejectedError(
+            "The text must be a YAML mapping of the exercise's fields; nothing was written.",
+            [FieldError(location="body", field="(document)", message="not a mapping")],
+        )
+    return parse_exercise(document)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return str(error).splitlines()[0]
 
 
 def current_row(session: Session, slug: str) -> ExerciseRow:
@@ -125,7 +166,7 @@ def replace_exercise(
 ) -> ExerciseRow:
     """Write `exercise` over `slug` if it is still at `expected_version` (None: any version)."""
     if exercise.slug != slug:
-        raise rejected([ContentIssue("body", slug, "slug", "must equal the slug in the path")])
+        raise rejected([ContentIssue.at(BODY, slug, ("slug",), "must equal the slug in the path")])
     row = current_row(session, slug)
     version = row.version if expected_version is None else expected_version
     if row.version != version:

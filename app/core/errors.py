@@ -103,6 +103,12 @@ class NotAcceptableError(ApiError):
     title = "Not acceptable"
 
 
+class UnsupportedMediaTypeError(ApiError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class ConflictError(ApiError):
     status = 409
     slug = "conflict"
@@ -242,6 +248,12 @@ def problem_response(
     return Response(
         orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
+
+
+def json_pointer(tokens: Sequence[str | int]) -> str:
+    """An RFC 6901 JSON Pointer, as a URI fragment: `#/exercises/2/level`; `~` and `/` inside a
+    token are escaped as `~0` and `~1`. No tokens: `#`, the whole document."""
+    return "#" + "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
 def field_error(error: dict[str, Any]) -> FieldError:

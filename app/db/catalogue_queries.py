@@ -1,7 +1,7 @@
 """Reads and writes of catalogue rows. Writers never commit: the caller's unit of work does."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -9,33 +9,8 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.db.audit_queries import record_change
 from app.db.models import CatalogueStateRow, ExerciseRow, SourceRow
-from app.domain.bundle import ContentBundle
 from app.domain.exercise import Exercise, Source
-
-
-@dataclass
-class ApplyReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    revision: int | None = None
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-        }
-
-
-class StaleExercisesError(Exception):
-    """Exercises changed (or were created) by someone else after a bulk write read them."""
-
-    def __init__(self, slugs: list[str]) -> None:
-        super().__init__(", ".join(slugs))
-        self.slugs = slugs
 
 
 def catalogue_revision(session: Session) -> int:
@@ -216,47 +191,6 @@ def stored_exercise(row: ExerciseRow) -> Exercise | None:
         return Exercise.model_validate(row.document)
     except ValidationError:
         return None
-
-
-def apply_bundle(session: Session, bundle: ContentBundle, actor: str) -> ApplyReport:
-    """Create or update every source and exercise of a validated bundle, recording each change in
-    the audit trail under `actor`. An exercise is unchanged when its validated document equals
-    the stored one. Callers hold `lock_catalogue` from before they read what they validated; a
-    version check that still fails raises StaleExercisesError, so the caller's transaction rolls
-    the whole bundle back."""
-    report = ApplyReport()
-    sources_changed = apply_sources(session, bundle.sources)
-    existing = {row.slug: row for row in session.exec(select(ExerciseRow)).all()}
-    pending: list[Exercise] = []
-    for exercise in bundle.exercises:
-        row = existing.get(exercise.slug)
-        if row is not None and stored_exercise(row) == exercise:
-            report.unchanged.append(exercise.slug)
-        else:
-            pending.append(exercise)
-    if not pending and not sources_changed:
-        return report
-    report.revision = bump_revision(session)
-    stale: list[str] = []
-    for exercise in pending:
-        row = existing.get(exercise.slug)
-        after = exercise.model_dump(mode="json")
-        if row is None:
-            try:
-                insert_exercise(session, exercise, report.revision)
-            except sa.exc.IntegrityError:
-                raise StaleExercisesError([exercise.slug]) from None
-            report.created.append(exercise.slug)
-            record_change(session, actor, "create", exercise.slug, None, after)
-        elif update_exercise(session, exercise, row.version, report.revision):
-            report.updated.append(exercise.slug)
-            record_change(session, actor, "update", exercise.slug, row.document, after)
-        else:
-            stale.append(exercise.slug)
-    if stale:
-        raise StaleExercisesError(stale)
-    session.flush()
-    return report
 
 
 def apply_sources(session: Session, sources: list[Source]) -> bool:

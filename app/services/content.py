@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.content import editing
+from app.content import editing, importing
+from app.content.importing import ImportOutcome
 from app.db.audit_queries import AuditQuery, list_changes
 from app.db.catalogue_queries import EditorListing, list_exercise_rows, load_sources
 from app.db.catalogue_store import CatalogueWriter
@@ -18,7 +19,7 @@ from app.db.models import AuditEntryRow, ExerciseRow
 from app.domain.catalogue import CatalogueEntry
 from app.domain.exercise import Exercise
 
-__all__ = ["AuditQuery", "Content", "EditorListing", "StoredExercise"]
+__all__ = ["AuditQuery", "Content", "EditorListing", "ImportOutcome", "StoredExercise"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,11 @@ class Content:
     def retire(self, slug: str, expected: int | None, actor: str) -> StoredExercise:
         with self._writer.unit_of_work() as session:
             return _stored(session, editing.retire_exercise(session, slug, expected, actor))
+
+    def import_bundle(self, document: Any, dry_run: bool, actor: str) -> ImportOutcome:
+        """A bundle (`{sources, exercises}`): all of it or none; a dry run writes nothing."""
+        with self._writer.unit_of_work() as session:
+            return importing.import_bundle(session, document, dry_run, actor)
 
 
 def _stored(session: Session, row: ExerciseRow) -> StoredExercise:

@@ -346,11 +346,79 @@ class TestBulk:
             fresh_client.post("/v1/admin/import", json=bundle, headers=keys["admin"]), 422
         )
         fields = {error["field"] for error in body["errors"]}
-        assert {"level", "progressions.harder.0"} <= fields
+        assert {"exercises.3.level", "exercises.5.progressions.harder.0"} <= fields
         messages = " ".join(error["message"] for error in body["errors"])
         assert bundle["exercises"][3]["slug"] in messages
         assert bundle["exercises"][5]["slug"] in messages
         assert fresh_client.get("/v1/admin/export", headers=keys["admin"]).json() == good
+
+    def test_import_errors_point_into_the_bundle(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        import yaml
+
+        bundle = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()
+        bundle["exercises"][2]["level"] = "superhuman"
+        bundle["exercises"][4]["citations"] = [{"source": "no-such-source"}]
+        bundle["exercises"][6]["progressions"] = {"harder": ["nowhere"]}
+        bundle["exercises"][7] = "not an exercise"
+        expected = {
+            ("exercises.2.level", "#/exercises/2/level"),
+            ("exercises.4.citations.0.source", "#/exercises/4/citations/0/source"),
+            ("exercises.6.progressions.harder.0", "#/exercises/6/progressions/harder/0"),
+            ("exercises.7", "#/exercises/7"),
+        }
+        as_json = problem(
+            fresh_client.post("/v1/admin/import", json=bundle, headers=keys["admin"]), 422
+        )
+        as_yaml = problem(
+            fresh_client.post(
+                "/v1/admin/import",
+                params={"dry_run": "true"},
+                content=yaml.safe_dump(bundle),
+                headers={**keys["admin"], "Content-Type": "application/yaml"},
+            ),
+            422,
+        )
+        for body in (as_json, as_yaml):
+            assert {(e["field"], e["pointer"]) for e in body["errors"]} == expected, body
+        [level] = [e for e in as_json["errors"] if e["field"] == "exercises.2.level"]
+        assert level["message"].startswith(bundle["exercises"][2]["slug"] + ": ")
+
+    def test_import_pointers_escape_tilde_and_slash(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        bundle = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()
+        bundle["exercises"][1]["a/b~c"] = True
+        body = problem(
+            fresh_client.post("/v1/admin/import", json=bundle, headers=keys["admin"]), 422
+        )
+        [error] = body["errors"]
+        assert error["field"] == "exercises.1.a/b~c"
+        assert error["pointer"] == "#/exercises/1/a~1b~0c"
+
+    def test_import_errors_of_the_bundle_itself_point_at_it(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        bundle = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()
+        admin = keys["admin"]
+        not_lists = problem(
+            fresh_client.post("/v1/admin/import", json={"sources": {"id": "x"}}, headers=admin), 422
+        )
+        assert [(e["field"], e["pointer"]) for e in not_lists["errors"]] == [
+            ("sources", "#/sources")
+        ]
+        not_a_bundle = problem(fresh_client.post("/v1/admin/import", json=[], headers=admin), 422)
+        assert [e["pointer"] for e in not_a_bundle["errors"]] == ["#"]
+        twice = {
+            "sources": [*bundle["sources"], bundle["sources"][0]],
+            "exercises": [*bundle["exercises"][:3], bundle["exercises"][0]],
+        }
+        repeated = problem(fresh_client.post("/v1/admin/import", json=twice, headers=admin), 422)
+        assert {(e["field"], e["pointer"]) for e in repeated["errors"]} == {
+            (f"sources.{len(bundle['sources'])}.id", f"#/sources/{len(bundle['sources'])}/id"),
+            ("exercises.3.slug", "#/exercises/3/slug"),
+        }
 
     def test_oversized_and_unparseable_imports(
         self, fresh_client: TestClient, keys: dict[str, dict[str, str]]

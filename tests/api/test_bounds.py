@@ -8,9 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.api.admin import MAX_IMPORT_ENTRIES
 from app.api.routing import MAX_QUERY_PARAMETERS
-from app.content.bundle import MAX_YAML_DEPTH
+from app.content.bundle import MAX_IMPORT_ENTRIES, MAX_YAML_DEPTH
 from app.core.errors import MAX_LISTED_ERRORS
 from app.core.security import Role
 from app.db.key_queries import create_key
