@@ -64,3 +64,23 @@ def last_actor_by_exercise(session: Session) -> dict[str, str]:
         col(AuditEntryRow.id).in_(latest)
     )
     return {slug: actor for slug, actor in session.execute(statement)}  # noqa: C416 - rows
+
+
+SLUGS_PER_QUERY = 500
+"""Keeps each IN list well under every store's bound on bound parameters."""
+
+
+def ever_published(session: Session, slugs: list[str]) -> set[str]:
+    """Which of these exercises the audit trail shows published at some point (a client may
+    hold them); a draft that never was is nobody's business outside the editors."""
+    found: set[str] = set()
+    status = col(AuditEntryRow.after)["status"].as_string()
+    for start in range(0, len(slugs), SLUGS_PER_QUERY):
+        statement = (
+            sa.select(col(AuditEntryRow.exercise_slug))
+            .where(col(AuditEntryRow.exercise_slug).in_(slugs[start : start + SLUGS_PER_QUERY]))
+            .where(status == "published")
+            .distinct()
+        )
+        found.update(session.execute(statement).scalars())
+    return found

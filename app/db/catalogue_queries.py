@@ -43,6 +43,7 @@ class ChangedExercise(NamedTuple):
     slug: str
     status: str
     version: int
+    revision: int
     document_json: str
 
 
@@ -53,6 +54,7 @@ def changed_exercises(session: Session, since_revision: int) -> Iterator[Changed
         col(ExerciseRow.slug),
         col(ExerciseRow.status),
         col(ExerciseRow.version),
+        col(ExerciseRow.revision),
         sa.cast(col(ExerciseRow.document), sa.Text),
     ).where(col(ExerciseRow.revision) > since_revision)
     for row in session.execute(statement.execution_options(yield_per=1000)):

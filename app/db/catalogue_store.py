@@ -11,15 +11,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.db.audit_queries import ever_published
 from app.db.catalogue_queries import catalogue_revision, changed_exercises, load_sources
 from app.db.migrations import SchemaGate
 from app.db.session import DatabaseUnavailableError
-from app.domain.catalogue import Catalogue
+from app.domain.catalogue import Catalogue, Tombstone
 from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import Status
 
@@ -40,9 +42,16 @@ class Unreadable:
         return cls(version, f"{first['msg']} at {where}")
 
 
-Change = tuple[Exercise, int] | Unreadable | None
+class Published(NamedTuple):
+    exercise: Exercise
+    version: int
+    revision: int
+
+
+Change = Published | Unreadable | Tombstone | None
 """What a refresh found for one changed exercise: its new published version, a document this
-code cannot read (the snapshot keeps what it had), or None (no longer published)."""
+code cannot read (the snapshot keeps what it had), a tombstone (no longer published, once was),
+or None (a draft that was never published: no client can hold it)."""
 
 
 class CatalogueStore:
@@ -57,6 +66,8 @@ class CatalogueStore:
         self._loads = threading.Condition()
         self._loading = 0
         self._published: dict[str, tuple[Exercise, int]] = {}
+        self._revisions: dict[str, int] = {}
+        self._tombstones: dict[str, Tombstone] = {}
         self.catalogue = Catalogue([], [], revision=-1)
         self.confirmed_at = time.monotonic()
         """When the database last confirmed the snapshot current (time.monotonic())."""
@@ -104,11 +115,19 @@ class CatalogueStore:
                 if isinstance(exercise, Unreadable):
                     self.unreadable[slug] = exercise.version
                     self._log_unreadable(slug, exercise)
-                elif exercise is None:
-                    self._published.pop(slug, None)
+                elif isinstance(exercise, Published):
+                    self._published[slug] = (exercise.exercise, exercise.version)
+                    self._revisions[slug] = exercise.revision
+                    self._tombstones.pop(slug, None)
                 else:
-                    self._published[slug] = exercise
-            self.catalogue = Catalogue(self._published.values(), sources, revision)
+                    self._withdraw(slug, exercise)
+            self.catalogue = Catalogue(
+                self._published.values(),
+                sources,
+                revision,
+                revisions=dict(self._revisions),
+                tombstones=self._tombstones.values(),
+            )
             self._confirm(started)
         logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
         return True
@@ -120,6 +139,14 @@ class CatalogueStore:
             self.refresh()
         except Exception as error:
             logger.warning("catalogue refresh after a write failed: %s", one_line(error))
+
+    def _withdraw(self, slug: str, tombstone: Tombstone | None) -> None:
+        self._published.pop(slug, None)
+        self._revisions.pop(slug, None)
+        if tombstone is None:
+            self._tombstones.pop(slug, None)
+        else:
+            self._tombstones[slug] = tombstone
 
     def _confirm(self, started: float) -> None:
         self.confirmed_at = max(self.confirmed_at, started)
@@ -146,16 +173,22 @@ class CatalogueStore:
                 return None
             sources = load_sources(session)
             changed: dict[str, Change] = {}
+            withdrawn: list[Tombstone] = []
             for row in changed_exercises(session, since_revision=since):
                 if row.status != Status.published:
                     changed[row.slug] = None
+                    withdrawn.append(Tombstone.of(row.slug, row.revision, row.status))
                     continue
                 try:
                     exercise = Exercise.model_validate_json(row.document_json)
                 except ValidationError as error:
                     changed[row.slug] = Unreadable.of(row.version, error)
                     continue
-                changed[row.slug] = (exercise, row.version)
+                changed[row.slug] = Published(exercise, row.version, row.revision)
+            once_published = ever_published(session, [tombstone.slug for tombstone in withdrawn])
+            for tombstone in withdrawn:
+                if tombstone.slug in once_published:
+                    changed[tombstone.slug] = tombstone
             return revision, sources, changed
 
 

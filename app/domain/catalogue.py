@@ -7,7 +7,7 @@ its public JSON, serialised once on first use, so a list response is a join of r
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -23,6 +23,7 @@ from app.domain.vocabulary import (
     Position,
     SpinalMotion,
     Status,
+    SyncChange,
     TargetArea,
 )
 
@@ -152,6 +153,22 @@ class Page:
 IndexKey = tuple[str, str]
 
 
+@dataclass(frozen=True)
+class Tombstone:
+    """An exercise that was published and no longer is: what a syncing client must drop."""
+
+    slug: str
+    revision: int
+    """The catalogue revision of its last change."""
+    change: SyncChange
+
+    @classmethod
+    def of(cls, slug: str, revision: int, status: str) -> "Tombstone":
+        """The tombstone of an exercise now in `status` (anything but published)."""
+        change = SyncChange.retired if status == Status.retired else SyncChange.unpublished
+        return cls(slug, revision, change)
+
+
 class Catalogue:
     """The published exercises at one catalogue revision, ordered by slug. Drafts and retired
     exercises given to it are left out, so nothing read from it (routines included) offers them:
@@ -162,8 +179,14 @@ class Catalogue:
         exercises: Iterable[tuple[Exercise, int]],
         sources: Iterable[Source],
         revision: int = 0,
+        *,
+        revisions: Mapping[str, int] | None = None,
+        tombstones: Iterable[Tombstone] = (),
     ) -> None:
         self.revision = revision
+        self.revisions: Mapping[str, int] = revisions or {}
+        """Each published exercise's last-change revision (what the changes feed orders by)."""
+        self.tombstones = list(tombstones)
         self.sources: dict[str, Source] = {source.id: source for source in sources}
         self.entries: list[CatalogueEntry] = sorted(
             (

@@ -101,6 +101,18 @@ class Status(StrEnum):
     retired = "retired"
 
 
+class SyncChange(StrEnum):
+    """What the changes feed says happened to an exercise a client may hold."""
+
+    published = "published"
+    """Live: the item carries its current public document."""
+    retired = "retired"
+    unpublished = "unpublished"
+    """Moved back to draft after it was published."""
+    deleted = "deleted"
+    """Reserved: exercises are never hard-deleted today (DELETE retires them)."""
+
+
 DISPLAY_NAMES: dict[StrEnum, str] = {
     Category.stretch: "Stretch",
     Category.strengthening: "Strengthening",
