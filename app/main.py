@@ -12,7 +12,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api import admin, admin_ui, exercises, fhir, handouts, health, reference, routines
+from app.api import (
+    admin,
+    admin_ui,
+    exercises,
+    fhir,
+    handouts,
+    health,
+    reference,
+    routines,
+    sync,
+)
 from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
@@ -126,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DatabaseUnavailableError, database_unavailable(explained=True))
     for error in DRIVER_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, database_unavailable(explained=False))
-    for router in (exercises, handouts, routines, health, reference, fhir, admin, admin_ui):
+    for router in (exercises, handouts, routines, health, reference, sync, fhir, admin, admin_ui):
         mount(app, router.router)
     return app
 

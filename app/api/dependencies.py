@@ -9,6 +9,7 @@ from app.db.catalogue_store import CatalogueWriter
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.fhir.activity import ActivityDefinitions
+from app.domain.sync import SyncView
 from app.services.content import Content
 from app.services.keys import Keys
 from app.services.routines import Routines
@@ -31,6 +32,11 @@ def current_catalogue(request: Request) -> Catalogue:
 def current_activity_definitions(request: Request) -> ActivityDefinitions:
     """The FHIR view of the current snapshot (built once per snapshot)."""
     return runtime_of(request).fhir_views.for_catalogue(current_catalogue(request))
+
+
+def current_sync_view(request: Request) -> SyncView:
+    """What sync serves from the current snapshot (built once per snapshot)."""
+    return runtime_of(request).sync_views.for_catalogue(current_catalogue(request))
 
 
 async def get_catalogue(request: Request) -> Catalogue:

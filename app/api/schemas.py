@@ -14,6 +14,7 @@ from app.domain.vocabulary import (
     Position,
     PublisherKind,
     SpinalMotion,
+    SyncChange,
     TargetArea,
 )
 
@@ -116,6 +117,55 @@ class ExerciseDetail(ExerciseFields):
 
     citations: list[CitationOut]
     version: int = Field(ge=1, description="Increases with every change to the exercise.")
+
+
+class ChangeItem(BaseModel):
+    model_config = examples(
+        {"slug": "cat-stretch", "revision": 41, "change": "published", "exercise": DETAIL_EXAMPLE},
+        {"slug": "heel-slides", "revision": 42, "change": "retired", "exercise": None},
+    )
+
+    slug: Slug
+    revision: int = Field(ge=1, description="The catalogue revision of its last change.")
+    change: SyncChange = Field(
+        description="`published`: store `exercise`, replacing any copy. Anything else: drop it."
+    )
+    exercise: ExerciseDetail | None = Field(
+        description="The same document as GET /v1/exercises/{slug}; null unless `published`."
+    )
+
+
+class ChangesPage(BaseModel):
+    model_config = examples(
+        {
+            "revision": 42,
+            "items": [
+                {"slug": "heel-slides", "revision": 42, "change": "retired", "exercise": None}
+            ],
+            "next_cursor": None,
+        }
+    )
+
+    revision: int = Field(
+        ge=0,
+        description="Once every page is in, ask `since` this revision next. The same on every "
+        "page of one pass (lower only if a replica behind the first page's answers a later one).",
+    )
+    items: list[ChangeItem] = Field(description="Oldest change first: by revision, then slug.")
+    next_cursor: str | None = Field(
+        description="Opaque; pass it back as `cursor` for the next page. Null on the last page."
+    )
+
+
+class CatalogueDownload(BaseModel):
+    model_config = examples({"revision": 42, "items": [DETAIL_EXAMPLE]})
+
+    revision: int = Field(
+        ge=0, description="The catalogue revision; ask GET /v1/changes `since` it next."
+    )
+    items: list[ExerciseDetail] = Field(
+        description="Every published exercise, in slug order, as GET /v1/exercises/{slug} has it."
+    )
 
 
 class ProgressionChain(BaseModel):

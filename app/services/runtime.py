@@ -18,6 +18,7 @@ from app.db.session import Database, DatabaseLimits
 from app.domain.fhir.activity import ActivityViews
 from app.domain.fhir.common import Canonical
 from app.domain.routines.memo import PlanCache
+from app.domain.sync import SyncViews
 from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
 from app.services.content import Content
@@ -57,6 +58,7 @@ class Runtime:
     rate_limits: RateLimits
     handouts: Handouts
     fhir_views: ActivityViews
+    sync_views: SyncViews
     routines: Routines = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +104,7 @@ class Runtime:
             ),
             handouts=Handouts(settings.public_base_url, HandoutCache(settings.handout_cache_bytes)),
             fhir_views=ActivityViews(Canonical(settings.fhir_canonical_base)),
+            sync_views=SyncViews(),
         )
 
     def schema_revision(self) -> str | None:
