@@ -176,9 +176,10 @@ def test_a_generated_client_plays_an_integrators_scenario(
 ) -> None:
     models = generated.models
     with generated.client(live_server) as client:
+        revision, copy = first_download(generated, client)
+        assert len(copy) == seed_exercise_count
         every_slug = page_to_the_end(generated, client, limit=5)
-        assert len(every_slug) == seed_exercise_count
-        assert every_slug == sorted(set(every_slug))
+        assert every_slug == sorted(copy)
 
         filter_the_list(generated, client)
         exercise = generated.operation("exercises", "get_exercise")
@@ -192,9 +193,24 @@ def test_a_generated_client_plays_an_integrators_scenario(
     token = editor["Authorization"].removeprefix("Bearer ")
     with generated.client(live_server, token) as editor_client:
         edit_with_if_match(generated, editor_client, "cat-stretch")
+        retire_with_if_match(generated, editor_client, RETIRED)
+
     with generated.client(live_server) as client:
         detail = exercise.sync_detailed("cat-stretch", client=client).parsed
         assert (detail.summary, detail.version) == (EDITED_SUMMARY, 2)
+
+        changes = sync_changes(generated, client, since=revision, copy=copy)
+        assert changes == [
+            ("cat-stretch", models.SyncChange.PUBLISHED),
+            (RETIRED, models.SyncChange.RETIRED),
+        ]
+        assert as_dicts(copy) == as_dicts(first_download(generated, client)[1])
+        assert copy["cat-stretch"].summary == EDITED_SUMMARY
+        assert RETIRED not in copy
+
+        full_sync: dict[str, Any] = {}
+        sync_changes(generated, client, since=0, copy=full_sync)
+        assert as_dicts(full_sync) == as_dicts(copy)
 
     optional = generated.optional_but_sent([detail, routine, outcome])
     assert optional - OPTIONAL_BUT_ALWAYS_SENT == set(), "sent every time, so required"
@@ -297,3 +313,50 @@ def edit_with_if_match(generated: GeneratedPackage, editor: Any, slug: str) -> N
     assert edited.status_code == 200, edited.content
     assert edited.parsed.summary == EDITED_SUMMARY
     assert edited.headers["etag"] != etag
+
+
+RETIRED = "heel-slides"
+
+
+def retire_with_if_match(generated: GeneratedPackage, editor: Any, slug: str) -> None:
+    read = generated.operation("administration", "get_any_exercise")
+    etag = read.sync_detailed(slug, client=editor).headers["etag"]
+    retire = generated.operation("administration", "retire_exercise")
+    retired = retire.sync_detailed(slug, client=editor, if_match=etag)
+    assert retired.status_code == 200, retired.content
+    assert retired.parsed.status == generated.models.Status.RETIRED
+
+
+def first_download(generated: GeneratedPackage, client: Any) -> tuple[int, dict[str, Any]]:
+    """The whole published catalogue in one document: its revision, and a copy by slug."""
+    response = generated.operation("sync", "get_catalogue").sync_detailed(client=client)
+    assert response.status_code == 200, response.content
+    catalogue = response.parsed
+    return catalogue.revision, {item.slug: item for item in catalogue.items}
+
+
+def sync_changes(
+    generated: GeneratedPackage, client: Any, *, since: int, copy: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    """Apply every change since `since` to `copy`, page by page, as an offline app would; return
+    (slug, what happened) in the order they came."""
+    list_changes = generated.operation("sync", "list_changes")
+    seen: list[tuple[str, Any]] = []
+    cursor: Any = generated.unset
+    while True:
+        response = list_changes.sync_detailed(client=client, since=since, limit=2, cursor=cursor)
+        assert response.status_code == 200, response.content
+        page = response.parsed
+        for change in page.items:
+            seen.append((change.slug, change.change))
+            if change.exercise is None:
+                copy.pop(change.slug, None)
+            else:
+                copy[change.slug] = change.exercise
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
+def as_dicts(copy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {slug: exercise.to_dict() for slug, exercise in copy.items()}
