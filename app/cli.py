@@ -25,6 +25,7 @@ from app.db.catalogue_queries import exercise_documents, load_sources
 from app.db.maintenance import maintenance_lock
 from app.db.session import Database
 from app.domain.exercise import Exercise
+from app.domain.timestamps import rfc3339
 from app.services.keys import KeyNameTakenError, Keys
 from app.services.routines import Routines
 
@@ -151,7 +152,7 @@ def purge_routines(settings: Settings, _arguments: argparse.Namespace) -> int:
         engine.dispose()
     print(
         f"purged {report.purged} routines created before "
-        f"{report.cutoff.isoformat(timespec='seconds')} "
+        f"{rfc3339(report.cutoff)} "
         f"({settings.routine_retention_days} days); removed {report.tombstones_removed} "
         "tombstones"
     )
@@ -178,10 +179,10 @@ def create_key_command(keys: Keys, arguments: argparse.Namespace) -> int:
 
 
 def list_keys_command(keys: Keys, _arguments: argparse.Namespace) -> int:
-    print(f"{'name':<24} {'role':<8} {'created':<26} revoked")
+    print(f"{'name':<24} {'role':<8} {'created':<27} revoked")
     for key in keys.list():
-        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
-        print(f"{key.name:<24} {key.role.value:<8} {key.created_at.isoformat():<26} {revoked}")
+        revoked = rfc3339(key.revoked_at) if key.revoked_at else "-"
+        print(f"{key.name:<24} {key.role.value:<8} {rfc3339(key.created_at)} {revoked}")
     return 0
 
 

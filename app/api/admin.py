@@ -28,6 +28,7 @@ from app.core.errors import (
 from app.db.catalogue_queries import EditorListing
 from app.db.models import AuditEntryRow
 from app.domain.exercise import Exercise
+from app.domain.timestamps import UtcTimestamp
 from app.domain.vocabulary import Status
 from app.services.content import AuditQuery, StoredExercise
 
@@ -301,7 +302,7 @@ def export_bundle(caller: AdminKey, content: ContentDep) -> Response:
 
 class AuditEntry(BaseModel):
     id: int
-    at: datetime
+    at: UtcTimestamp
     actor: str = Field(description="The name of the key that made the change.")
     action: str = Field(examples=["update"])
     exercise: str
@@ -315,7 +316,7 @@ class AuditPage(BaseModel):
             "items": [
                 {
                     "id": 12,
-                    "at": "2026-11-24T10:39:16Z",
+                    "at": "2026-11-24T10:39:16.000000Z",
                     "actor": "alice",
                     "action": "update",
                     "exercise": "cat-stretch",

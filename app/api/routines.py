@@ -4,7 +4,6 @@ The routes parse, call the routines service (`app/services/routines.py`) and sha
 the response bytes, `Location`, the status.
 """
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -20,6 +19,7 @@ from app.api.routing import StrictQueryRoute
 from app.core.errors import problem_responses
 from app.domain.routines import RED_FLAGS, Feedback, Profile, Recommendation, RedFlag, RoutinePlan
 from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
+from app.domain.timestamps import UtcTimestamp
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
 
@@ -34,7 +34,7 @@ class RoutineOut(RoutinePlan):
     """A stored routine: written once, never changed."""
 
     id: str = Field(examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])
-    created_at: datetime
+    created_at: UtcTimestamp
     profile: Profile = Field(description="The profile as received, with the seed used.")
     previous_routine_id: str | None = Field(
         description="The routine whose feedback produced this one (it may have been deleted)."
@@ -65,7 +65,7 @@ class FeedbackRecord(Feedback):
     model_config = ConfigDict(extra="forbid")
 
     routine_id: str
-    created_at: datetime
+    created_at: UtcTimestamp
     recommendation: Recommendation
     rule: FeedbackRuleOut
     adjustment: str | None = Field(description="What changed for the next routine, in words.")
@@ -109,7 +109,7 @@ class PurgeOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "cutoff": "2025-11-29T13:45:00+00:00",
+                    "cutoff": "2025-11-29T13:45:00.000000Z",
                     "retention_days": 365,
                     "purged": 42,
                     "tombstones_removed": 40,
@@ -118,7 +118,7 @@ class PurgeOut(BaseModel):
         }
     )
 
-    cutoff: datetime = Field(description="Routines created before this were deleted.")
+    cutoff: UtcTimestamp = Field(description="Routines created before this were deleted.")
     retention_days: int
     purged: int = Field(description="Routines deleted by this run.")
     tombstones_removed: int = Field(

@@ -140,7 +140,7 @@ def handout_view(document: dict[str, Any], url: str) -> HandoutView:
 
 
 def long_date(timestamp: str) -> str:
-    """`2026-11-29T13:28:38+00:00` -> `29 November 2026` (the day the routine was made, UTC)."""
+    """`2026-11-29T13:28:38.933400Z` -> `29 November 2026` (the day the routine was made, UTC)."""
     moment = datetime.fromisoformat(timestamp)
     return f"{moment.day} {moment:%B %Y}"
 

@@ -43,6 +43,7 @@ from app.domain.catalogue import Catalogue
 from app.domain.routines import Feedback, Outcome, Profile, Recommendation, Session, recommend
 from app.domain.routines.memo import PlanCache
 from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
+from app.domain.timestamps import rfc3339
 
 __all__ = ["CreatedRoutine", "FeedbackGiven", "PurgeReport", "Routines"]
 
@@ -91,7 +92,7 @@ def new_routine(
     seed = DEFAULT_SEED if profile.seed is None else profile.seed
     return {
         "id": str(uuid.uuid4()),
-        "created_at": created_at.isoformat(),
+        "created_at": rfc3339(created_at),
         "profile": {**profile.model_dump(mode="json"), "seed": seed},
         "previous_routine_id": None if previous is None else previous["id"],
         "earlier_routine_ids": (
@@ -241,7 +242,7 @@ class Routines:
         recorded = {
             "routine_id": routine_id,
             **feedback.model_dump(mode="json"),
-            "created_at": now.isoformat(),
+            "created_at": rfc3339(now),
             "recommendation": outcome.recommendation.value,
             "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
             "adjustment": outcome.adjustment,

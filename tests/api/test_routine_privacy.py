@@ -5,6 +5,7 @@ stores."""
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -229,6 +230,7 @@ class TestRetention:
 
         first_run = purge()
         assert "purged 2 routines" in first_run
+        assert re.search(r"created before \S+\.\d{6}Z ", first_run), first_run
         assert "removed 1 tombstones" in first_run
         with TestClient(create_app(Settings(database_url=fresh_database_url))) as other:
             problem(other.get(f"/v1/routines/{old['id']}"), 410)
@@ -252,6 +254,7 @@ class TestRetention:
         admin = bearer(make_admin_key(fresh_database_url))
         report = fresh_client.post(path, headers=admin).json()
         assert report["retention_days"] == 365
+        assert report["cutoff"].endswith("Z")
         assert (report["purged"], report["tombstones_removed"]) == (1, 1)
         assert fresh_client.post(path, headers=admin).json()["purged"] == 0
         problem(fresh_client.get(f"/v1/routines/{old['id']}"), 404)

@@ -1,19 +1,26 @@
 """Routines through HTTP: generate, store, read back, feedback chains, bad input."""
 
+import re
+import uuid
+from datetime import datetime
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.core.security import hash_key
 from app.core.settings import Settings
 from app.db.models import ExerciseRow, RoutineRow
+from app.db.routine_cache import RoutineCache
 from app.db.session import build_engine
 from app.domain.vocabulary import Level
 from app.main import create_app
 
 PROBLEM = "application/problem+json"
+RFC3339_Z = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
 GOOD_FEEDBACK = {
     "pain_before": 4,
     "pain_after": 3,
@@ -106,6 +113,35 @@ def test_an_omitted_seed_is_seed_0_as_the_contract_says(client: TestClient) -> N
     assert omitted["blocks"] == zero["blocks"]
     seed = client.get("/openapi.json").json()["components"]["schemas"]["Profile"]
     assert "Left out, it is 0: the standard routine" in seed["properties"]["seed"]["description"]
+
+
+def test_routine_and_feedback_timestamps_are_utc_ending_in_z(client: TestClient) -> None:
+    routine = create(client, sensitivity="none")
+    feedback = client.post(f"/v1/routines/{routine['id']}/feedback", json=GOOD_FEEDBACK).json()
+    stamps = [
+        routine["created_at"],
+        client.get(f"/v1/routines/{routine['id']}").json()["created_at"],
+        feedback["created_at"],
+        feedback["next_routine"]["created_at"],
+        client.get(f"/v1/routines/{routine['id']}/feedback").json()["created_at"],
+    ]
+    for stamp in stamps:
+        assert re.match(RFC3339_Z, stamp), stamp
+    assert datetime.fromisoformat(stamps[0]) <= datetime.fromisoformat(stamps[2])
+
+
+def test_a_routine_stored_before_z_keeps_its_bytes(client: TestClient) -> None:
+    """Routines are write-once snapshots: one stored with `+00:00` is served as it was."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    document = {**create(client, sensitivity="none"), "id": str(uuid.uuid4())}
+    document["created_at"] = "2026-11-29T13:28:38.933400+00:00"
+    stored = orjson.dumps(document)
+    catalogue = runtime.catalogue_store.current()
+    row = runtime.routine_store.prepare(catalogue, document, stored, hash_key("token"))
+    client.portal.call(runtime.routine_store.create, row, stored)  # type: ignore[union-attr]
+    runtime.routine_store.cache = RoutineCache()
+    response = client.get(f"/v1/routines/{document['id']}")
+    assert response.content == stored
 
 
 @pytest.mark.parametrize("red_flag", ["fever", "saddle_numbness", "strain_pain_beyond_two_weeks"])
