@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from typing import Literal
 
 import orjson
 from fastapi import APIRouter, Request
@@ -28,6 +29,10 @@ from app.domain.vocabulary import (
 router = APIRouter(prefix="/v1", tags=["exercises"], route_class=StrictQueryRoute)
 
 
+NO_EQUIPMENT = "none"
+"""The `available_equipment` value for "I have no equipment"."""
+
+
 class ExerciseFilters(BaseModel):
     """Query parameters of the exercise list. A repeated parameter means any of its values."""
 
@@ -42,9 +47,11 @@ class ExerciseFilters(BaseModel):
     equipment: list[Equipment] = Field(
         default_factory=list, description="Uses this equipment (required or optional)."
     )
-    available_equipment: list[Equipment] | None = Field(
+    available_equipment: list[Equipment | Literal["none"]] | None = Field(
         default=None,
-        description="Needs nothing beyond these. Send `available_equipment=` (empty) for none.",
+        description="Needs nothing beyond these. `available_equipment=none` means no equipment "
+        "at all (`available_equipment=`, empty, says the same). `none` beside equipment adds "
+        "nothing to it.",
     )
     safe_for: list[Flag] = Field(
         default_factory=list,
@@ -70,9 +77,11 @@ class ExerciseFilters(BaseModel):
     @field_validator("available_equipment", mode="before")
     @classmethod
     def _empty_means_none(cls, value: object) -> object:
-        """`?available_equipment=` (empty) says "I have no equipment"."""
+        """`?available_equipment=` (empty) says "I have no equipment", as `none` does. The empty
+        form cannot be written by a generated client (an empty list leaves the URL), so the
+        contract names `none`."""
         if isinstance(value, list):
-            return [item for item in value if item != ""]
+            return [item for item in value if item not in ("", NO_EQUIPMENT)]
         return value
 
 
@@ -107,7 +116,11 @@ def to_query(filters: ExerciseFilters) -> ExerciseQuery:
         spinal_motions=frozenset(filters.spinal_motion),
         equipment=frozenset(filters.equipment),
         available_equipment=(
-            None if filters.available_equipment is None else frozenset(filters.available_equipment)
+            None
+            if filters.available_equipment is None
+            else frozenset(
+                item for item in filters.available_equipment if isinstance(item, Equipment)
+            )
         ),
         safe_for=frozenset(filters.safe_for),
         bed_friendly=filters.bed_friendly,

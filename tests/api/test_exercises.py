@@ -153,6 +153,30 @@ def test_available_equipment_needs_nothing_beyond(client: TestClient) -> None:
     assert with_wall - without == {"wall-squat"}
 
 
+def test_none_and_empty_both_say_no_equipment(client: TestClient) -> None:
+    """`none` is what a generated client can send (an empty list leaves its URL)."""
+    for limit in (3, 100):
+        named = client.get("/v1/exercises", params={"available_equipment": "none", "limit": limit})
+        empty = client.get("/v1/exercises", params={"available_equipment": "", "limit": limit})
+        assert named.status_code == empty.status_code == 200
+        assert named.json()["items"] == empty.json()["items"]
+    everything = all_items(client, available_equipment="none")
+    assert slugs(everything) == slugs(all_items(client, available_equipment=""))
+    assert everything
+    assert all(item["equipment"] == [] for item in everything)
+    assert {"water-exercise", "swimming"}.isdisjoint(slugs(everything)), "never a pool exercise"
+    assert "pool" not in {e for item in everything for e in item["equipment"]}
+    beside = all_items(client, available_equipment=["none", "wall"])
+    assert slugs(beside) == slugs(all_items(client, available_equipment="wall"))
+
+
+def test_the_contract_names_none_for_no_equipment(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/exercises"]["get"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == "available_equipment"]
+    (array,) = [option for option in parameter["schema"]["anyOf"] if option.get("type") == "array"]
+    assert {"const": "none", "type": "string"} in array["items"]["anyOf"]
+
+
 @pytest.mark.parametrize("text", ["HIP ROLLS", "hip rolls", "knee to chest", "Rotation"])
 def test_q_searches_name_aliases_and_summary(client: TestClient, text: str) -> None:
     items = all_items(client, q=text)
