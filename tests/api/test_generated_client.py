@@ -188,6 +188,7 @@ def test_a_generated_client_plays_an_integrators_scenario(
         assert (detail.slug, detail.version) == ("cat-stretch", 1)
 
         routine, outcome = routine_and_feedback(generated, client)
+    delete_with_its_token(generated, live_server, outcome.next_routine)
 
     editor = issue_key(fresh_database_url, "generated-client-editor", Role.editor)
     token = editor["Authorization"].removeprefix("Bearer ")
@@ -290,6 +291,17 @@ def routine_and_feedback(generated: GeneratedPackage, client: Any) -> tuple[Any,
     recorded = get_feedback.sync_detailed(routine.id, client=client).parsed
     assert recorded.next_routine_id == outcome.next_routine.id
     return routine, outcome
+
+
+def delete_with_its_token(generated: GeneratedPackage, base_url: str, routine: Any) -> None:
+    """The person deletes a routine with the token its creation returned; it is then gone (410)."""
+    with generated.client(base_url, routine.delete_token) as owner:
+        delete_routine = generated.operation("routines", "delete_routine")
+        assert delete_routine.sync_detailed(routine.id, client=owner).status_code == 204
+        get_routine = generated.operation("routines", "get_routine")
+        gone = get_routine.sync_detailed(routine.id, client=owner)
+        assert gone.status_code == 410
+        assert isinstance(gone.parsed, generated.models.Problem)
 
 
 EDITED_SUMMARY = "Edited through a generated client."
