@@ -6,7 +6,7 @@ import binascii
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 from werkzeug.http import parse_accept_header, parse_etags
 
@@ -55,6 +55,17 @@ def decode_feed_cursor(cursor: str, since: int) -> tuple[int, FeedPosition]:
     return int(upto), FeedPosition(int(revision), slug)
 
 
+def header(description: str, example: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}, "example": example}
+
+
+NEXT_LINK = header(
+    "The next page, when there is one.",
+    '</v1/changes?since=0&cursor=eyJzaW5jZSI6MH0>; rel="next"',
+)
+REVISION_ETAG = header("The catalogue revision, a strong tag.", '"42"')
+VARY = header("The body depends on Accept-Encoding.", "Accept-Encoding")
+
 SYNC_DOC = (
     " A client keeps its copy with GET /v1/catalogue once, then GET /v1/changes `since` the "
     "`revision` it last got."
@@ -73,7 +84,10 @@ SYNC_DOC = (
     "server (a replica a second behind another) is an empty page with the server's `revision`."
     + SYNC_DOC,
     response_model=None,
-    responses={200: {"model": ChangesPage}, **problem_responses(400, 422, 503)},
+    responses={
+        200: {"model": ChangesPage, "headers": {"Link": NEXT_LINK}},
+        **problem_responses(400, 422, 503),
+    },
 )
 async def list_changes(
     request: Request,
@@ -109,8 +123,20 @@ async def list_changes(
     return Response(body, media_type=JSON, headers=headers)
 
 
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: the If-None-Match ETag is the current revision"}
+CATALOGUE_HEADERS = {"ETag": REVISION_ETAG, "Vary": VARY}
+CATALOGUE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": CatalogueDownload,
+        "headers": {
+            **CATALOGUE_HEADERS,
+            "Content-Encoding": header("`gzip` when the client accepts it.", "gzip"),
+        },
+    },
+    304: {
+        "description": "Not modified: the If-None-Match ETag is the current revision",
+        "headers": CATALOGUE_HEADERS,
+    },
+    **problem_responses(400, 422, 503),
 }
 
 
@@ -121,13 +147,20 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     'download. Its strong `ETag` is the revision (`"42"`): `If-None-Match` with it answers '
     "304 while nothing changed. Sent gzip-compressed to a client that accepts it." + SYNC_DOC,
     response_model=None,
-    responses={200: {"model": CatalogueDownload}, **NOT_MODIFIED, **problem_responses(400, 503)},
+    responses=CATALOGUE_RESPONSES,
 )
-async def get_catalogue(request: Request) -> Response:
+async def get_catalogue(
+    request: Request,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            description="The ETag of the copy you hold: 304 while it is current.", examples=['"42"']
+        ),
+    ] = None,
+) -> Response:
     view = current_sync_view(request)
     etag = f'"{view.catalogue.revision}"'
     headers = {"ETag": etag, "Vary": "Accept-Encoding"}
-    if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and parse_etags(if_none_match).contains_weak(etag.strip('"')):
         return Response(status_code=304, headers=headers)
     if parse_accept_header(request.headers.get("accept-encoding")).quality("gzip") > 0:
