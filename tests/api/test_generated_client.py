@@ -182,6 +182,7 @@ def test_a_generated_client_plays_an_integrators_scenario(
         assert every_slug == sorted(copy)
 
         filter_the_list(generated, client)
+        nothing_but_the_body(generated, client)
         exercise = generated.operation("exercises", "get_exercise")
         detail = exercise.sync_detailed("cat-stretch", client=client).parsed
         assert isinstance(detail, models.ExerciseDetail)
@@ -254,6 +255,23 @@ def filter_the_list(generated: GeneratedPackage, client: Any) -> None:
     ).parsed
     assert with_a_mat.items
     assert all(set(item.equipment) <= {models.Equipment.MAT} for item in with_a_mat.items)
+
+
+def nothing_but_the_body(generated: GeneratedPackage, client: Any) -> None:
+    """ "No equipment" said the way the contract allows it (`none`), which a generated client keeps
+    in the URL: never an exercise that needs a pool, or anything else."""
+    models = generated.models
+    list_exercises = generated.operation("exercises", "list_exercises")
+    no_equipment = list_exercises.sync_detailed(
+        client=client, available_equipment=["none"], limit=100
+    ).parsed
+    assert no_equipment.items
+    assert all(item.equipment == [] for item in no_equipment.items)
+    in_a_pool = list_exercises.sync_detailed(
+        client=client, equipment=[models.Equipment.POOL], limit=100
+    ).parsed
+    assert in_a_pool.items
+    assert not {item.slug for item in in_a_pool.items} & {item.slug for item in no_equipment.items}
 
 
 def routine_and_feedback(generated: GeneratedPackage, client: Any) -> tuple[Any, Any]:
