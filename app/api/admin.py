@@ -14,7 +14,7 @@ from app.api.auth import AdminKey, EditorKey
 from app.api.dependencies import ContentDep
 from app.api.exercises import decode_cursor, encode_cursor
 from app.api.params import JSON, SlugPath
-from app.api.routing import StrictQueryRoute
+from app.api.routing import StrictQueryRoute, check_json_media_type, is_json, media_type_of
 from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
 from app.content import editing
 from app.content.bundle import ContentBundle, ContentIssue, load_yaml
@@ -22,8 +22,10 @@ from app.core.errors import (
     FieldError,
     InvalidParameterError,
     PreconditionRequiredError,
-    UnsupportedMediaTypeError,
+    malformed_body,
+    malformed_json,
     problem_responses,
+    unsupported_media_type,
 )
 from app.db.catalogue_queries import EditorListing
 from app.db.models import AuditEntryRow
@@ -35,6 +37,7 @@ from app.services.content import AuditQuery, StoredExercise
 router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+IMPORT_MEDIA_TYPES = (JSON, *YAML_TYPES)
 IMPORT_LIMIT_BYTES = 5 * 1024 * 1024
 
 IfMatch = Annotated[
@@ -115,7 +118,7 @@ def replace_exercise(
     response_model=None,
     summary="Change some fields of an exercise",
     description="An RFC 7396 JSON merge patch (`null` removes a field)." + WRITE_DOC,
-    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
+    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS, **problem_responses(415)},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -157,13 +160,11 @@ def retire_exercise(
 
 
 async def json_object_body(request: Request) -> dict[str, Any]:
+    check_json_media_type(request.headers.get("content-type"))
     try:
         value = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise InvalidParameterError(
-            "The body is not valid JSON.",
-            [FieldError(location="body", field="body", message="JSON decode error")],
-        ) from None
+    except orjson.JSONDecodeError as error:
+        raise malformed_json(error.doc, error.pos, error.msg) from None
     if not isinstance(value, dict):
         raise editing.rejected(
             [ContentIssue("body", "patch", "(body)", "a merge patch is a JSON object")]
@@ -234,22 +235,20 @@ class ImportReport(BaseModel):
     unchanged: list[str]
 
 
-def bundle_document(raw: bytes, content_type: str) -> Any:
+def bundle_document(raw: bytes, content_type: str | None) -> Any:
     """The body as a JSON or YAML document, by its media type."""
-    media_type = content_type.split(";")[0].strip().lower()
+    media_type = media_type_of(content_type)
     try:
         if media_type in YAML_TYPES:
             return load_yaml(raw)
-        if media_type == JSON or media_type.endswith("+json"):
+        if is_json(media_type):
             return orjson.loads(raw)
-    except (yaml.YAMLError, orjson.JSONDecodeError) as error:
-        raise InvalidParameterError(
-            f"The bundle could not be parsed: {str(error).splitlines()[0]}",
-            [FieldError(location="body", field="body", message="not valid JSON or YAML")],
-        ) from None
-    raise UnsupportedMediaTypeError(
-        f"Send the bundle as {JSON} or application/yaml, not {media_type!r}."
-    )
+    except orjson.JSONDecodeError as error:
+        raise malformed_json(error.doc, error.pos, error.msg) from None
+    except yaml.YAMLError as error:
+        where = " ".join(str(error).split())[:300]
+        raise malformed_body(f"The body is not valid YAML: {where}") from None
+    raise unsupported_media_type(content_type, IMPORT_MEDIA_TYPES)
 
 
 @router.post(
@@ -278,7 +277,7 @@ async def import_bundle(
     content: ContentDep,
     dry_run: Annotated[bool, Query(description="Validate and report without writing.")] = False,
 ) -> ImportReport:
-    document = bundle_document(await request.body(), request.headers.get("content-type", JSON))
+    document = bundle_document(await request.body(), request.headers.get("content-type"))
     outcome = await run_in_threadpool(content.import_bundle, document, dry_run, caller.name)
     return ImportReport(
         dry_run=dry_run,

@@ -205,6 +205,8 @@ def login_page(request: Request, message: str | None = None, status_code: int = 
 class AdminPageRoute(StrictQueryRoute):
     """Renders every failure as an HTML page and adds the pages' security headers."""
 
+    produces = None  # pages for a browser, whatever it sends as Accept
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from app.api.dependencies import current_activity_definitions
 from app.api.exercises import decode_cursor, encode_cursor
 from app.api.routines import stored_routine
-from app.api.routing import StrictQueryRoute
+from app.api.routing import NegotiatingRoute
 from app.core.errors import (
     FHIR_MEDIA_TYPE,
     FieldError,
@@ -24,6 +24,7 @@ from app.core.errors import (
     NotFoundError,
     outcome_responses,
 )
+from app.core.negotiation import best_match
 from app.domain.fhir.activity import PUBLICATION_STATUSES, ActivitySearch, Token, searchset
 from app.domain.fhir.capability import (
     FORMAT_PARAMETER,
@@ -40,9 +41,8 @@ from app.domain.fhir.terminology import VOCABULARIES_BY_ID, code_system, value_s
 PREFIX = "/fhir/r4"
 DEFAULT_COUNT = 20
 MAXIMUM_COUNT = 100
-ACCEPTABLE = frozenset(
-    {"*/*", "application/*", "application/json", "application/fhir+json", "application/json+fhir"}
-)
+OFFERED = (FHIR_MEDIA_TYPE, "application/json", "application/json+fhir")
+"""What Accept may ask for: FHIR JSON, under each of its names."""
 
 
 class FhirResponse(Response):
@@ -60,13 +60,11 @@ def acceptable(request: Request) -> None:
                 [FieldError(location="query", field=FORMAT_PARAMETER, message="unsupported")],
             )
     accept = request.headers.get("accept")
-    if accept and not requested:
-        ranges = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-        if ranges.isdisjoint(ACCEPTABLE):
-            raise NotAcceptableError(f"Accept: {accept} is not served: only application/fhir+json.")
+    if accept and not requested and best_match(accept, OFFERED) is None:
+        raise NotAcceptableError(f"Accept: {accept} is not served: only application/fhir+json.")
 
 
-class FhirRoute(StrictQueryRoute):
+class FhirRoute(NegotiatingRoute):
     """Strict parameters (from StrictQueryRoute), then the format check, before the handler."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -6,11 +6,11 @@ from werkzeug.http import parse_etags
 
 from app.api.dependencies import runtime_of
 from app.api.routines import RoutineId, stored_routine
-from app.api.routing import StrictQueryRoute
+from app.api.routing import NegotiatingRoute
 from app.core.errors import problem_responses
 from app.handout.negotiation import choose_variant
 
-router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
+router = APIRouter(prefix="/v1", tags=["routines"], route_class=NegotiatingRoute)
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"
 QUERY_PARAMETERS = [

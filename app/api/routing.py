@@ -9,19 +9,34 @@
 - Every operation's id is its route's name (`operation_id`), set here once for every router.
 - No NUL character anywhere: in the path, the query or the body. PostgreSQL cannot store NUL in
   text while SQLite can, so it is refused up front, the same on both stores (400).
+- A JSON body must say so: a body sent as `text/plain`, as a form or with no Content-Type is 415
+  (naming the header and what is accepted), never parsed on a guess.
+- `Accept` is honoured: a route that answers JSON refuses with 406 an Accept that admits neither
+  JSON nor problem+json (`produces`). Routes that serve other formats negotiate for themselves.
 """
 
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.errors import FieldError, InvalidParameterError, UnknownParameterError
+from app.api.params import JSON
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
+    InvalidParameterError,
+    UnknownParameterError,
+    not_acceptable,
+    problem_responses,
+    unsupported_media_type,
+)
+from app.core.negotiation import best_match
 
 MAX_QUERY_PARAMETERS = 100
 """Far above what any route takes (a list filter repeated once per vocabulary value)."""
@@ -29,6 +44,8 @@ BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 """A JSON string escape for NUL (\\u0000), not preceded by an escaped backslash."""
 FORM_NUL = b"%00"
+JSON_BODIES = (JSON, "application/*+json")
+"""What a route taking a JSON body model reads (as FastAPI does: `+json` types are JSON too)."""
 IGNORED_PREFIX = "utm_"
 CACHE_BUSTER = "_"
 
@@ -61,12 +78,25 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def media_type_of(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def is_json(media_type: str) -> bool:
+    return media_type == JSON or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
 class StrictQueryRoute(APIRoute):
     checks_query = True
+    produces: tuple[str, ...] | None = (JSON, PROBLEM_MEDIA_TYPE)
+    """What the route answers in, for `Accept`; None when it negotiates for itself."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **{**kwargs, "generate_unique_id_function": operation_id})
         refuse_two_query_declarations(self)
+        self.responses = {**implied_problems(self), **self.responses}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -74,24 +104,59 @@ class StrictQueryRoute(APIRoute):
         allowed = declared_query_names(self.dependant) | {
             parameter["name"] for parameter in extra_parameters if parameter.get("in") == "query"
         }
+        reads_json = takes_json_body(self)
 
         async def strict_handler(request: Request) -> Response:
             if "\x00" in request.scope["path"]:
                 raise nul_refused("path", "path")
             if self.checks_query and request.query_params:
                 check_query(request, allowed)
+            accept = request.headers.get("accept")
+            if accept and self.produces is not None and not best_match(accept, self.produces):
+                raise not_acceptable(accept, self.produces)
             if request.method not in BODYLESS_METHODS:
-                check_body(request, await request.body())
+                body = await request.body()
+                check_body(request, body)
+                if reads_json and body:
+                    check_json_media_type(request.headers.get("content-type"))
             return await handler(request)
 
         return strict_handler
 
 
+def takes_json_body(route: APIRoute) -> bool:
+    return route.body_field is not None and not isinstance(route.body_field.field_info, params.Form)
+
+
+def implied_problems(route: StrictQueryRoute) -> dict[int | str, dict[str, Any]]:
+    """The refusals every such route may give, for its OpenAPI entry: 406 when it checks
+    Accept, 415 when it reads a JSON body."""
+    statuses = [406] if route.produces is not None else []
+    if takes_json_body(route):
+        statuses.append(415)
+    return {
+        status: {key: value for key, value in entry.items() if key != "model"}
+        for status, entry in problem_responses(*statuses).items()
+    }
+
+
 class ProbeRoute(StrictQueryRoute):
-    """A liveness or readiness probe: whatever a load balancer or monitor appends to its URL is
-    ignored, so a probe never fails over a parameter."""
+    """A liveness or readiness probe: whatever a load balancer or monitor appends to its URL, or
+    sends as Accept, is ignored, so a probe never fails over it."""
 
     checks_query = False
+    produces = None
+
+
+class NegotiatingRoute(StrictQueryRoute):
+    """A route that serves more than JSON and reads `Accept` itself (a handout's HTML or PDF)."""
+
+    produces = None
+
+
+def check_json_media_type(content_type: str | None) -> None:
+    if not is_json(media_type_of(content_type)):
+        raise unsupported_media_type(content_type, JSON_BODIES)
 
 
 def check_query(request: Request, allowed: frozenset[str]) -> None:
@@ -113,7 +178,7 @@ def check_body(request: Request, body: bytes) -> None:
     """Refuse NUL in a body, raw or escaped the way its media type escapes it. (The body is read
     once: the handler gets the same bytes.) YAML's own escapes are refused by the content
     models' text types."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = media_type_of(request.headers.get("content-type"))
     if (
         b"\x00" in body
         or (media_type == "application/x-www-form-urlencoded" and FORM_NUL in body)

@@ -61,9 +61,16 @@ class Problem(BaseModel):
 
 
 class ApiError(Exception):
+    """An error the client can act on. Each subclass is one problem type, `/problems/{slug}`,
+    and its `description` is what that page says (see `problem_types`)."""
+
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    description: str = (
+        "The request is malformed in a way no more specific problem type describes. "
+        "The detail says what is wrong."
+    )
 
     def __init__(
         self,
@@ -83,54 +90,82 @@ class NotFoundError(ApiError):
     status = 404
     slug = "not-found"
     title = "Not found"
+    description = "Nothing is at this URL: an unknown exercise slug, routine id, resource or path."
 
 
 class UnknownParameterError(ApiError):
     status = 400
     slug = "unknown-parameter"
     title = "Unknown parameter"
+    description = (
+        "The query names a parameter this operation does not take (often a misspelling, such "
+        "as `saftey_for`). Unknown parameters are refused rather than ignored, so a filter is "
+        "never silently dropped; `errors` names each one and the detail lists those accepted. "
+        "Only `utm_*` and a `_` cache-buster are ignored."
+    )
 
 
 class InvalidParameterError(ApiError):
     status = 400
     slug = "invalid-parameter"
     title = "Invalid parameter"
+    description = (
+        "A parameter, header or the request as a whole is malformed: a forged or reused "
+        "cursor, a NUL character, too many query parameters, an `If-Match` that is not an "
+        "ETag. `errors` names the parameter or header."
+    )
 
 
 class NotAcceptableError(ApiError):
     status = 406
     slug = "not-acceptable"
     title = "Not acceptable"
-
-
-class UnsupportedMediaTypeError(ApiError):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
+    description = (
+        "Nothing this operation can produce is admitted by the request's `Accept` header (or "
+        "its `format` or `_format` parameter). The detail says what is offered; JSON "
+        "operations offer `application/json` (and `application/problem+json` for errors)."
+    )
 
 
 class ConflictError(ApiError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+    description = (
+        "The request conflicts with the resource's current state: the slug is taken, the "
+        "routine already has its feedback, or an import met a concurrent edit. Nothing was "
+        "changed."
+    )
 
 
 class AuthenticationError(ApiError):
     status = 401
     slug = "unauthenticated"
     title = "Unauthenticated"
+    description = (
+        "No API key was sent, or the key is unknown or revoked. Send `Authorization: Bearer "
+        "KEY` (a routine's delete token, for deleting it)."
+    )
 
 
 class ForbiddenError(ApiError):
     status = 403
     slug = "forbidden"
     title = "Forbidden"
+    description = (
+        "The credentials are valid but do not allow this: the key's role is too low, or the "
+        "delete token does not belong to this routine."
+    )
 
 
 class GoneError(ApiError):
     status = 410
     slug = "gone"
     title = "Gone"
+    description = (
+        "The routine was deleted (with its delete token, or past the retention period). Only "
+        "a tombstone is left; its content cannot be recovered."
+    )
 
 
 class IdempotencyKeyReusedError(ApiError):
@@ -140,24 +175,183 @@ class IdempotencyKeyReusedError(ApiError):
     status = 409
     slug = "idempotency-key-reused"
     title = "Idempotency key reused"
+    description = (
+        "The `Idempotency-Key` was first used with a different request body. A key stands for "
+        "one request: send a new key for a new routine."
+    )
 
 
 class PreconditionFailedError(ApiError):
     status = 412
     slug = "precondition-failed"
     title = "Precondition failed"
+    description = (
+        "The `If-Match` ETag is not the resource's current one: someone changed it since you "
+        "read it. Read it again, reapply your change, and send the new ETag."
+    )
 
 
 class PreconditionRequiredError(ApiError):
     status = 428
     slug = "precondition-required"
     title = "Precondition required"
+    description = (
+        "This write needs `If-Match` with the ETag you read, so that a concurrent edit is "
+        "never overwritten."
+    )
 
 
 class ServiceUnavailableError(ApiError):
     status = 503
     slug = "service-unavailable"
     title = "Service unavailable"
+    description = (
+        "The service cannot answer now: the database is unreachable or busy, or its schema is "
+        "not migrated yet. Retry after the seconds in `Retry-After`."
+    )
+
+
+class MalformedBodyError(ApiError):
+    status = 400
+    slug = "malformed-body"
+    title = "Malformed body"
+    description = (
+        "The body is not well-formed JSON (or YAML, for an import). The detail gives the line, "
+        "column and character where parsing stopped; the error's pointer is `#`, the whole "
+        "body, since a body that does not parse has no members to point into."
+    )
+
+
+class InvalidParametersError(ApiError):
+    status = 422
+    slug = "invalid-parameters"
+    title = "Invalid parameters"
+    description = (
+        "Parameters or body fields have values the contract does not allow: an unknown enum "
+        "value, a number out of range, a string where a number belongs. `errors` lists each "
+        "one with its location, name and, for body fields, a JSON Pointer."
+    )
+
+
+class MethodNotAllowedError(ApiError):
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+    description = "The path exists but not with this method. `Allow` lists the methods it has."
+
+
+class RequestTimeoutError(ApiError):
+    status = 408
+    slug = "request-timeout"
+    title = "Request timeout"
+    description = (
+        "The request's headers or body did not all arrive in time. The connection is closed; "
+        "send the request again."
+    )
+
+
+class ContentTooLargeError(ApiError):
+    status = 413
+    slug = "content-too-large"
+    title = "Content too large"
+    description = "The body is over the size limit: 1 MB, or 5 MB for an import."
+
+
+class UnsupportedMediaTypeError(ApiError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+    description = (
+        "The body's `Content-Type` is missing or is not one this operation reads. Send JSON "
+        "as `Content-Type: application/json` (an import may also be `application/yaml`); the "
+        "detail lists what is accepted."
+    )
+
+
+class RequestHeaderFieldsTooLargeError(ApiError):
+    status = 431
+    slug = "request-header-fields-too-large"
+    title = "Request header fields too large"
+    description = (
+        "The request line and headers are over the server's limit (16 KB by default). The "
+        "connection is closed."
+    )
+
+
+class InternalError(ApiError):
+    status = 500
+    slug = "internal-error"
+    title = "Internal error"
+    description = (
+        "The server could not complete the request because of a fault of its own. It was "
+        "logged; nothing about it is disclosed."
+    )
+
+
+class HttpError(ApiError):
+    """An HTTP error raised by the framework with a status no other type covers."""
+
+    slug = "error"
+    title = "Error"
+    description = "An HTTP error no more specific problem type describes; see its status."
+
+
+HTTP_ERRORS: dict[int, type[ApiError]] = {
+    kind.status: kind
+    for kind in (ApiError, NotFoundError, MethodNotAllowedError, ContentTooLargeError)
+}
+"""The problem type of each status the framework itself raises."""
+
+
+def problem_types() -> dict[str, type[ApiError]]:
+    """Every problem type by slug: ApiError and each of its subclasses, wherever it is declared
+    (the one list; a subclass that keeps its parent's slug is the same type)."""
+    found: dict[str, type[ApiError]] = {}
+    pending: list[type[ApiError]] = [ApiError]
+    while pending:
+        kind = pending.pop(0)
+        found.setdefault(kind.slug, kind)
+        pending.extend(kind.__subclasses__())
+    return found
+
+
+def unsupported_media_type(received: str | None, accepted: Sequence[str]) -> ApiError:
+    """415 naming the Content-Type header and what the operation accepts."""
+    listed = ", ".join(accepted)
+    sent = f"Content-Type {received[:100]!r}" if received else "no Content-Type"
+    return UnsupportedMediaTypeError(
+        f"The body was sent with {sent}; this operation accepts {listed}.",
+        [FieldError(location="header", field="content-type", message=f"accepted: {listed}")],
+    )
+
+
+def not_acceptable(accept: str, offered: Sequence[str]) -> ApiError:
+    """406 naming the Accept header and what the operation can produce."""
+    listed = ", ".join(offered)
+    return NotAcceptableError(
+        f"Accept: {accept[:200]} admits nothing this operation produces: it offers {listed}.",
+        [FieldError(location="header", field="accept", message=f"offered: {listed}")],
+    )
+
+
+def malformed_body(detail: str) -> ApiError:
+    """400 for a body that does not parse. It has no members to point into, so the error
+    points at the whole body (`#`), and the detail says where parsing stopped."""
+    return MalformedBodyError(
+        detail, [FieldError(location="body", field="body", pointer="#", message=detail)]
+    )
+
+
+def malformed_json(document: object, position: int, reason: str) -> ApiError:
+    """A JSON decoding error (a character offset into the body) by line, column and character,
+    each counted from 1."""
+    where = f"character {position + 1}"
+    if isinstance(document, (str, bytes)):
+        text = document if isinstance(document, str) else document.decode("utf-8", "replace")
+        line = text.count("\n", 0, position) + 1
+        column = position - text.rfind("\n", 0, position)
+        where = f"line {line}, column {column} ({where})"
+    return malformed_body(f"The body is not valid JSON: {reason} at {where}.")
 
 
 class OutcomeDetails(BaseModel):
@@ -304,38 +498,36 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
+    undecodable = next((error for error in raw if error.get("type") == "json_invalid"), None)
+    if undecodable is not None:
+        return await _api_error(request, _malformed_json(exc.body, undecodable))
     errors = [field_error(error) for error in raw[:MAX_LISTED_ERRORS]]
-    if any(error.get("type") == "json_invalid" for error in raw):
-        return problem_response(
-            request, 400, "malformed-body", "Malformed body", "The body is not valid JSON.", errors
-        )
+    kind = InvalidParametersError
+    detail = _describe(errors, len(raw))
     return problem_response(
-        request,
-        422,
-        "invalid-parameters",
-        "Invalid parameters",
-        _describe(errors, len(raw)),
-        errors,
-        error_count=len(raw),
+        request, kind.status, kind.slug, kind.title, detail, errors, error_count=len(raw)
     )
+
+
+def _malformed_json(document: object, error: dict[str, Any]) -> ApiError:
+    """FastAPI reports where JSON decoding stopped as `("body", offset)`."""
+    location = error.get("loc", ())
+    position = location[1] if len(location) > 1 and isinstance(location[1], int) else 0
+    return malformed_json(document, position, str(error.get("ctx", {}).get("error", "invalid")))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    title = {
-        400: "Bad request",
-        404: "Not found",
-        405: "Method not allowed",
-        413: "Content too large",
-    }.get(exc.status_code, "Error")
-    detail = exc.detail if isinstance(exc.detail, str) else title
+    kind = HTTP_ERRORS.get(exc.status_code, HttpError)
+    detail = exc.detail if isinstance(exc.detail, str) else kind.title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
-    slug = title.lower().replace(" ", "-")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))
-    return problem_response(request, exc.status_code, slug, title, detail, headers=headers or None)
+    return problem_response(
+        request, exc.status_code, kind.slug, kind.title, detail, headers=headers or None
+    )
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -352,13 +544,9 @@ def allowed_methods(request: Request) -> list[str]:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        request,
-        500,
-        "internal-error",
-        "Internal error",
-        "The server could not complete the request.",
-    )
+    kind = InternalError
+    detail = "The server could not complete the request."
+    return problem_response(request, kind.status, kind.slug, kind.title, detail)
 
 
 def database_unavailable(explained: bool) -> Callable[[Request, Exception], Awaitable[Response]]:

@@ -5,7 +5,12 @@ import asyncio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_BASE,
+    ContentTooLargeError,
+    RequestTimeoutError,
+)
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
@@ -64,11 +69,11 @@ class BodySizeLimit:
         await self.app(scope, _replay(whole, receive), send)
 
     async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
-        title = {408: "Request timeout", 413: "Content too large"}[status]
+        kind = {408: RequestTimeoutError, 413: ContentTooLargeError}[status]
         body = orjson.dumps(
             {
-                "type": "/problems/" + title.lower().replace(" ", "-"),
-                "title": title,
+                "type": PROBLEM_TYPE_BASE + kind.slug,
+                "title": kind.title,
                 "status": status,
                 "detail": detail,
                 "instance": scope["path"],

@@ -18,12 +18,19 @@ Keep-alive idle time and the concurrency cap (503 past it) are uvicorn's own set
 """
 
 import asyncio
+from http import HTTPStatus
 from typing import Any
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_BASE,
+    ApiError,
+    RequestHeaderFieldsTooLargeError,
+    RequestTimeoutError,
+)
 from app.core.settings import Settings, get_settings
 
 PROTOCOL = "app.core.server:BoundedHttpToolsProtocol"
@@ -38,12 +45,18 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _refusal(status: int, reason: str, slug: str, detail: str) -> bytes:
+def _refusal(kind: type[ApiError], detail: str) -> bytes:
+    status = kind.status
     body = orjson.dumps(
-        {"type": f"/problems/{slug}", "title": reason, "status": status, "detail": detail}
+        {
+            "type": PROBLEM_TYPE_BASE + kind.slug,
+            "title": kind.title,
+            "status": status,
+            "detail": detail,
+        }
     )
     head = (
-        f"HTTP/1.1 {status} {reason}\r\n"
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         f"content-type: {PROBLEM_MEDIA_TYPE}\r\n"
         f"content-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
@@ -75,9 +88,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._arm_header_timer()
             if self._header_size_after(data) > self.max_header_bytes:
                 self._refuse(
-                    431,
-                    "Request Header Fields Too Large",
-                    "request-header-fields-too-large",
+                    RequestHeaderFieldsTooLargeError,
                     f"The request line and headers are over the limit of "
                     f"{self.max_header_bytes} bytes.",
                 )
@@ -125,14 +136,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()  # opened and never used: nothing to answer
             return
         self._refuse(
-            408,
-            "Request Timeout",
-            "request-timeout",
+            RequestTimeoutError,
             f"The request's headers did not arrive within {self.header_timeout:g} s.",
         )
 
-    def _refuse(self, status: int, reason: str, slug: str, detail: str) -> None:
+    def _refuse(self, kind: type[ApiError], detail: str) -> None:
         self._cancel_header_timer()
         if not self.transport.is_closing():
-            self.transport.write(_refusal(status, reason, slug, detail))
+            self.transport.write(_refusal(kind, detail))
             self.transport.close()

@@ -3,12 +3,9 @@ size. Anything the handout cannot be served as is 406, naming the parameter or h
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from app.core.errors import FieldError, NotAcceptableError
+from app.core.negotiation import best_match
 from app.handout.render import Paper
 
 
@@ -18,7 +15,7 @@ class HandoutFormat(StrEnum):
 
 
 MEDIA_TYPES = {HandoutFormat.html: "text/html; charset=utf-8", HandoutFormat.pdf: "application/pdf"}
-OFFERED = ["text/html", "application/pdf"]
+OFFERED = ("text/html", "application/pdf")
 """In order of preference for ties: `*/*` gets the HTML page."""
 DEFAULT_PDF_PAPER = Paper.a4
 
@@ -46,12 +43,11 @@ def format_from_query(value: str) -> HandoutFormat:
         raise not_acceptable("query", "format", value, "html or pdf") from None
 
 
-@lru_cache(maxsize=256)
 def format_from_accept(accept: str | None) -> HandoutFormat:
     """The best of HTML and PDF for an Accept header (no header, or `*/*`: the HTML page)."""
     if not accept:
         return HandoutFormat.html
-    best = parse_accept_header(accept, MIMEAccept).best_match(OFFERED)
+    best = best_match(accept, OFFERED)
     if best is None:
         raise not_acceptable("header", "Accept", accept, "text/html or application/pdf")
     return HandoutFormat.pdf if best == "application/pdf" else HandoutFormat.html

@@ -293,11 +293,17 @@ def test_anything_else_is_406_naming_what(
     assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
-def test_json_stays_the_routine_default(client: TestClient, routine: dict[str, Any]) -> None:
-    for accept in ("text/html", "application/pdf", "*/*"):
+def test_the_routine_itself_is_only_json(client: TestClient, routine: dict[str, Any]) -> None:
+    """The handout is the routine's page; the routine's own URL answers JSON or, for an Accept
+    that rules JSON out, 406 (pointing nobody at a page they did not ask for)."""
+    for accept in ("*/*", "application/json", "text/html, */*;q=0.1"):
         response = client.get(f"/v1/routines/{routine['id']}", headers={"Accept": accept})
         assert response.headers["content-type"] == "application/json"
         assert response.json() == {k: v for k, v in routine.items() if k != "delete_token"}
+    for accept in ("text/html", "application/pdf"):
+        response = client.get(f"/v1/routines/{routine['id']}", headers={"Accept": accept})
+        assert response.status_code == 406
+        assert response.headers["content-type"] == PROBLEM
 
 
 def test_unknown_routine_and_unknown_parameter(client: TestClient) -> None:
