@@ -43,16 +43,34 @@ class RoutineDictionary:
     id: str
     content: bytes
     stored: bool = False
-    compressor: zstandard.ZstdCompressor = field(init=False, repr=False)
+    data: zstandard.ZstdCompressionDict = field(init=False, repr=False)
     decompressor: zstandard.ZstdDecompressor = field(init=False, repr=False)
+    _compressors: list[zstandard.ZstdCompressor] = field(
+        init=False, repr=False, default_factory=list
+    )
 
     def __post_init__(self) -> None:
-        data = zstandard.ZstdCompressionDict(self.content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-        data.precompute_compress(level=COMPRESSION_LEVEL)
-        self.compressor = zstandard.ZstdCompressor(
-            level=COMPRESSION_LEVEL, dict_data=data, write_checksum=True
+        self.data = zstandard.ZstdCompressionDict(
+            self.content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
         )
-        self.decompressor = zstandard.ZstdDecompressor(dict_data=data)
+        self.data.precompute_compress(level=COMPRESSION_LEVEL)
+        self.decompressor = zstandard.ZstdDecompressor(dict_data=self.data)
+
+    def compress(self, document_json: bytes) -> bytes:
+        """Safe from any thread, so routines are compressed in the worker thread that stores
+        them, never on the event loop (zstd releases the GIL meanwhile). A zstd context serves
+        one call at a time: each call takes one from the pool, or makes one (list pop and
+        append are atomic), and gives it back."""
+        try:
+            compressor = self._compressors.pop()
+        except IndexError:
+            compressor = zstandard.ZstdCompressor(
+                level=COMPRESSION_LEVEL, dict_data=self.data, write_checksum=True
+            )
+        try:
+            return compressor.compress(document_json)
+        finally:
+            self._compressors.append(compressor)
 
     @classmethod
     def of(cls, content: bytes) -> "RoutineDictionary":
@@ -60,8 +78,9 @@ class RoutineDictionary:
 
 
 class RoutineCodec:
-    """Compresses routines for one process. zstd objects are not thread-safe, so every call comes
-    from the event loop (never from inside a unit of work, which may run in the thread pool)."""
+    """The dictionaries of one process, and decompression. zstd decompressors are not
+    thread-safe, so decompression happens on the event loop; compression is the dictionary's,
+    from any thread."""
 
     def __init__(self) -> None:
         self._current: tuple[int, RoutineDictionary] | None = None
@@ -91,9 +110,6 @@ class RoutineCodec:
         if len(self._dictionaries) > KEPT_DICTIONARIES:
             self._dictionaries.popitem(last=False)
         return dictionary
-
-    def compress(self, document_json: bytes, dictionary: RoutineDictionary) -> bytes:
-        return dictionary.compressor.compress(document_json)
 
     def decompress(self, compressed: bytes, dictionary: RoutineDictionary | None) -> bytes:
         decompressor = self._plain_decompressor if dictionary is None else dictionary.decompressor

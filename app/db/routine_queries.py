@@ -1,11 +1,12 @@
 """Routine rows: insert a snapshot, read it back, link feedback, delete and purge. Callers own
-the transaction. Compression happens outside (app/db/routine_codec.py): these functions move
-bytes only, so they are safe to run in the thread pool."""
+the transaction, which runs in the thread pool. Decompression happens outside, on the event loop
+(app/db/routine_codec.py); a new routine is compressed before its transaction begins."""
 
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,13 +60,20 @@ class StoredRoutine:
     dictionary_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class NewRoutine:
+    """A routine to store: `document_json` is `document` serialised, the bytes the API returns."""
+
     document: dict[str, Any]
-    document_zstd: bytes
+    document_json: bytes
     dictionary: RoutineDictionary
     delete_token_hash: str
     idempotency_key_hash: str | None = None
+
+    @cached_property
+    def document_zstd(self) -> bytes:
+        """The stored form, compressed on first use: by the worker thread that stores it."""
+        return self.dictionary.compress(self.document_json)
 
 
 def insert_routine(connection: Connection, routine: NewRoutine) -> None:

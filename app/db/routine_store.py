@@ -49,21 +49,22 @@ class RoutineStore:
         delete_token_hash: str,
         idempotency_key_hash: str | None = None,
     ) -> NewRoutine:
-        """The row for a new routine: `document_json` is `document` serialised (the response)."""
-        dictionary = self.codec.dictionary_for(catalogue)
+        """The row for a new routine: `document_json` is `document` serialised (the response).
+        It is compressed later, in the worker thread that stores it."""
         return NewRoutine(
             document,
-            self.codec.compress(document_json, dictionary),
-            dictionary,
+            document_json,
+            self.codec.dictionary_for(catalogue),
             delete_token_hash,
             idempotency_key_hash,
         )
 
-    async def create(self, routine: NewRoutine, document_json: bytes) -> None:
+    async def create(self, routine: NewRoutine) -> None:
         """Store a routine; raises IdempotencyKeyTakenError when its key was used before."""
-        await self.database.transaction(lambda c: insert_routine(c, routine))
-        routine.dictionary.stored = True
-        self.cache.put(routine.document["id"], document_json)
+        await self.database.transaction(
+            lambda c: insert_routine(c, routine), prepare=lambda: routine.document_zstd
+        )
+        self._stored(routine)
 
     async def body(self, routine_id: str) -> bytes | None:
         """The bytes creation returned (without the delete token), None for an unknown id;
@@ -97,15 +98,18 @@ class RoutineStore:
         return await self.database.read(lambda c: chain_feedback(c, routine_ids))
 
     async def record_feedback(
-        self,
-        feedback: dict[str, Any],
-        next_routine: NewRoutine | None,
-        next_routine_json: bytes | None,
+        self, feedback: dict[str, Any], next_routine: NewRoutine | None
     ) -> None:
-        await self.database.transaction(lambda c: record_feedback(c, feedback, next_routine))
-        if next_routine is not None and next_routine_json is not None:
-            next_routine.dictionary.stored = True
-            self.cache.put(next_routine.document["id"], next_routine_json)
+        await self.database.transaction(
+            lambda c: record_feedback(c, feedback, next_routine),
+            prepare=None if next_routine is None else lambda: next_routine.document_zstd,
+        )
+        if next_routine is not None:
+            self._stored(next_routine)
+
+    def _stored(self, routine: NewRoutine) -> None:
+        routine.dictionary.stored = True
+        self.cache.put(routine.document["id"], routine.document_json)
 
     async def delete(self, routine_id: str, token_hash: str) -> Deletion:
         outcome = await self.database.transaction(

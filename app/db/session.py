@@ -217,10 +217,17 @@ class Database:
         self._sqlite_writer = threading.Lock() if is_sqlite(str(engine.url)) else None
         self._write_wait_seconds = write_wait_seconds
 
-    async def transaction(self, work: Callable[[Connection], Result]) -> Result:
+    async def transaction(
+        self, work: Callable[[Connection], Result], prepare: Callable[[], object] | None = None
+    ) -> Result:
+        """Run `work` in one transaction. `prepare`, work that needs no connection (compressing
+        a routine), runs first in the same worker thread, before this process's writers queue:
+        the event loop never does it, and no writer waits for it."""
         self._require_ready()
 
         def run() -> Result:
+            if prepare is not None:
+                prepare()
             with self._one_writer(), self.engine.begin() as connection:
                 return work(connection)
 

@@ -161,9 +161,7 @@ class Routines:
             key_hash = hash_idempotency_key(idempotency_key, CREATE_SCOPE)
         store = self.store
         try:
-            await store.create(
-                store.prepare(catalogue, document, body, hash_key(token), key_hash), body
-            )
+            await store.create(store.prepare(catalogue, document, body, hash_key(token), key_hash))
         except IdempotencyKeyTakenError:
             assert idempotency_key is not None
             assert key_hash is not None
@@ -231,7 +229,7 @@ class Routines:
         profile = Profile.model_validate(routine["profile"])
         earlier = await self.store.chain_feedback(routine["earlier_routine_ids"])
         outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
-        next_routine = next_json = next_row = None
+        next_routine = next_row = None
         token = generate_delete_token()
         if outcome.next_profile is not None:
             next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
@@ -250,7 +248,7 @@ class Routines:
             "next_routine_id": None if next_routine is None else next_routine["id"],
         }
         try:
-            await self.store.record_feedback(recorded, next_row, next_json)
+            await self.store.record_feedback(recorded, next_row)
         except FeedbackExistsError:
             raise ConflictError("This routine already has feedback.") from None
         except RoutineDeletedError:

@@ -138,7 +138,7 @@ def test_a_routine_stored_before_z_keeps_its_bytes(client: TestClient) -> None:
     stored = orjson.dumps(document)
     catalogue = runtime.catalogue_store.current()
     row = runtime.routine_store.prepare(catalogue, document, stored, hash_key("token"))
-    client.portal.call(runtime.routine_store.create, row, stored)  # type: ignore[union-attr]
+    client.portal.call(runtime.routine_store.create, row)  # type: ignore[union-attr]
     runtime.routine_store.cache = RoutineCache()
     response = client.get(f"/v1/routines/{document['id']}")
     assert response.content == stored
