@@ -72,14 +72,18 @@ SLUGS_PER_QUERY = 500
 
 def ever_published(session: Session, slugs: list[str]) -> set[str]:
     """Which of these exercises the audit trail shows published at some point (a client may
-    hold them); a draft that never was is nobody's business outside the editors."""
+    hold them); a draft that never was is nobody's business outside the editors. The state
+    before a change counts too, for rows written without an audit entry (bench/catalogue.py)."""
     found: set[str] = set()
-    status = col(AuditEntryRow.after)["status"].as_string()
+    published = sa.or_(
+        col(AuditEntryRow.after)["status"].as_string() == "published",
+        col(AuditEntryRow.before)["status"].as_string() == "published",
+    )
     for start in range(0, len(slugs), SLUGS_PER_QUERY):
         statement = (
             sa.select(col(AuditEntryRow.exercise_slug))
             .where(col(AuditEntryRow.exercise_slug).in_(slugs[start : start + SLUGS_PER_QUERY]))
-            .where(status == "published")
+            .where(published)
             .distinct()
         )
         found.update(session.execute(statement).scalars())

@@ -7,10 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col
 
 from app.api.schemas import CatalogueDownload, ChangesPage
 from app.core.security import Role
+from app.db.models import AuditEntryRow
+from app.db.session import build_engine
 
 PROBLEM = "application/problem+json"
 Document = dict[str, Any]
@@ -261,6 +265,22 @@ class TestChanges:
         assert patch(fresh_client, "secret-draft", {"status": "draft"}, editor) == 200
         items = fresh_client.get("/v1/changes", params={"since": since}).json()["items"]
         assert [(i["slug"], i["change"]) for i in items] == [("secret-draft", "unpublished")]
+
+    def test_a_row_written_without_an_audit_entry_still_leaves_a_tombstone(
+        self, fresh_client: TestClient, fresh_database_url: str, editor: dict[str, str]
+    ) -> None:
+        """As bench/catalogue.py writes rows: the retirement's audit entry says it was published."""
+        engine = build_engine(fresh_database_url)
+        with Session(engine) as session, session.begin():
+            session.execute(
+                sa.delete(AuditEntryRow).where(col(AuditEntryRow.exercise_slug) == "cat-stretch")
+            )
+        engine.dispose()
+        since = fresh_client.get("/v1/catalogue").json()["revision"]
+        retire = {**editor, "If-Match": admin_etag(fresh_client, "cat-stretch", editor)}
+        assert fresh_client.delete("/v1/exercises/cat-stretch", headers=retire).status_code == 200
+        items = fresh_client.get("/v1/changes", params={"since": since}).json()["items"]
+        assert [(i["slug"], i["change"]) for i in items] == [("cat-stretch", "retired")]
 
     def test_a_write_between_pages_is_never_missed(
         self, fresh_client: TestClient, editor: dict[str, str]
