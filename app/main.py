@@ -19,6 +19,7 @@ from app.api import (
     fhir,
     handouts,
     health,
+    problems,
     reference,
     routines,
     sync,
@@ -136,7 +137,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DatabaseUnavailableError, database_unavailable(explained=True))
     for error in DRIVER_UNAVAILABLE_ERRORS:
         app.add_exception_handler(error, database_unavailable(explained=False))
-    for router in (exercises, handouts, routines, health, reference, sync, fhir, admin, admin_ui):
+    for router in (
+        exercises,
+        handouts,
+        routines,
+        health,
+        reference,
+        sync,
+        fhir,
+        problems,
+        admin,
+        admin_ui,
+    ):
         mount(app, router.router)
     return app
 

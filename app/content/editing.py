@@ -50,6 +50,12 @@ class ContentRejectedError(ApiError):
     status = 422
     slug = "invalid-content"
     title = "Invalid content"
+    description = (
+        "The exercise or bundle breaks a content rule: an unknown vocabulary term, a flexion "
+        "exercise not flagged flexion_sensitive, a citation or progression that does not "
+        "resolve. `errors` names each entry and field, with its JSON Pointer. Nothing was "
+        "written."
+    )
 
 
 def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:

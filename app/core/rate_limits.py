@@ -36,6 +36,10 @@ class TooManyRequestsError(ApiError):
     status = 429
     slug = "too-many-requests"
     title = "Too many requests"
+    description = (
+        "This client made too many routines or feedback calls, or presented too many wrong "
+        "keys, within the window. Retry after the seconds in `Retry-After`."
+    )
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})

@@ -1,0 +1,46 @@
+"""The problem types and the reporting of undecodable JSON, as functions."""
+
+import json
+
+import pytest
+
+import app.main  # noqa: F401  (every module that declares a problem type is imported)
+from app.core.errors import HTTP_ERRORS, ApiError, malformed_json, problem_types
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        ("{not json", "line 1, column 2 (character 2)"),
+        ('{\n  "a": 1,\n  oops\n}', "line 3, column 3 (character 15)"),
+        ("\n\n\n[1,,2]", "line 4, column 4 (character 7)"),
+    ],
+)
+def test_a_decoding_error_says_line_column_and_character(document: str, where: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as decoding:
+        json.loads(document)
+    error = decoding.value
+    for body in (document, document.encode()):
+        problem = malformed_json(body, error.pos, error.msg)
+        assert problem.status == 400
+        assert problem.slug == "malformed-body"
+        assert where in problem.detail
+        [field] = problem.errors
+        assert (field.location, field.field, field.pointer) == ("body", "body", "#")
+
+
+def test_every_problem_type_is_a_distinct_slug() -> None:
+    kinds = problem_types()
+    assert kinds["bad-request"] is ApiError
+    assert all(kinds[kind.slug] is kind for kind in kinds.values())
+    for kind in HTTP_ERRORS.values():
+        assert kind.slug in kinds
+    for slug in (
+        "request-timeout",
+        "request-header-fields-too-large",
+        "content-too-large",
+        "too-many-requests",
+        "invalid-content",
+        "unsupported-media-type",
+    ):
+        assert slug in kinds
