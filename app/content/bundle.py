@@ -136,11 +136,10 @@ def parse_bundle(
     source_ids = {source.id for source in existing_sources} | {source.id for source in sources}
     merged = {e.slug: e for e in existing} | {e.slug: e for e in exercises}
     invalid = set(place_of) - {exercise.slug for exercise in exercises}
-    issues += [
-        ContentIssue.at(place_of[problem.slug], problem.slug, problem.path, problem.message)
-        for problem in link_problems(source_ids, [Links.of(e) for e in merged.values()], invalid)
-        if problem.slug in place_of
-    ]
+    for problem in link_problems(source_ids, [Links.of(e) for e in merged.values()], invalid):
+        slug = next((s for s in (problem.slug, *problem.involves) if s in place_of), None)
+        if slug is not None:
+            issues.append(ContentIssue.at(place_of[slug], slug, problem.path, problem.message))
     issues += [
         ContentIssue.at(place_of[slug], slug, ("slug",), TWICE)
         for slug in repeated(exercise.slug for exercise in exercises)
@@ -229,6 +228,9 @@ class LinkProblem:
     slug: str
     path: Location
     message: str
+    involves: tuple[str, ...] = ()
+    """The other exercises whose links make the problem (a cycle's): one of them may be the
+    entry to blame when `slug` is an existing exercise the bundle does not hold."""
 
 
 def link_problems(
@@ -283,7 +285,7 @@ def _cycle_problems(records: list[Links]) -> list[LinkProblem]:
                     [*trail[trail.index(target) :], target] if target in trail else [slug, target]
                 )
                 message = "progression links form a cycle: " + " -> ".join(cycle)
-                problems.append(LinkProblem(slug, ("progressions",), message))
+                problems.append(LinkProblem(slug, ("progressions",), message, tuple(cycle)))
             elif target not in state:
                 visit(target, [*trail, target])
         state[slug] = 2

@@ -387,6 +387,30 @@ class TestBulk:
         [level] = [e for e in as_json["errors"] if e["field"] == "exercises.2.level"]
         assert level["message"].startswith(bundle["exercises"][2]["slug"] + ": ")
 
+    def test_an_import_closing_a_progression_cycle_is_refused(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        """The cycle runs through an exercise the bundle does not hold; the entry that closes it
+        is the one named."""
+        bundle = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()
+        chains = [e for e in bundle["exercises"] if e["progressions"].get("harder")]
+        for index, exercise in enumerate(chains[:2]):
+            harder = exercise["progressions"]["harder"][0]
+            looped = copy.deepcopy(exercise)
+            looped["progressions"]["easier"] = [*looped["progressions"].get("easier", []), harder]
+            body = problem(
+                fresh_client.post(
+                    "/v1/admin/import",
+                    json={"sources": [], "exercises": [looped]},
+                    headers=keys["admin"],
+                ),
+                422,
+            )
+            [error] = body["errors"]
+            assert error["pointer"] == "#/exercises/0/progressions", (index, body)
+            assert "cycle" in error["message"]
+        assert fresh_client.get("/v1/admin/export", headers=keys["admin"]).json() == bundle
+
     def test_import_pointers_escape_tilde_and_slash(
         self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
     ) -> None:
