@@ -6,7 +6,6 @@ from typing import Annotated, Any
 import orjson
 import yaml
 from fastapi import APIRouter, Body, Header, Query, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -15,7 +14,13 @@ from app.api.dependencies import ContentDep
 from app.api.exercises import decode_cursor, encode_cursor
 from app.api.params import JSON, SlugPath
 from app.api.routing import StrictQueryRoute, check_json_media_type, is_json, media_type_of
-from app.api.schemas import DETAIL_EXAMPLE, ExerciseDetail, examples
+from app.api.schemas import (
+    AdminExercisePage,
+    AuditEntry,
+    AuditPage,
+    ExerciseDetail,
+    ImportReport,
+)
 from app.content import editing
 from app.content.bundle import ContentBundle, ContentIssue, load_yaml
 from app.core.errors import (
@@ -27,12 +32,10 @@ from app.core.errors import (
     problem_responses,
     unsupported_media_type,
 )
-from app.db.catalogue_queries import EditorListing
 from app.db.models import AuditEntryRow
 from app.domain.exercise import Exercise
-from app.domain.timestamps import UtcTimestamp
 from app.domain.vocabulary import Status
-from app.services.content import AuditQuery, StoredExercise
+from app.services.content import AuditQuery, EditorListing, StoredExercise
 
 router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
 
@@ -172,13 +175,6 @@ async def json_object_body(request: Request) -> dict[str, Any]:
     return value
 
 
-class AdminExercisePage(BaseModel):
-    model_config = examples({"items": [DETAIL_EXAMPLE], "next_cursor": None})
-
-    items: list[ExerciseDetail]
-    next_cursor: str | None
-
-
 @router.get(
     "/v1/admin/exercises",
     response_model=None,
@@ -217,22 +213,6 @@ def list_all_exercises(
 )
 def get_any_exercise(slug: SlugPath, caller: EditorKey, content: ContentDep) -> Response:
     return exercise_response(content.stored(slug))
-
-
-class ImportReport(BaseModel):
-    model_config = examples(
-        {
-            "dry_run": True,
-            "created": ["slow-heel-raises"],
-            "updated": ["cat-stretch"],
-            "unchanged": [],
-        }
-    )
-
-    dry_run: bool
-    created: list[str]
-    updated: list[str]
-    unchanged: list[str]
 
 
 def bundle_document(raw: bytes, content_type: str | None) -> Any:
@@ -297,38 +277,6 @@ async def import_bundle(
 )
 def export_bundle(caller: AdminKey, content: ContentDep) -> Response:
     return Response(orjson.dumps(content.export()), media_type=JSON)
-
-
-class AuditEntry(BaseModel):
-    id: int
-    at: UtcTimestamp
-    actor: str = Field(description="The name of the key that made the change.")
-    action: str = Field(examples=["update"])
-    exercise: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-class AuditPage(BaseModel):
-    model_config = examples(
-        {
-            "items": [
-                {
-                    "id": 12,
-                    "at": "2026-11-24T10:39:16.000000Z",
-                    "actor": "alice",
-                    "action": "update",
-                    "exercise": "cat-stretch",
-                    "before": {"name": "Cat stretch"},
-                    "after": {"name": "Cat stretch (arched back)"},
-                }
-            ],
-            "next_cursor": None,
-        }
-    )
-
-    items: list[AuditEntry]
-    next_cursor: str | None
 
 
 @router.get(

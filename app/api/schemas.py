@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.exercise import Contraindication, ExerciseFields, Slug
+from app.domain.timestamps import UtcTimestamp
 from app.domain.vocabulary import (
     Category,
     Equipment,
@@ -303,3 +304,61 @@ class Readiness(BaseModel):
         "written by a newer version of the code. It keeps serving the version it had (or leaves "
         "a new one out) until it is upgraded; empty when all is well.",
     )
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+class AdminExercisePage(BaseModel):
+    model_config = examples({"items": [DETAIL_EXAMPLE], "next_cursor": None})
+
+    items: list[ExerciseDetail]
+    next_cursor: str | None
+
+
+class ImportReport(BaseModel):
+    model_config = examples(
+        {
+            "dry_run": True,
+            "created": ["slow-heel-raises"],
+            "updated": ["cat-stretch"],
+            "unchanged": [],
+        }
+    )
+
+    dry_run: bool
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: UtcTimestamp
+    actor: str = Field(description="The name of the key that made the change.")
+    action: str = Field(examples=["update"])
+    exercise: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    model_config = examples(
+        {
+            "items": [
+                {
+                    "id": 12,
+                    "at": "2026-11-24T10:39:16.000000Z",
+                    "actor": "alice",
+                    "action": "update",
+                    "exercise": "cat-stretch",
+                    "before": {"name": "Cat stretch"},
+                    "after": {"name": "Cat stretch (arched back)"},
+                }
+            ],
+            "next_cursor": None,
+        }
+    )
+
+    items: list[AuditEntry]
+    next_cursor: str | None
