@@ -19,6 +19,7 @@ from app.api.routing import StrictQueryRoute
 from app.core.errors import problem_responses
 from app.domain.routines import RED_FLAGS, Feedback, Profile, Recommendation, RedFlag, RoutinePlan
 from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
+from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.timestamps import UtcTimestamp
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute)
@@ -30,12 +31,18 @@ delete_token_bearer = HTTPBearer(
 )
 
 
+class RoutineProfile(Profile):
+    """A routine's profile: every field, defaults included, and the seed used."""
+
+    model_config = ALWAYS_PRESENT
+
+
 class RoutineOut(RoutinePlan):
     """A stored routine: written once, never changed."""
 
     id: str = Field(examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])
     created_at: UtcTimestamp
-    profile: Profile = Field(description="The profile as received, with the seed used.")
+    profile: RoutineProfile = Field(description="The profile as received, with the seed used.")
     previous_routine_id: str | None = Field(
         description="The routine whose feedback produced this one (it may have been deleted)."
     )
@@ -62,7 +69,7 @@ class FeedbackRuleOut(BaseModel):
 class FeedbackRecord(Feedback):
     """Feedback on one routine, the recommendation it gave and the routine generated from it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", **ALWAYS_PRESENT)
 
     routine_id: str
     created_at: UtcTimestamp

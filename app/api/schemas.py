@@ -5,7 +5,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.exercise import Contraindication, ExerciseFields, Slug
+from app.domain.exercise import (
+    Contraindication,
+    DosageOut,
+    ExerciseFields,
+    ProgressionsOut,
+    Slug,
+)
+from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.timestamps import UtcTimestamp
 from app.domain.vocabulary import (
     Category,
@@ -114,8 +121,11 @@ DETAIL_EXAMPLE: dict[str, Any] = {
 
 
 class ExerciseDetail(ExerciseFields):
-    model_config = examples(DETAIL_EXAMPLE)
+    model_config = ConfigDict(**examples(DETAIL_EXAMPLE), **ALWAYS_PRESENT)
 
+    # The same dosages, described as written (every field present): a list is invariant to mypy.
+    dosages: list[DosageOut] = Field(min_length=1)  # type: ignore[assignment]
+    progressions: ProgressionsOut
     citations: list[CitationOut]
     version: int = Field(ge=1, description="Increases with every change to the exercise.")
 

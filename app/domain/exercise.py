@@ -11,6 +11,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.strict import JsonBool, NumberOnly
 from app.domain.vocabulary import (
     Category,
@@ -89,6 +90,12 @@ class Dosage(Record):
         return self
 
 
+class DosageOut(Dosage):
+    """A dosage as the API writes it: every field, null where the source gives no figure."""
+
+    model_config = ALWAYS_PRESENT
+
+
 class Contraindication(Record):
     flag: Flag
     reason: Text
@@ -97,6 +104,10 @@ class Contraindication(Record):
 class Progressions(Record):
     easier: list[Slug] = Field(default_factory=list)
     harder: list[Slug] = Field(default_factory=list)
+
+
+class ProgressionsOut(Progressions):
+    model_config = ALWAYS_PRESENT
 
 
 class Citation(Record):

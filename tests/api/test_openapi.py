@@ -104,3 +104,87 @@ def test_operation_ids_are_short_unique_snake_case_names() -> None:
 
 def test_the_admin_web_ui_is_not_in_the_contract() -> None:
     assert not [path for path in create_app().openapi()["paths"] if path.startswith("/admin")]
+
+
+def response_schema(document: dict[str, Any], method: str, path: str, status: int) -> Any:
+    operation = document["paths"][path][method]
+    return operation["responses"][str(status)]["content"]["application/json"]["schema"]
+
+
+def keys_not_required(document: dict[str, Any], schema: Any, body: Any, at: str) -> list[str]:
+    """`at.key` for every key of `body`, and of the objects inside it, that its schema leaves out
+    of `required`: a field sent every time that a generated client must still test for."""
+    schema = resolve(document, schema)
+    if body is None:
+        return []
+    for option in schema.get("anyOf", []):
+        option = resolve(document, option)
+        if ("properties" in option) == isinstance(body, dict) and option.get("type") != "null":
+            return keys_not_required(document, option, body, at)
+    if isinstance(body, list):
+        items = schema.get("items", {})
+        return [miss for item in body for miss in keys_not_required(document, items, item, at)]
+    if not isinstance(body, dict) or "properties" not in schema:
+        return []
+    required = set(schema.get("required", []))
+    missing = [f"{at}.{key}" for key in body if key not in required]
+    for key, value in body.items():
+        if key in schema["properties"]:
+            missing += keys_not_required(document, schema["properties"][key], value, f"{at}.{key}")
+    return missing
+
+
+def test_every_field_a_response_always_carries_is_required(client: TestClient) -> None:
+    """A sample of real responses: each key the body carries is in its schema's `required`."""
+    document = client.get("/openapi.json").json()
+    created = client.post("/v1/routines", json={"sensitivity": "flexion_sensitive"})
+    routine_id = created.json()["id"]
+    referral = client.post(
+        "/v1/routines",
+        json={"red_flags": ["strain_pain_beyond_two_weeks"], "cleared_by_clinician": True},
+    )
+    feedback = client.post(
+        f"/v1/routines/{routine_id}/feedback",
+        json={"pain_before": 4, "pain_after": 3, "completed": True, "difficulty": "right"},
+    )
+    samples = [
+        ("get /v1/exercises", 200, client.get("/v1/exercises?limit=5")),
+        ("get /v1/exercises/{slug}", 200, client.get("/v1/exercises/cat-stretch")),
+        ("get /v1/exercises/{slug}", 200, client.get("/v1/exercises/water-exercise")),
+        (
+            "get /v1/exercises/{slug}/progressions",
+            200,
+            client.get("/v1/exercises/cat-stretch/progressions"),
+        ),
+        ("post /v1/routines", 201, created),
+        ("post /v1/routines", 201, referral),
+        ("get /v1/routines/{routine_id}", 200, client.get(f"/v1/routines/{routine_id}")),
+        ("post /v1/routines/{routine_id}/feedback", 201, feedback),
+        (
+            "get /v1/routines/{routine_id}/feedback",
+            200,
+            client.get(f"/v1/routines/{routine_id}/feedback"),
+        ),
+        *(
+            (f"get {path}", 200, client.get(path))
+            for path in (
+                "/v1/target-areas",
+                "/v1/categories",
+                "/v1/equipment",
+                "/v1/positions",
+                "/v1/progression-levels",
+                "/v1/contraindications",
+                "/v1/sources",
+                "/v1/red-flags",
+                "/v1/routine-rules",
+            )
+        ),
+    ]
+    missing = []
+    for operation, status, response in samples:
+        assert response.status_code == status, (operation, response.text)
+        method, path = operation.split(" ")
+        schema = response_schema(document, method, path, status)
+        missing += keys_not_required(document, schema, response.json(), operation)
+    assert missing == []
+    assert referral.json()["referral"], "a referral was sampled"

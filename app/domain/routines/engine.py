@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
+from app.domain.exercise import DosageOut
 from app.domain.routines.advice import (
     advice_sources,
     citations_for,
@@ -177,7 +178,7 @@ def routine_item(item: Prescription, profile: Profile) -> RoutineItem:
         category=exercise.category,
         level=exercise.level,
         target_areas=list(exercise.target_areas),
-        dosage=item.dosage,
+        dosage=DosageOut.model_validate(item.dosage, from_attributes=True),
         cautions=list(exercise.cautions),
     )
     return RoutineItem(

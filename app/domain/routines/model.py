@@ -4,9 +4,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from app.domain.exercise import Dosage
+from app.domain.exercise import DosageOut
 from app.domain.routines.red_flags import RedFlag, Urgency
 from app.domain.routines.rules import RuleId
+from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.vocabulary import Category, Level, Position, SpinalMotion, TargetArea
 
 
@@ -76,7 +77,9 @@ class SelectionCode(StrEnum):
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """A part of a routine, written whole (see ALWAYS_PRESENT)."""
+
+    model_config = ConfigDict(frozen=True, **ALWAYS_PRESENT)
 
 
 class ItemReason(Frozen):
@@ -106,7 +109,7 @@ class ExerciseSnapshot(Frozen):
     category: Category
     level: Level
     target_areas: list[TargetArea]
-    dosage: Dosage
+    dosage: DosageOut
     """The cited dosage the prescription starts from; `dosage.source` is its source id."""
     cautions: list[str]
 

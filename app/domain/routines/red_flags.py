@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from app.domain.schema_config import ALWAYS_PRESENT
+
 SOURCE_BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
 SCREENING_LISTS = "widely used screening lists"
 
@@ -44,7 +46,7 @@ class Urgency(StrEnum):
 
 
 class RedFlag(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, **ALWAYS_PRESENT)
 
     id: RedFlagId
     question: str

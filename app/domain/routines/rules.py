@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.routines.feedback import RULE_TEXTS, FeedbackRule
+from app.domain.schema_config import ALWAYS_PRESENT
 
 BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
 AAOS_PROGRAM = "aaos-back-pain-exercises"
@@ -138,7 +139,7 @@ class SourceQuote(BaseModel):
 
 
 class RoutineRule(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, **ALWAYS_PRESENT)
 
     id: RuleId
     area: RuleArea
