@@ -61,7 +61,7 @@ class ContentRejectedError(ApiError):
 def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
     """422 naming the first MAX_LISTED_ERRORS problems and counting all of them."""
     issues = list(issues)
-    errors = [field_error(issue) for issue in issues[:MAX_LISTED_ERRORS]]
+    errors = [issue_field_error(issue) for issue in issues[:MAX_LISTED_ERRORS]]
     return ContentRejectedError(
         f"The change breaks {len(issues)} content rule(s); nothing was written.",
         errors,
@@ -69,7 +69,7 @@ def rejected(issues: Iterable[ContentIssue]) -> ContentRejectedError:
     )
 
 
-def field_error(issue: ContentIssue) -> FieldError:
+def issue_field_error(issue: ContentIssue) -> FieldError:
     """The issue's field and pointer from the root of the document sent: `exercises.2.level` and
     `#/exercises/2/level` in an import, `level` and `#/level` in an edit."""
     if issue.location is None:

@@ -116,6 +116,18 @@ def test_each_rule_is_enforced(
     assert field in [issue.field for issue in caught.value.issues], caught.value.issues
 
 
+def test_a_source_listed_twice_is_refused_as_an_import_refuses_it(tmp_path: Path) -> None:
+    seed = copy_seed(tmp_path)
+    sources_file = seed / "sources.yaml"
+    sources = yaml.safe_load(sources_file.read_text())
+    sources_file.write_text(yaml.safe_dump([*sources, dict(sources[0])], sort_keys=False))
+    with pytest.raises(ContentInvalidError) as caught:
+        load_seed_directory(seed)
+    [issue] = caught.value.issues
+    assert (issue.file, issue.entry, issue.field) == ("sources.yaml", sources[0]["id"], "id")
+    assert issue.message == "appears twice in the bundle"
+
+
 def test_cli_seed_reports_and_refuses(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     environment = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
