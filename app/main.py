@@ -24,6 +24,7 @@ from app.api import (
     routines,
     sync,
 )
+from app.api.http_cache import HttpCaching, caching_openapi
 from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         larger_limits={"/v1/admin/import": admin.IMPORT_LIMIT_BYTES},
         timeout_seconds=settings.request_body_timeout_seconds,
     )
+    app.add_middleware(HttpCaching)
     app.add_middleware(
         CorsPolicy,
         public_origins=settings.cors_public_origins,
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_ui,
     ):
         mount(app, router.router)
+    app.openapi = caching_openapi(app.openapi)  # type: ignore[method-assign]
     return app
 
 

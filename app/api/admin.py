@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app.api.auth import AdminKey, EditorKey
 from app.api.dependencies import ContentDep
 from app.api.exercises import decode_cursor, encode_cursor
+from app.api.http_cache import parse_if_match
 from app.api.params import JSON, SlugPath
 from app.api.routing import StrictQueryRoute, check_json_media_type, is_json, media_type_of
 from app.api.schemas import (
@@ -26,7 +27,7 @@ from app.content.bundle import ContentBundle, ContentIssue, load_yaml
 from app.core.errors import (
     FieldError,
     InvalidParameterError,
-    PreconditionRequiredError,
+    PreconditionFailedError,
     malformed_body,
     malformed_json,
     problem_responses,
@@ -35,7 +36,7 @@ from app.core.errors import (
 from app.db.models import AuditEntryRow
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
-from app.services.content import AuditQuery, EditorListing, StoredExercise
+from app.services.content import AuditQuery, Content, EditorListing, StoredExercise
 
 router = APIRouter(tags=["administration"], route_class=StrictQueryRoute)
 
@@ -46,27 +47,31 @@ IMPORT_LIMIT_BYTES = 5 * 1024 * 1024
 IfMatch = Annotated[
     str | None,
     Header(
-        description='The version being edited, as the ETag from GET (e.g. `"3"`). Required.',
+        description='The version being edited, as the ETag from GET (e.g. `"3"`), or a '
+        "comma-separated list of them, or `*` for any version. Required (428 without it); a weak "
+        "tag never matches; no tag naming the current version is a 412, a malformed header a 400.",
         examples=['"1"'],
     ),
 ]
 
 
-def expected_version(if_match: str | None) -> int | None:
-    """The version an If-Match names; None for `*`. Missing: 428."""
-    if if_match is None:
-        raise PreconditionRequiredError(
-            "Send If-Match with the exercise's ETag, so a concurrent edit is never overwritten."
-        )
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if tag == "*":
+def expected_version(if_match: str | None, slug: str, content: Content) -> int | None:
+    """The version a write may replace, as its If-Match allows (RFC 9110 13.1.1); None for `*`.
+    Missing: 428; malformed: 400; no strong tag naming a current version: 412 (404 first if the
+    exercise does not exist). The write itself compares and sets that version."""
+    condition = parse_if_match(if_match)
+    if condition.any:
         return None
-    if not tag.isdigit():
-        raise InvalidParameterError(
-            'If-Match must be an ETag such as "3".',
-            [FieldError(location="header", field="If-Match", message="not an ETag")],
-        )
-    return int(tag)
+    versions = {int(tag) for tag in condition.tags if tag.isdigit()}
+    if len(versions) == 1 and len(condition.tags) == 1:
+        return versions.pop()
+    current = content.stored(slug).version
+    if current in versions:
+        return current
+    raise PreconditionFailedError(
+        f"If-Match names no current version of {slug!r} (it is at version {current}; a weak "
+        "tag never matches). Fetch it again and reapply your edit."
+    )
 
 
 def exercise_response(stored: StoredExercise, status_code: int = 200) -> Response:
@@ -112,7 +117,7 @@ def replace_exercise(
     content: ContentDep,
     if_match: IfMatch = None,
 ) -> Response:
-    version = expected_version(if_match)
+    version = expected_version(if_match, slug, content)
     return exercise_response(content.replace(slug, exercise, version, caller.name))
 
 
@@ -142,7 +147,7 @@ async def patch_exercise(
     if_match: IfMatch = None,
 ) -> Response:
     patch = await json_object_body(request)
-    version = expected_version(if_match)
+    version = await run_in_threadpool(expected_version, if_match, slug, content)
     stored = await run_in_threadpool(content.patch, slug, patch, version, caller.name)
     return exercise_response(stored)
 
@@ -158,7 +163,7 @@ async def patch_exercise(
 def retire_exercise(
     slug: SlugPath, caller: EditorKey, content: ContentDep, if_match: IfMatch = None
 ) -> Response:
-    version = expected_version(if_match)
+    version = expected_version(if_match, slug, content)
     return exercise_response(content.retire(slug, version, caller.name))
 
 

@@ -25,8 +25,14 @@ async def get_runtime(request: Request) -> Runtime:
     return runtime_of(request)
 
 
+PINNED_CATALOGUE = "backcare.catalogue"
+"""The scope key of the snapshot a request's ETag was computed from (see app.api.http_cache)."""
+
+
 def current_catalogue(request: Request) -> Catalogue:
-    return runtime_of(request).catalogue_store.current()
+    """The snapshot pinned for this request, else the current one."""
+    pinned: Catalogue | None = request.scope.get(PINNED_CATALOGUE)
+    return pinned if pinned is not None else runtime_of(request).catalogue_store.current()
 
 
 def current_activity_definitions(request: Request) -> ActivityDefinitions:
