@@ -15,6 +15,7 @@ from app import __version__
 from app.api import (
     admin,
     admin_ui,
+    docs,
     exercises,
     fhir,
     handouts,
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan_with(settings),
         license_info={"name": "MIT", "identifier": "MIT"},
+        docs_url=None,  # served offline by app/api/docs.py
+        redoc_url=None,
     )
     configure_logging(settings.log_level)
     app.add_middleware(
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sync,
         fhir,
         problems,
+        docs,
         admin,
         admin_ui,
     ):
