@@ -3,6 +3,7 @@ the transaction, which runs in the thread pool. Decompression happens outside, o
 (app/db/routine_codec.py); a new routine is compressed before its transaction begins."""
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -78,34 +79,39 @@ class NewRoutine:
 
 def insert_routine(connection: Connection, routine: NewRoutine) -> None:
     """Store a routine (and its dictionary, the first time this process uses it)."""
-    if not routine.dictionary.stored:
-        connection.execute(
-            INSERT_DICTIONARY[connection.dialect.name],
-            {
-                "id": routine.dictionary.id,
-                "content": routine.dictionary.content,
-                "created_at": datetime.now(UTC),
-            },
-        )
-    document = routine.document
     try:
-        connection.execute(
-            INSERT_ROUTINE,
-            {
-                "id": document["id"],
-                "created_at": datetime.fromisoformat(document["created_at"]),
-                "outcome": document["outcome"],
-                "previous_routine_id": document["previous_routine_id"],
-                "dictionary_id": routine.dictionary.id,
-                "document_zstd": routine.document_zstd,
-                "delete_token_hash": routine.delete_token_hash,
-                "idempotency_key_hash": routine.idempotency_key_hash,
-            },
-        )
+        insert_routines(connection, [routine])
     except IntegrityError as error:
         if routine.idempotency_key_hash is None:
             raise
         raise IdempotencyKeyTakenError from error
+
+
+def insert_routines(connection: Connection, routines: Sequence[NewRoutine]) -> None:
+    """Store routines in one statement, with each dictionary the first time this process uses
+    it. An IntegrityError (an Idempotency-Key used before) fails them all: `insert_routine`,
+    one at a time, tells which it was."""
+    dictionaries = {r.dictionary.id: r.dictionary for r in routines if not r.dictionary.stored}
+    for dictionary in dictionaries.values():
+        connection.execute(
+            INSERT_DICTIONARY[connection.dialect.name],
+            {"id": dictionary.id, "content": dictionary.content, "created_at": datetime.now(UTC)},
+        )
+    connection.execute(INSERT_ROUTINE, [routine_row(routine) for routine in routines])
+
+
+def routine_row(routine: NewRoutine) -> dict[str, Any]:
+    document = routine.document
+    return {
+        "id": document["id"],
+        "created_at": datetime.fromisoformat(document["created_at"]),
+        "outcome": document["outcome"],
+        "previous_routine_id": document["previous_routine_id"],
+        "dictionary_id": routine.dictionary.id,
+        "document_zstd": routine.document_zstd,
+        "delete_token_hash": routine.delete_token_hash,
+        "idempotency_key_hash": routine.idempotency_key_hash,
+    }
 
 
 def stored_routine(connection: Connection, routine_id: str) -> StoredRoutine | None:

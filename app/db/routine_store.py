@@ -1,10 +1,14 @@
 """Stored routines for one process: compression, the byte cache and the database together, so a
 router asks for a routine's bytes and never sees how they are kept."""
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
 from app.db.routine_cache import RoutineCache
 from app.db.routine_codec import RoutineCodec, RoutineDictionary
@@ -19,6 +23,7 @@ from app.db.routine_queries import (
     dictionary_content,
     feedback_document,
     insert_routine,
+    insert_routines,
     purge_routines,
     record_feedback,
     routine_for_idempotency_key,
@@ -40,6 +45,8 @@ class RoutineStore:
         self.retention_days = retention_days
         self.cache = cache or RoutineCache()
         self.codec = RoutineCodec()
+        self._batch: list[tuple[NewRoutine, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def prepare(
         self,
@@ -60,11 +67,52 @@ class RoutineStore:
         )
 
     async def create(self, routine: NewRoutine) -> None:
-        """Store a routine; raises IdempotencyKeyTakenError when its key was used before."""
-        await self.database.transaction(
-            lambda c: insert_routine(c, routine), prepare=lambda: routine.document_zstd
-        )
+        """Store a routine; raises IdempotencyKeyTakenError when its key was used before.
+
+        Routines created while earlier ones are being written wait and are then written
+        together, in one transaction: one trip to the thread pool and one commit for the lot
+        rather than one each, so under load the worker threads take the GIL from the event loop
+        once a batch, not once a routine. Alone, a routine goes at once. Each request is
+        answered only once its routine is committed."""
+        written = asyncio.get_running_loop().create_future()
+        self._batch.append((routine, written))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_batches())
+        await written
         self._stored(routine)
+
+    async def _write_batches(self) -> None:
+        batch: list[tuple[NewRoutine, asyncio.Future[None]]] = []
+        try:
+            while self._batch:
+                batch, self._batch = self._batch, []
+                await self._write(batch)
+        finally:
+            self._writer = None
+            for _routine, written in [*batch, *self._batch]:  # only if this task was cancelled
+                written.cancel()
+            self._batch = []
+
+    async def _write(self, batch: list[tuple[NewRoutine, asyncio.Future[None]]]) -> None:
+        routines = [routine for routine, _ in batch]
+        try:
+            await self.database.transaction(
+                lambda c: insert_routines(c, routines),
+                prepare=lambda: [routine.document_zstd for routine in routines],
+            )
+        except IntegrityError:
+            for routine, written in batch:  # tell which one failed, and store the others
+                await _settle(
+                    written, self.database.transaction(partial(insert_routine, routine=routine))
+                )
+            return
+        except Exception as error:
+            for _routine, written in batch:
+                _fail(written, error)
+            return
+        for _routine, written in batch:
+            if not written.done():
+                written.set_result(None)
 
     async def body(self, routine_id: str) -> bytes | None:
         """The bytes creation returned (without the delete token), None for an unknown id;
@@ -141,3 +189,18 @@ class RoutineStore:
         if content is None:
             raise LookupError(f"routine {stored.id} names a missing dictionary")
         return self.codec.remember(RoutineDictionary(dictionary_id, content, stored=True))
+
+
+async def _settle(written: asyncio.Future[None], work: Awaitable[None]) -> None:
+    try:
+        await work
+    except Exception as error:
+        _fail(written, error)
+    else:
+        if not written.done():
+            written.set_result(None)
+
+
+def _fail(written: asyncio.Future[None], error: Exception) -> None:
+    if not written.done():
+        written.set_exception(error)
