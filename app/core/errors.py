@@ -206,8 +206,9 @@ class ServiceUnavailableError(ApiError):
     slug = "service-unavailable"
     title = "Service unavailable"
     description = (
-        "The service cannot answer now: the database is unreachable or busy, or its schema is "
-        "not migrated yet. Retry after the seconds in `Retry-After`."
+        "The service cannot answer now: the database is unreachable or busy, its schema is "
+        "not migrated yet, or the server is at its limit of concurrent connections. Retry "
+        "after the seconds in `Retry-After`."
     )
 
 

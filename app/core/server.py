@@ -13,27 +13,34 @@ but answers 400, not 431, and has the same missing timeout.
 - they must arrive within `server_header_timeout_seconds` of the connection opening, or of the
   request's first byte on a kept-alive connection; past that the connection is closed with 408.
 
-Keep-alive idle time and the concurrency cap (503 past it) are uvicorn's own settings, passed by
-`python -m app serve` (see `uvicorn_options`).
+Keep-alive idle time and the concurrency cap are uvicorn's own settings, passed by
+`python -m app serve` (see `uvicorn_options`). Past the cap, uvicorn answers a plain-text 503;
+here the request is answered by `concurrency_refusal` instead, a 503 problem+json with
+Retry-After, decided by uvicorn's own test (open connections or tasks at the cap).
 """
 
 import asyncio
+import logging
 from http import HTTPStatus
 from typing import Any
 
 import orjson
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_BASE,
+    RETRY_AFTER_SECONDS,
     ApiError,
     RequestHeaderFieldsTooLargeError,
     RequestTimeoutError,
+    ServiceUnavailableError,
 )
 from app.core.settings import Settings, get_settings
 
 PROTOCOL = "app.core.server:BoundedHttpToolsProtocol"
+logger = logging.getLogger("uvicorn.error")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -45,16 +52,39 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _refusal(kind: type[ApiError], detail: str) -> bytes:
-    status = kind.status
-    body = orjson.dumps(
+def _problem(kind: type[ApiError], detail: str) -> bytes:
+    return orjson.dumps(
         {
             "type": PROBLEM_TYPE_BASE + kind.slug,
             "title": kind.title,
-            "status": status,
+            "status": kind.status,
             "detail": detail,
         }
     )
+
+
+CONCURRENCY_REFUSAL = _problem(
+    ServiceUnavailableError,
+    "The server is at its limit of concurrent connections and requests. Retry after the time in "
+    "Retry-After.",
+)
+
+
+async def concurrency_refusal(scope: Scope, receive: Receive, send: Send) -> None:
+    """What uvicorn's `service_unavailable` answers past the concurrency cap, as problem+json."""
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(CONCURRENCY_REFUSAL)).encode()),
+        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": CONCURRENCY_REFUSAL})
+
+
+def _refusal(kind: type[ApiError], detail: str) -> bytes:
+    status = kind.status
+    body = _problem(kind, detail)
     head = (
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         f"content-type: {PROBLEM_MEDIA_TYPE}\r\n"
@@ -111,7 +141,21 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.header_bytes = 0
         self.header_tail = b""
         self._cancel_header_timer()
-        super().on_headers_complete()
+        if not self._at_concurrency_cap():
+            super().on_headers_complete()
+            return
+        logger.warning("Exceeded concurrency limit.")
+        app, limit = self.app, self.limit_concurrency
+        self.app, self.limit_concurrency = concurrency_refusal, None
+        try:
+            super().on_headers_complete()  # starts (or queues) this request with the refusal
+        finally:
+            self.app, self.limit_concurrency = app, limit
+
+    def _at_concurrency_cap(self) -> bool:
+        """uvicorn's own test for its 503 (in its `on_headers_complete`)."""
+        limit = self.limit_concurrency
+        return limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

@@ -131,7 +131,14 @@ def test_past_the_concurrency_cap_requests_are_503(
         held = [socket.create_connection(address, timeout=WAIT) for _ in range(4)]
         try:
             request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-            assert status_and_body(exchange(address, request))[0] == 503
+            response = exchange(address, request)
+            status, body = status_and_body(response)
+            assert status == 503
+            assert b"content-type: application/problem+json" in response.lower()
+            assert b"retry-after: " in response.lower()
+            problem = orjson.loads(body)
+            assert problem["type"] == "/problems/service-unavailable"
+            assert problem["status"] == 503
         finally:
             for sock in held:
                 sock.close()
