@@ -29,6 +29,12 @@ def test_a_decoding_error_says_line_column_and_character(document: str, where: s
         assert (field.location, field.field, field.pointer) == ("body", "body", "#")
 
 
+def test_every_problem_type_describes_itself() -> None:
+    """Its description is what its /problems page says: a new type must say what it means."""
+    for kind in problem_types().values():
+        assert "description" in vars(kind), f"{kind.__name__} needs its own description"
+
+
 def test_every_problem_type_is_a_distinct_slug() -> None:
     kinds = problem_types()
     assert kinds["bad-request"] is ApiError
