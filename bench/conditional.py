@@ -1,11 +1,13 @@
 """Benchmark of conditional GETs: a 304 beside the 200 it replaces, for the list and a routine.
 
-One real app (SQLite, the seeded catalogue, one uvicorn worker) serves four loads:
+One real app (SQLite, the seeded catalogue, one uvicorn worker) serves six loads:
 
 - `GET /v1/exercises` (the first page, 20 summaries) and the same with `If-None-Match` naming its
   current ETag (a 304, answered before the route runs: no search, no body);
 - `GET /v1/routines/{id}` for 13 routines in turn (the profiles of bench/routines.py) and the same
-  with each routine's ETag (a 304 after the route has checked that the routine still exists).
+  with each routine's ETag (a 304 after the route has checked that the routine still exists);
+- each of those 200s again with `Accept-Encoding: gzip` (bytes compressed once per snapshot, not
+  per request), for information.
 
 wrk loads each in turn, twice, alternating (200, 304, 200, 304 per endpoint), so drift on the
 shared machine hits both alike; the figure per load is the mean of its two runs. Target: each 304
@@ -50,16 +52,18 @@ ROUNDS = 2
 TARGET_RPS_RATIO = 1.0
 """A 304 must serve more requests/s than the 200 it replaces."""
 
-Request = tuple[str, str | None]
-"""A path, and the If-None-Match to send with it (None: an unconditional GET)."""
+Request = tuple[str, dict[str, str]]
+"""A path, and the headers to send with it."""
+
+
+def lua_headers(headers: dict[str, str]) -> str:
+    pairs = [f"[ {lua_string(name)} ] = {lua_string(value)}," for name, value in headers.items()]
+    return "{ " + " ".join(pairs) + " }"
 
 
 def write_lua_script(name: str, requests: list[Request]) -> Path:
-    """`var/bench/<name>`: a wrk script GETting each path in turn, with its If-None-Match."""
-    entries = [
-        f"  {{ {lua_string(path)}, {'nil' if tag is None else lua_string(tag)} }},"
-        for path, tag in requests
-    ]
+    """`var/bench/<name>`: a wrk script GETting each path in turn, with its headers."""
+    entries = [f"  {{ {lua_string(path)}, {lua_headers(headers)} }}," for path, headers in requests]
     script = BENCH_DIR / name
     script.write_text(
         "\n".join(
@@ -72,9 +76,7 @@ def write_lua_script(name: str, requests: list[Request]) -> Path:
                 "",
                 "request = function()",
                 "  turn = turn % #requests + 1",
-                "  local path, tag = requests[turn][1], requests[turn][2]",
-                '  local headers = tag and { ["If-None-Match"] = tag } or nil',
-                '  return wrk.format("GET", path, headers, nil)',
+                '  return wrk.format("GET", requests[turn][1], requests[turn][2], nil)',
                 "end",
                 "",
             ]
@@ -89,26 +91,27 @@ def expect(response: httpx.Response, status: int) -> httpx.Response:
     return response
 
 
-def conditional_pair(
+def conditional_loads(
     client: httpx.Client, name: str, paths: list[str]
 ) -> tuple[dict[str, Path], int]:
-    """The wrk scripts of the 200 and the 304 loads over `paths`, checked first; and the size of
-    the first 200's body."""
-    plain: list[Request] = []
-    conditional: list[Request] = []
+    """The wrk scripts of the 200, the 304 and the gzip 200 loads over `paths`, checked first;
+    and the size of the first 200's body."""
+    loads: dict[str, list[Request]] = {f"{name}-200": [], f"{name}-304": [], f"{name}-gzip": []}
     for path in paths:
-        answer = expect(client.get(path), 200)
+        answer = expect(client.get(path, headers={"Accept-Encoding": "identity"}), 200)
         tag = answer.headers["etag"]
         not_modified = expect(client.get(path, headers={"If-None-Match": tag}), 304)
         if not_modified.content:
             raise RuntimeError(f"the 304 of {path} has a body")
-        plain.append((path, None))
-        conditional.append((path, tag))
+        zipped = expect(client.get(path, headers={"Accept-Encoding": "gzip"}), 200)
+        if zipped.headers.get("content-encoding") != "gzip" or zipped.content != answer.content:
+            raise RuntimeError(f"{path} is not served gzip-compressed")
+        loads[f"{name}-200"].append((path, {}))
+        loads[f"{name}-304"].append((path, {"If-None-Match": tag}))
+        loads[f"{name}-gzip"].append((path, {"Accept-Encoding": "gzip"}))
     size = len(client.get(paths[0]).content)
-    return {
-        f"{name}-200": write_lua_script(f"conditional_{name}_200.lua", plain),
-        f"{name}-304": write_lua_script(f"conditional_{name}_304.lua", conditional),
-    }, size
+    scripts = {load: write_lua_script(f"conditional_{load}.lua", r) for load, r in loads.items()}
+    return scripts, size
 
 
 def main() -> int:
@@ -128,8 +131,8 @@ def main() -> int:
                 )
             ]
             for name, paths in (("list", [LIST_PATH]), ("routine", routine_paths)):
-                pair, sizes[name] = conditional_pair(client, name, paths)
-                scripts.update(pair)
+                loads, sizes[name] = conditional_loads(client, name, paths)
+                scripts.update(loads)
         runs: dict[str, list[WrkResult]] = {name: [] for name in scripts}
         for round_number in range(ROUNDS):
             for name, script in scripts.items():
@@ -153,11 +156,18 @@ def report(
         for name in sizes
     }
     verdict = {name: value > TARGET_RPS_RATIO for name, value in ratios.items()}
+    gzip_ratios = {
+        name: ratio(
+            figures[f"{name}-gzip"]["requests_per_second"],
+            figures[f"{name}-200"]["requests_per_second"],
+        )
+        for name in sizes
+    }
     print()
     print(
         f"GET {LIST_PATH} ({sizes['list']} bytes) and GET {ROUTINES_PATH}/{{id}} "
         f"({routine_count} routines in turn, the first {sizes['routine']} bytes), "
-        "each without and with If-None-Match"
+        "each plain, with If-None-Match (304) and with Accept-Encoding: gzip"
     )
     print(
         f"wrk -t{arguments.threads} -c{arguments.connections} -d{arguments.duration}s, "
@@ -176,6 +186,10 @@ def report(
             f"{name} 304 / 200 requests/s  {value:.3f}  (> {TARGET_RPS_RATIO:.2f})  "
             f"{'PASS' if verdict[name] else 'FAIL'}"
         )
+    for name, value in gzip_ratios.items():
+        print(
+            f"{name} gzip / plain 200 requests/s  {value:.3f}  (compressed once, not per request)"
+        )
     output = write_json(
         "conditional.json",
         {
@@ -184,6 +198,7 @@ def report(
             "runs": {name: [asdict(r) for r in results] for name, results in runs.items()},
             "figures": figures,
             "ratios_rps": ratios,
+            "gzip_ratios_rps": gzip_ratios,
             "target_rps_ratio_above": TARGET_RPS_RATIO,
             "pass": all(verdict.values()),
         },
