@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from app.api.dependencies import current_activity_definitions
 from app.api.exercises import decode_cursor, encode_cursor
+from app.api.http_cache import matches_weakly
 from app.api.routines import stored_routine
 from app.api.routing import NegotiatingRoute
 from app.core.errors import (
@@ -86,17 +87,11 @@ def canonical_of(request: Request) -> Canonical:
     return current_activity_definitions(request).canonical
 
 
-def matches_etag(if_none_match: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ is ignored on both sides."""
-    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in tags or etag.removeprefix("W/") in tags
-
-
 def versioned(request: Request, body: bytes, version_id: str) -> Response:
     etag = f'W/"{version_id}"'
     headers = {"ETag": etag}
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match and matches_etag(if_none_match, etag):
+    if if_none_match and matches_weakly(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return FhirResponse(body, headers=headers)
 

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-from werkzeug.http import parse_etags
 
 from app.api.dependencies import runtime_of
+from app.api.http_cache import PRIVATE_IMMUTABLE, matches_weakly
 from app.api.routines import RoutineId, stored_routine
 from app.api.routing import NegotiatingRoute
 from app.core.errors import problem_responses
@@ -12,7 +12,7 @@ from app.handout.negotiation import choose_variant
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=NegotiatingRoute)
 
-CACHE_CONTROL = "private, max-age=31536000, immutable"
+CACHE_CONTROL = PRIVATE_IMMUTABLE
 QUERY_PARAMETERS = [
     {
         "name": "format",
@@ -77,4 +77,4 @@ async def get_handout(routine_id: RoutineId, request: Request) -> Response:
 
 def not_modified(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
-    return header is not None and parse_etags(header).contains_weak(etag.strip('"'))
+    return header is not None and matches_weakly(header, etag)

@@ -31,7 +31,6 @@ from typing import Any
 
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_etags
 
 from app import __version__
@@ -42,6 +41,7 @@ from app.core.errors import (
     PreconditionRequiredError,
 )
 from app.core.lru import LruCache
+from app.core.negotiation import best_match
 from app.db.session import DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
 
@@ -151,12 +151,8 @@ def matches_weakly(if_none_match: str, etag: str) -> bool:
     return parse_etags(if_none_match).contains_weak(etag.removeprefix("W/").strip('"'))
 
 
-@functools.lru_cache(maxsize=64)
 def accepts(value: str | None, media_types: tuple[str, ...]) -> bool:
-    if value is None:
-        return True
-    offered = parse_accept_header(value, MIMEAccept)
-    return any(offered.quality(media_type) > 0 for media_type in media_types)
+    return value is None or best_match(value, media_types) is not None
 
 
 @functools.lru_cache(maxsize=64)

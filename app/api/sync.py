@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
-from werkzeug.http import parse_accept_header, parse_etags
 
 from app.api.dependencies import current_sync_view
+from app.api.http_cache import accepts_gzip, matches_weakly
 from app.api.params import JSON
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import CatalogueDownload, ChangesPage
@@ -161,9 +161,9 @@ async def get_catalogue(
     view = current_sync_view(request)
     etag = f'"{view.catalogue.revision}"'
     headers = {"ETag": etag, "Vary": "Accept-Encoding"}
-    if if_none_match is not None and parse_etags(if_none_match).contains_weak(etag.strip('"')):
+    if if_none_match is not None and matches_weakly(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    if parse_accept_header(request.headers.get("accept-encoding")).quality("gzip") > 0:
+    if accepts_gzip(request.headers.get("accept-encoding")):
         headers["Content-Encoding"] = "gzip"
         return Response(view.document_gzip, media_type=JSON, headers=headers)
     return Response(view.document, media_type=JSON, headers=headers)
