@@ -10,10 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.api.auth import AdminKey, EditorKey
-from app.api.dependencies import ContentDep
-from app.api.exercises import decode_cursor, encode_cursor
+from app.api.dependencies import ContentDep, CursorsDep
 from app.api.http_cache import parse_if_match
-from app.api.params import JSON, SlugPath
+from app.api.params import JSON, CursorQuery, SlugPath
 from app.api.routing import StrictQueryRoute, check_json_media_type, is_json, media_type_of
 from app.api.schemas import (
     AdminExercisePage,
@@ -24,9 +23,8 @@ from app.api.schemas import (
 )
 from app.content import editing
 from app.content.bundle import ContentBundle, ContentIssue, load_yaml
+from app.core import cursors
 from app.core.errors import (
-    FieldError,
-    InvalidParameterError,
     PreconditionFailedError,
     malformed_body,
     malformed_json,
@@ -190,21 +188,23 @@ async def json_object_body(request: Request) -> dict[str, Any]:
 def list_all_exercises(
     caller: EditorKey,
     content: ContentDep,
+    signer: CursorsDep,
     status: Annotated[list[Status], Query()] = [],  # noqa: B006 - FastAPI copies defaults
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    cursor: CursorQuery = None,
 ) -> Response:
+    scope = cursors.scope_of({"status": frozenset(status), "q": q})
     listing = EditorListing(
         statuses=tuple(s.value for s in status),
         text=q,
-        after_slug=decode_cursor(cursor) if cursor else None,
+        after_slug=signer.read(cursor, scope, cursors.slug_position) if cursor else None,
         limit=limit + 1,
     )
     found = content.page(listing)
     page = found[:limit]
     items = [stored.detail_json for stored in page]
-    next_cursor = encode_cursor(page[-1].slug) if len(found) > limit else None
+    next_cursor = signer.issue(page[-1].slug, scope) if len(found) > limit else None
     body = b'{"items":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
     return Response(body, media_type=JSON)
 
@@ -295,27 +295,29 @@ def export_bundle(caller: AdminKey, content: ContentDep) -> Response:
 def read_audit(
     caller: AdminKey,
     content: ContentDep,
+    signer: CursorsDep,
     exercise: Annotated[str | None, Query(max_length=80)] = None,
     since: Annotated[datetime | None, Query(description="Inclusive, ISO 8601.")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    cursor: CursorQuery = None,
 ) -> AuditPage:
-    older_than_id = None
-    if cursor is not None:
-        position = decode_cursor(cursor)
-        if not position.isdigit():
-            raise InvalidParameterError(
-                "The cursor is not one this API issued.",
-                [FieldError(location="query", field="cursor", message="invalid cursor")],
-            )
-        older_than_id = int(position)
+    scope = cursors.scope_of({"exercise": exercise, "since": since, "until": until})
+    older_than_id = signer.read(cursor, scope, audit_position) if cursor else None
     query = AuditQuery(
         exercise=exercise, since=since, until=until, older_than_id=older_than_id, limit=limit
     )
     rows, more = content.changes(query)
     items = [audit_entry(row) for row in rows]
-    return AuditPage(items=items, next_cursor=encode_cursor(str(rows[-1].id)) if more else None)
+    next_cursor = signer.issue(rows[-1].id, scope) if more else None
+    return AuditPage(items=items, next_cursor=next_cursor)
+
+
+def audit_position(position: Any) -> int:
+    """A page of the audit trail ends at an entry's id."""
+    if type(position) is not int:
+        raise TypeError("an audit position is an entry id")
+    return position
 
 
 def audit_entry(row: AuditEntryRow) -> AuditEntry:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.core.cursors import Cursors
 from app.db.catalogue_store import CatalogueWriter
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
@@ -43,6 +44,14 @@ def current_activity_definitions(request: Request) -> ActivityDefinitions:
 def current_sync_view(request: Request) -> SyncView:
     """What sync serves from the current snapshot (built once per snapshot)."""
     return runtime_of(request).sync_views.for_catalogue(current_catalogue(request))
+
+
+def current_cursors(request: Request) -> Cursors:
+    return runtime_of(request).cursors
+
+
+async def get_cursors(request: Request) -> Cursors:
+    return current_cursors(request)
 
 
 async def get_catalogue(request: Request) -> Catalogue:
@@ -86,4 +95,5 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
 ContentDep = Annotated[Content, Depends(get_content)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
+CursorsDep = Annotated[Cursors, Depends(get_cursors)]
 RoutineWriteBudget = Depends(spend_routine_write)

@@ -1,7 +1,6 @@
 """Public catalogue reads: list with filters, one exercise, its progression chain."""
 
-import base64
-import binascii
+from dataclasses import replace
 from typing import Literal
 
 import orjson
@@ -9,12 +8,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep, current_catalogue
+from app.api.dependencies import CatalogueDep, current_catalogue, current_cursors
 from app.api.params import JSON, SlugPath
 from app.api.query_model import list_fields, openapi_parameters, parse_query
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import ExerciseDetail, ExercisePage, ProgressionChain
-from app.core.errors import FieldError, InvalidParameterError, NotFoundError, problem_responses
+from app.core import cursors
+from app.core.errors import NotFoundError, problem_responses
 from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery
 from app.domain.vocabulary import (
     Category,
@@ -69,9 +69,9 @@ class ExerciseFilters(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(
         default=None,
-        max_length=200,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="`next_cursor` from the previous page.",
+        max_length=cursors.MAX_LENGTH,
+        pattern=cursors.PATTERN,
+        description="`next_cursor` from the previous page, with the same filters.",
     )
 
     @field_validator("available_equipment", mode="before")
@@ -86,24 +86,6 @@ class ExerciseFilters(BaseModel):
 
 
 FILTER_LISTS = list_fields(ExerciseFilters)
-
-
-def encode_cursor(after_slug: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"after": after_slug})).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, parameter: str = "cursor") -> str:
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = decoded["after"]
-    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
-        after = None
-    if not isinstance(after, str) or len(after) > 80:
-        raise InvalidParameterError(
-            "The cursor is not one this API issued. Start again without a cursor.",
-            [FieldError(location="query", field=parameter, message="invalid cursor")],
-        )
-    return after
 
 
 def to_query(filters: ExerciseFilters) -> ExerciseQuery:
@@ -126,9 +108,12 @@ def to_query(filters: ExerciseFilters) -> ExerciseQuery:
         bed_friendly=filters.bed_friendly,
         needs_helper=filters.needs_helper,
         text=filters.q,
-        after_slug=None if filters.cursor is None else decode_cursor(filters.cursor),
         limit=filters.limit,
     )
+
+
+PAGING = ("after_slug", "limit")
+"""The fields of an ExerciseQuery that page it; the others are the filters a cursor is bound to."""
 
 
 def json_list(parts: list[bytes]) -> bytes:
@@ -162,11 +147,17 @@ async def list_exercises(request: Request) -> Response:
     resolution alone costs about 6% of throughput."""
     filters = parse_query(ExerciseFilters, request, FILTER_LISTS)
     catalogue = current_catalogue(request)
-    page = catalogue.search(to_query(filters))
+    query = to_query(filters)
+    signer = current_cursors(request)
+    scope = cursors.scope_of(cursors.filters_of(query, *PAGING))
+    if filters.cursor is not None:
+        after = signer.read(filters.cursor, scope, cursors.slug_position)
+        query = replace(query, after_slug=after)
+    page = catalogue.search(query)
     headers = {}
     next_cursor = None
     if page.next_after is not None:
-        next_cursor = encode_cursor(page.next_after)
+        next_cursor = signer.issue(page.next_after, scope)
         next_url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
     body = (

@@ -6,17 +6,18 @@ Errors here are OperationOutcomes (see app.core.errors). Every route accepts `_f
 """
 
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.api.dependencies import current_activity_definitions
-from app.api.exercises import decode_cursor, encode_cursor
+from app.api.dependencies import current_activity_definitions, current_cursors
 from app.api.http_cache import matches_weakly
 from app.api.routines import stored_routine
 from app.api.routing import NegotiatingRoute
+from app.core import cursors
 from app.core.errors import (
     FHIR_MEDIA_TYPE,
     FieldError,
@@ -190,7 +191,7 @@ SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
         "in": "query",
         "required": False,
         "description": "Opaque: follow the Bundle's `next` link rather than building it.",
-        "schema": {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$"},
+        "schema": {"type": "string", "maxLength": cursors.MAX_LENGTH, "pattern": cursors.PATTERN},
     },
     FORMAT_PARAMETER_DOC,
 ]
@@ -243,7 +244,6 @@ def activity_search(request: Request) -> ActivitySearch:
         if not count_text.isdigit():
             raise invalid("_count", "not a whole number of at least 0")
         count = min(int(count_text), MAXIMUM_COUNT)
-    cursor = single(request, PAGING_PARAMETER)
     return ActivitySearch(
         ids=tuple(frozenset(values) for values in alternatives(request, "_id")),
         names=tuple(
@@ -257,7 +257,6 @@ def activity_search(request: Request) -> ActivitySearch:
             for values in alternatives(request, "url")
         ),
         statuses=tuple(frozenset(values) for values in statuses),
-        after_id=None if cursor is None else decode_cursor(cursor, PAGING_PARAMETER),
         count=count,
     )
 
@@ -274,13 +273,18 @@ def activity_search(request: Request) -> ActivitySearch:
 async def search_activity_definitions(request: Request) -> Response:
     """The hot path: every resource is ready bytes; the Bundle is joined around them."""
     search = activity_search(request)
+    signer = current_cursors(request)
+    scope = cursors.scope_of(cursors.filters_of(search, "after_id", "count"))
+    cursor = single(request, PAGING_PARAMETER)
+    if cursor is not None:
+        after = signer.read(cursor, scope, cursors.slug_position, PAGING_PARAMETER)
+        search = replace(search, after_id=after)
     definitions = current_activity_definitions(request)
     page = definitions.search(search)
     next_url = None
     if page.next_after is not None:
-        next_url = str(
-            request.url.include_query_params(**{PAGING_PARAMETER: encode_cursor(page.next_after)})
-        )
+        next_cursor = signer.issue(page.next_after, scope)
+        next_url = str(request.url.include_query_params(**{PAGING_PARAMETER: next_cursor}))
     base = f"{str(request.base_url).rstrip('/')}{PREFIX}"
     return FhirResponse(searchset(base, page, str(request.url), next_url))
 

@@ -1,58 +1,30 @@
 """Offline sync for apps that keep their own copy of the catalogue: one download of everything,
 then what changed since a revision. Both are served from bytes prepared once per snapshot."""
 
-import base64
-import binascii
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from app.api.dependencies import current_sync_view
+from app.api.dependencies import current_cursors, current_sync_view
 from app.api.http_cache import accepts_gzip, matches_weakly
-from app.api.params import JSON
+from app.api.params import JSON, CursorQuery
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import CatalogueDownload, ChangesPage
-from app.core.errors import FieldError, InvalidParameterError, problem_responses
-from app.domain.exercise import SLUG_MAX_LENGTH
+from app.core import cursors
+from app.core.errors import problem_responses
 from app.domain.sync import FeedPosition, FeedQuery
 
 router = APIRouter(prefix="/v1", tags=["sync"], route_class=StrictQueryRoute)
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
-
-def encode_feed_cursor(query: FeedQuery, upto: int, after: FeedPosition) -> str:
-    payload = {"since": query.since, "upto": upto, "after": [after.revision, after.slug]}
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
-
-
-def decode_feed_cursor(cursor: str, since: int) -> tuple[int, FeedPosition]:
-    """The pass's revision and where its last page ended; 400 for a cursor this API did not
-    issue or issued for another `since`."""
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        upto, (revision, slug) = decoded["upto"], decoded["after"]
-        issued_for = decoded["since"]
-    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
-        issued_for = upto = revision = slug = None
-    if not (
-        all(type(value) is int for value in (issued_for, upto, revision))
-        and isinstance(slug, str)
-        and len(slug) <= SLUG_MAX_LENGTH
-    ):
-        raise InvalidParameterError(
-            "The cursor is not one this API issued. Start again without a cursor.",
-            [FieldError(location="query", field="cursor", message="invalid cursor")],
-        )
-    if issued_for != since:
-        raise InvalidParameterError(
-            f"The cursor belongs to since={issued_for}, not since={since}. Follow the next link "
-            "as given, or start again without a cursor.",
-            [FieldError(location="query", field="cursor", message="cursor of another query")],
-        )
-    return int(upto), FeedPosition(int(revision), slug)
+def feed_position(position: Any) -> tuple[int, FeedPosition]:
+    """The pass's revision and where its last page ended, as a cursor holds them."""
+    upto, (revision, slug) = position
+    if not all(type(value) is int for value in (upto, revision)) or not isinstance(slug, str):
+        raise TypeError("not a feed position")
+    return upto, FeedPosition(revision, slug)
 
 
 def header(description: str, example: str) -> dict[str, Any]:
@@ -95,24 +67,20 @@ async def list_changes(
         int, Query(ge=0, description="The `revision` the client last got; 0 for everything.")
     ],
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=300,
-            pattern=CURSOR_PATTERN,
-            description="`next_cursor` from the previous page, with the same `since`.",
-        ),
-    ] = None,
+    cursor: CursorQuery = None,
 ) -> Response:
     query = FeedQuery(since=since, limit=limit)
+    signer = current_cursors(request)
+    scope = cursors.scope_of({"since": str(since)})  # any size of integer
     if cursor is not None:
-        upto, after = decode_feed_cursor(cursor, since)
+        upto, after = signer.read(cursor, scope, feed_position)
         query = FeedQuery(since=since, upto=upto, after=after, limit=limit)
     page = current_sync_view(request).changes.page(query)
     headers = {}
     next_cursor = None
     if page.next_after is not None:
-        next_cursor = encode_feed_cursor(query, page.revision, page.next_after)
+        ended = page.next_after
+        next_cursor = signer.issue([page.revision, [ended.revision, ended.slug]], scope)
         next_url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
     body = b'{"revision":%d,"items":[%b],"next_cursor":%b}' % (

@@ -141,6 +141,21 @@ class Settings(BaseSettings):
         "long random value everywhere, or a session made by one process fails on the others.",
     )
 
+    cursor_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        repr=False,
+        description="Signs paging cursors (`next_cursor`), so a forged cursor, or one reused with "
+        "other filters, is refused. Unset, ADMIN_SESSION_SECRET signs them (under its own salt), "
+        "which is random per process when unset too: then a cursor from one process is refused "
+        "by the others and by the next restart. Several processes or replicas behind one address "
+        "must share the secret.",
+    )
+
+    @property
+    def cursor_signing_secret(self) -> str:
+        return self.cursor_secret or self.admin_session_secret
+
     @field_validator("rate_limit_routines", "rate_limit_auth_failures")
     @classmethod
     def _limits_notation(cls, value: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from app.core.cursors import Cursors
 from app.core.rate_limits import RateLimits
 from app.core.settings import Settings
 from app.core.startup import connect_or_explain
@@ -60,8 +61,10 @@ class Runtime:
     fhir_views: ActivityViews
     sync_views: SyncViews
     routines: Routines = field(init=False)
+    cursors: Cursors = field(init=False)
 
     def __post_init__(self) -> None:
+        self.cursors = Cursors(self.settings.cursor_signing_secret)
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )

@@ -515,6 +515,33 @@ class TestAudit:
         )
         assert later.json()["items"] == []
 
+    def test_admin_cursors_are_signed_and_bound_to_their_filters(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        admin = keys["admin"]
+        audit = fresh_client.get("/v1/admin/audit", params={"limit": 2}, headers=admin).json()
+        listed = fresh_client.get(
+            "/v1/admin/exercises", params={"limit": 2, "status": "published"}, headers=admin
+        ).json()
+        for path, cursor, other in [
+            ("/v1/admin/audit", audit["next_cursor"], {"exercise": "cat-stretch"}),
+            ("/v1/admin/audit", audit["next_cursor"], {"since": "2020-01-01T00:00:00Z"}),
+            ("/v1/admin/exercises", listed["next_cursor"], {"status": "draft"}),
+            ("/v1/admin/exercises", listed["next_cursor"], {"q": "cat"}),
+        ]:
+            response = fresh_client.get(path, params={"cursor": cursor, **other}, headers=admin)
+            assert problem(response, 400)["errors"][0]["field"] == "cursor"
+        for path in ("/v1/admin/audit", "/v1/admin/exercises"):
+            forged = fresh_client.get(path, params={"cursor": "eyJhZnRlciI6IjUifQ"}, headers=admin)
+            assert problem(forged, 400)["errors"][0]["field"] == "cursor"
+        following = fresh_client.get(
+            "/v1/admin/exercises",
+            params={"limit": 2, "status": "published", "cursor": listed["next_cursor"]},
+            headers=admin,
+        )
+        assert following.status_code == 200, following.text
+        assert following.json()["items"][0]["slug"] > listed["items"][-1]["slug"]
+
 
 class TestHardening:
     def test_cors_lets_any_origin_read_and_none_write(self, fresh_client: TestClient) -> None:

@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from app.api.exercises import ExerciseFilters
 from app.api.query_model import openapi_parameters
 from app.api.routing import StrictQueryRoute
+from app.core.settings import Settings
 from app.domain.vocabulary import Flag, Level, SpinalMotion
+from app.main import create_app
 
 PROBLEM = "application/problem+json"
 
@@ -271,10 +273,71 @@ def test_bad_values_are_422_naming_the_parameter(
 
 @pytest.mark.parametrize(
     ("cursor", "status"),
-    [("forged", 400), ("e30", 400), ("eyJhZnRlciI6IDF9", 400), ("!!!!", 422), ("a" * 300, 422)],
+    [
+        ("forged", 400),
+        ("e30", 400),
+        ("eyJhZnRlciI6IDF9", 400),
+        ("eyJhZnRlciI6ImNhdC1zdHJldGNoIn0", 400),  # the unsigned cursors of old: {"after": slug}
+        ("!!!!", 422),
+        ("a" * 500, 422),
+    ],
 )
 def test_forged_cursor_is_refused(client: TestClient, cursor: str, status: int) -> None:
     assert_problem(client.get("/v1/exercises", params={"cursor": cursor}), status, "cursor")
+
+
+def first_cursor(client: TestClient, **params: Any) -> str:
+    cursor: str = client.get("/v1/exercises", params={"limit": 2, **params}).json()["next_cursor"]
+    assert cursor
+    return cursor
+
+
+def test_a_tampered_cursor_is_refused(client: TestClient) -> None:
+    cursor = first_cursor(client)
+    payload, signature = cursor.rsplit(".", 1)
+    other = first_cursor(client, category="stretch").rsplit(".", 1)[0]
+    for forged in (f"{other}.{signature}", f"{payload}.{signature[::-1]}", payload):
+        assert_problem(client.get("/v1/exercises", params={"cursor": forged}), 400, "cursor")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [{"category": "aerobic"}, {"safe_for": "flexion_sensitive"}, {"available_equipment": "mat"}],
+)
+def test_a_cursor_reused_with_other_filters_is_refused(
+    client: TestClient, other: dict[str, str]
+) -> None:
+    cursor = first_cursor(client, category="stretch")
+    params = {"category": "stretch", **other, "cursor": cursor}
+    response = client.get("/v1/exercises", params=params)
+    assert_problem(response, 400, "cursor")
+    assert "other filters" in response.json()["detail"]
+
+
+def test_a_cursor_survives_what_does_not_change_the_filters(client: TestClient) -> None:
+    """The filters are compared normalised: order, repeats and spellings of one meaning."""
+    cursor = first_cursor(client, safe_for=["flexion_sensitive", "extension_sensitive"])
+    same: list[dict[str, Any]] = [
+        {"safe_for": ["extension_sensitive", "flexion_sensitive"], "limit": 5},
+        {"safe_for": ["extension_sensitive", "flexion_sensitive", "flexion_sensitive"]},
+    ]
+    for params in same:
+        response = client.get("/v1/exercises", params={**params, "cursor": cursor})
+        assert response.status_code == 200, response.text
+    cursor = first_cursor(client, available_equipment="none")
+    response = client.get("/v1/exercises", params={"available_equipment": "", "cursor": cursor})
+    assert response.status_code == 200, response.text
+
+
+def test_a_cursor_signed_with_another_secret_is_refused(database_url: str) -> None:
+    """Processes that share CURSOR_SECRET accept each other's cursors; others refuse them."""
+    secrets = ["s" * 32, "s" * 32, "t" * 32]
+    apps = [create_app(Settings(database_url=database_url, cursor_secret=s)) for s in secrets]
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as same, TestClient(apps[2]) as other:
+        cursor = first_cursor(one)
+        assert same.get("/v1/exercises", params={"limit": 2, "cursor": cursor}).status_code == 200
+        refused = other.get("/v1/exercises", params={"limit": 2, "cursor": cursor})
+        assert_problem(refused, 400, "cursor")
 
 
 @pytest.mark.parametrize("name", ["muscle", "saftey_for", "Safe_For", "page"])

@@ -173,6 +173,15 @@ class TestSearch:
             url = next_link(bundle)
         assert seen == sorted(slugs)
 
+    def test_a_next_link_reused_with_another_search_is_refused(self, client: TestClient) -> None:
+        bundle = parsed(client.get(f"{BASE}/ActivityDefinition?topic=stretch&_count=2"), "Bundle")
+        url = next_link(bundle)
+        assert url
+        cursor = url.split("_cursor=")[1].split("&")[0]
+        issues = outcome(client.get(f"{BASE}/ActivityDefinition?_count=2&_cursor={cursor}"), 400)
+        assert "_cursor" in issues[0]["diagnostics"]
+        parsed(client.get(url.replace("_count=2", "_count=5")), "Bundle")
+
     @settings(
         max_examples=15,
         deadline=None,
