@@ -6,8 +6,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.core.cursors import Cursors
-from app.db.catalogue_store import CatalogueWriter
-from app.db.session import Database
 from app.domain.catalogue import Catalogue
 from app.domain.fhir.activity import ActivityDefinitions
 from app.domain.sync import SyncView
@@ -58,14 +56,6 @@ async def get_catalogue(request: Request) -> Catalogue:
     return current_catalogue(request)
 
 
-def get_catalogue_writer(request: Request) -> CatalogueWriter:
-    return runtime_of(request).catalogue_writer
-
-
-async def get_database(request: Request) -> Database:
-    return runtime_of(request).database
-
-
 async def get_routines(request: Request) -> Routines:
     return runtime_of(request).routines
 
@@ -91,8 +81,6 @@ async def spend_routine_write(request: Request) -> None:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 RoutinesDep = Annotated[Routines, Depends(get_routines)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
-CatalogueWriterDep = Annotated[CatalogueWriter, Depends(get_catalogue_writer)]
 ContentDep = Annotated[Content, Depends(get_content)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
 CursorsDep = Annotated[Cursors, Depends(get_cursors)]

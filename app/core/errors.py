@@ -459,7 +459,7 @@ def field_error(error: dict[str, Any]) -> FieldError:
         return FieldError(
             location="body",
             field=".".join(path) or "body",
-            pointer="#/" + "/".join(path),
+            pointer=json_pointer(path),
             message=str(error.get("msg", "invalid")),
         )
     return FieldError(

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import app.main  # noqa: F401  (every module that declares a problem type is imported)
-from app.core.errors import HTTP_ERRORS, ApiError, malformed_json, problem_types
+from app.core.errors import HTTP_ERRORS, ApiError, field_error, malformed_json, problem_types
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,19 @@ def test_every_problem_type_is_a_distinct_slug() -> None:
         "unsupported-media-type",
     ):
         assert slug in kinds
+
+
+@pytest.mark.parametrize(
+    ("location", "pointer"),
+    [
+        (("body",), "#"),
+        (("body", "minutes"), "#/minutes"),
+        (("body", "red_flags", 2), "#/red_flags/2"),
+        (("body", "a/b~c"), "#/a~1b~0c"),
+    ],
+)
+def test_a_body_error_points_into_the_body_as_rfc_6901_says(
+    location: tuple[str | int, ...], pointer: str
+) -> None:
+    error = field_error({"loc": location, "msg": "invalid"})
+    assert (error.location, error.pointer) == ("body", pointer)
