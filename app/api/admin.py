@@ -105,18 +105,29 @@ def create_exercise(
     "/v1/exercises/{slug}",
     response_model=None,
     summary="Replace an exercise",
-    description="The whole record; its slug must match the path." + WRITE_DOC,
-    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS},
+    description="The whole record; its slug must match the path. The document GET returns can "
+    "be edited and sent back as it is: its read-only fields (`version`, each citation's "
+    "`title`, `publisher_kind` and `seed_file`) are ignored when unchanged; a changed one is a "
+    "422 naming it." + WRITE_DOC,
+    responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS, **problem_responses(415)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/Exercise"}}},
+        }
+    },
 )
-def replace_exercise(
+async def replace_exercise(
+    request: Request,
     slug: SlugPath,
-    exercise: Annotated[Exercise, Body()],
     caller: EditorKey,
     content: ContentDep,
     if_match: IfMatch = None,
 ) -> Response:
-    version = expected_version(if_match, slug, content)
-    return exercise_response(content.replace(slug, exercise, version, caller.name))
+    document = await json_object_body(request, "an exercise")
+    version = await run_in_threadpool(expected_version, if_match, slug, content)
+    stored = await run_in_threadpool(content.replace_document, slug, document, version, caller.name)
+    return exercise_response(stored)
 
 
 @router.patch(
@@ -165,7 +176,7 @@ def retire_exercise(
     return exercise_response(content.retire(slug, version, caller.name))
 
 
-async def json_object_body(request: Request) -> dict[str, Any]:
+async def json_object_body(request: Request, what: str = "a merge patch") -> dict[str, Any]:
     check_json_media_type(request.headers.get("content-type"))
     try:
         value = orjson.loads(await request.body())
@@ -173,7 +184,7 @@ async def json_object_body(request: Request) -> dict[str, Any]:
         raise malformed_json(error.doc, error.pos, error.msg) from None
     if not isinstance(value, dict):
         raise editing.rejected(
-            [ContentIssue("body", "patch", "(body)", "a merge patch is a JSON object")]
+            [ContentIssue("body", "(body)", "(body)", f"{what} is a JSON object")]
         )
     return value
 

@@ -37,7 +37,8 @@ from app.db.catalogue_queries import (
     update_exercise,
 )
 from app.db.models import ExerciseRow
-from app.domain.exercise import Exercise
+from app.domain.catalogue import CatalogueEntry
+from app.domain.exercise import Citation, Exercise
 from app.domain.vocabulary import Status
 
 BODY = Place("body")
@@ -191,12 +192,82 @@ def replace_exercise(
     return current_row(session, slug)
 
 
+def replace_document(
+    session: Session, slug: str, document: Any, expected_version: int | None, actor: str
+) -> ExerciseRow:
+    """PUT's body: the exercise, as GET returned it or as the seed format writes it. What GET
+    shows beside the exercise (its `version`, each citation's source details) is read-only:
+    sent as GET showed it, it is ignored; changed, it is refused (422 naming it), so a client
+    can GET, edit and PUT back the same document."""
+    row = current_row(session, slug)
+    if expected_version is not None and row.version != expected_version:
+        raise stale(slug, row.version, expected_version)
+    editable = without_read_only(session, row, document)
+    return replace_exercise(session, slug, parse_exercise(editable), expected_version, actor)
+
+
 def patch_exercise(
     session: Session, slug: str, patch: dict[str, Any], expected_version: int | None, actor: str
 ) -> ExerciseRow:
     row = current_row(session, slug)
     merged = merge_patch(row.document, patch)
-    return replace_exercise(session, slug, parse_exercise(merged), expected_version, actor)
+    return replace_document(session, slug, merged, expected_version, actor)
+
+
+EDITABLE = frozenset(Exercise.model_fields)
+EDITABLE_IN_CITATION = frozenset(Citation.model_fields)
+
+
+def without_read_only(session: Session, row: ExerciseRow, document: Any) -> Any:
+    """`document` less the read-only fields GET shows, each equal to what GET shows; 422 naming
+    each one that differs. Anything else unknown is left for the parser to refuse."""
+    if not isinstance(document, dict):
+        return document
+    sources = {source.id: source for source in load_sources(session)}
+    entry = CatalogueEntry(Exercise.model_validate(row.document), row.version, sources)
+    shown = entry.detail()
+    issues: list[ContentIssue] = []
+    editable = {}
+    for name, value in document.items():
+        if name in EDITABLE or name not in shown:
+            editable[name] = value
+        elif value != shown[name]:
+            issues.append(read_only(row.slug, (name,), shown[name]))
+    citations = editable.get("citations")
+    if isinstance(citations, list):
+        editable["citations"] = [
+            citation_without_read_only(entry, row.slug, index, citation, issues)
+            for index, citation in enumerate(citations)
+        ]
+    if issues:
+        raise rejected(issues)
+    return editable
+
+
+def citation_without_read_only(
+    entry: CatalogueEntry, slug: str, index: int, citation: Any, issues: list[ContentIssue]
+) -> Any:
+    """A citation less its source's details (title...), each equal to that source's."""
+    if not isinstance(citation, dict) or citation.keys() <= EDITABLE_IN_CITATION:
+        return citation
+    source = citation.get("source")
+    shown = entry.cited(source, None) if source in entry.sources else {}
+    editable = {}
+    for name, value in citation.items():
+        if name in EDITABLE_IN_CITATION or name not in shown:
+            editable[name] = value
+        elif value != shown[name]:
+            issues.append(read_only(slug, ("citations", index, name), shown[name]))
+    return editable
+
+
+def read_only(slug: str, path: tuple[str | int, ...], shown: Any) -> ContentIssue:
+    return ContentIssue.at(
+        BODY,
+        slug,
+        path,
+        f"read-only, and it is {shown!r} here: send it as GET gave it, or leave it out",
+    )
 
 
 def retire_exercise(

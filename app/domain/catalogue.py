@@ -92,12 +92,13 @@ class CatalogueEntry:
         document = self.exercise.model_dump(mode="json")
         document["version"] = self.version
         document["citations"] = [
-            self._citation(citation["source"], citation.get("note"))
+            self.cited(citation["source"], citation.get("note"))
             for citation in document["citations"]
         ]
         return document
 
-    def _citation(self, source_id: str, note: str | None) -> dict[str, Any]:
+    def cited(self, source_id: str, note: str | None) -> dict[str, Any]:
+        """A citation as the public record shows it: the source's details beside its id."""
         source = self.sources[source_id]
         return {
             "source": source_id,

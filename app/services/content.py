@@ -86,6 +86,14 @@ class Content:
             row = editing.replace_exercise(session, slug, exercise, expected, actor)
             return _stored(session, row)
 
+    def replace_document(
+        self, slug: str, document: Any, expected: int | None, actor: str
+    ) -> StoredExercise:
+        """PUT's body, which may carry the read-only fields GET shows (see replace_document)."""
+        with self._writer.unit_of_work() as session:
+            row = editing.replace_document(session, slug, document, expected, actor)
+            return _stored(session, row)
+
     def patch(
         self, slug: str, patch: dict[str, Any], expected: int | None, actor: str
     ) -> StoredExercise:

@@ -291,6 +291,75 @@ class TestEditing:
             422,
         )
 
+    @pytest.mark.parametrize("read_from", ["/v1/admin/exercises/", "/v1/exercises/"])
+    def test_get_edit_put_back_with_if_match(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]], read_from: str
+    ) -> None:
+        """The document GET returns, edited, goes back as it is: its read-only fields are
+        ignored while they are what GET showed."""
+        read = fresh_client.get(f"{read_from}cat-stretch", headers=keys["editor"])
+        document = read.json()
+        document["summary"] = "Round trip: as GET gave it, one field changed."
+        response = fresh_client.put(
+            "/v1/exercises/cat-stretch",
+            json=document,
+            headers={**keys["editor"], "If-Match": read.headers["etag"]},
+        )
+        assert response.status_code == 200, response.text
+        saved = response.json()
+        assert saved["summary"] == document["summary"]
+        assert saved["version"] == document["version"] + 1
+        assert response.headers["etag"] == f'"{saved["version"]}"'
+        assert {k: v for k, v in saved.items() if k not in ("summary", "version")} == {
+            k: v for k, v in document.items() if k not in ("summary", "version")
+        }
+
+    @pytest.mark.parametrize(
+        ("change", "pointer"),
+        [
+            ({"version": 7}, "#/version"),
+            ({"citations": [{"title": "Another title"}]}, "#/citations/0/title"),
+            ({"citations": [{"seed_file": "elsewhere.txt"}]}, "#/citations/0/seed_file"),
+        ],
+    )
+    def test_a_changed_read_only_field_is_a_422_naming_it(
+        self,
+        fresh_client: TestClient,
+        keys: dict[str, dict[str, str]],
+        change: dict[str, Any],
+        pointer: str,
+    ) -> None:
+        read = fresh_client.get("/v1/admin/exercises/cat-stretch", headers=keys["editor"])
+        document = read.json()
+        document["summary"] = "Not written: a read-only field changed."
+        for name, value in change.items():
+            if name == "citations":
+                document["citations"][0].update(value[0])
+            else:
+                document[name] = value
+        response = fresh_client.put(
+            "/v1/exercises/cat-stretch",
+            json=document,
+            headers={**keys["editor"], "If-Match": read.headers["etag"]},
+        )
+        errors = problem(response, 422)["errors"]
+        assert [error["pointer"] for error in errors] == [pointer]
+        assert "read-only" in errors[0]["message"]
+        after = fresh_client.get("/v1/admin/exercises/cat-stretch", headers=keys["editor"])
+        assert after.json() == read.json(), "nothing was written"
+
+    def test_a_stale_if_match_is_412_before_the_read_only_fields_are_judged(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        read = fresh_client.get("/v1/admin/exercises/cat-stretch", headers=keys["editor"])
+        document = {**read.json(), "version": 99}
+        response = fresh_client.put(
+            "/v1/exercises/cat-stretch",
+            json=document,
+            headers={**keys["editor"], "If-Match": '"5"'},
+        )
+        problem(response, 412)
+
 
 class TestBulk:
     def test_export_then_import_into_an_empty_database_reproduces_it(
