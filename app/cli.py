@@ -162,14 +162,14 @@ def purge_routines(settings: Settings, _arguments: argparse.Namespace) -> int:
 def keys(settings: Settings, arguments: argparse.Namespace) -> int:
     engine = connect_or_explain(settings.database_url)
     try:
-        return KEY_ACTIONS[arguments.action](Keys(engine), arguments)
+        return KEY_ACTIONS[arguments.action](Keys(Database(engine)), arguments)
     finally:
         engine.dispose()
 
 
 def create_key_command(keys: Keys, arguments: argparse.Namespace) -> int:
     try:
-        key = keys.create(arguments.name, Role(arguments.role))
+        key = asyncio.run(keys.create(arguments.name, Role(arguments.role)))
     except KeyNameTakenError:
         print(f"a key named {arguments.name!r} already exists", file=sys.stderr)
         return 1
@@ -180,14 +180,14 @@ def create_key_command(keys: Keys, arguments: argparse.Namespace) -> int:
 
 def list_keys_command(keys: Keys, _arguments: argparse.Namespace) -> int:
     print(f"{'name':<24} {'role':<8} {'created':<27} revoked")
-    for key in keys.list():
+    for key in asyncio.run(keys.list()):
         revoked = rfc3339(key.revoked_at) if key.revoked_at else "-"
         print(f"{key.name:<24} {key.role.value:<8} {rfc3339(key.created_at)} {revoked}")
     return 0
 
 
 def revoke_key_command(keys: Keys, arguments: argparse.Namespace) -> int:
-    if not keys.revoke(arguments.name):
+    if not asyncio.run(keys.revoke(arguments.name)):
         print(f"no active key named {arguments.name!r}", file=sys.stderr)
         return 1
     print(f"revoked {arguments.name!r}")

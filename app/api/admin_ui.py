@@ -135,14 +135,14 @@ def session_cookie(runtime: Runtime) -> AdminSessionCookie:
     return AdminSessionCookie(runtime.settings.admin_session_secret)
 
 
-def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
+async def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequiredError
     contents = session_cookie(runtime).read(token)
     if contents is None:
         raise LoginRequiredError
-    caller = runtime.keys.active_by_hash(contents.key_hash)
+    caller = await runtime.keys.active_by_hash(contents.key_hash)
     if caller is None or caller.role is not Role.admin:
         raise LoginRequiredError
     return AdminSession(name=caller.name, csrf=contents.csrf)
@@ -313,12 +313,12 @@ async def log_in(
 
 
 @router.post("/admin/logout")
-def log_out(
+async def log_out(
     request: Request, runtime: RuntimeDep, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     response = RedirectResponse("/admin/login", status_code=303)
     try:
-        admin = signed_in(request, runtime)
+        admin = await signed_in(request, runtime)
     except LoginRequiredError:
         response.delete_cookie(COOKIE, path=COOKIE_PATH)
         return response

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from app.api.dependencies import client_address, runtime_of
 from app.core.errors import AuthenticationError, ForbiddenError
@@ -21,11 +20,11 @@ async def authenticate_request(request: Request, key: str | None) -> Caller:
     a wrong key, 429 for any key once the budget is spent."""
     runtime = runtime_of(request)
     if not key:
-        return runtime.keys.authenticate(key)
+        return await runtime.keys.authenticate(key)
     client = client_address(request)
     await runtime.rate_limits.check_authentication_allowed(client)
     try:
-        return await run_in_threadpool(runtime.keys.authenticate, key)
+        return await runtime.keys.authenticate(key)
     except AuthenticationError:
         await runtime.rate_limits.record_authentication_failure(client)
         raise

@@ -5,13 +5,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from app.core.errors import AuthenticationError
 from app.core.security import Role, hash_key
 from app.db import key_queries
 from app.db.key_queries import KeyNameTakenError
+from app.db.session import Database, Result
 
 __all__ = ["Caller", "KeyInfo", "KeyNameTakenError", "Keys"]
 
@@ -33,41 +34,56 @@ class KeyInfo:
 
 
 class Keys:
-    def __init__(self, engine: Engine, require_ready: Callable[[], None] = lambda: None) -> None:
-        """`require_ready` raises (503) while the schema is not at the migration head, so a key
-        check on an unmigrated database is an answered error rather than an SQL failure."""
-        self._engine = engine
-        self._require_ready = require_ready
+    def __init__(self, database: Database) -> None:
+        """Every call runs in the thread pool through `database`, whose readiness check makes a
+        key check on an unmigrated database an answered 503 rather than an SQL failure."""
+        self._database = database
 
-    def authenticate(self, presented: str | None) -> Caller:
+    async def authenticate(self, presented: str | None) -> Caller:
         """The caller behind a presented key, or 401 (never saying whether a key exists)."""
         if not presented:
             raise AuthenticationError("Send an API key as `Authorization: Bearer KEY`.")
-        caller = self.active_by_hash(hash_key(presented))
+        caller = await self.active_by_hash(hash_key(presented))
         if caller is None:
             raise AuthenticationError("The API key is unknown or revoked.")
         return caller
 
-    def active_by_hash(self, key_hash: str) -> Caller | None:
+    async def active_by_hash(self, key_hash: str) -> Caller | None:
         """The caller of the unrevoked key stored under `key_hash` (as `hash_key` makes it)."""
-        self._require_ready()
-        with Session(self._engine) as session:
+
+        def find(session: Session) -> Caller | None:
             row = key_queries.find_active_key_by_hash(session, key_hash)
             return None if row is None else Caller(name=row.name, role=Role(row.role))
 
-    def create(self, name: str, role: Role) -> str:
-        """A new key, returned in plain this once; KeyNameTakenError if the name is in use."""
-        with Session(self._engine) as session, session.begin():
-            return key_queries.create_key(session, name, role)
+        return await self._database.read(in_session(find))
 
-    def list(self) -> list[KeyInfo]:
-        with Session(self._engine) as session:
+    async def create(self, name: str, role: Role) -> str:
+        """A new key, returned in plain this once; KeyNameTakenError if the name is in use."""
+        return await self._database.transaction(
+            in_session(lambda session: key_queries.create_key(session, name, role))
+        )
+
+    async def list(self) -> list[KeyInfo]:
+        def listed(session: Session) -> list[KeyInfo]:
             return [
                 KeyInfo(row.name, Role(row.role), row.created_at, row.revoked_at)
                 for row in key_queries.list_keys(session)
             ]
 
-    def revoke(self, name: str) -> bool:
+        return await self._database.read(in_session(listed))
+
+    async def revoke(self, name: str) -> bool:
         """False when no active key has that name."""
-        with Session(self._engine) as session, session.begin():
-            return key_queries.revoke_key(session, name)
+        return await self._database.transaction(
+            in_session(lambda session: key_queries.revoke_key(session, name))
+        )
+
+
+def in_session(work: Callable[[Session], Result]) -> Callable[[Connection], Result]:
+    """`work` on an ORM session over the unit of work's connection (and its transaction)."""
+
+    def run(connection: Connection) -> Result:
+        with Session(bind=connection) as session:
+            return work(session)
+
+    return run

@@ -97,7 +97,7 @@ class Runtime:
             catalogue_writer=writer,
             content=Content(writer),
             database=database,
-            keys=Keys(engine, store.gate.require),
+            keys=Keys(database),
             plan_cache=PlanCache(),
             routine_store=RoutineStore(database, settings.routine_retention_days),
             rate_limits=RateLimits(
