@@ -1,11 +1,12 @@
 """The contract as an integrator uses it: a Python client generated from the committed
 openapi/openapi.json by openapi-python-client, and a scenario played with that client alone against
-a real server: filters (no equipment among them), paging to the end, conditional GETs, a routine,
-its feedback and its deletion, an editor's edit and retirement with If-Match, and an offline app's
-sync through /v1/catalogue and /v1/changes. Whatever the generated code cannot say (a parameter it
-drops, a header it cannot send, a field it types as optional) fails here before an integrator
-meets it."""
+a real server: filters (no equipment among them), paging to the end with signed cursors,
+conditional GETs, a routine, its feedback and its deletion, an editor's edit and retirement with
+If-Match, and an offline app's sync through /v1/catalogue and /v1/changes. Whatever the generated
+code cannot say (a parameter it drops, a header it cannot send, a field it types as optional) fails
+here before an integrator meets it."""
 
+import base64
 import importlib
 import sys
 from collections.abc import Callable, Iterator
@@ -167,20 +168,34 @@ def test_a_generated_client_plays_an_integrators_scenario(
     assert generated.optional_but_sent([detail, routine, outcome, *copy.values()]) == set()
 
 
+UNSIGNED_CURSOR = base64.urlsafe_b64encode(b'{"after":"a"}').decode().rstrip("=")
+"""Well formed, and what cursors were before issue 11 (the last slug, base64): never signed."""
+
+
 def page_to_the_end(generated: GeneratedPackage, client: Any, *, limit: int) -> list[str]:
-    """Every published slug, following `next_cursor` page by page."""
+    """Every published slug, following `next_cursor` page by page. A cursor is the server's own:
+    one reused with other filters, or one written by hand, is refused (400)."""
     list_exercises = generated.operation("exercises", "list_exercises")
     slugs: list[str] = []
+    cursors: list[str] = []
     cursor: Any = generated.unset
-    while True:
+    while cursor is not None:
         response = list_exercises.sync_detailed(client=client, limit=limit, cursor=cursor)
         assert response.status_code == 200, response.content
         page = response.parsed
         assert len(page.items) <= limit
         slugs += [item.slug for item in page.items]
         cursor = page.next_cursor
-        if cursor is None:
-            return slugs
+        cursors += [cursor] if cursor is not None else []
+
+    other_filters = list_exercises.sync_detailed(
+        client=client, limit=limit, cursor=cursors[0], bed_friendly=True
+    )
+    handwritten = list_exercises.sync_detailed(client=client, limit=limit, cursor=UNSIGNED_CURSOR)
+    for refused in (other_filters, handwritten):
+        assert refused.status_code == 400, refused.content
+        assert isinstance(refused.parsed, generated.models.Problem)
+    return slugs
 
 
 def filter_the_list(generated: GeneratedPackage, client: Any) -> None:
