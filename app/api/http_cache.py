@@ -7,7 +7,8 @@ are. What it does, by path (`policy_for`):
   the route's own tag where it sets one (an exercise's version, a handout, FHIR's `W/"version"`),
   otherwise a digest of the body. `If-None-Match` (weak comparison, lists, `*`) gives a 304 with
   no body and the same ETag, Cache-Control and Vary. A catalogue tag is computed before the route
-  runs, so its 304 costs no search and no body.
+  runs, so its 304 costs no search and no body; a routine's 304 costs only the cached lookup
+  that proves the routine is still stored.
 - Cache-Control: catalogue reads `public, max-age=0, must-revalidate` (an editor's correction to
   a contraindication reaches every client at once, and revalidating is a cheap 304); routines,
   their feedback and handouts `private, max-age=31536000, immutable` (a person's health, written
@@ -36,13 +37,14 @@ from werkzeug.http import parse_accept_header, parse_etags
 from app import __version__
 from app.api.dependencies import PINNED_CATALOGUE
 from app.core.errors import (
+    ApiError,
     FieldError,
     InvalidParameterError,
     PreconditionRequiredError,
 )
 from app.core.lru import LruCache
 from app.core.negotiation import best_match
-from app.db.session import DatabaseUnavailableError
+from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
 
 PUBLIC = "public, max-age=0, must-revalidate"
@@ -202,6 +204,28 @@ def pinned_catalogue(scope: Scope) -> Catalogue | None:
     return catalogue
 
 
+LEFT_TO_THE_ROUTE: tuple[type[Exception], ...] = (
+    ApiError,
+    DatabaseUnavailableError,
+    *DRIVER_UNAVAILABLE_ERRORS,
+)
+
+
+async def routine_exists(scope: Scope) -> bool:
+    """Whether the routine a path names (not its feedback) is stored and not deleted: its 304
+    needs no route, while an unknown, deleted or unreadable one is left to the route, which
+    answers 404, 410 or 503. (The lookup is the routine read's own, cached for a second.)"""
+    routine_id = scope["path"][len(ROUTINE_PREFIX) :]
+    runtime = getattr(scope["app"].state, "runtime", None)
+    if runtime is None or "/" in routine_id:
+        return False
+    try:
+        await runtime.routines.body(routine_id)
+    except LEFT_TO_THE_ROUTE:
+        return False
+    return True
+
+
 class CompressedBodies:
     """Gzip bytes of cacheable bodies, each made once per (catalogue revision, path, ETag)."""
 
@@ -251,6 +275,13 @@ class HttpCaching:
                         return
         elif policy.tag is TagSource.ROUTINE:
             exchange.tag = routine_tag(scope["path"])
+            if (
+                not scope["query_string"]
+                and exchange.known_to_client()
+                and await routine_exists(scope)
+            ):
+                await exchange.not_modified([])
+                return
         app = self.app if policy.compress_once else self.compressing
         await app(scope, receive, exchange.send)
 

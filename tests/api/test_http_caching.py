@@ -152,6 +152,20 @@ class TestEntityTags:
             identity(client, url, **{"If-None-Match": first.headers["etag"]}), first
         )
 
+    def test_a_routine_304_asks_no_more_of_the_url_than_its_200(
+        self, client: TestClient, routine: dict[str, Any]
+    ) -> None:
+        url = f"/v1/routines/{routine['id']}"
+        tag = identity(client, url).headers["etag"]
+        unknown = identity(client, f"{url}?saftey_for=x", **{"If-None-Match": tag})
+        assert unknown.status_code == 400
+        refused = identity(client, url, Accept="text/csv", **{"If-None-Match": tag})
+        assert refused.status_code == 406
+        missing = identity(
+            client, "/v1/routines/no-such-routine", **{"If-None-Match": '"no-such-routine"'}
+        )
+        assert missing.status_code == 404
+
     def test_feedback_is_private_and_immutable_too(
         self, client: TestClient, routine: dict[str, Any]
     ) -> None:
