@@ -33,7 +33,8 @@ def header(description: str, example: str) -> dict[str, Any]:
 
 NEXT_LINK = header(
     "The next page, when there is one.",
-    '</v1/changes?since=0&cursor=eyJzaW5jZSI6MH0>; rel="next"',
+    "</v1/changes?since=0&cursor=W1s0MixbNDEsImNhdC1zdHJldGNoIl1dLCJmOGRmMTIxYzQ3NDliNTcyIl0"
+    '.CKM8iykqM_lCD53P-m4w6mYUEP8>; rel="next"',
 )
 REVISION_ETAG = header("The catalogue revision, a strong tag.", '"42"')
 VARY = header("The body depends on Accept-Encoding.", "Accept-Encoding")
