@@ -141,6 +141,7 @@ def test_a_generated_client_plays_an_integrators_scenario(
     token = editor["Authorization"].removeprefix("Bearer ")
     with generated.client(live_server, token) as editor_client:
         edit_with_if_match(generated, editor_client, "cat-stretch")
+        put_back(generated, editor_client, PUT_BACK)
         retire_with_if_match(generated, editor_client, RETIRED)
 
     with generated.client(live_server) as client:
@@ -154,10 +155,12 @@ def test_a_generated_client_plays_an_integrators_scenario(
         changes = sync_changes(generated, client, since=revision, copy=copy)
         assert changes == [
             ("cat-stretch", models.SyncChange.PUBLISHED),
+            (PUT_BACK, models.SyncChange.PUBLISHED),
             (RETIRED, models.SyncChange.RETIRED),
         ]
         assert as_dicts(copy) == as_dicts(first_download(generated, client)[1])
         assert copy["cat-stretch"].summary == EDITED_SUMMARY
+        assert copy[PUT_BACK].name == PUT_BACK_NAME
         assert RETIRED not in copy
 
         full_sync: dict[str, Any] = {}
@@ -308,6 +311,26 @@ def edit_with_if_match(generated: GeneratedPackage, editor: Any, slug: str) -> N
     assert edited.status_code == 200, edited.content
     assert edited.parsed.summary == EDITED_SUMMARY
     assert edited.headers["etag"] != etag
+
+
+PUT_BACK = "wall-squat"
+PUT_BACK_NAME = "Wall squat, put back whole"
+
+
+def put_back(generated: GeneratedPackage, editor: Any, slug: str) -> None:
+    """GET, change, PUT back: the generated `Exercise` (what PUT takes) is made from the document
+    the editor read, which it takes whole but for the read-only fields it does not declare."""
+    read = generated.operation("administration", "get_any_exercise").sync_detailed(
+        slug, client=editor
+    )
+    document = generated.models.Exercise.from_dict(read.parsed.to_dict())
+    document.name = PUT_BACK_NAME
+    replace = generated.operation("administration", "replace_exercise")
+    replaced = replace.sync_detailed(
+        slug, client=editor, body=document, if_match=read.headers["etag"]
+    )
+    assert replaced.status_code == 200, replaced.content
+    assert (replaced.parsed.name, replaced.parsed.version) == (PUT_BACK_NAME, 2)
 
 
 RETIRED = "heel-slides"
