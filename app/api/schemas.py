@@ -45,6 +45,12 @@ SUMMARY_EXAMPLE: dict[str, Any] = {
 }
 
 
+CURSOR_EXAMPLE = (
+    "WyJwcm9uZS1iYWNrLWV4dGVuc2lvbiIsIjhiZWM5NzljMjYxOTg3M2IiXQ.6F4bo_tZDTnYJhmpHsgAkfrWML8"
+)
+"""A cursor as the API issues them: signed, so this one is refused by any server but its own."""
+
+
 def examples(*values: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(values)})
 
@@ -68,9 +74,7 @@ class ExerciseSummary(BaseModel):
 
 
 class ExercisePage(BaseModel):
-    model_config = examples(
-        {"items": [SUMMARY_EXAMPLE], "next_cursor": "eyJhZnRlciI6InByb25lLWJhY2stZXh0ZW5zaW9uIn0"}
-    )
+    model_config = examples({"items": [SUMMARY_EXAMPLE], "next_cursor": CURSOR_EXAMPLE})
 
     items: list[ExerciseSummary]
     next_cursor: str | None = Field(
