@@ -46,6 +46,7 @@ from app.core.lru import LruCache
 from app.core.negotiation import best_match
 from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
+from app.services.runtime import Runtime
 
 PUBLIC = "public, max-age=0, must-revalidate"
 PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
@@ -130,12 +131,13 @@ def policy_for(path: str) -> PathPolicy:
     return PUBLIC_READ
 
 
-def catalogue_tag(revision: int, query_string: bytes) -> str:
-    """The catalogue revision, and a digest of the query with its parameters sorted (and the
-    API's version, so a release that changes a body changes its tag)."""
+def catalogue_tag(revision: int, query_string: bytes, cursor_key: bytes = b"") -> str:
+    """The catalogue revision, and a digest of the query with its parameters sorted, the API's
+    version (a release that changes a body changes its tag) and `cursor_key` (the bodies of
+    lists carry cursors signed with it)."""
     query = b"&".join(sorted(query_string.split(b"&"))) if query_string else b""
-    digest = hashlib.blake2b(__version__.encode() + b"?" + query, digest_size=8).hexdigest()
-    return f'"{revision}-{digest}"'
+    seen = __version__.encode() + cursor_key + b"?" + query
+    return f'"{revision}-{hashlib.blake2b(seen, digest_size=8).hexdigest()}"'
 
 
 def routine_tag(path: str) -> str:
@@ -193,10 +195,15 @@ def request_headers(scope: Scope) -> dict[bytes, str]:
     return {name: value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
 
 
-def pinned_catalogue(scope: Scope) -> Catalogue | None:
-    runtime = getattr(scope["app"].state, "runtime", None)
-    if runtime is None:
-        return None
+@functools.lru_cache(maxsize=8)
+def cursor_key(secret: str) -> bytes:
+    """A one-way digest of the secret that signs cursors. Unset, that secret is random per
+    process, and so are the list tags: a revalidated list never keeps a cursor that the serving
+    process would refuse."""
+    return hashlib.blake2b(secret.encode(), digest_size=16, person=b"backcare-etag").digest()
+
+
+def current_snapshot(runtime: Runtime) -> Catalogue | None:
     try:
         catalogue: Catalogue = runtime.catalogue_store.current()
     except DatabaseUnavailableError:
@@ -211,12 +218,11 @@ LEFT_TO_THE_ROUTE: tuple[type[Exception], ...] = (
 )
 
 
-async def routine_exists(scope: Scope) -> bool:
+async def routine_exists(runtime: Runtime | None, path: str) -> bool:
     """Whether the routine a path names (not its feedback) is stored and not deleted: its 304
     needs no route, while an unknown, deleted or unreadable one is left to the route, which
     answers 404, 410 or 503. (The lookup is the routine read's own, cached for a second.)"""
-    routine_id = scope["path"][len(ROUTINE_PREFIX) :]
-    runtime = getattr(scope["app"].state, "runtime", None)
+    routine_id = path[len(ROUTINE_PREFIX) :]
     if runtime is None or "/" in routine_id:
         return False
     try:
@@ -263,13 +269,15 @@ class HttpCaching:
             scope = {**scope, "method": "GET"}
         policy = policy_for(scope["path"])
         exchange = Exchange(scope, policy, send, method == "HEAD", self.compressed)
-        if policy.pin_catalogue:
-            catalogue = pinned_catalogue(scope)
+        runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+        if policy.pin_catalogue and runtime is not None:
+            catalogue = current_snapshot(runtime)
             if catalogue is not None:
                 scope[PINNED_CATALOGUE] = catalogue
                 exchange.revision = catalogue.revision
                 if policy.tag is TagSource.CATALOGUE:
-                    exchange.tag = catalogue_tag(catalogue.revision, scope["query_string"])
+                    key = cursor_key(runtime.settings.cursor_signing_secret)
+                    exchange.tag = catalogue_tag(catalogue.revision, scope["query_string"], key)
                     if exchange.known_to_client():
                         await exchange.not_modified([])
                         return
@@ -278,7 +286,7 @@ class HttpCaching:
             if (
                 not scope["query_string"]
                 and exchange.known_to_client()
-                and await routine_exists(scope)
+                and await routine_exists(runtime, scope["path"])
             ):
                 await exchange.not_modified([])
                 return

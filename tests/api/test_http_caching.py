@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from app.api import http_cache
 from app.core.security import Role
+from app.core.settings import Settings
+from app.main import create_app
 
 PROBLEM = "application/problem+json"
 PUBLIC = "public, max-age=0, must-revalidate"
@@ -89,6 +91,15 @@ class TestEntityTags:
             ).status_code
             == 200
         )
+
+    def test_list_tags_follow_the_secret_that_signs_their_cursors(self, database_url: str) -> None:
+        def list_tag(secret: str) -> str:
+            settings = Settings(database_url=database_url, cursor_secret=secret)
+            with TestClient(create_app(settings)) as client:
+                return identity(client, "/v1/exercises").headers["etag"]
+
+        shared = "s" * 32
+        assert list_tag(shared) == list_tag(shared) != list_tag("t" * 32)
 
     def test_a_catalogue_change_changes_the_list_tag_and_keeps_the_exercise_version(
         self, fresh_client: TestClient, editor: dict[str, str]
