@@ -31,6 +31,7 @@ from bench.catalogue import (  # noqa: E402
     BENCH_DIR,
     UVICORN_OPTIONS,
     WARM_UP_SECONDS,
+    Server,
     WrkResult,
     environment,
     parse_wrk,
@@ -245,6 +246,27 @@ def load(base_url: str, script: Path, arguments: argparse.Namespace) -> WrkResul
     return run_wrk(base_url, script, arguments.duration, arguments.connections, arguments.threads)
 
 
+def load_with_cpu(
+    server: Server, script: Path, arguments: argparse.Namespace
+) -> tuple[WrkResult, float]:
+    """`load`, and the server's CPU time per request during the measured run in microseconds
+    (all its threads). A busy machine moves it less than requests/s, since other work mostly
+    takes turns on the CPUs rather than adding to this process's CPU time."""
+    run_wrk(server.base_url, script, WARM_UP_SECONDS, arguments.connections, arguments.threads)
+    before = cpu_seconds(server.process.pid)
+    result = run_wrk(
+        server.base_url, script, arguments.duration, arguments.connections, arguments.threads
+    )
+    spent = cpu_seconds(server.process.pid) - before
+    return result, spent / max(result.requests, 1) * 1e6
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux), all its threads together."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def created(response: httpx.Response) -> bytes:
     if response.status_code != 201:
         raise RuntimeError(
@@ -302,6 +324,7 @@ def main() -> int:
         "routines_post.lua", "POST", [(ROUTINES_PATH, body) for body in requests]
     )
     results: dict[str, WrkResult] = {}
+    cpu: dict[str, float] = {}
 
     with serve("app.main:app", env, "/readyz", "routines", start_timeout=60) as server:
         with httpx.Client(base_url=server.base_url) as client:
@@ -311,9 +334,9 @@ def main() -> int:
         get_paths = [f"{ROUTINES_PATH}/{orjson.loads(routine)['id']}" for routine in routines]
         get_script = write_lua_script("routines_get.lua", "GET", [(p, None) for p in get_paths])
         print("loading POST on the app ...", flush=True)
-        results["post"] = load(server.base_url, post_script, arguments)
+        results["post"], cpu["post"] = load_with_cpu(server, post_script, arguments)
         print("loading GET on the app ...", flush=True)
-        results["get"] = load(server.base_url, get_script, arguments)
+        results["get"], cpu["get"] = load_with_cpu(server, get_script, arguments)
 
     ceiling = "bench.routine_ceilings:fastapi_app"
     with serve(ceiling, env, get_paths[0], "routine-ceiling", start_timeout=60) as server:
@@ -322,11 +345,11 @@ def main() -> int:
                 raise RuntimeError("the ceiling does not return the bytes the app returned")
             check_stored(client, routines)
         print("loading POST on the ceiling ...", flush=True)
-        results["post-ceiling"] = load(server.base_url, post_script, arguments)
+        results["post-ceiling"], cpu["post-ceiling"] = load_with_cpu(server, post_script, arguments)
         print("loading GET on the ceiling ...", flush=True)
-        results["get-ceiling"] = load(server.base_url, get_script, arguments)
+        results["get-ceiling"], cpu["get-ceiling"] = load_with_cpu(server, get_script, arguments)
 
-    return report(arguments, requests, routines, results)
+    return report(arguments, requests, routines, results, cpu)
 
 
 def report(
@@ -334,6 +357,7 @@ def report(
     requests: list[bytes],
     routines: list[bytes],
     results: dict[str, WrkResult],
+    cpu: dict[str, float],
 ) -> int:
     post, post_ceiling = results["post"], results["post-ceiling"]
     get, get_ceiling = results["get"], results["get-ceiling"]
@@ -342,6 +366,8 @@ def report(
         "post_over_ceiling_p99": ratio(post.p99_ms, post_ceiling.p99_ms),
         "get_over_ceiling_rps": ratio(get.requests_per_second, get_ceiling.requests_per_second),
         "get_over_ceiling_p99": ratio(get.p99_ms, get_ceiling.p99_ms),
+        "post_over_ceiling_cpu_per_request": ratio(cpu["post"], cpu["post-ceiling"]),
+        "get_over_ceiling_cpu_per_request": ratio(cpu["get"], cpu["get-ceiling"]),
     }
     verdict = {
         "post_rps": ratios["post_over_ceiling_rps"] >= TARGET_POST_RPS_RATIO,
@@ -367,12 +393,15 @@ def report(
         f"uvicorn {' '.join(UVICORN_OPTIONS)}"
     )
     print()
-    print(f"{'target':<14}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(
+        f"{'target':<14}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+        f"{'CPU us/req':>12}"
+    )
     for name in ("post", "post-ceiling", "get", "get-ceiling"):
         result = results[name]
         print(
             f"{name:<14}{result.requests_per_second:>12.1f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{result.socket_errors:>8}"
+            f"{result.p99_ms:>10.2f}{result.socket_errors:>8}{cpu[name]:>12.0f}"
         )
     print()
     print(
@@ -388,6 +417,11 @@ def report(
         f"(>= {TARGET_GET_RPS_RATIO:.2f})  {passed('get_rps')}"
     )
     print(f"GET p99 / ceiling p99      {ratios['get_over_ceiling_p99']:.3f}")
+    print(
+        f"CPU per request / ceiling  POST {ratios['post_over_ceiling_cpu_per_request']:.3f}, "
+        f"GET {ratios['get_over_ceiling_cpu_per_request']:.3f}  (load average "
+        f"{os.getloadavg()[0]:.1f})"
+    )
 
     output = write_json(
         "routines.json",
@@ -397,6 +431,8 @@ def report(
             "request_bytes": request_bytes,
             "routine_bytes": routine_bytes,
             "results": {name: asdict(result) for name, result in results.items()},
+            "cpu_us_per_request": cpu,
+            "load_average": os.getloadavg(),
             "ratios": ratios,
             "targets": {
                 "post_rps_ratio_min": TARGET_POST_RPS_RATIO,
