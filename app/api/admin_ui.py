@@ -132,7 +132,7 @@ class CsrfRejectedError(Exception):
 
 
 def session_cookie(runtime: Runtime) -> AdminSessionCookie:
-    return AdminSessionCookie(runtime.settings.admin_session_secret)
+    return AdminSessionCookie(runtime.signing.admin_sessions)
 
 
 async def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:

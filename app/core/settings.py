@@ -1,6 +1,5 @@
 """Settings, read once from the environment (and a .env file when present)."""
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,8 +10,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "backcare.db"
-PROCESS_SESSION_SECRET = secrets.token_urlsafe(32)
-"""Signs admin UI sessions when ADMIN_SESSION_SECRET is unset: random, once per process."""
 
 
 class Settings(BaseSettings):
@@ -131,30 +128,23 @@ class Settings(BaseSettings):
         "identifiers: keep this stable. Set it to the public URL of /fhir/r4 to make them resolve "
         "by a plain GET as well as by `url` search.",
     )
-    admin_session_secret: str = Field(
-        default_factory=lambda: PROCESS_SESSION_SECRET,
+    admin_session_secret: str | None = Field(
+        default=None,
         min_length=32,
         repr=False,
-        description="Signs the admin web UI's session cookies and CSRF tokens. Unset, it is "
-        "random per process, so sessions end on restart; a deployment with more than one "
-        "process (--workers N, several containers) must set ADMIN_SESSION_SECRET to the same "
-        "long random value everywhere, or a session made by one process fails on the others.",
+        description="Signs the admin web UI's session cookies and CSRF tokens. Unset, the "
+        "deployment's own secret signs them: made once by the migrations and kept in the "
+        "database, so every process and replica on one database shares it with nothing to set.",
     )
-
     cursor_secret: str | None = Field(
         default=None,
         min_length=32,
         repr=False,
         description="Signs paging cursors (`next_cursor`), so a forged cursor, or one reused with "
         "other filters, is refused. Unset, ADMIN_SESSION_SECRET signs them (under its own salt), "
-        "which is random per process when unset too: then a cursor from one process is refused "
-        "by the others and by the next restart. Several processes or replicas behind one address "
-        "must share the secret.",
+        "or else the deployment's own secret kept in the database. Every process serving one API "
+        "must sign alike: set it to the same value everywhere, or leave both unset.",
     )
-
-    @property
-    def cursor_signing_secret(self) -> str:
-        return self.cursor_secret or self.admin_session_secret
 
     @field_validator("rate_limit_routines", "rate_limit_auth_failures")
     @classmethod

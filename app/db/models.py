@@ -75,6 +75,16 @@ class CatalogueStateRow(SQLModel, table=True):
     revision: int = Field(default=0)
 
 
+class DeploymentSecretRow(SQLModel, table=True):
+    """One row, made by migration 0007: the secret admin sessions and paging cursors are signed
+    with unless settings name one, so every process on this database signs alike."""
+
+    __tablename__ = "deployment_secret"
+
+    id: int = Field(default=1, primary_key=True)
+    value: str = Field(max_length=100)
+
+
 class RoutineDictionaryRow(SQLModel, table=True):
     """What routines are compressed against: the published exercises of one catalogue state, as
     the API serialises them. Keyed by the SHA-256 of the content, so every process building the

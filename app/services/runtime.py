@@ -2,6 +2,7 @@
 object instead of loose attributes on `app.state`."""
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from app.core.startup import connect_or_explain
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
 from app.db.migrations import SchemaGate, head_revision, schema_revision
 from app.db.routine_store import RoutineStore
+from app.db.secret_queries import stored_signing_secret
 from app.db.session import Database, DatabaseLimits
 from app.domain.fhir.activity import ActivityViews
 from app.domain.fhir.common import Canonical
@@ -41,6 +43,28 @@ def database_limits(settings: Settings) -> DatabaseLimits:
     )
 
 
+@dataclass(frozen=True)
+class SigningSecrets:
+    """What admin sessions and paging cursors are signed with."""
+
+    admin_sessions: str
+    cursors: str
+
+    @classmethod
+    def of(cls, settings: Settings, stored: str | None) -> "SigningSecrets":
+        """The settings' secrets where set, else the deployment's own (`stored`, made by the
+        migrations, shared by every process on the database). Without either (a database not
+        yet migrated), one random per process, said in the log."""
+        if stored is None and not (settings.admin_session_secret and settings.cursor_secret):
+            logger.warning(
+                "no signing secret in the database yet (not migrated): admin sessions and "
+                "paging cursors are signed with a secret of this process until it restarts"
+            )
+        deployment = stored or secrets.token_urlsafe(32)
+        admin_sessions = settings.admin_session_secret or deployment
+        return cls(admin_sessions, settings.cursor_secret or admin_sessions)
+
+
 @dataclass
 class Runtime:
     """The settings, the clock (`utc_now` unless a test moves it: the move-up rule looks back over
@@ -60,11 +84,12 @@ class Runtime:
     handouts: Handouts
     fhir_views: ActivityViews
     sync_views: SyncViews
+    signing: SigningSecrets
     routines: Routines = field(init=False)
     cursors: Cursors = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cursors = Cursors(self.settings.cursor_signing_secret)
+        self.cursors = Cursors(self.signing.cursors)
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )
@@ -108,6 +133,9 @@ class Runtime:
             handouts=Handouts(settings.public_base_url, HandoutCache(settings.handout_cache_bytes)),
             fhir_views=ActivityViews(Canonical(settings.fhir_canonical_base)),
             sync_views=SyncViews(),
+            signing=SigningSecrets.of(
+                settings, stored_signing_secret(engine) if store.gate.open else None
+            ),
         )
 
     def schema_revision(self) -> str | None:

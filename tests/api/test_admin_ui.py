@@ -191,7 +191,7 @@ class TestLogin:
     def test_forged_and_expired_sessions_are_refused(
         self, fresh_client: TestClient, admin_key: str
     ) -> None:
-        secret = fresh_client.app.state.runtime.settings.admin_session_secret  # type: ignore[attr-defined]
+        secret = fresh_client.app.state.runtime.signing.admin_sessions  # type: ignore[attr-defined]
         cookie = AdminSessionCookie(secret)
         valid = cookie.issue(hash_key(admin_key))
         payload, _, signature = valid.rpartition(".")

@@ -340,6 +340,18 @@ def test_a_cursor_signed_with_another_secret_is_refused(database_url: str) -> No
         assert_problem(refused, 400, "cursor")
 
 
+def test_processes_on_one_database_accept_each_others_cursors_with_nothing_set(
+    fresh_database_url: str,
+) -> None:
+    """Behind a load balancer each page may come from another replica: with no secret set they
+    all sign with the deployment's own, which the migrations made and the database keeps."""
+    apps = [create_app(Settings(database_url=fresh_database_url)) for _ in range(2)]
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as other:
+        cursor = first_cursor(one)
+        page = other.get("/v1/exercises", params={"limit": 2, "cursor": cursor})
+        assert page.status_code == 200, page.text
+
+
 @pytest.mark.parametrize("name", ["muscle", "saftey_for", "Safe_For", "page"])
 def test_unknown_parameter_is_400_naming_it(client: TestClient, name: str) -> None:
     body = assert_problem(client.get("/v1/exercises", params={name: "x"}), 400, name)
