@@ -197,9 +197,9 @@ def request_headers(scope: Scope) -> dict[bytes, str]:
 
 @functools.lru_cache(maxsize=8)
 def cursor_key(secret: str) -> bytes:
-    """A one-way digest of the secret that signs cursors. Unset, that secret is random per
-    process, and so are the list tags: a revalidated list never keeps a cursor that the serving
-    process would refuse."""
+    """A one-way digest of the secret that signs cursors: a process signing with another secret
+    (one set differently, or a database not yet migrated) has other list tags, so a revalidated
+    list never keeps a cursor that the serving process would refuse."""
     return hashlib.blake2b(secret.encode(), digest_size=16, person=b"backcare-etag").digest()
 
 
@@ -276,7 +276,7 @@ class HttpCaching:
                 scope[PINNED_CATALOGUE] = catalogue
                 exchange.revision = catalogue.revision
                 if policy.tag is TagSource.CATALOGUE:
-                    key = cursor_key(runtime.settings.cursor_signing_secret)
+                    key = cursor_key(runtime.signing.cursors)
                     exchange.tag = catalogue_tag(catalogue.revision, scope["query_string"], key)
                     if exchange.known_to_client():
                         await exchange.not_modified([])
