@@ -131,6 +131,7 @@ def policy_for(path: str) -> PathPolicy:
     return PUBLIC_READ
 
 
+@functools.lru_cache(maxsize=1024)
 def catalogue_tag(revision: int, query_string: bytes, cursor_key: bytes = b"") -> str:
     """The catalogue revision, and a digest of the query with its parameters sorted, the API's
     version (a release that changes a body changes its tag) and `cursor_key` (the bodies of
