@@ -116,6 +116,12 @@ PAGING = ("after_slug", "limit")
 """The fields of an ExerciseQuery that page it; the others are the filters a cursor is bound to."""
 
 
+def cursor_scope(query: ExerciseQuery) -> str:
+    """What a cursor of this query is bound to; computed only when a cursor is read or issued
+    (most pages of a filtered list need neither)."""
+    return cursors.scope_of(cursors.filters_of(query, *PAGING))
+
+
 def json_list(parts: list[bytes]) -> bytes:
     return b"[" + b",".join(parts) + b"]"
 
@@ -149,15 +155,14 @@ async def list_exercises(request: Request) -> Response:
     catalogue = current_catalogue(request)
     query = to_query(filters)
     signer = current_cursors(request)
-    scope = cursors.scope_of(cursors.filters_of(query, *PAGING))
     if filters.cursor is not None:
-        after = signer.read(filters.cursor, scope, cursors.slug_position)
+        after = signer.read(filters.cursor, cursor_scope(query), cursors.slug_position)
         query = replace(query, after_slug=after)
     page = catalogue.search(query)
     headers = {}
     next_cursor = None
     if page.next_after is not None:
-        next_cursor = signer.issue(page.next_after, scope)
+        next_cursor = signer.issue(page.next_after, cursor_scope(query))
         next_url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
     body = (
