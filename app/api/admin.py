@@ -13,6 +13,7 @@ from app.api.auth import AdminKey, EditorKey
 from app.api.dependencies import ContentDep, CursorsDep
 from app.api.http_cache import parse_if_match
 from app.api.params import JSON, CursorQuery, SlugPath
+from app.api.response_headers import location
 from app.api.routing import StrictQueryRoute, check_json_media_type, is_json, media_type_of
 from app.api.schemas import (
     AdminExercisePage,
@@ -91,7 +92,12 @@ WRITE_DOC = " Needs an editor or admin key and If-Match; 428 without it, 412 whe
     description="Validated by the same rules as seed loading and import. Status `draft` keeps it "
     "out of public reads until published. Needs an editor or admin key.",
     responses={
-        201: {"model": ExerciseDetail},
+        201: {
+            "model": ExerciseDetail,
+            "headers": {
+                "Location": location("The exercise's URL.", "/v1/admin/exercises/cat-stretch")
+            },
+        },
         **problem_responses(400, 401, 403, 409, 413, 422, 503),
     },
 )

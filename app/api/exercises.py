@@ -11,8 +11,9 @@ from starlette.responses import Response
 from app.api.dependencies import CatalogueDep, current_catalogue, current_cursors
 from app.api.params import JSON, SlugPath
 from app.api.query_model import list_fields, openapi_parameters, parse_query
+from app.api.response_headers import next_link
 from app.api.routing import StrictQueryRoute
-from app.api.schemas import ExerciseDetail, ExercisePage, ProgressionChain
+from app.api.schemas import CURSOR_EXAMPLE, ExerciseDetail, ExercisePage, ProgressionChain
 from app.core import cursors
 from app.core.errors import NotFoundError, problem_responses
 from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery
@@ -112,6 +113,7 @@ def to_query(filters: ExerciseFilters) -> ExerciseQuery:
     )
 
 
+NEXT_LINK = next_link(f"/v1/exercises?limit=20&cursor={CURSOR_EXAMPLE}")
 PAGING = ("after_slug", "limit")
 """The fields of an ExerciseQuery that page it; the others are the filters a cursor is bound to."""
 
@@ -142,7 +144,7 @@ def find(catalogue: Catalogue, slug: str) -> CatalogueEntry:
     "header. Unknown parameters are refused with 400, never ignored.",
     response_model=None,
     responses={
-        200: {"model": ExercisePage},
+        200: {"model": ExercisePage, "headers": {"Link": NEXT_LINK}},
         **problem_responses(400, 422, 503),
     },
     openapi_extra={"parameters": openapi_parameters(ExerciseFilters)},

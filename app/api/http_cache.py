@@ -445,11 +445,13 @@ HEADER_DOCS: dict[str, dict[str, Any]] = {
     "ETag": {
         "description": "A strong entity tag (an exercise's is its version, `W/` under /fhir). "
         "Send it back in If-None-Match for a 304, or in If-Match to edit.",
+        "required": True,
         "schema": {"type": "string"},
     },
     "Cache-Control": {
         "description": f"`{PUBLIC}` for public reads, `{PRIVATE_IMMUTABLE}` for a routine, its "
         f"feedback and handouts, `{NO_STORE}` for administration, writes and every error.",
+        "required": True,
         "schema": {"type": "string"},
     },
     "Vary": {
@@ -468,12 +470,10 @@ IF_NONE_MATCH_PARAMETER = {
 }
 
 
-def header_refs(*names: str, required: bool = False) -> dict[str, Any]:
-    return {
-        name: {"$ref": f"#/components/headers/{name}"}
-        | ({"required": True} if required and name != "Vary" else {})
-        for name in names
-    }
+def header_refs(*names: str) -> dict[str, Any]:
+    """References to HEADER_DOCS; whether each is always sent is said there, since a reference
+    object takes no `required` beside it (OpenAPI 3.1, 4.8.23)."""
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
 def document_caching(schema: dict[str, Any]) -> dict[str, Any]:
@@ -492,7 +492,7 @@ def document_caching(schema: dict[str, Any]) -> dict[str, Any]:
                 if method == "get" and (status.startswith("2") or status == "304"):
                     names = ("ETag", "Cache-Control", "Vary")
                 headers = response.setdefault("headers", {})
-                for name, declaration in header_refs(*names, required=True).items():
+                for name, declaration in header_refs(*names).items():
                     headers.setdefault(name, declaration)
             if method != "get":
                 continue

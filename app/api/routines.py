@@ -15,6 +15,7 @@ from starlette.responses import Response
 from app.api.auth import AdminKey
 from app.api.dependencies import RoutinesDep, RoutineWriteBudget, runtime_of
 from app.api.params import JSON
+from app.api.response_headers import IDEMPOTENT_REPLAYED, location
 from app.api.routing import StrictQueryRoute
 from app.core.errors import problem_responses
 from app.domain.routines import RED_FLAGS, Feedback, Profile, Recommendation, RedFlag, RoutinePlan
@@ -222,6 +223,12 @@ async def list_routine_rules() -> RoutineRuleList:
             "description": "The stored routine and its delete token; Location names it. A "
             "retry with the same Idempotency-Key answers the same, with `Idempotent-Replayed: "
             "true`.",
+            "headers": {
+                "Location": location(
+                    "The routine's URL.", "/v1/routines/5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"
+                ),
+                "Idempotent-Replayed": IDEMPOTENT_REPLAYED,
+            },
         },
         **problem_responses(400, 409, 413, 422, 429, 503),
     },
@@ -314,7 +321,16 @@ async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response
     "rise of 1 or 2 regresses. Advance needs about a week of good sessions along the chain, and "
     "pain after below 5. A routine takes feedback once (409 after that).",
     responses={
-        201: {"model": FeedbackOut},
+        201: {
+            "model": FeedbackOut,
+            "headers": {
+                "Location": location(
+                    "The next routine's URL; absent after stop_and_consult (no next routine).",
+                    "/v1/routines/9b2e7c1d-3f4a-4b8e-8c6d-1a2b3c4d5e6f",
+                    required=False,
+                )
+            },
+        },
         **problem_responses(400, 404, 409, 410, 413, 422, 429, 503),
     },
     dependencies=[RoutineWriteBudget],

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from app.api.dependencies import current_cursors, current_sync_view
 from app.api.http_cache import accepts_gzip, matches_weakly
 from app.api.params import JSON, CursorQuery
+from app.api.response_headers import header, next_link
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import CatalogueDownload, ChangesPage
 from app.core import cursors
@@ -27,14 +28,9 @@ def feed_position(position: Any) -> tuple[int, FeedPosition]:
     return upto, FeedPosition(revision, slug)
 
 
-def header(description: str, example: str) -> dict[str, Any]:
-    return {"description": description, "schema": {"type": "string"}, "example": example}
-
-
-NEXT_LINK = header(
-    "The next page, when there is one.",
-    "</v1/changes?since=0&cursor=W1s0MixbNDEsImNhdC1zdHJldGNoIl1dLCJmOGRmMTIxYzQ3NDliNTcyIl0"
-    '.CKM8iykqM_lCD53P-m4w6mYUEP8>; rel="next"',
+NEXT_LINK = next_link(
+    "/v1/changes?since=0&cursor=W1s0MixbNDEsImNhdC1zdHJldGNoIl1dLCJmOGRmMTIxYzQ3NDliNTcyIl0"
+    ".CKM8iykqM_lCD53P-m4w6mYUEP8"
 )
 REVISION_ETAG = header("The catalogue revision, a strong tag.", '"42"')
 VARY = header("The body depends on Accept-Encoding.", "Accept-Encoding")

@@ -598,6 +598,14 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
 }
 
 
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before trying again (RFC 9110 10.2.3).",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    "example": "2",
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem+json answers an operation can give. An operation that
     authenticates (401) can also refuse a client that failed too often (429)."""
@@ -608,6 +616,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "model": Problem,
             "description": PROBLEM_DESCRIPTIONS[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": {"Retry-After": RETRY_AFTER_HEADER}} if status in (429, 503) else {}),
         }
         for status in statuses
     }

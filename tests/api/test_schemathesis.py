@@ -1,5 +1,8 @@
 """Property-based conformance: schemathesis generates requests from the app's own OpenAPI document
-and checks every answer against it (status codes, content types, bodies, no server errors)."""
+and checks every answer against it (status codes, content types, bodies, no server errors), and
+the response headers it declares: those declared `required` (Cache-Control on every answer, ETag
+on a GET's, Location on a creation's, Retry-After on a 429 or 503) must be sent, and every
+declared header that is sent must match its schema."""
 
 from collections.abc import Iterator
 from typing import Any

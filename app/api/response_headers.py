@@ -1,0 +1,36 @@
+"""Response headers as the contract declares them (OpenAPI Header Objects), defined once and
+named by the routes that send them. `required` says the header is on every such response, which
+schemathesis then checks; the caching headers are declared for every operation by
+`app.api.http_cache.document_caching`."""
+
+from typing import Any
+
+
+def header(
+    description: str, example: str | None = None, *, required: bool = False
+) -> dict[str, Any]:
+    declared: dict[str, Any] = {"description": description, "schema": {"type": "string"}}
+    if example is not None:
+        declared["example"] = example
+    if required:
+        declared["required"] = True
+    return declared
+
+
+def next_link(example_url: str) -> dict[str, Any]:
+    return header(
+        'The next page, when there is one (RFC 8288): `<URL>; rel="next"`, the URL carrying '
+        "`next_cursor`.",
+        f'<{example_url}>; rel="next"',
+    )
+
+
+def location(description: str, example: str, *, required: bool = True) -> dict[str, Any]:
+    return header(description, example, required=required)
+
+
+IDEMPOTENT_REPLAYED = header(
+    "`true` when this answer replays the routine an earlier request with the same "
+    "Idempotency-Key created; absent otherwise.",
+    "true",
+)
