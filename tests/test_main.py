@@ -1,9 +1,11 @@
-"""The catalogue refresher outlives any failure of a poll."""
+"""The catalogue refresher outlives any failure of a poll; start-up freezes what it leaves alive."""
 
 import asyncio
+import gc
 import logging
 
-from app.main import keep_catalogue_fresh
+from app.core.settings import Settings
+from app.main import keep_catalogue_fresh, warm_up_then_settle
 
 
 class FlakyStore:
@@ -52,3 +54,16 @@ def test_refresher_survives_any_exception_with_one_log_line_each() -> None:
         "catalogue refresh failed: RuntimeError: boom",
         "catalogue refresh failed: KeyError: 'missing'",
     ]
+
+
+def test_start_up_freezes_what_it_leaves_alive_unless_told_not_to() -> None:
+    assert Settings().freeze_heap_at_start is False  # this suite's setting (tests/conftest.py)
+    assert Settings(freeze_heap_at_start=True).freeze_heap_at_start
+    gc.unfreeze()
+    try:
+        warm_up_then_settle(False)
+        assert gc.get_freeze_count() == 0
+        warm_up_then_settle(True)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
