@@ -26,7 +26,8 @@ from app.api import (
     routines,
     sync,
 )
-from app.api.http_cache import HttpCaching, caching_openapi
+from app.api.contract import shaped_openapi
+from app.api.http_cache import HttpCaching
 from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
@@ -51,6 +52,10 @@ with 400 rather than ignored, and so are more than 100 query parameters and a NU
 path, query or body string. Bodies are typed strictly: `"20"` is not a number, `"yes"` not a
 boolean. Routine creation and feedback, and failed key authentications, are rate limited per
 client (429 with `Retry-After`).
+
+Every GET also answers HEAD: the same status and headers, no body. A method a path does not
+have is a 405 problem whose `Allow` lists the methods it has. Every GET that sends an `ETag`
+answers `If-None-Match` with a 304 and no body (declared on each): a client keeps its copy.
 
 This API gives general exercise information, not medical advice: check with a healthcare
 provider before starting, and stop any exercise that increases pain or causes new pain.
@@ -176,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_ui,
     ):
         mount(app, router.router)
-    app.openapi = caching_openapi(app.openapi)  # type: ignore[method-assign]
+    app.openapi = shaped_openapi(app.openapi)  # type: ignore[method-assign]
     return app
 
 

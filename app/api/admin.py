@@ -140,16 +140,19 @@ async def replace_exercise(
     "/v1/exercises/{slug}",
     response_model=None,
     summary="Change some fields of an exercise",
-    description="An RFC 7396 JSON merge patch (`null` removes a field)." + WRITE_DOC,
+    description="An RFC 7396 JSON merge patch (`null` removes a field), sent as "
+    "`application/merge-patch+json` or `application/json`. A patch that changes nothing writes "
+    "nothing: the same version and ETag." + WRITE_DOC,
     responses={200: {"model": ExerciseDetail}, **EDIT_ERRORS, **problem_responses(415)},
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
-                "application/merge-patch+json": {
-                    "schema": {"type": "object"},
+                media_type: {
+                    "schema": {"$ref": "#/components/schemas/ExerciseMergePatch"},
                     "examples": {"rename": {"value": {"name": "Cat stretch (arched back)"}}},
                 }
+                for media_type in ("application/merge-patch+json", JSON)
             },
         }
     },

@@ -112,7 +112,11 @@ FORMAT_PARAMETER_DOC: dict[str, Any] = {
 ONLY_FORMAT = {"parameters": [FORMAT_PARAMETER_DOC]}
 
 
-def success(resource_type: str, example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+def success(
+    resource_type: str, example: dict[str, Any], *refusals: int
+) -> dict[int | str, dict[str, Any]]:
+    """The answers of a read: the resource, a 304, and OperationOutcomes for 400, 404, 406, 422,
+    503 and `refusals`."""
     schema = {
         "type": "object",
         "required": ["resourceType"],
@@ -125,7 +129,7 @@ def success(resource_type: str, example: dict[str, Any]) -> dict[int | str, dict
             "content": {FHIR_MEDIA_TYPE: {"schema": schema}},
         },
         304: {"description": "Not modified: the If-None-Match ETag is current"},
-        **outcome_responses(400, 404, 406, 422),
+        **outcome_responses(*sorted({400, 404, 406, 422, 503, *refusals})),
     }
 
 
@@ -310,8 +314,9 @@ async def read_activity_definition(resource_id: ResourceId, request: Request) ->
     summary="Read a PlanDefinition",
     description="A stored routine (id = routine id): blocks as action groups in order, each "
     "exercise pointing at its ActivityDefinition as `url|version` at the version the routine "
-    "holds. A referral has no exercise actions, only the referral advice.",
-    responses=success("PlanDefinition", {"resourceType": "PlanDefinition"}),
+    "holds. A referral has no exercise actions, only the referral advice. A deleted routine is "
+    "a 410.",
+    responses=success("PlanDefinition", {"resourceType": "PlanDefinition"}, 410),
     openapi_extra=ONLY_FORMAT,
 )
 async def read_plan_definition(resource_id: ResourceId, request: Request) -> Response:

@@ -35,6 +35,7 @@ QUERY_PARAMETERS = [
 @router.get(
     "/routines/{routine_id}/handout",
     response_model=None,
+    response_class=Response,
     summary="Get a routine as a printable handout",
     description="The stored routine as a sheet for the person: the safety box first, what it "
     "is for, each exercise with its steps, dose, cautions and time, how often, the sources, a "
@@ -53,7 +54,7 @@ QUERY_PARAMETERS = [
             },
         },
         304: {"description": "Not modified: the If-None-Match ETag is current"},
-        **problem_responses(400, 404, 406, 422, 503),
+        **problem_responses(400, 404, 406, 410, 422, 503),
     },
 )
 async def get_handout(routine_id: RoutineId, request: Request) -> Response:

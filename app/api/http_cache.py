@@ -25,7 +25,6 @@ import functools
 import gzip
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any
@@ -500,14 +499,3 @@ def document_caching(schema: dict[str, Any]) -> dict[str, Any]:
             if not any(p.get("name", "").lower() == "if-none-match" for p in parameters):
                 parameters.append(IF_NONE_MATCH_PARAMETER)
     return schema
-
-
-def caching_openapi(generate: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-    done: list[dict[str, Any]] = []
-
-    def openapi() -> dict[str, Any]:
-        if not done:
-            done.append(document_caching(generate()))
-        return done[0]
-
-    return openapi

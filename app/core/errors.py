@@ -631,6 +631,7 @@ def outcome_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "content": {
                 FHIR_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}
             },
+            **({"headers": {"Retry-After": RETRY_AFTER_HEADER}} if status == 503 else {}),
         }
         for status in statuses
     }

@@ -302,7 +302,7 @@ def edit_with_if_match(generated: GeneratedPackage, editor: Any, slug: str) -> N
     etag = current.headers["etag"]
 
     patch = generated.operation("administration", "patch_exercise")
-    body = models.PatchExerciseBody.from_dict({"summary": EDITED_SUMMARY})
+    body = models.ExerciseMergePatch(summary=EDITED_SUMMARY)
     stale = patch.sync_detailed(slug, client=editor, body=body, if_match='"999"')
     assert stale.status_code == 412
     assert isinstance(stale.parsed, models.Problem)

@@ -188,3 +188,74 @@ def test_every_field_a_response_always_carries_is_required(client: TestClient) -
         missing += keys_not_required(document, schema, response.json(), operation)
     assert missing == []
     assert referral.json()["referral"], "a referral was sampled"
+
+
+def request_body_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas request bodies name, and those they name in turn."""
+    named: set[str] = set()
+    pending = [
+        content["schema"]
+        for methods in document["paths"].values()
+        for operation in methods.values()
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+    ]
+    while pending:
+        text = json.dumps(pending.pop())
+        for name in re.findall(r'"#/components/schemas/([^"]+)"', text):
+            if name not in named:
+                named.add(name)
+                pending.append(document["components"]["schemas"][name])
+    return named
+
+
+def test_a_request_field_with_a_default_is_optional_and_says_its_default() -> None:
+    """openapi-typescript 7 types a property with `default` as always present: a request field
+    the server defaults must carry no `default`, or clients would have to send it."""
+    document = create_app().openapi()
+    schemas = document["components"]["schemas"]
+    for name in request_body_schemas(document):
+        for field, prop in schemas[name].get("properties", {}).items():
+            assert "default" not in prop, f"{name}.{field}"
+    assert "Left out, it is `20`." in schemas["Profile"]["properties"]["minutes"]["description"]
+    assert "required" not in schemas["Profile"]
+    assert set(schemas["Feedback"]["required"]) == {
+        "pain_before",
+        "pain_after",
+        "completed",
+        "difficulty",
+    }
+
+
+def test_patch_takes_a_typed_merge_patch_as_merge_patch_or_plain_json() -> None:
+    document = create_app().openapi()
+    body = document["paths"]["/v1/exercises/{slug}"]["patch"]["requestBody"]["content"]
+    assert set(body) == {"application/merge-patch+json", "application/json"}
+    patch = resolve(document, body["application/json"]["schema"])
+    exercise = document["components"]["schemas"]["Exercise"]
+    assert "required" not in patch
+    assert set(patch["properties"]) == set(exercise["properties"])
+    for field, prop in patch["properties"].items():
+        nullable = {"type": "null"} in prop.get("anyOf", [])
+        assert nullable == (field not in exercise["required"]), field
+
+
+def test_handouts_are_declared_as_html_and_pdf() -> None:
+    document = create_app().openapi()
+    handout = document["paths"]["/v1/routines/{routine_id}/handout"]["get"]["responses"]
+    assert handout["200"]["content"] == {
+        "text/html": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    }
+    assert "content" not in handout["304"]
+    assert "410" in handout
+
+
+def test_every_get_declares_a_bodiless_304_and_the_description_says_head_and_405() -> None:
+    document = create_app().openapi()
+    for path, methods in document["paths"].items():
+        if "get" in methods:
+            not_modified = methods["get"]["responses"]["304"]
+            assert "content" not in not_modified, path
+    description = document["info"]["description"]
+    assert "Every GET also answers HEAD" in description
+    assert "405" in description
