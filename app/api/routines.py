@@ -18,7 +18,15 @@ from app.api.params import JSON
 from app.api.response_headers import IDEMPOTENT_REPLAYED, location
 from app.api.routing import StrictQueryRoute
 from app.core.errors import problem_responses
-from app.domain.routines import RED_FLAGS, Feedback, Profile, Recommendation, RedFlag, RoutinePlan
+from app.domain.routines import (
+    RED_FLAGS,
+    Feedback,
+    Profile,
+    Recommendation,
+    RedFlag,
+    RoutinePlan,
+    Urgency,
+)
 from app.domain.routines.rules import ROUTINE_RULES, RoutineRule
 from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.timestamps import UtcTimestamp
@@ -80,7 +88,15 @@ class FeedbackRecord(Feedback):
     advice: str | None = Field(
         default=None,
         description="With repeat, regress or stop_and_consult: the suggestion to work with a "
-        "physical therapist (source 000).",
+        "physical therapist (source 000). With any recommendation, when the pain after this "
+        "session is no lower than before the chain's first, two weeks or more after it: "
+        "source 000's advice to make an appointment with a primary care physician, first.",
+    )
+    urgency: Urgency | None = Field(
+        default=None,
+        description="How soon to seek care when the feedback reports a symptom the red-flag "
+        "list treats as an emergency (new or worse leg weakness, saddle numbness); null "
+        "otherwise.",
     )
     next_routine_id: str | None = Field(
         description="The routine generated from this feedback; null after stop_and_consult."
@@ -317,9 +333,14 @@ async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response
     description="Gives a recommendation (advance, repeat, regress or stop_and_consult) with the "
     "rule behind it and, unless told to stop, the next routine generated accordingly and linked "
     "to this one, with its own `delete_token`. New pain (none before, some after), pain rising "
-    "by 3 or more, or new or worse leg symptoms mean stop_and_consult and no next routine; a "
-    "rise of 1 or 2 regresses. Advance needs about a week of good sessions along the chain, and "
-    "pain after below 5. A routine takes feedback once (409 after that).",
+    "by 3 or more, pain rising in two sessions in a row or by 3 or more added up over the "
+    "chain, or new or worse leg symptoms mean stop_and_consult and no next routine (new or "
+    "worse leg weakness and saddle numbness with `urgency` emergency); a rise of 1 or 2 "
+    "regresses. Regress and repeat never lengthen the session, advance adds at most 5 "
+    "minutes (leaving the acute phase too), and the acute phase never advances beyond "
+    "intermediate. Advance needs about a week of good sessions along the chain, and pain "
+    "after below 5. Pain no lower than at the chain's start after two weeks adds the advice to "
+    "make an appointment. A routine takes feedback once (409 after that).",
     responses={
         201: {
             "model": FeedbackOut,

@@ -49,6 +49,15 @@ __all__ = ["CreatedRoutine", "FeedbackGiven", "PurgeReport", "Routines"]
 
 CREATE_SCOPE = "POST /v1/routines"
 FEEDBACK_FIELDS = frozenset(Feedback.model_fields)
+RECORD_DEFAULTS: dict[str, Any] = {
+    **{
+        name: field.get_default(call_default_factory=True)
+        for name, field in Feedback.model_fields.items()
+        if not field.is_required()
+    },
+    "urgency": None,
+}
+"""What a feedback record stored before a field existed answers for it."""
 
 Found = TypeVar("Found")
 
@@ -215,7 +224,7 @@ class Routines:
         recorded = await self.store.feedback(routine_id)
         if recorded is None:
             raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
-        return recorded
+        return {**RECORD_DEFAULTS, **recorded}
 
     async def give_feedback(self, routine_id: str, feedback: Feedback) -> FeedbackGiven:
         """Recommend from this session and the chain's earlier ones, record it, and store the
@@ -245,6 +254,7 @@ class Routines:
             "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
             "adjustment": outcome.adjustment,
             "advice": outcome.advice,
+            "urgency": None if outcome.urgency is None else outcome.urgency.value,
             "next_routine_id": None if next_routine is None else next_routine["id"],
         }
         try:

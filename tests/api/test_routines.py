@@ -226,6 +226,37 @@ def test_rising_pain_or_new_leg_symptoms_stop(client: TestClient, feedback: dict
     assert client.get(f"/v1/routines/{first['id']}/feedback").json()["next_routine_id"] is None
 
 
+@pytest.mark.parametrize("feedback", [{"symptoms": ["weakness"]}, {"saddle_numbness": True}])
+def test_leg_weakness_or_saddle_numbness_after_a_session_is_an_emergency(
+    client: TestClient, feedback: dict[str, Any]
+) -> None:
+    first = create(client, leg_symptoms=True)
+    response = client.post(
+        f"/v1/routines/{first['id']}/feedback", json={**GOOD_FEEDBACK, **feedback}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["recommendation"], body["urgency"]) == ("stop_and_consult", "emergency")
+    assert "emergency" in body["rule"]["text"]
+    recorded = client.get(f"/v1/routines/{first['id']}/feedback").json()
+    assert recorded["urgency"] == "emergency"
+    assert {**GOOD_FEEDBACK, **feedback}.items() <= recorded.items()
+
+
+def test_a_second_rise_in_a_row_stops_the_chain(client: TestClient) -> None:
+    rise = {**GOOD_FEEDBACK, "pain_before": 3, "pain_after": 4}
+    first = create(client)
+    regressed = client.post(f"/v1/routines/{first['id']}/feedback", json=rise)
+    assert regressed.json()["recommendation"] == "regress"
+    assert regressed.json()["urgency"] is None
+    second = next_routine(regressed)
+    stopped = client.post(f"/v1/routines/{second['id']}/feedback", json=rise).json()
+    assert (stopped["recommendation"], stopped["rule"]["id"]) == (
+        "stop_and_consult",
+        "pain-rose-again",
+    )
+
+
 def test_feedback_is_taken_once(client: TestClient) -> None:
     first = create(client)
     assert (

@@ -1,9 +1,16 @@
 """After a session: advance, repeat, regress, or stop and consult, and the next profile.
 
 Rules are checked in order and the first that applies decides; each has a stable id a client can
-store and a sentence it can show. Moving up needs more than one good session: the feedback given
-on the earlier routines of the chain (`Session`) shows whether about a week of sessions went by
-without pain rising, as GET /v1/progression-levels tells people.
+store and a sentence it can show. The feedback given on the earlier routines of the chain
+(`Session`) counts as well as this session's:
+
+- moving up needs about a week of sessions without pain rising, as GET /v1/progression-levels
+  tells people;
+- pain rising in two sessions in a row, or by 3 points or more added up over the chain, stops it;
+- pain that has not fallen after two weeks of sessions brings source 000's advice to make an
+  appointment;
+- regress and repeat never lengthen a session; nothing, leaving the acute phase included, makes
+  it longer than one advance step (`MINUTES_STEP`); the acute phase never moves up to advanced.
 """
 
 from collections.abc import Sequence
@@ -14,9 +21,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.routines.profile import MAXIMUM_MINUTES, MINIMUM_MINUTES, Phase, Profile
+from app.domain.routines.red_flags import EMERGENCY_ADVICE, Urgency
 from app.domain.routines.session import SHORT_SESSION_MINUTES, session_minutes
 from app.domain.strict import JsonBool, JsonInt
-from app.domain.vocabulary import LEVEL_ORDER
+from app.domain.vocabulary import LEVEL_ORDER, Level
 
 PAIN_RISE_TO_STOP = 3
 """A rise this big stops the routine; a smaller rise regresses it (a design choice: the sources
@@ -29,6 +37,16 @@ MOVE_UP_MINIMUM_DAYS = 6
 """Moving up needs this many good sessions in a row, the first this many days ago or more:
 "about a week" of sessions (a design choice: the sources give no rule for moving up)."""
 MINUTES_STEP = 5
+"""How much longer an advance makes a session, and the most any next routine adds."""
+CHAIN_RISE_TO_STOP = 3
+"""Pain rises during sessions that add up to this over a chain stop it, like one rise this big
+(a design choice: the sources say to stop whenever pain worsens)."""
+PAIN_NOT_EASING_DAYS = 14
+"""Pain no lower than at the chain's start this many days after its first session: source 000's
+"If it lasts longer than a week or two, make an appointment" (two weeks, the longer reading)."""
+HIGHEST_ACUTE_LEVEL = Level.intermediate
+"""The acute phase moves up no further: someone still in pain after weeks of sessions is not
+moved on to the advanced program (a design choice)."""
 
 
 class Difficulty(StrEnum):
@@ -42,6 +60,15 @@ class Recommendation(StrEnum):
     repeat = "repeat"
     regress = "regress"
     stop_and_consult = "stop_and_consult"
+
+
+class LegSymptom(StrEnum):
+    """A symptom in a leg that feedback can name."""
+
+    pain = "pain"
+    numbness = "numbness"
+    tingling = "tingling"
+    weakness = "weakness"
 
 
 class Feedback(BaseModel):
@@ -78,17 +105,52 @@ class Feedback(BaseModel):
             "further down the leg since the session."
         ),
     )
+    symptoms: list[LegSymptom] = Field(
+        default_factory=list,
+        max_length=len(LegSymptom),
+        description=(
+            "Which symptoms in a leg are new or worse since the session (with new_leg_symptoms "
+            "or leg_symptoms_worse; naming one counts as reporting it). Weakness is answered as "
+            "the red flag progressive_leg_weakness is: seek medical care immediately."
+        ),
+    )
+    saddle_numbness: JsonBool = Field(
+        default=False,
+        description=(
+            "Numbness or tingling around the genitals, buttocks or inner thighs (the area that "
+            "would touch a saddle) since the session: answered as the red flag saddle_numbness "
+            "is, seek medical care immediately."
+        ),
+    )
 
     @property
     def pain_change(self) -> int:
         return self.pain_after - self.pain_before
 
+    @property
+    def pain_rose(self) -> bool:
+        return self.pain_change > 0
+
+    @property
+    def any_leg_symptoms(self) -> bool:
+        """New or worse leg symptoms of any kind reported, or saddle numbness."""
+        return (
+            self.new_leg_symptoms
+            or self.leg_symptoms_worse
+            or bool(self.symptoms)
+            or self.saddle_numbness
+        )
+
 
 class FeedbackRule(StrEnum):
+    saddle_numbness = "saddle-numbness"
+    leg_weakness = "leg-weakness"
     new_leg_symptoms = "new-leg-symptoms"
     leg_symptoms_worse = "leg-symptoms-worse"
     new_pain = "new-pain"
     pain_rose_sharply = "pain-rose-sharply"
+    pain_rose_again = "pain-rose-again"
+    pain_rose_over_chain = "pain-rose-over-chain"
     pain_rose = "pain-rose"
     too_hard = "too-hard"
     not_completed = "not-completed"
@@ -104,6 +166,13 @@ STOP_RULE_WORDS = (
 )
 
 RULE_TEXTS: dict[FeedbackRule, str] = {
+    FeedbackRule.saddle_numbness: (
+        "Numbness or tingling around the genitals, buttocks or inner thighs: stop the routine. "
+        + EMERGENCY_ADVICE
+    ),
+    FeedbackRule.leg_weakness: (
+        "Weakness in a leg that is new or getting worse: stop the routine. " + EMERGENCY_ADVICE
+    ),
     FeedbackRule.new_leg_symptoms: (
         "New symptoms in a leg after exercise: stop the routine and contact your doctor."
     ),
@@ -118,6 +187,14 @@ RULE_TEXTS: dict[FeedbackRule, str] = {
     FeedbackRule.pain_rose_sharply: (
         f"Pain rose by {PAIN_RISE_TO_STOP} points or more: stop the routine and contact your "
         "doctor."
+    ),
+    FeedbackRule.pain_rose_again: (
+        "Your pain rose during this session and during the one before: stop the routine and "
+        "contact your doctor."
+    ),
+    FeedbackRule.pain_rose_over_chain: (
+        f"Your pain has risen during sessions by {CHAIN_RISE_TO_STOP} points or more in all: "
+        "stop the routine and contact your doctor."
     ),
     FeedbackRule.pain_rose: (
         f"Pain rose by 1 or 2 points: the next routine is gentler. {STOP_RULE_WORDS} If your "
@@ -145,10 +222,14 @@ RULE_TEXTS: dict[FeedbackRule, str] = {
 }
 
 RULE_RECOMMENDATIONS: dict[FeedbackRule, Recommendation] = {
+    FeedbackRule.saddle_numbness: Recommendation.stop_and_consult,
+    FeedbackRule.leg_weakness: Recommendation.stop_and_consult,
     FeedbackRule.new_leg_symptoms: Recommendation.stop_and_consult,
     FeedbackRule.leg_symptoms_worse: Recommendation.stop_and_consult,
     FeedbackRule.new_pain: Recommendation.stop_and_consult,
     FeedbackRule.pain_rose_sharply: Recommendation.stop_and_consult,
+    FeedbackRule.pain_rose_again: Recommendation.stop_and_consult,
+    FeedbackRule.pain_rose_over_chain: Recommendation.stop_and_consult,
     FeedbackRule.pain_rose: Recommendation.regress,
     FeedbackRule.too_hard: Recommendation.regress,
     FeedbackRule.not_completed: Recommendation.repeat,
@@ -163,6 +244,19 @@ PHYSICAL_THERAPIST = (
     "help you progress properly through the exercises and tell you what to avoid."
 )
 """Source 000's suggestion, given with every recommendation but advance."""
+
+RULE_URGENCY: dict[FeedbackRule, Urgency] = {
+    FeedbackRule.saddle_numbness: Urgency.emergency,
+    FeedbackRule.leg_weakness: Urgency.emergency,
+}
+"""Feedback answered as the red-flag list answers the same symptom at screening."""
+
+PAIN_NOT_EASING = (
+    "Your pain is no lower than when you started these routines, two weeks or more ago: make an "
+    "appointment with your primary care physician."
+)
+"""Source 000: "If it lasts longer than a week or two, make an appointment with your primary
+care physician." Given with any recommendation."""
 
 PAIN_GONE = (
     "Your pain was 0 before and after the session: the next routine is for the recovering "
@@ -188,7 +282,10 @@ class FeedbackOutcome(BaseModel):
     adjustment: str | None
     """What changed in next_profile, in words; None when nothing did."""
     advice: str | None
-    """Source 000's suggestion of a physical therapist, unless the recommendation is advance."""
+    """Source 000's advice to make an appointment when pain has not fallen over two weeks of
+    sessions, and its suggestion of a physical therapist unless the recommendation is advance."""
+    urgency: Urgency | None
+    """How soon to seek care, for a symptom the red-flag list treats as an emergency."""
     next_profile: Profile | None
     """None for stop_and_consult. Its seed is cleared so the next routine may vary."""
 
@@ -198,11 +295,28 @@ def is_good_session(feedback: Feedback) -> bool:
     not too hard: a session that counts towards moving up."""
     return (
         feedback.completed
-        and feedback.pain_change <= 0
+        and not feedback.pain_rose
         and feedback.pain_after < PAIN_TOO_HIGH_TO_ADVANCE
-        and not feedback.new_leg_symptoms
-        and not feedback.leg_symptoms_worse
+        and not feedback.any_leg_symptoms
         and feedback.difficulty is not Difficulty.hard
+    )
+
+
+def chain_rise(feedback: Feedback, history: Sequence[Session]) -> int:
+    """The pain rises during sessions, added up over the chain, this session's included."""
+    return sum(max(0, f.pain_change) for f in [*(s.feedback for s in history), feedback])
+
+
+def pain_not_easing(feedback: Feedback, history: Sequence[Session], now: datetime | None) -> bool:
+    """Two weeks or more since the chain's first session, and pain after this one still no lower
+    than before that first one (and not 0)."""
+    if not history or now is None:
+        return False
+    first = history[0]
+    return (
+        now - first.reported_at >= timedelta(days=PAIN_NOT_EASING_DAYS)
+        and feedback.pain_after > 0
+        and feedback.pain_after >= first.feedback.pain_before
     )
 
 
@@ -230,15 +344,25 @@ def applicable_rule(
 ) -> FeedbackRule:
     """The first rule that applies. `history` is the feedback on the earlier routines of the
     chain, oldest first; `now` is when this feedback is given (moving up needs both)."""
+    if feedback.saddle_numbness:
+        return FeedbackRule.saddle_numbness
+    if LegSymptom.weakness in feedback.symptoms:
+        return FeedbackRule.leg_weakness
     if feedback.new_leg_symptoms:
         return FeedbackRule.new_leg_symptoms
     if feedback.leg_symptoms_worse:
         return FeedbackRule.leg_symptoms_worse
+    if feedback.symptoms:
+        return FeedbackRule.new_leg_symptoms
     if feedback.pain_before == 0 and feedback.pain_after > 0:
         return FeedbackRule.new_pain
     if feedback.pain_change >= PAIN_RISE_TO_STOP:
         return FeedbackRule.pain_rose_sharply
-    if feedback.pain_change > 0:
+    if feedback.pain_rose and history and history[-1].feedback.pain_rose:
+        return FeedbackRule.pain_rose_again
+    if chain_rise(feedback, history) >= CHAIN_RISE_TO_STOP:
+        return FeedbackRule.pain_rose_over_chain
+    if feedback.pain_rose:
         return FeedbackRule.pain_rose
     if feedback.difficulty is Difficulty.hard:
         return FeedbackRule.too_hard
@@ -263,10 +387,7 @@ def recommend(
     recommendation = RULE_RECOMMENDATIONS[rule]
     change = next_profile_change(profile, recommendation)
     if change is not None and pain_gone(profile, feedback):
-        change = ProfileChange(
-            change.profile.model_copy(update={"phase": Phase.recovering}),
-            " ".join(filter(None, [change.description, PAIN_GONE])),
-        )
+        change = out_of_acute(profile, change, recommendation)
     if rule is FeedbackRule.move_up_after_a_week and change is not None and now is not None:
         count, first = good_run_start(history, now)
         days = (now - first).days
@@ -276,12 +397,17 @@ def recommend(
         change = ProfileChange(
             change.profile, " ".join(filter(None, [progress, change.description]))
         )
+    advice = [
+        PAIN_NOT_EASING if pain_not_easing(feedback, history, now) else None,
+        None if recommendation is Recommendation.advance else PHYSICAL_THERAPIST,
+    ]
     return FeedbackOutcome(
         recommendation=recommendation,
         rule_id=rule,
         rule=RULE_TEXTS[rule],
         adjustment=None if change is None else change.description,
-        advice=None if recommendation is Recommendation.advance else PHYSICAL_THERAPIST,
+        advice=" ".join(filter(None, advice)) or None,
+        urgency=RULE_URGENCY.get(rule),
         next_profile=None if change is None else change.profile,
     )
 
@@ -313,22 +439,31 @@ def longest_session(profile: Profile) -> int:
     return SHORT_SESSION_MINUTES if profile.phase is Phase.acute else MAXIMUM_MINUTES
 
 
+def highest_level(profile: Profile) -> Level:
+    """The acute phase stops at `HIGHEST_ACUTE_LEVEL`."""
+    return HIGHEST_ACUTE_LEVEL if profile.phase is Phase.acute else LEVEL_ORDER[-1]
+
+
 def advanced(profile: Profile) -> ProfileChange:
     """Level up when possible, else a longer session (more sets and exercises), up to the
     longest session of the phase."""
-    rank = profile.level.rank
-    if rank + 1 < len(LEVEL_ORDER):
+    rank, highest = profile.level.rank, highest_level(profile)
+    if rank < highest.rank:
         level = LEVEL_ORDER[rank + 1]
         return _changed(profile, {"level": level}, f"Level raised to {level.value}.")
     current, longest = session_minutes(profile), longest_session(profile)
     if current < longest:
         minutes = min(longest, current + MINUTES_STEP)
         return _changed(profile, {"minutes": minutes}, f"Routine lengthened to {minutes} minutes.")
+    top = (
+        f"the highest level while in pain ({highest.value})"
+        if highest is not LEVEL_ORDER[-1]
+        else "the top level"
+    )
     return _changed(
         profile,
         {},
-        f"Already the top level and the longest session ({longest} minutes in this phase): "
-        "keep it up.",
+        f"Already {top} and the longest session ({longest} minutes in this phase): keep it up.",
     )
 
 
@@ -352,3 +487,19 @@ def regressed(profile: Profile) -> ProfileChange:
 
 def _changed(profile: Profile, update: dict[str, object], description: str) -> ProfileChange:
     return ProfileChange(profile.model_copy(update={**update, "seed": None}), description)
+
+
+def out_of_acute(
+    profile: Profile, change: ProfileChange, recommendation: Recommendation
+) -> ProfileChange:
+    """The next profile in the recovering phase, its session no longer than the acute one after
+    regress or repeat, and at most one advance step longer after advance: leaving the acute
+    phase's short-session cap never jumps the volume."""
+    longest = session_minutes(change.profile)
+    if recommendation is Recommendation.advance:
+        longest = max(longest, min(session_minutes(profile) + MINUTES_STEP, MAXIMUM_MINUTES))
+    minutes = min(change.profile.minutes, longest)
+    return ProfileChange(
+        change.profile.model_copy(update={"phase": Phase.recovering, "minutes": minutes}),
+        " ".join(filter(None, [change.description, PAIN_GONE])),
+    )

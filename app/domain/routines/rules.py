@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.domain.routines.feedback import RULE_TEXTS, FeedbackRule
+from app.domain.routines.feedback import PAIN_NOT_EASING, RULE_TEXTS, FeedbackRule
 from app.domain.schema_config import ALWAYS_PRESENT
 
 BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
@@ -88,10 +88,14 @@ class RuleId(StrEnum):
     red_flag_unexplained_weight_loss = "red-flag-unexplained-weight-loss"
     cleared_by_clinician = "cleared-by-clinician"
     # Feedback (the ids are the feedback rule ids of POST /v1/routines/{id}/feedback).
+    saddle_numbness = "saddle-numbness"
+    leg_weakness = "leg-weakness"
     new_leg_symptoms = "new-leg-symptoms"
     leg_symptoms_worse = "leg-symptoms-worse"
     new_pain = "new-pain"
     pain_rose_sharply = "pain-rose-sharply"
+    pain_rose_again = "pain-rose-again"
+    pain_rose_over_chain = "pain-rose-over-chain"
     pain_rose = "pain-rose"
     too_hard = "too-hard"
     not_completed = "not-completed"
@@ -100,6 +104,10 @@ class RuleId(StrEnum):
     easy_without_pain = "easy-without-more-pain"
     about_right = "about-right"
     pain_gone_moves_phase = "pain-gone-moves-phase"
+    # Feedback over a chain of sessions (what the next routine may be, advice over weeks).
+    never_longer_when_easing = "never-longer-when-easing"
+    acute_stops_at_intermediate = "acute-stops-at-intermediate"
+    pain_not_easing_two_weeks = "pain-not-easing-two-weeks"
     physical_therapist = "physical-therapist"
     ice_and_heat = "ice-and-heat"
     # Content: rules the seed follows and the engine reads (seed/, tests/content).
@@ -760,6 +768,21 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         SCREENING_WHY,
     ),
     design_choice(
+        RuleId.saddle_numbness,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.saddle_numbness],
+        "Not in the sources: the red-flag list's saddle numbness (an emergency at screening) "
+        "gets the same urgency when it is reported after a session.",
+    ),
+    design_choice(
+        RuleId.leg_weakness,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.leg_weakness],
+        "Not in the sources: the red-flag list's progressive leg weakness (an emergency at "
+        "screening) gets the same urgency when new or worse weakness is reported after a "
+        "session.",
+    ),
+    design_choice(
         RuleId.new_leg_symptoms,
         RuleArea.feedback,
         RULE_TEXTS[FeedbackRule.new_leg_symptoms],
@@ -787,6 +810,25 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         RULE_TEXTS[FeedbackRule.pain_rose_sharply],
         "The sources say to stop when pain worsens; a rise of 3 on a 0-10 scale is where this "
         "API stops rather than adjusts (the threshold is a design choice).",
+        STOP_QUOTE,
+    ),
+    from_sources(
+        RuleId.pain_rose_again,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.pain_rose_again],
+        STOP_QUOTE,
+        why=(
+            "The sources stop at any rise; easing off once at a rise of 1 or 2 is this API's "
+            "design choice, and the pain-rose text promises to stop at the next rise."
+        ),
+    ),
+    design_choice(
+        RuleId.pain_rose_over_chain,
+        RuleArea.feedback,
+        RULE_TEXTS[FeedbackRule.pain_rose_over_chain],
+        "The sources say to stop when pain worsens; small rises that add up to 3 over a chain "
+        "are treated like one rise of 3, so easing off never hides a steady climb (the "
+        "threshold and the adding up are design choices).",
         STOP_QUOTE,
     ),
     design_choice(
@@ -842,6 +884,39 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         "Pain reported as 0 before and after a session in the acute phase makes the next "
         "routine a recovering-phase one: once a day once the pain has gone.",
         ONCE_A_DAY_QUOTE,
+    ),
+    design_choice(
+        RuleId.never_longer_when_easing,
+        RuleArea.feedback,
+        "After regress or repeat the next session is never longer than the one done; after "
+        "advance it is at most 5 minutes longer. Leaving the acute phase counts too: its "
+        "15-minute cap gives way 5 minutes at a time, never all at once.",
+        "The sources give no rule for building up time; a sudden jump from a short session to "
+        "the full time asked is the kind of increase the stop rule guards against.",
+        STOP_QUOTE,
+    ),
+    design_choice(
+        RuleId.acute_stops_at_intermediate,
+        RuleArea.feedback,
+        "While the phase is acute, feedback never moves the level up beyond intermediate.",
+        "Someone still in pain (acute phase) after weeks of sessions is not moved on to the "
+        "advanced program; the sources ask for pain under control first.",
+        PAIN_CONTROL_QUOTE,
+    ),
+    from_sources(
+        RuleId.pain_not_easing_two_weeks,
+        RuleArea.feedback,
+        PAIN_NOT_EASING,
+        quote(
+            BACK_INJURY_REHABILITATION,
+            "If it lasts longer than a week or two, make an appointment with your primary care "
+            "physician.",
+        ),
+        why=(
+            "Two weeks is the longer end of the source's 'a week or two'; measuring it from "
+            "the chain's first session, by the feedback's own timestamps, and comparing the "
+            "pain after the latest session with the pain before the first are design choices."
+        ),
     ),
     from_sources(
         RuleId.physical_therapist,
