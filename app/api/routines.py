@@ -36,7 +36,8 @@ router = APIRouter(prefix="/v1", tags=["routines"], route_class=StrictQueryRoute
 delete_token_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="RoutineDeleteToken",
-    description="The `delete_token` returned once when the routine was created.",
+    description="The `delete_token` returned once when the routine was created: it deletes the "
+    "routine and gives its feedback.",
 )
 
 
@@ -65,7 +66,8 @@ class RoutineCreated(RoutineOut):
 
     delete_token: str = Field(
         description="Shown once, in this response only (only its hash is stored): send it as "
-        "`Authorization: Bearer TOKEN` to `DELETE /v1/routines/{id}`. `GET /v1/routines/{id}` "
+        "`Authorization: Bearer TOKEN` to `DELETE /v1/routines/{id}` and to "
+        "`POST /v1/routines/{id}/feedback`. `GET /v1/routines/{id}` "
         "returns this same document without `delete_token`, byte for byte."
     )
 
@@ -340,7 +342,9 @@ async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response
     "minutes (leaving the acute phase too), and the acute phase never advances beyond "
     "intermediate. Advance needs about a week of good sessions along the chain, and pain "
     "after below 5. Pain no lower than at the chain's start after two weeks adds the advice to "
-    "make an appointment. A routine takes feedback once (409 after that).",
+    "make an appointment. A routine takes feedback once (409 after that). Only the person "
+    "holding the routine's `delete_token` may give it, as `Authorization: Bearer TOKEN` (401 "
+    "without it, 403 for another token): the routine's id, printed on its handout, only reads.",
     responses={
         201: {
             "model": FeedbackOut,
@@ -352,16 +356,19 @@ async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response
                 )
             },
         },
-        **problem_responses(400, 404, 409, 410, 413, 422, 429, 503),
+        **problem_responses(400, 401, 403, 404, 409, 410, 413, 422, 429, 503),
     },
     dependencies=[RoutineWriteBudget],
 )
 async def give_feedback(
     routine_id: RoutineId,
     feedback: Annotated[Feedback, Body()],
+    token: DeleteToken,
     routines: RoutinesDep,
 ) -> Response:
-    given = await routines.give_feedback(routine_id, feedback)
+    given = await routines.give_feedback(
+        routine_id, feedback, None if token is None else token.credentials
+    )
     if given.next_routine is None:
         return json_response({**given.recorded, "next_routine": None}, 201, None)
     next_routine = {**given.next_routine, "delete_token": given.next_delete_token}

@@ -210,9 +210,10 @@ def tombstone_values() -> dict[str, Any]:
     }
 
 
-def delete_routine(connection: Connection, routine_id: str, token_hash: str) -> Deletion:
-    """Turn the routine into a tombstone and delete its feedback, if `token_hash` is its delete
-    token's hash (compared in constant time). Nothing changes otherwise."""
+def token_refusal(connection: Connection, routine_id: str, token_hash: str) -> Deletion | None:
+    """Why `token_hash` does not let its holder act on the routine (unknown, deleted, another
+    routine's token), or None when it is the hash of the routine's delete token (compared in
+    constant time)."""
     row = connection.execute(
         sa.select(ROUTINE_TABLE.c.delete_token_hash, ROUTINE_TABLE.c.deleted_at).where(
             ROUTINE_TABLE.c.id == routine_id
@@ -225,6 +226,15 @@ def delete_routine(connection: Connection, routine_id: str, token_hash: str) -> 
         return Deletion.already_deleted
     if stored_hash is None or not hmac.compare_digest(stored_hash, token_hash):
         return Deletion.refused
+    return None
+
+
+def delete_routine(connection: Connection, routine_id: str, token_hash: str) -> Deletion:
+    """Turn the routine into a tombstone and delete its feedback, if `token_hash` is its delete
+    token's hash. Nothing changes otherwise."""
+    refusal = token_refusal(connection, routine_id, token_hash)
+    if refusal is not None:
+        return refusal
     changed = connection.execute(
         sa.update(ROUTINE_TABLE)
         .where(ROUTINE_TABLE.c.id == routine_id, ROUTINE_TABLE.c.deleted_at.is_(None))

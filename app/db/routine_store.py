@@ -28,6 +28,7 @@ from app.db.routine_queries import (
     record_feedback,
     routine_for_idempotency_key,
     stored_routine,
+    token_refusal,
 )
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
@@ -158,6 +159,10 @@ class RoutineStore:
     def _stored(self, routine: NewRoutine) -> None:
         routine.dictionary.stored = True
         self.cache.put(routine.document["id"], routine.document_json)
+
+    async def token_refusal(self, routine_id: str, token_hash: str) -> Deletion | None:
+        """None when `token_hash` is the routine's delete token's hash, else why not."""
+        return await self.database.read(lambda c: token_refusal(c, routine_id, token_hash))
 
     async def delete(self, routine_id: str, token_hash: str) -> Deletion:
         outcome = await self.database.transaction(

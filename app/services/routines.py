@@ -120,6 +120,25 @@ def session_of(record: dict[str, Any]) -> Session:
     )
 
 
+def presented(delete_token: str | None) -> str:
+    """The token a request presents; 401 when it presents none."""
+    if delete_token is None:
+        raise AuthenticationError(
+            "Send the routine's delete_token as `Authorization: Bearer TOKEN`."
+        )
+    return delete_token
+
+
+def refuse(routine_id: str, refusal: Deletion | None) -> None:
+    """Raise what a token refusal (or a deletion's outcome) answers; nothing when it went."""
+    if refusal is Deletion.not_found:
+        raise NotFoundError(f"No routine has the id {routine_id!r}.")
+    if refusal is Deletion.already_deleted:
+        raise GoneError(f"The routine {routine_id!r} was deleted.")
+    if refusal is Deletion.refused:
+        raise ForbiddenError("That is not this routine's delete token.")
+
+
 async def existing(routine_id: str, lookup: Awaitable[Found | None]) -> Found:
     """What a routine lookup found: 410 for a deleted routine, 404 for an unknown one."""
     try:
@@ -208,17 +227,14 @@ class Routines:
 
     async def delete(self, routine_id: str, delete_token: str | None) -> None:
         """Delete a routine given its delete token: 401 without one, 403 for a wrong one."""
-        if delete_token is None:
-            raise AuthenticationError(
-                "Send the routine's delete_token as `Authorization: Bearer TOKEN`."
-            )
-        deletion = await self.store.delete(routine_id, hash_key(delete_token))
-        if deletion is Deletion.not_found:
-            raise NotFoundError(f"No routine has the id {routine_id!r}.")
-        if deletion is Deletion.already_deleted:
-            raise GoneError(f"The routine {routine_id!r} was deleted.")
-        if deletion is Deletion.refused:
-            raise ForbiddenError("That is not this routine's delete token.")
+        deletion = await self.store.delete(routine_id, hash_key(presented(delete_token)))
+        refuse(routine_id, deletion)
+
+    async def check_token(self, routine_id: str, delete_token: str | None) -> None:
+        """Let only the holder of the routine's delete token act on it: 401 without a token,
+        403 for a wrong one, 404 or 410 for an unknown or deleted routine."""
+        token_hash = hash_key(presented(delete_token))
+        refuse(routine_id, await self.store.token_refusal(routine_id, token_hash))
 
     async def feedback(self, routine_id: str) -> dict[str, Any]:
         recorded = await self.store.feedback(routine_id)
@@ -226,11 +242,15 @@ class Routines:
             raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
         return {**RECORD_DEFAULTS, **recorded}
 
-    async def give_feedback(self, routine_id: str, feedback: Feedback) -> FeedbackGiven:
+    async def give_feedback(
+        self, routine_id: str, feedback: Feedback, delete_token: str | None
+    ) -> FeedbackGiven:
         """Recommend from this session and the chain's earlier ones, record it, and store the
-        next routine it calls for (none after stop_and_consult). 409 for a referral or a
-        routine that already has feedback, 410 once deleted."""
+        next routine it calls for (none after stop_and_consult). Only the holder of the
+        routine's delete token may (401, 403); 409 for a referral or a routine that already has
+        feedback, 410 once deleted."""
         catalogue = self._catalogue()
+        await self.check_token(routine_id, delete_token)
         now = self._clock()
         routine = await existing(routine_id, self.store.document(routine_id))
         if routine["outcome"] == Outcome.refer:

@@ -1,8 +1,9 @@
 """The contract as an integrator uses it: a Python client generated from the committed
 openapi/openapi.json by openapi-python-client, and a scenario played with that client alone against
 a real server: filters (no equipment among them), paging to the end with signed cursors,
-conditional GETs, a routine, its feedback and its deletion, an editor's edit and retirement with
-If-Match, and an offline app's sync through /v1/catalogue and /v1/changes. Whatever the generated
+conditional GETs, a routine, its feedback (with its delete token) and its deletion, an editor's
+edit and retirement with If-Match, and an offline app's sync through /v1/catalogue and
+/v1/changes. Whatever the generated
 code cannot say (a parameter it drops, a header it cannot send, a field it types as optional) fails
 here before an integrator meets it."""
 
@@ -134,7 +135,7 @@ def test_a_generated_client_plays_an_integrators_scenario(
         assert isinstance(detail, models.ExerciseDetail)
         assert (detail.slug, detail.version) == ("cat-stretch", 1)
 
-        routine, outcome = routine_and_feedback(generated, client)
+        routine, outcome = routine_and_feedback(generated, client, live_server)
     delete_with_its_token(generated, live_server, outcome.next_routine)
 
     editor = issue_key(fresh_database_url, "generated-client-editor", Role.editor)
@@ -242,8 +243,10 @@ def nothing_but_the_body(generated: GeneratedPackage, client: Any) -> None:
     assert not {item.slug for item in in_a_pool.items} & {item.slug for item in no_equipment.items}
 
 
-def routine_and_feedback(generated: GeneratedPackage, client: Any) -> tuple[Any, Any]:
-    """A routine, then its feedback: both as parsed."""
+def routine_and_feedback(
+    generated: GeneratedPackage, client: Any, base_url: str
+) -> tuple[Any, Any]:
+    """A routine, then its feedback, given with the routine's delete token: both as parsed."""
     models = generated.models
     create_routine = generated.operation("routines", "create_routine")
     profile = models.Profile(
@@ -265,7 +268,10 @@ def routine_and_feedback(generated: GeneratedPackage, client: Any) -> tuple[Any,
     feedback = models.Feedback(
         pain_before=3, pain_after=3, completed=True, difficulty=models.Difficulty.RIGHT
     )
-    answer = give_feedback.sync_detailed(routine.id, client=client, body=feedback)
+    anyone = give_feedback.sync_detailed(routine.id, client=client, body=feedback)
+    assert anyone.status_code == 401, "the id only reads: feedback needs the delete token"
+    with generated.client(base_url, routine.delete_token) as owner:
+        answer = give_feedback.sync_detailed(routine.id, client=owner, body=feedback)
     assert answer.status_code == 201, answer.content
     outcome = answer.parsed
     assert isinstance(outcome, models.FeedbackOut)

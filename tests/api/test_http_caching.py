@@ -190,6 +190,7 @@ class TestEntityTags:
                 "completed": True,
                 "difficulty": "right",
             },
+            headers={"Authorization": f"Bearer {routine['delete_token']}"},
         )
         assert given.status_code == 201, given.text
         assert given.headers["cache-control"] == "no-store"

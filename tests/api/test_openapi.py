@@ -146,6 +146,7 @@ def test_every_field_a_response_always_carries_is_required(client: TestClient) -
     feedback = client.post(
         f"/v1/routines/{routine_id}/feedback",
         json={"pain_before": 4, "pain_after": 3, "completed": True, "difficulty": "right"},
+        headers={"Authorization": f"Bearer {created.json()['delete_token']}"},
     )
     samples = [
         ("get /v1/exercises", 200, client.get("/v1/exercises?limit=5")),

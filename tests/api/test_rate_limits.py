@@ -96,12 +96,14 @@ def assert_too_many(response: Any) -> dict[str, Any]:
 def test_routine_creation_and_feedback_share_one_budget(limited: TestClient) -> None:
     first = limited.post("/v1/routines", json=PROFILE)
     assert first.status_code == 201
-    feedback = limited.post(f"/v1/routines/{first.json()['id']}/feedback", json=FEEDBACK)
+    feedback_url = f"/v1/routines/{first.json()['id']}/feedback"
+    owner = {"Authorization": f"Bearer {first.json()['delete_token']}"}
+    feedback = limited.post(feedback_url, json=FEEDBACK, headers=owner)
     assert feedback.status_code == 201
     assert limited.post("/v1/routines", json=PROFILE).status_code == 201
     body = assert_too_many(limited.post("/v1/routines", json=PROFILE))
     assert "3 per 1 hour" in body["detail"]
-    assert_too_many(limited.post(f"/v1/routines/{first.json()['id']}/feedback", json=FEEDBACK))
+    assert_too_many(limited.post(feedback_url, json=FEEDBACK, headers=owner))
 
 
 def test_reads_are_never_limited(limited: TestClient) -> None:

@@ -137,7 +137,11 @@ class TestDeleteToken:
         self, fresh_client: TestClient, fresh_database_url: str
     ) -> None:
         first = create(fresh_client).json()
-        following = fresh_client.post(f"/v1/routines/{first['id']}/feedback", json=FEEDBACK)
+        following = fresh_client.post(
+            f"/v1/routines/{first['id']}/feedback",
+            json=FEEDBACK,
+            headers=bearer(first["delete_token"]),
+        )
         second = following.json()["next_routine"]
         second_bytes = fresh_client.get(f"/v1/routines/{second['id']}").content
         handout = f"/v1/routines/{first['id']}/handout?format=html"
@@ -151,7 +155,14 @@ class TestDeleteToken:
         problem(fresh_client.get(f"/v1/routines/{first['id']}"), 410)
         problem(fresh_client.get(handout), 410)  # the cached handout holds the profile too
         problem(fresh_client.get(f"/v1/routines/{first['id']}/feedback"), 404)
-        problem(fresh_client.post(f"/v1/routines/{first['id']}/feedback", json=FEEDBACK), 410)
+        problem(
+            fresh_client.post(
+                f"/v1/routines/{first['id']}/feedback",
+                json=FEEDBACK,
+                headers=bearer(first["delete_token"]),
+            ),
+            410,
+        )
         tombstone = routine_row(fresh_database_url, first["id"])
         assert tombstone is not None
         assert tombstone.deleted_at is not None
@@ -170,7 +181,11 @@ class TestDeleteToken:
         self, fresh_client: TestClient, fresh_database_url: str
     ) -> None:
         mine, theirs = create(fresh_client).json(), create(fresh_client).json()
-        fresh_client.post(f"/v1/routines/{mine['id']}/feedback", json=FEEDBACK)
+        fresh_client.post(
+            f"/v1/routines/{mine['id']}/feedback",
+            json=FEEDBACK,
+            headers=bearer(mine["delete_token"]),
+        )
         before = fresh_client.get(f"/v1/routines/{mine['id']}").content
         path = f"/v1/routines/{mine['id']}"
 
@@ -190,9 +205,11 @@ class TestDeleteToken:
 
     def test_a_routine_made_from_feedback_has_its_own_token(self, fresh_client: TestClient) -> None:
         first = create(fresh_client).json()
-        second = fresh_client.post(f"/v1/routines/{first['id']}/feedback", json=FEEDBACK).json()[
-            "next_routine"
-        ]
+        second = fresh_client.post(
+            f"/v1/routines/{first['id']}/feedback",
+            json=FEEDBACK,
+            headers=bearer(first["delete_token"]),
+        ).json()["next_routine"]
         stored = fresh_client.get(f"/v1/routines/{second['id']}").json()
         assert stored == {k: v for k, v in second.items() if k != "delete_token"}
         path = f"/v1/routines/{second['id']}"
@@ -206,9 +223,11 @@ class TestRetention:
         self, fresh_client: TestClient, fresh_database_url: str
     ) -> None:
         old = create(fresh_client).json()
-        newer = fresh_client.post(f"/v1/routines/{old['id']}/feedback", json=FEEDBACK).json()[
-            "next_routine"
-        ]
+        newer = fresh_client.post(
+            f"/v1/routines/{old['id']}/feedback",
+            json=FEEDBACK,
+            headers=bearer(old["delete_token"]),
+        ).json()["next_routine"]
         lone_old, young = create(fresh_client).json(), create(fresh_client).json()
         age(fresh_database_url, old["id"], 40)
         age(fresh_database_url, lone_old["id"], 40)
@@ -431,7 +450,9 @@ def test_logs_never_hold_a_profile_a_key_or_a_token(
         first = create(client, idempotency_key)
         create(client, idempotency_key)
         token = first.json()["delete_token"]
-        second = client.post(first.headers["location"] + "/feedback", json=FEEDBACK).json()
+        feedback_url = first.headers["location"] + "/feedback"
+        client.post(feedback_url, json=FEEDBACK, headers=bearer("wrong-token"))
+        second = client.post(feedback_url, json=FEEDBACK, headers=bearer(token)).json()
         client.delete(first.headers["location"], headers=bearer("wrong-token"))
         client.delete(first.headers["location"], headers=bearer(token))
         client.post("/v1/admin/routines/purge", headers=bearer(admin_key))

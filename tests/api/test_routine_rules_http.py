@@ -85,6 +85,7 @@ def test_every_reason_in_a_routine_and_its_feedback_names_a_listed_rule(
     feedback = client.post(
         f"/v1/routines/{routine['id']}/feedback",
         json={"pain_before": 3, "pain_after": 3, "completed": True, "difficulty": "right"},
+        headers={"Authorization": f"Bearer {routine['delete_token']}"},
     )
     assert feedback.status_code == 201
     assert feedback.json()["rule"]["id"] in rules

@@ -27,17 +27,29 @@ def clock(fresh_client: TestClient) -> Clock:
     return moving
 
 
+DELETE_TOKENS: dict[str, str] = {}
+"""Each routine's delete token, by id, as creation (or the feedback that made it) returned it."""
+
+
 def routine(client: TestClient, **profile: Any) -> dict[str, Any]:
     response = client.post("/v1/routines", json=profile)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
+    DELETE_TOKENS[body["id"]] = body["delete_token"]
     return body
 
 
 def give(client: TestClient, routine_id: str, **fields: Any) -> dict[str, Any]:
-    response = client.post(f"/v1/routines/{routine_id}/feedback", json={**GOOD, **fields})
+    """Feedback as the holder of the routine's delete token gives it."""
+    response = client.post(
+        f"/v1/routines/{routine_id}/feedback",
+        json={**GOOD, **fields},
+        headers={"Authorization": f"Bearer {DELETE_TOKENS[routine_id]}"},
+    )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
+    if body["next_routine"] is not None:
+        DELETE_TOKENS[body["next_routine"]["id"]] = body["next_routine"]["delete_token"]
     return body
 
 

@@ -28,6 +28,9 @@ GOOD_FEEDBACK = {
     "difficulty": "right",
     "new_leg_symptoms": False,
 }
+DELETE_TOKENS: dict[str, str] = {}
+"""The delete token of each routine these tests created, by id: `create` keeps them aside, so
+the routines it returns compare equal to what GET returns."""
 
 
 def create(client: TestClient, **profile: Any) -> dict[str, Any]:
@@ -36,15 +39,24 @@ def create(client: TestClient, **profile: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     assert response.headers["location"] == f"/v1/routines/{body['id']}"
-    assert body.pop("delete_token")
+    DELETE_TOKENS[body["id"]] = body.pop("delete_token")
     return body
 
 
 def next_routine(feedback_response: Any) -> dict[str, Any]:
     """The routine a feedback made, without its delete token."""
     following: dict[str, Any] = feedback_response.json()["next_routine"]
-    assert following.pop("delete_token")
+    DELETE_TOKENS[following["id"]] = following.pop("delete_token")
     return following
+
+
+def give_feedback(client: TestClient, routine_id: str, feedback: dict[str, Any]) -> Any:
+    """Feedback as the person holding the routine's delete token gives it."""
+    return client.post(
+        f"/v1/routines/{routine_id}/feedback",
+        json=feedback,
+        headers={"Authorization": f"Bearer {DELETE_TOKENS.get(routine_id, 'unknown')}"},
+    )
 
 
 def routine_count(url: str) -> int:
@@ -117,7 +129,7 @@ def test_an_omitted_seed_is_seed_0_as_the_contract_says(client: TestClient) -> N
 
 def test_routine_and_feedback_timestamps_are_utc_ending_in_z(client: TestClient) -> None:
     routine = create(client, sensitivity="none")
-    feedback = client.post(f"/v1/routines/{routine['id']}/feedback", json=GOOD_FEEDBACK).json()
+    feedback = give_feedback(client, routine["id"], GOOD_FEEDBACK).json()
     stamps = [
         routine["created_at"],
         client.get(f"/v1/routines/{routine['id']}").json()["created_at"],
@@ -187,9 +199,7 @@ def test_feedback_links_the_next_routine(
     client: TestClient, feedback: dict[str, Any], recommendation: str
 ) -> None:
     first = create(client, sensitivity="none", level="intermediate")
-    response = client.post(
-        f"/v1/routines/{first['id']}/feedback", json={**GOOD_FEEDBACK, **feedback}
-    )
+    response = give_feedback(client, first["id"], {**GOOD_FEEDBACK, **feedback})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["recommendation"] == recommendation
@@ -216,9 +226,7 @@ def test_feedback_links_the_next_routine(
 )
 def test_rising_pain_or_new_leg_symptoms_stop(client: TestClient, feedback: dict[str, Any]) -> None:
     first = create(client, sensitivity="none")
-    response = client.post(
-        f"/v1/routines/{first['id']}/feedback", json={**GOOD_FEEDBACK, **feedback}
-    )
+    response = give_feedback(client, first["id"], {**GOOD_FEEDBACK, **feedback})
     assert response.status_code == 201
     assert response.json()["recommendation"] == "stop_and_consult"
     assert response.json()["next_routine"] is None
@@ -259,17 +267,36 @@ def test_a_second_rise_in_a_row_stops_the_chain(client: TestClient) -> None:
 
 def test_feedback_is_taken_once(client: TestClient) -> None:
     first = create(client)
-    assert (
-        client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK).status_code == 201
-    )
-    second = client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK)
+    assert give_feedback(client, first["id"], GOOD_FEEDBACK).status_code == 201
+    second = give_feedback(client, first["id"], GOOD_FEEDBACK)
     assert second.status_code == 409
     assert second.headers["content-type"] == PROBLEM
 
 
+def test_only_the_delete_tokens_holder_gives_feedback(client: TestClient) -> None:
+    """The id (printed on the handout, as a URL and QR code) only reads: feedback needs the
+    token creation returned, as delete does, so a stranger cannot take the owner's one answer."""
+    mine, theirs = create(client, sensitivity="none"), create(client, sensitivity="none")
+    url = f"/v1/routines/{mine['id']}/feedback"
+    missing = client.post(url, json=GOOD_FEEDBACK)
+    assert missing.status_code == 401, missing.text
+    assert missing.headers["content-type"] == PROBLEM
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    other = {"Authorization": f"Bearer {DELETE_TOKENS[theirs['id']]}"}
+    assert client.post(url, json=GOOD_FEEDBACK, headers=other).status_code == 403
+    assert (
+        client.post(url, json=GOOD_FEEDBACK, headers={"Authorization": "Bearer x"}).status_code
+        == 403
+    )
+    assert client.get(url).status_code == 404, "nothing was recorded"
+    assert give_feedback(client, mine["id"], GOOD_FEEDBACK).status_code == 201
+    assert client.get(url).status_code == 200, "reading stays open by id"
+    assert client.get(f"/v1/routines/{mine['id']}").json() == mine
+
+
 def test_feedback_on_a_referral_is_refused(client: TestClient) -> None:
     referral = create(client, red_flags=["fever"])
-    response = client.post(f"/v1/routines/{referral['id']}/feedback", json=GOOD_FEEDBACK)
+    response = give_feedback(client, referral["id"], GOOD_FEEDBACK)
     assert response.status_code == 409
 
 
@@ -326,8 +353,8 @@ def test_a_routine_the_catalogue_cannot_fill_says_why(client: TestClient) -> Non
 def test_chains_grow_and_routines_never_change(client: TestClient) -> None:
     first = create(client, sensitivity="none")
     assert client.get(f"/v1/routines/{first['id']}/feedback").status_code == 404
-    second = next_routine(client.post(f"/v1/routines/{first['id']}/feedback", json=GOOD_FEEDBACK))
-    third = next_routine(client.post(f"/v1/routines/{second['id']}/feedback", json=GOOD_FEEDBACK))
+    second = next_routine(give_feedback(client, first["id"], GOOD_FEEDBACK))
+    third = next_routine(give_feedback(client, second["id"], GOOD_FEEDBACK))
     assert third["earlier_routine_ids"] == [first["id"], second["id"]]
     assert client.get(f"/v1/routines/{first['id']}").json() == first
     assert client.get(f"/v1/routines/{second['id']}").json() == second
@@ -342,5 +369,5 @@ def test_another_process_reads_the_same_routine(client: TestClient, database_url
 def test_unknown_routine_is_404(client: TestClient) -> None:
     assert client.get("/v1/routines/not-a-routine").status_code == 404
     assert client.get("/v1/routines/not-a-routine/feedback").status_code == 404
-    response = client.post("/v1/routines/not-a-routine/feedback", json=GOOD_FEEDBACK)
+    response = give_feedback(client, "not-a-routine", GOOD_FEEDBACK)
     assert response.status_code == 404
