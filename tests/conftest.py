@@ -173,18 +173,31 @@ def running_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("server did not start")
+        wait_until_ready(base, process)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+SERVER_START_SECONDS = 60.0
+"""How long a test waits for a server it started to say ready: generous, for a busy machine."""
+
+
+def wait_until_ready(base: str, process: "subprocess.Popen[bytes]") -> None:
+    """Poll `/readyz` until it answers 200, sleeping between tries whatever the answer (a 503
+    while the server warms up is no reason to spin), for at most SERVER_START_SECONDS."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode} before it was ready")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"server not ready within {SERVER_START_SECONDS:g} s")
 
 
 ServerRunner = Callable[..., AbstractContextManager[str]]
@@ -231,14 +244,10 @@ class ServerProcess:
                 env=environment,
                 stderr=log,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError(f"server did not start: {self.log()}")
+        try:
+            wait_until_ready(self.base, self.process)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {self.log()}") from None
 
     def log(self) -> str:
         return self.log_path.read_text()
