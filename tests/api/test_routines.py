@@ -239,9 +239,7 @@ def test_leg_weakness_or_saddle_numbness_after_a_session_is_an_emergency(
     client: TestClient, feedback: dict[str, Any]
 ) -> None:
     first = create(client, leg_symptoms=True)
-    response = client.post(
-        f"/v1/routines/{first['id']}/feedback", json={**GOOD_FEEDBACK, **feedback}
-    )
+    response = give_feedback(client, first["id"], {**GOOD_FEEDBACK, **feedback})
     assert response.status_code == 201
     body = response.json()
     assert (body["recommendation"], body["urgency"]) == ("stop_and_consult", "emergency")
@@ -254,11 +252,11 @@ def test_leg_weakness_or_saddle_numbness_after_a_session_is_an_emergency(
 def test_a_second_rise_in_a_row_stops_the_chain(client: TestClient) -> None:
     rise = {**GOOD_FEEDBACK, "pain_before": 3, "pain_after": 4}
     first = create(client)
-    regressed = client.post(f"/v1/routines/{first['id']}/feedback", json=rise)
+    regressed = give_feedback(client, first["id"], rise)
     assert regressed.json()["recommendation"] == "regress"
     assert regressed.json()["urgency"] is None
     second = next_routine(regressed)
-    stopped = client.post(f"/v1/routines/{second['id']}/feedback", json=rise).json()
+    stopped = give_feedback(client, second["id"], rise).json()
     assert (stopped["recommendation"], stopped["rule"]["id"]) == (
         "stop_and_consult",
         "pain-rose-again",
