@@ -11,6 +11,7 @@ from app.domain.fhir.activity import ActivityDefinitions
 from app.domain.sync import SyncView
 from app.services.content import Content
 from app.services.keys import Keys
+from app.services.programs import Programs
 from app.services.routines import Routines
 from app.services.runtime import Runtime
 
@@ -60,6 +61,10 @@ async def get_routines(request: Request) -> Routines:
     return runtime_of(request).routines
 
 
+async def get_programs(request: Request) -> Programs:
+    return runtime_of(request).programs
+
+
 async def get_content(request: Request) -> Content:
     return runtime_of(request).content
 
@@ -81,6 +86,7 @@ async def spend_routine_write(request: Request) -> None:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 RoutinesDep = Annotated[Routines, Depends(get_routines)]
+ProgramsDep = Annotated[Programs, Depends(get_programs)]
 ContentDep = Annotated[Content, Depends(get_content)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
 CursorsDep = Annotated[Cursors, Depends(get_cursors)]

@@ -26,6 +26,7 @@ from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
 from app.services.content import Content
 from app.services.keys import Keys
+from app.services.programs import Programs
 from app.services.routines import Routines, utc_now
 
 logger = logging.getLogger("app")
@@ -86,6 +87,7 @@ class Runtime:
     sync_views: SyncViews
     signing: SigningSecrets
     routines: Routines = field(init=False)
+    programs: Programs = field(init=False)
     cursors: Cursors = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +95,7 @@ class Runtime:
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )
+        self.programs = Programs(self.catalogue_store.current)
 
     def now(self) -> datetime:
         """The time of a request, in UTC, from the one clock (which tests may replace)."""

@@ -16,7 +16,12 @@ from app.domain.routines.advice import (
     safety_notes_for,
 )
 from app.domain.routines.eligibility import done_on_bed, exclusion_reasons
-from app.domain.routines.limits import VariantFamilies, broken_limit, variant_families
+from app.domain.routines.limits import (
+    LIMIT_DETAILS,
+    VariantFamilies,
+    broken_limit,
+    variant_families,
+)
 from app.domain.routines.model import (
     BLOCK_TITLES,
     BlockName,
@@ -303,25 +308,6 @@ def exclusions(
         reasons = verdicts[entry.slug] or [unfitted_reason(entry, chosen, profile, families)]
         excluded.append(Exclusion(slug=entry.slug, name=entry.exercise.name, reasons=reasons))
     return excluded
-
-
-LIMIT_DETAILS: dict[RuleId, str] = {
-    RuleId.variants_at_most_two: (
-        "Two variants of this stretch are already in the routine; a routine holds at most two."
-    ),
-    RuleId.nerve_tension_at_most_two: (
-        "With pain in your leg, a routine holds at most two stretches that pull on the sciatic "
-        "nerve, and two are already in."
-    ),
-    RuleId.one_nerve_tension_variant: (
-        "With pain in your leg, a routine holds one of these nerve stretches, and a variant of "
-        "it is already in."
-    ),
-    RuleId.floor_once: (
-        "It would take you down to the floor a second time in one session; the routine keeps "
-        "its floor work together."
-    ),
-}
 
 
 def unfitted_reason(

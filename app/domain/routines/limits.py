@@ -22,6 +22,26 @@ MAXIMUM_VARIANTS = 2
 MAXIMUM_NERVE_TENSIONING = 2
 MAXIMUM_FLOOR_DESCENTS = 1
 
+LIMIT_DETAILS: dict[RuleId, str] = {
+    RuleId.variants_at_most_two: (
+        "Two variants of this stretch are already in the routine; a routine holds at most two."
+    ),
+    RuleId.nerve_tension_at_most_two: (
+        "With pain in your leg, a routine holds at most two stretches that pull on the sciatic "
+        "nerve, and two are already in."
+    ),
+    RuleId.one_nerve_tension_variant: (
+        "With pain in your leg, a routine holds one of these nerve stretches, and a variant of "
+        "it is already in."
+    ),
+    RuleId.floor_once: (
+        "It would take you down to the floor a second time in one session; the routine keeps "
+        "its floor work together."
+    ),
+}
+"""What each limit says, to the person, about the exercise it keeps out (or, in a program a
+clinician builds, the exercise that breaks it)."""
+
 VariantFamilies = dict[str, str]
 """Slug to the slug that names its family (the smallest slug in it)."""
 

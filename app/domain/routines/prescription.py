@@ -37,6 +37,10 @@ class Prescription:
     indicated: bool = False
     sets_may_rise: bool = False
     """False in the acute phase: sets stay at the cited count."""
+    side: bool | None = None
+    """Each side, or not, when a program says so; None keeps the cited dosage's."""
+    rest: int = REST_BETWEEN_SETS_SECONDS
+    """Rest between sets (a program may set its own)."""
 
     @property
     def exercise(self) -> Exercise:
@@ -48,7 +52,7 @@ class Prescription:
 
     @property
     def per_side(self) -> bool:
-        return self.dosage.per_side
+        return self.dosage.per_side if self.side is None else self.side
 
     @property
     def is_aerobic(self) -> bool:
@@ -56,13 +60,11 @@ class Prescription:
 
     @property
     def maximum_sets(self) -> int:
-        if self.dosage.sets is not None:
-            return self.dosage.sets
-        return MAXIMUM_UNCITED_SETS if self.sets_may_rise else 1
+        return sets_limit(self.dosage, acute=not self.sets_may_rise).most
 
     @property
     def rest_seconds(self) -> int:
-        return 0 if self.is_aerobic else REST_BETWEEN_SETS_SECONDS
+        return 0 if self.is_aerobic else self.rest
 
     @property
     def seconds(self) -> int:
@@ -73,7 +75,60 @@ class Prescription:
             reps=self.reps or 1,
             hold_seconds=self.hold_seconds or 0,
             per_side=self.per_side,
+            rest_seconds=self.rest,
         )
+
+
+@dataclass(frozen=True)
+class DoseLimit:
+    """The most of one part of a dose, and the rule that says so."""
+
+    most: int
+    rule: RuleId
+
+
+def sets_limit(dosage: Dosage, *, acute: bool) -> DoseLimit:
+    """A cited set count is never exceeded; where none is cited, one set in the acute phase and
+    at most `MAXIMUM_UNCITED_SETS` elsewhere."""
+    if dosage.sets is not None:
+        return DoseLimit(dosage.sets, RuleId.sets_cited)
+    if acute:
+        return DoseLimit(1, RuleId.no_extra_sets_acute)
+    return DoseLimit(MAXIMUM_UNCITED_SETS, RuleId.sets_raised)
+
+
+@dataclass(frozen=True)
+class DoseLimits:
+    """The most of each part of a dose that an exercise's cited dosages allow: what the engine
+    never goes beyond, and what the rule checker warns above."""
+
+    sets: DoseLimit
+    repetitions: int
+    hold_seconds: int
+    minutes: int
+
+
+def dose_limits(exercise: Exercise, phase: Phase) -> DoseLimits:
+    """Over every cited dosage of the exercise (the engine prescribes from one of them)."""
+    acute = phase is Phase.acute
+    return DoseLimits(
+        sets=max(
+            (sets_limit(dosage, acute=acute) for dosage in exercise.dosages),
+            key=lambda limit: limit.most,
+        ),
+        repetitions=max(repetitions(dosage)[0] for dosage in exercise.dosages),
+        hold_seconds=max(hold_limit(dosage) for dosage in exercise.dosages),
+        minutes=max(minutes_limit(dosage) for dosage in exercise.dosages),
+    )
+
+
+def hold_limit(dosage: Dosage) -> int:
+    """The longest hold a dosage cites (the upper end of a range); 0 where it cites none."""
+    return dosage.hold_seconds_max or dosage.hold_seconds or 0
+
+
+def minutes_limit(dosage: Dosage) -> int:
+    return dosage.duration_minutes or AEROBIC_MINUTES_WHEN_UNSTATED
 
 
 def choose_dosage(exercise: Exercise) -> Dosage:
@@ -124,7 +179,7 @@ def prescribe(
     level = profile.level
     dosage = choose_dosage(exercise)
     if exercise.category is Category.aerobic:
-        minutes = dosage.duration_minutes or AEROBIC_MINUTES_WHEN_UNSTATED
+        minutes = minutes_limit(dosage)
         return Prescription(entry, dosage, block, 1, None, None, minutes, list(reasons))
     reps, reps_reason = repetitions(dosage)
     hold, hold_reason = hold_for_level(dosage, level)

@@ -58,6 +58,7 @@ class RuleId(StrEnum):
     reps_default = "reps-default"
     hold_range = "hold-range"
     aerobic_scaled = "aerobic-scaled"
+    dose_above_cited = "dose-above-cited"
     # How and where (item reasons).
     on_bed = "on-bed"
     standing_support = "standing-support"
@@ -134,6 +135,18 @@ class RuleArea(StrEnum):
     """A rule the catalogue's content follows (seed/), which the engine's rules then read."""
 
 
+class Severity(StrEnum):
+    """How the rule checker (POST /v1/routine-checks) rates a program that breaks a rule."""
+
+    block = "block"
+    """Never without a clinician's reason: a contraindication, an emergency red flag, an
+    exercise the person cannot get into position for."""
+    warn = "warn"
+    """Beyond what the sources cite or the engine allows: kept, and shown to the person."""
+    info = "info"
+    """Worth knowing (done on a bed, a gentle pull only); nothing is wrong."""
+
+
 class Basis(StrEnum):
     source = "source"
     design_choice = "design_choice"
@@ -166,6 +179,14 @@ class RoutineRule(BaseModel):
         description=(
             "For a design choice: why it was made (not a source fact). For a source rule: what "
             "in it goes beyond the source, if anything."
+        ),
+    )
+
+    severity: Severity | None = Field(
+        default=None,
+        description=(
+            "How the rule checker (POST /v1/routine-checks) rates a program that breaks the "
+            "rule; null for a rule a program cannot break."
         ),
     )
 
@@ -279,7 +300,7 @@ E = RuleArea.eligibility
 S = RuleArea.selection
 D = RuleArea.dosage
 
-ROUTINE_RULES: tuple[RoutineRule, ...] = (
+RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.not_published,
         E,
@@ -557,6 +578,16 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         "The source's 30 minutes would leave no time for the back exercises in a short routine.",
         AEROBIC_QUOTE,
         code="aerobic_scaled",
+    ),
+    design_choice(
+        RuleId.dose_above_cited,
+        D,
+        "A program's repetitions, hold or minutes stay within what the sources cite for the "
+        "exercise (5 repetitions where a source gives a hold but no count, 30 minutes of "
+        "aerobic work where it gives no duration).",
+        "The engine never prescribes more than a source cites; a clinician may, and the person "
+        "is shown that the dose goes beyond the sources.",
+        code=None,
     ),
     from_sources(
         RuleId.on_bed,
@@ -1008,6 +1039,66 @@ ROUTINE_RULES: tuple[RoutineRule, ...] = (
         "tight, and its sister stretch in source 001 is done on each side.",
         quote(AAOS_PROGRAM, "Repeat 5 times on each side"),
     ),
+)
+
+CHECK_SEVERITIES: dict[RuleId, Severity] = {
+    **dict.fromkeys(
+        (
+            RuleId.direction_flag,
+            RuleId.unknown_direction,
+            RuleId.flexion_in_set_up,
+            RuleId.floor_position,
+            RuleId.long_sitting_is_floor,
+            RuleId.no_half_kneeling_on_bed,
+            RuleId.red_flag_severe_abdominal_pain,
+            RuleId.red_flag_fever,
+            RuleId.red_flag_bladder_or_bowel_control_loss,
+            RuleId.red_flag_strain_pain_beyond_two_weeks,
+            RuleId.red_flag_saddle_numbness,
+            RuleId.red_flag_progressive_leg_weakness,
+            RuleId.red_flag_major_trauma,
+            RuleId.red_flag_history_of_cancer,
+            RuleId.red_flag_unexplained_weight_loss,
+        ),
+        Severity.block,
+    ),
+    **dict.fromkeys(
+        (
+            RuleId.level,
+            RuleId.equipment,
+            RuleId.helper,
+            RuleId.high_impact,
+            RuleId.time,
+            RuleId.acute_session_length,
+            RuleId.variants_at_most_two,
+            RuleId.nerve_tension_at_most_two,
+            RuleId.one_nerve_tension_variant,
+            RuleId.floor_once,
+            RuleId.sets_cited,
+            RuleId.sets_raised,
+            RuleId.no_extra_sets_acute,
+            RuleId.dose_above_cited,
+        ),
+        Severity.warn,
+    ),
+    **dict.fromkeys(
+        (
+            RuleId.aerobic_not_requested,
+            RuleId.one_aerobic_activity,
+            RuleId.indicated_left_out,
+            RuleId.on_bed,
+            RuleId.standing_support,
+            RuleId.leg_symptoms_gentle_pull,
+            RuleId.cleared_by_clinician,
+        ),
+        Severity.info,
+    ),
+}
+"""What the rule checker makes of a program breaking each rule (the rest a program cannot
+break: they say why the engine chose something, or apply to feedback)."""
+
+ROUTINE_RULES: tuple[RoutineRule, ...] = tuple(
+    rule.model_copy(update={"severity": CHECK_SEVERITIES.get(rule.id)}) for rule in RULE_ENTRIES
 )
 
 RULES_BY_ID: dict[RuleId, RoutineRule] = {rule.id: rule for rule in ROUTINE_RULES}

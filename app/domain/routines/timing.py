@@ -45,10 +45,17 @@ def height_of(position: Position) -> str:
     return "water"
 
 
-def exercise_seconds(*, sets: int, reps: int, hold_seconds: int, per_side: bool) -> int:
+def exercise_seconds(
+    *,
+    sets: int,
+    reps: int,
+    hold_seconds: int,
+    per_side: bool,
+    rest_seconds: int = REST_BETWEEN_SETS_SECONDS,
+) -> int:
     sides = SIDES_WHEN_PER_SIDE if per_side else 1
     work = sets * sides * reps * (SECONDS_PER_REPETITION + hold_seconds)
-    return work + (sets - 1) * REST_BETWEEN_SETS_SECONDS
+    return work + (sets - 1) * rest_seconds
 
 
 def aerobic_seconds(duration_minutes: int) -> int:
