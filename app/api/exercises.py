@@ -1,22 +1,30 @@
 """Public catalogue reads: list with filters, one exercise, its progression chain."""
 
 from dataclasses import replace
-from typing import Literal
+from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep, current_catalogue, current_cursors
+from app.api.dependencies import CatalogueDep, ContentDep, current_catalogue, current_cursors
 from app.api.params import JSON, SlugPath
 from app.api.query_model import list_fields, openapi_parameters, parse_query
 from app.api.response_headers import next_link
 from app.api.routing import StrictQueryRoute
-from app.api.schemas import CURSOR_EXAMPLE, ExerciseDetail, ExercisePage, ProgressionChain
+from app.api.schemas import (
+    CURSOR_EXAMPLE,
+    ExerciseDetail,
+    ExercisePage,
+    ExerciseVersionList,
+    ProgressionChain,
+)
 from app.core import cursors
 from app.core.errors import NotFoundError, problem_responses
 from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery
+from app.domain.timestamps import rfc3339
 from app.domain.vocabulary import (
     Category,
     Equipment,
@@ -209,3 +217,50 @@ async def get_progressions(slug: SlugPath, catalogue: CatalogueDep) -> Response:
         + b"}"
     )
     return Response(body, media_type=JSON)
+
+
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
+
+
+@router.get(
+    "/exercises/{slug}/versions",
+    summary="List an exercise's versions",
+    description="Every version of the exercise that was published (or retired it), oldest "
+    "first, each with the URL of its whole record. A routine names the version it gave, so "
+    "what the person was given stays readable after the exercise is edited or retired.",
+    response_model=None,
+    responses={200: {"model": ExerciseVersionList}, **problem_responses(400, 404, 422, 503)},
+)
+async def list_exercise_versions(slug: SlugPath, content: ContentDep) -> Response:
+    versions = await run_in_threadpool(content.versions, slug)
+    if not versions:
+        raise NotFoundError(f"No exercise with the slug {slug!r} was ever published.")
+    items = [
+        {
+            "version": item.entry.version,
+            "status": item.status,
+            "recorded_at": rfc3339(item.recorded_at),
+            "url": f"/v1/exercises/{slug}/versions/{item.entry.version}",
+        }
+        for item in versions
+    ]
+    return Response(orjson.dumps({"slug": slug, "items": items}), media_type=JSON)
+
+
+@router.get(
+    "/exercises/{slug}/versions/{version}",
+    summary="Get one version of an exercise",
+    description="The whole record as that version had it, in the shape of `GET "
+    "/v1/exercises/{slug}` (its `status` says whether it was published or retired). A version "
+    "that was never published (a draft) is a 404.",
+    response_model=None,
+    responses={200: {"model": ExerciseDetail}, **problem_responses(400, 404, 422, 503)},
+)
+async def get_exercise_version(
+    slug: SlugPath, version: VersionPath, content: ContentDep
+) -> Response:
+    found = await run_in_threadpool(content.versions, slug, version)
+    if not found:
+        raise NotFoundError(f"The exercise {slug!r} has no published version {version}.")
+    entry = found[0].entry
+    return Response(entry.detail_json, headers={"ETag": f'"{entry.version}"'}, media_type=JSON)

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.api.dependencies import current_activity_definitions, current_cursors
+from app.api.dependencies import current_activity_definitions, current_cursors, runtime_of
 from app.api.http_cache import matches_weakly
 from app.api.routines import stored_routine
 from app.api.routing import NegotiatingRoute
@@ -27,8 +28,16 @@ from app.core.errors import (
     outcome_responses,
 )
 from app.core.negotiation import best_match
-from app.domain.fhir.activity import PUBLICATION_STATUSES, ActivitySearch, Token, searchset
+from app.domain.catalogue import CatalogueEntry
+from app.domain.fhir.activity import (
+    PUBLICATION_STATUSES,
+    ActivitySearch,
+    Token,
+    history_bundle,
+    searchset,
+)
 from app.domain.fhir.capability import (
+    CAPABILITY_ID,
     FORMAT_PARAMETER,
     FORMATS,
     PAGING_PARAMETER,
@@ -37,8 +46,11 @@ from app.domain.fhir.capability import (
 )
 from app.domain.fhir.common import Canonical
 from app.domain.fhir.plan import plan_definition
+from app.domain.fhir.profiles import EXTENSIONS_BY_ID, structure_definition
 from app.domain.fhir.questionnaire import RED_FLAGS_ID, red_flag_questionnaire
 from app.domain.fhir.terminology import VOCABULARIES_BY_ID, code_system, value_set
+from app.domain.timestamps import rfc3339
+from app.services.content import ExerciseVersion
 
 PREFIX = "/fhir/r4"
 DEFAULT_COUNT = 20
@@ -148,6 +160,36 @@ async def fhir_capabilities(request: Request) -> Response:
     return resource_response(
         request, capability_statement(canonical_of(request), request.app.version)
     )
+
+
+@router.get(
+    "/CapabilityStatement/{resource_id}",
+    summary="Read the CapabilityStatement at its canonical URL",
+    description="`backcare`: the same statement as `/metadata`, where its `url` points.",
+    responses=success("CapabilityStatement", {"resourceType": "CapabilityStatement"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_capability_statement(resource_id: ResourceId, request: Request) -> Response:
+    if resource_id != CAPABILITY_ID:
+        raise NotFoundError(
+            f"No CapabilityStatement has the id {resource_id!r}: only {CAPABILITY_ID}."
+        )
+    return await fhir_capabilities(request)
+
+
+@router.get(
+    "/StructureDefinition/{resource_id}",
+    summary="Read a StructureDefinition",
+    description="The definition of an extension the resources here use, at its canonical URL "
+    "(`exercise-contraindication`: a flag and its reason on an ActivityDefinition).",
+    responses=success("StructureDefinition", {"resourceType": "StructureDefinition"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_structure_definition(resource_id: ResourceId, request: Request) -> Response:
+    if resource_id not in EXTENSIONS_BY_ID:
+        known = ", ".join(EXTENSIONS_BY_ID)
+        raise NotFoundError(f"No StructureDefinition has the id {resource_id!r}. Known: {known}.")
+    return resource_response(request, structure_definition(canonical_of(request), resource_id))
 
 
 ALTERNATIVES = r"^[^,]+(,[^,]+)*$"
@@ -284,13 +326,14 @@ async def search_activity_definitions(request: Request) -> Response:
         after = signer.read(cursor, scope, cursors.slug_position, PAGING_PARAMETER)
         search = replace(search, after_id=after)
     definitions = current_activity_definitions(request)
-    page = definitions.search(search)
+    page = definitions.search(
+        search, await kept_versions(request, definitions.versions_wanted(search))
+    )
     next_url = None
     if page.next_after is not None:
         next_cursor = signer.issue(page.next_after, scope)
         next_url = str(request.url.include_query_params(**{PAGING_PARAMETER: next_cursor}))
-    base = f"{str(request.base_url).rstrip('/')}{PREFIX}"
-    return FhirResponse(searchset(base, page, str(request.url), next_url))
+    return FhirResponse(searchset(fhir_base(request), page, str(request.url), next_url))
 
 
 @router.get(
@@ -307,6 +350,71 @@ async def read_activity_definition(resource_id: ResourceId, request: Request) ->
     if entry is None:
         raise NotFoundError(f"No ActivityDefinition has the id {resource_id!r}.")
     return versioned(request, definitions.resource_json(entry), str(entry.version))
+
+
+async def kept_versions(request: Request, wanted: set[tuple[str, int]]) -> list[CatalogueEntry]:
+    """The kept versions a `url|version` search names beyond the current snapshot."""
+    content = runtime_of(request).content
+    found: list[CatalogueEntry] = []
+    for slug, version in sorted(wanted):
+        found += [item.entry for item in await run_in_threadpool(content.versions, slug, version)]
+    return found
+
+
+async def exercise_versions(
+    request: Request, resource_id: str, version: int | None = None
+) -> list[ExerciseVersion]:
+    return await run_in_threadpool(runtime_of(request).content.versions, resource_id, version)
+
+
+@router.get(
+    "/ActivityDefinition/{resource_id}/_history",
+    summary="An ActivityDefinition's history",
+    description="A `history` Bundle of every version of the exercise that was published (or "
+    "retired it), newest first. Older versions stay readable, so a routine's "
+    "`url|version` keeps resolving after the exercise is edited.",
+    responses=success("Bundle", {"resourceType": "Bundle", "type": "history", "total": 1}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def activity_definition_history(resource_id: ResourceId, request: Request) -> Response:
+    versions = await exercise_versions(request, resource_id)
+    if not versions:
+        raise NotFoundError(f"No ActivityDefinition has the id {resource_id!r}.")
+    definitions = current_activity_definitions(request)
+    bundle = history_bundle(
+        fhir_base(request),
+        str(request.url),
+        [(definitions.resource(item.entry), rfc3339(item.recorded_at)) for item in versions],
+    )
+    return FhirResponse(orjson.dumps(bundle))
+
+
+@router.get(
+    "/ActivityDefinition/{resource_id}/_history/{version_id}",
+    summary="Read one version of an ActivityDefinition (vread)",
+    description="The exercise as that version had it: what a `url|version` canonical names. "
+    "Versions never published (drafts) are not served.",
+    responses=success("ActivityDefinition", {"resourceType": "ActivityDefinition"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def vread_activity_definition(
+    resource_id: ResourceId, version_id: Annotated[str, Path(max_length=64)], request: Request
+) -> Response:
+    found = (
+        await exercise_versions(request, resource_id, int(version_id))
+        if version_id.isdigit() and len(version_id) <= 9
+        else []
+    )
+    if not found:
+        raise NotFoundError(
+            f"The ActivityDefinition {resource_id!r} has no version {version_id!r}."
+        )
+    definitions = current_activity_definitions(request)
+    return versioned(request, definitions.resource_json(found[0].entry), version_id)
+
+
+def fhir_base(request: Request) -> str:
+    return f"{str(request.base_url).rstrip('/')}{PREFIX}"
 
 
 @router.get(

@@ -22,6 +22,7 @@ from app.domain.vocabulary import (
     Position,
     PublisherKind,
     SpinalMotion,
+    Status,
     SyncChange,
     TargetArea,
 )
@@ -376,3 +377,27 @@ class AuditPage(BaseModel):
 
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+class ExerciseVersionItem(BaseModel):
+    model_config = ConfigDict(**ALWAYS_PRESENT)
+
+    version: int = Field(ge=1, examples=[1])
+    status: Status = Field(description="`published`, or `retired` for the version retiring it.")
+    recorded_at: str = Field(
+        description="When this version was written (RFC 3339, UTC).",
+        examples=["2026-11-29T13:28:38.933400Z"],
+    )
+    url: str = Field(
+        description="Where this version's whole record is served.",
+        examples=["/v1/exercises/cat-stretch/versions/1"],
+    )
+
+
+class ExerciseVersionList(BaseModel):
+    model_config = ConfigDict(**ALWAYS_PRESENT)
+
+    slug: Slug = Field(examples=["cat-stretch"])
+    items: list[ExerciseVersionItem] = Field(
+        description="Every version that was published (or retired it), oldest first."
+    )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.db.models import CatalogueStateRow, ExerciseRow, SourceRow
+from app.db.models import CatalogueStateRow, ExerciseRow, ExerciseVersionRow, SourceRow
 from app.domain.exercise import Exercise, Source
 
 
@@ -117,6 +117,8 @@ def insert_exercise(
     )
     session.add(row)
     session.flush()
+    assert row.id is not None
+    record_version(session, row.id, 1, row.document, now)
     return row
 
 
@@ -131,21 +133,72 @@ def update_exercise(
     of two writers starting from the same version, exactly one gets True. Only seed passes
     `seed_hash`; every other writer leaves it, which is how seed knows the row was edited."""
     seeded = {"seed_hash": seed_hash} if seed_hash is not None else {}
+    document = exercise.model_dump(mode="json")
+    now = datetime.now(UTC)
     statement = (
         sa.update(ExerciseRow)
         .where(col(ExerciseRow.slug) == exercise.slug, col(ExerciseRow.version) == expected_version)
         .values(
-            document=exercise.model_dump(mode="json"),
+            document=document,
             version=expected_version + 1,
             revision=revision,
-            updated_at=datetime.now(UTC),
+            updated_at=now,
             **_scalar_columns(exercise),
             **seeded,
         )
+        .returning(col(ExerciseRow.id))
         .execution_options(synchronize_session=False)
     )
-    result = session.execute(statement)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    written = session.execute(statement).scalar_one_or_none()
+    if written is None:
+        return False
+    record_version(session, written, expected_version + 1, document, now)
+    return True
+
+
+def record_version(
+    session: Session, exercise_id: int, version: int, document: dict[str, Any], at: datetime
+) -> None:
+    """Keep the version just written, beside the row, in the writer's transaction."""
+    session.add(
+        ExerciseVersionRow(
+            exercise_id=exercise_id,
+            version=version,
+            status=document["status"],
+            document=document,
+            recorded_at=at,
+        )
+    )
+    session.flush()
+
+
+class StoredVersion(NamedTuple):
+    """One kept version of an exercise: its number, status, when it was written, its record."""
+
+    version: int
+    status: str
+    recorded_at: datetime
+    document: dict[str, Any]
+
+
+def exercise_versions(
+    session: Session, slug: str, statuses: tuple[str, ...], version: int | None = None
+) -> list[StoredVersion]:
+    """The kept versions of an exercise in these statuses, oldest first (or only `version`)."""
+    statement = (
+        sa.select(
+            col(ExerciseVersionRow.version),
+            col(ExerciseVersionRow.status),
+            col(ExerciseVersionRow.recorded_at),
+            col(ExerciseVersionRow.document),
+        )
+        .join(ExerciseRow, col(ExerciseRow.id) == col(ExerciseVersionRow.exercise_id))
+        .where(col(ExerciseRow.slug) == slug, col(ExerciseVersionRow.status).in_(statuses))
+        .order_by(col(ExerciseVersionRow.version))
+    )
+    if version is not None:
+        statement = statement.where(col(ExerciseVersionRow.version) == version)
+    return [StoredVersion(*row) for row in session.execute(statement)]
 
 
 class SeedState(NamedTuple):

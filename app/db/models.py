@@ -66,6 +66,22 @@ class ExerciseRow(SQLModel, table=True):
     Only `seed` writes it, so a row whose document no longer hashes to it was edited since."""
 
 
+class ExerciseVersionRow(SQLModel, table=True):
+    """Every version of an exercise as it was written, kept when the exercise moves on, so a
+    routine's `url|version` reference keeps resolving. Written in the same transaction as the
+    exercise row (app.db.catalogue_queries), never updated."""
+
+    __tablename__ = "exercise_version"
+    __table_args__ = (sa.UniqueConstraint("exercise_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exercise_id: int = Field(foreign_key="exercise.id", index=True)
+    version: int
+    status: str = Field(max_length=20)
+    document: dict[str, Any] = Field(sa_type=JSONDocument)
+    recorded_at: datetime = Field(sa_type=utc_timestamp())
+
+
 class CatalogueStateRow(SQLModel, table=True):
     """One row: the catalogue's revision, bumped in the same transaction as every change."""
 

@@ -101,6 +101,11 @@ class Status(StrEnum):
     retired = "retired"
 
 
+VERSIONED_STATUSES: tuple[Status, ...] = (Status.published, Status.retired)
+"""The kept versions anyone may read (`/v1/exercises/{slug}/versions`, FHIR history): what was
+published, and its retirement. Drafts were never given to anyone, so they stay the editors'."""
+
+
 class SyncChange(StrEnum):
     """What the changes feed says happened to an exercise a client may hold."""
 

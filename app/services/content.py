@@ -6,6 +6,7 @@ parses and shapes, and never holds a session.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -13,13 +14,27 @@ from sqlmodel import Session
 from app.content import editing, importing
 from app.content.importing import ImportOutcome
 from app.db.audit_queries import AuditQuery, list_changes
-from app.db.catalogue_queries import EditorListing, list_exercise_rows, load_sources
+from app.db.catalogue_queries import (
+    EditorListing,
+    StoredVersion,
+    exercise_versions,
+    list_exercise_rows,
+    load_sources,
+)
 from app.db.catalogue_store import CatalogueWriter
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.domain.catalogue import CatalogueEntry
-from app.domain.exercise import Exercise
+from app.domain.exercise import Exercise, Source
+from app.domain.vocabulary import VERSIONED_STATUSES
 
-__all__ = ["AuditQuery", "Content", "EditorListing", "ImportOutcome", "StoredExercise"]
+__all__ = [
+    "AuditQuery",
+    "Content",
+    "EditorListing",
+    "ExerciseVersion",
+    "ImportOutcome",
+    "StoredExercise",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,16 @@ class StoredExercise:
     slug: str
     version: int
     detail_json: bytes
+
+
+@dataclass(frozen=True)
+class ExerciseVersion:
+    """A kept, readable version of an exercise (published, or its retirement) as the catalogue
+    showed it, with the sources as they are now."""
+
+    entry: CatalogueEntry
+    status: str
+    recorded_at: datetime
 
 
 class Content:
@@ -57,6 +82,14 @@ class Content:
     def page(self, listing: EditorListing) -> list[StoredExercise]:
         with self._read() as session:
             return [_stored(session, row) for row in list_exercise_rows(session, listing)]
+
+    def versions(self, slug: str, version: int | None = None) -> list[ExerciseVersion]:
+        """The readable kept versions of an exercise, oldest first (or only `version`): empty
+        when the slug has none."""
+        with self._read() as session:
+            stored = exercise_versions(session, slug, VERSIONED_STATUSES, version)
+            sources = {source.id: source for source in load_sources(session)} if stored else {}
+        return [_version(item, sources) for item in stored]
 
     def export(self) -> dict[str, Any]:
         """Every source and exercise, in any status, in the seed/import format."""
@@ -114,3 +147,12 @@ def _stored(session: Session, row: ExerciseRow) -> StoredExercise:
     sources = {source.id: source for source in load_sources(session)}
     entry = CatalogueEntry(Exercise.model_validate(row.document), row.version, sources)
     return StoredExercise(slug=row.slug, version=row.version, detail_json=entry.detail_json)
+
+
+def _version(stored: StoredVersion, sources: dict[str, Source]) -> ExerciseVersion:
+    exercise = Exercise.model_validate(stored.document)
+    return ExerciseVersion(
+        entry=CatalogueEntry(exercise, stored.version, sources),
+        status=stored.status,
+        recorded_at=stored.recorded_at,
+    )

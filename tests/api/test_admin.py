@@ -66,6 +66,26 @@ def new_exercise(client: TestClient, slug: str, **changes: Any) -> dict[str, Any
     return document
 
 
+def assert_versions_kept(client: TestClient, slug: str) -> None:
+    """Created as a draft (1), published (2), retired (3): the draft was never given to anyone,
+    so only 2 and 3 are readable, and 2 is the record as it was published."""
+    versions = client.get(f"/v1/exercises/{slug}/versions")
+    assert versions.status_code == 200, versions.text
+    items = versions.json()["items"]
+    assert [(item["version"], item["status"]) for item in items] == [
+        (2, "published"),
+        (3, "retired"),
+    ]
+    assert items[0]["url"] == f"/v1/exercises/{slug}/versions/2"
+    assert items[0]["recorded_at"].endswith("Z")
+    published = client.get(items[0]["url"])
+    assert published.headers["etag"] == '"2"'
+    assert (published.json()["version"], published.json()["status"]) == (2, "published")
+    problem(client.get(f"/v1/exercises/{slug}/versions/1"), 404)
+    problem(client.get(f"/v1/exercises/{slug}/versions/4"), 404)
+    problem(client.get("/v1/exercises/no-such-exercise/versions"), 404)
+
+
 class TestKeys:
     def test_writes_need_a_key(self, fresh_client: TestClient) -> None:
         response = fresh_client.patch("/v1/exercises/cat-stretch", json={"name": "x"})
@@ -262,6 +282,7 @@ class TestEditing:
         ]
         assert listed == []
         assert fresh_client.get(f"/v1/routines/{routine['id']}").json() == routine
+        assert_versions_kept(fresh_client, "slow-heel-raises")
 
     def test_put_replaces_the_whole_record(
         self, fresh_client: TestClient, keys: dict[str, dict[str, str]]

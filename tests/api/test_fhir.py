@@ -367,28 +367,77 @@ class TestPlanDefinition:
                     assert timing["repeat"]["periodUnit"] == unit
         assert "aerobic" in blocks_seen
 
-    def test_stored_version_is_kept_after_an_edit(
+    def test_an_earlier_routine_resolves_every_canonical_after_its_exercises_change(
         self, fresh_client: TestClient, fresh_database_url: str
     ) -> None:
+        """Edit every exercise a routine gave (one twice, one retired): each canonical of its
+        PlanDefinition still finds, by `url|version` search and by vread, the exercise exactly
+        as the routine holds it, and the history lists every version."""
         editor = {"Authorization": f"Bearer {make_key(fresh_database_url, 'ed', Role.editor)}"}
-        routine = fresh_client.post("/v1/routines", json={}).json()
-        item = routine["blocks"][0]["items"][0]["exercise"]
-        slug, version = item["slug"], item["version"]
-        etag = fresh_client.get(f"/v1/exercises/{slug}").headers["etag"]
-        edited = fresh_client.patch(
-            f"/v1/exercises/{slug}",
-            json={"summary": "Edited."},
-            headers={**editor, "If-Match": etag},
+        routine = fresh_client.post("/v1/routines", json={"minutes": 30}).json()
+        given = {
+            item["exercise"]["slug"]: item["exercise"]
+            for block in routine["blocks"]
+            for item in block["items"]
+        }
+        slugs = sorted(given)
+        for slug in slugs:
+            edit(fresh_client, editor, slug, {"summary": f"Edited {slug}."})
+        edit(fresh_client, editor, slugs[0], {"summary": "Edited again."})
+        retired = fresh_client.delete(
+            f"/v1/exercises/{slugs[1]}",
+            headers={
+                **editor,
+                "If-Match": fresh_client.get(f"/v1/exercises/{slugs[1]}").headers["etag"],
+            },
         )
-        assert edited.status_code == 200, edited.text
-        plan = fresh_client.get(f"{BASE}/PlanDefinition/{routine['id']}").json()
-        canonical = plan["action"][0]["action"][0]["definitionCanonical"]
-        assert canonical == f"{CANONICAL}/ActivityDefinition/{slug}|{version}"
+        assert retired.status_code in (200, 204), retired.text
+        plan = parsed(fresh_client.get(f"{BASE}/PlanDefinition/{routine['id']}"), "PlanDefinition")
+        canonicals = [
+            action["definitionCanonical"]
+            for group in plan["action"]
+            for action in group.get("action", [])
+        ]
+        assert len(canonicals) == sum(len(block["items"]) for block in routine["blocks"])
+        for canonical in canonicals:
+            url, version = canonical.split("|")
+            slug = url.rsplit("/", 1)[1]
+            exercise = given[slug]
+            assert version == str(exercise["version"])
+            (found,) = search(fresh_client, f"?url={canonical}")["entry"]
+            assert_is_the_given_exercise(found["resource"], exercise)
+            response = fresh_client.get(f"{BASE}/ActivityDefinition/{slug}/_history/{version}")
+            assert response.headers["etag"] == f'W/"{version}"'
+            assert_is_the_given_exercise(parsed(response, "ActivityDefinition"), exercise)
+            detail = fresh_client.get(f"/v1/exercises/{slug}/versions/{version}")
+            assert detail.status_code == 200
+            assert detail.json()["summary"] == exercise["summary"]
+        history = parsed(
+            fresh_client.get(f"{BASE}/ActivityDefinition/{slugs[0]}/_history"), "Bundle"
+        )
+        assert history["type"] == "history"
+        versions = [entry["resource"]["meta"]["versionId"] for entry in history["entry"]]
+        first = given[slugs[0]]["version"]
+        assert versions == [str(n) for n in range(first + 2, 0, -1)]
+        assert [e["request"]["method"] for e in history["entry"]][-1] == "POST"
+        retired_history = parsed(
+            fresh_client.get(f"{BASE}/ActivityDefinition/{slugs[1]}/_history"), "Bundle"
+        )
+        assert retired_history["entry"][0]["resource"]["status"] == "retired"
+        outcome(fresh_client.get(f"{BASE}/ActivityDefinition/{slugs[1]}"), 404)
         current = parsed(
-            fresh_client.get(f"{BASE}/ActivityDefinition/{slug}"), "ActivityDefinition"
+            fresh_client.get(f"{BASE}/ActivityDefinition/{slugs[0]}"), "ActivityDefinition"
         )
-        assert current["version"] == str(version + 1)
-        assert current["description"] == "Edited."
+        assert current["description"] == "Edited again."
+        listed = fresh_client.get(f"/v1/exercises/{slugs[0]}/versions").json()
+        assert [item["version"] for item in listed["items"]] == list(range(1, first + 3))
+
+    def test_unknown_versions_are_404(self, client: TestClient) -> None:
+        for version in ("999", "0", "x", "1.5"):
+            outcome(client.get(f"{BASE}/ActivityDefinition/cat-stretch/_history/{version}"), 404)
+        outcome(client.get(f"{BASE}/ActivityDefinition/no-such-exercise/_history"), 404)
+        bundle = search(client, f"?url={CANONICAL}/ActivityDefinition/cat-stretch|999")
+        assert bundle["total"] == 0
 
     def test_unknown_routine_is_404(self, client: TestClient) -> None:
         outcome(client.get(f"{BASE}/PlanDefinition/00000000-0000-0000-0000-000000000000"), 404)
@@ -402,6 +451,19 @@ def assert_is_a_referral(plan: dict[str, Any], routine: dict[str, Any]) -> None:
     assert action["priority"] == "stat"
     flagged = [reason["coding"][0]["code"] for reason in action["reason"]]
     assert flagged == [flag["id"] for flag in routine["referral"]["red_flags"]]
+
+
+def edit(client: TestClient, editor: dict[str, str], slug: str, patch: dict[str, Any]) -> None:
+    etag = client.get(f"/v1/admin/exercises/{slug}", headers=editor).headers["etag"]
+    edited = client.patch(f"/v1/exercises/{slug}", json=patch, headers={**editor, "If-Match": etag})
+    assert edited.status_code == 200, edited.text
+
+
+def assert_is_the_given_exercise(resource: dict[str, Any], exercise: dict[str, Any]) -> None:
+    assert resource["id"] == exercise["slug"]
+    assert resource["version"] == resource["meta"]["versionId"] == str(exercise["version"])
+    assert resource["description"] == exercise["summary"]
+    assert resource["title"] == exercise["name"]
 
 
 def assert_resolves(client: TestClient, canonical: str, exercise: dict[str, Any]) -> None:
@@ -480,9 +542,11 @@ class TestCapabilityStatement:
         served = {resource["type"]: resource for resource in rest["resource"]}
         assert set(served) == {
             "ActivityDefinition",
+            "CapabilityStatement",
             "PlanDefinition",
             "Questionnaire",
             "CodeSystem",
+            "StructureDefinition",
             "ValueSet",
         }
         searched = [p["name"] for p in served["ActivityDefinition"]["searchParam"]]
@@ -491,9 +555,43 @@ class TestCapabilityStatement:
             assert client.get(f"{BASE}/ActivityDefinition?{name}=active").status_code == 200
         for resource_type, resource in served.items():
             interactions = {i["code"] for i in resource["interaction"]}
-            assert interactions <= {"read", "search-type"}
+            assert interactions <= {"read", "vread", "history-instance", "search-type"}
             if "search-type" not in interactions:
-                assert client.get(f"{BASE}/{resource_type}").status_code in (404, 405)
+                assert client.get(f"{BASE}/{resource_type}").status_code in (400, 404, 405)
+
+    def test_is_served_at_its_own_url(self, client: TestClient) -> None:
+        statement = parsed(client.get(f"{BASE}/metadata"), "CapabilityStatement")
+        assert statement["url"] == f"{CANONICAL}/CapabilityStatement/backcare"
+        at_url = client.get(f"{BASE}/CapabilityStatement/backcare")
+        assert parsed(at_url, "CapabilityStatement") == statement
+        outcome(client.get(f"{BASE}/CapabilityStatement/other"), 404)
+
+    def test_every_extension_used_is_defined_at_its_url(self, client: TestClient) -> None:
+        """Every extension url in every exercise resolves to a StructureDefinition of an
+        Extension whose sub-extensions are exactly the ones used."""
+        used: dict[str, set[str]] = {}
+        for slug in all_slugs(client):
+            resource = client.get(f"{BASE}/ActivityDefinition/{slug}").json()
+            for extension in resource.get("extension", []):
+                parts = {part["url"] for part in extension["extension"]}
+                used.setdefault(extension["url"], set()).update(parts)
+        assert used
+        for url, parts in used.items():
+            assert url.startswith(f"{CANONICAL}/StructureDefinition/")
+            response = client.get(url.replace(CANONICAL, BASE))
+            definition = parsed(response, "StructureDefinition")
+            assert definition["url"] == url
+            assert definition["type"] == "Extension"
+            assert definition["context"] == [
+                {"type": "element", "expression": "ActivityDefinition"}
+            ]
+            slices = {
+                element["sliceName"]
+                for element in definition["differential"]["element"]
+                if "sliceName" in element
+            }
+            assert slices == parts
+        outcome(client.get(f"{BASE}/StructureDefinition/unknown"), 404)
 
     def test_openapi_declares_the_facade(self, client: TestClient) -> None:
         paths = client.get("/openapi.json").json()["paths"]
@@ -501,6 +599,10 @@ class TestCapabilityStatement:
             f"{BASE}/metadata",
             f"{BASE}/ActivityDefinition",
             f"{BASE}/ActivityDefinition/{{resource_id}}",
+            f"{BASE}/ActivityDefinition/{{resource_id}}/_history",
+            f"{BASE}/ActivityDefinition/{{resource_id}}/_history/{{version_id}}",
+            f"{BASE}/CapabilityStatement/{{resource_id}}",
+            f"{BASE}/StructureDefinition/{{resource_id}}",
             f"{BASE}/PlanDefinition/{{resource_id}}",
             f"{BASE}/Questionnaire/{{resource_id}}",
             f"{BASE}/CodeSystem/{{resource_id}}",

@@ -62,3 +62,27 @@ def test_the_unread_exercise_columns_come_back_filled_on_downgrade(
             stored["spinal_motion"],
         )
     upgrade(empty_database_url)
+
+
+def test_the_current_version_of_every_exercise_is_kept_on_upgrade(
+    empty_database_url: str,
+) -> None:
+    """0008 keeps versions from then on; what was already there is backfilled as its current
+    version, with its status and document."""
+    upgrade(empty_database_url)
+    seed_database(empty_database_url, PROJECT_ROOT / "seed")
+    downgrade(empty_database_url, "0007")
+    upgrade(empty_database_url)
+    engine = build_engine(empty_database_url)
+    with engine.connect() as connection:
+        current = connection.execute(
+            sa.text("SELECT id, version, status FROM exercise ORDER BY id")
+        ).all()
+        kept = connection.execute(
+            sa.text(
+                "SELECT exercise_id, version, status FROM exercise_version ORDER BY exercise_id"
+            )
+        ).all()
+    engine.dispose()
+    assert current
+    assert [tuple(row) for row in kept] == [tuple(row) for row in current]

@@ -22,16 +22,18 @@ from app.domain.fhir.common import (
     markdown_list,
 )
 from app.domain.fhir.terminology import DoseType, coding, concept
-from app.domain.vocabulary import display_name
+from app.domain.vocabulary import Status, display_name
 
 RESOURCE_TYPE = "ActivityDefinition"
-CONTRAINDICATION_EXTENSION = "StructureDefinition/exercise-contraindication"
-"""Relative to the canonical base: ActivityDefinition has no element for contraindications, so
-each flag and its reason travel in this extension (and in `usage`, for people)."""
+CONTRAINDICATION_EXTENSION_ID = "exercise-contraindication"
+"""ActivityDefinition has no element for contraindications, so each flag and its reason travel
+in this extension (and in `usage`, for people); its StructureDefinition is in `profiles`."""
 
 PUBLICATION_STATUSES = frozenset({"draft", "active", "retired", "unknown"})
 PUBLISHED_STATUS = "active"
-"""The facade serves published exercises only, so every ActivityDefinition here is active."""
+FHIR_STATUS = {Status.published: "active", Status.retired: "retired", Status.draft: "draft"}
+"""The current version of every exercise served is published, so active; a kept older version
+(read by `_history` or `url|version`) may be the one that retired it."""
 
 Token = tuple[str | None, str]
 """A token search value: (system or None for any system, code)."""
@@ -115,6 +117,10 @@ def usage(entry: CatalogueEntry) -> str:
     return "\n\n".join(sections)
 
 
+def fhir_status(entry: CatalogueEntry) -> str:
+    return FHIR_STATUS[entry.exercise.status]
+
+
 def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str, Any]:
     exercise = entry.exercise
     sources = entry.sources
@@ -126,7 +132,7 @@ def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str
         participants.append({"type": "related-person"})
     contraindications = [
         {
-            "url": f"{canonical.base}/{CONTRAINDICATION_EXTENSION}",
+            "url": canonical.url("StructureDefinition", CONTRAINDICATION_EXTENSION_ID),
             "extension": [
                 {"url": "flag", "valueCoding": coding(canonical, "sensitivity-flag", item.flag)},
                 {"url": "reason", "valueString": item.reason},
@@ -144,7 +150,7 @@ def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str
         "name": computable_name(entry.slug),
         "title": exercise.name,
         "subtitle": "; ".join(exercise.aliases) or None,
-        "status": PUBLISHED_STATUS,
+        "status": fhir_status(entry),
         "experimental": False,
         "publisher": PUBLISHER,
         "description": exercise.summary,
@@ -222,7 +228,7 @@ class ActivityDefinitions:
     def __init__(self, catalogue: Catalogue, canonical: Canonical) -> None:
         self.catalogue = catalogue
         self.canonical = canonical
-        self._json: dict[str, bytes] = {}
+        self._json: dict[tuple[str, int], bytes] = {}
         self._topics: dict[str, frozenset[Token]] = {}
         self._url_prefix = canonical.url(RESOURCE_TYPE, "")
 
@@ -230,16 +236,33 @@ class ActivityDefinitions:
         return activity_definition(self.canonical, entry)
 
     def resource_json(self, entry: CatalogueEntry) -> bytes:
-        ready = self._json.get(entry.slug)
+        """Ready bytes, per version: a kept version never changes, so it may share the cache."""
+        key = (entry.slug, entry.version)
+        ready = self._json.get(key)
         if ready is None:
-            ready = self._json[entry.slug] = orjson.dumps(self.resource(entry))
+            ready = self._json[key] = orjson.dumps(self.resource(entry))
         return ready
+
+    def versions_wanted(self, search: ActivitySearch) -> set[tuple[str, int]]:
+        """The (slug, version) pairs the search's `url|version` values name that this snapshot
+        does not hold: kept versions the caller must look up (see `search`'s `kept`)."""
+        wanted = set()
+        for values in search.urls:
+            for url, version in values:
+                slug = self._slug_of(url)
+                if slug and version is not None and version.isdigit():
+                    entry = self.catalogue.get(slug)
+                    if entry is None or str(entry.version) != version:
+                        wanted.add((slug, int(version)))
+        return wanted
 
     def get(self, resource_id: str) -> CatalogueEntry | None:
         return self.catalogue.get(resource_id)
 
-    def search(self, search: ActivitySearch) -> ActivityPage:
-        candidates = self._candidates(search)
+    def search(self, search: ActivitySearch, kept: Sequence[CatalogueEntry] = ()) -> ActivityPage:
+        """One page of matches. `kept`: older versions that `url|version` values name (found
+        by the caller from `versions_wanted`), searched beside the snapshot's."""
+        candidates = self._candidates(search, kept)
         checks = self._has_checks(search)
         start = 0
         if search.after_id is not None:
@@ -266,8 +289,11 @@ class ActivityDefinitions:
             next_after=page[-1].slug if more and page else None,
         )
 
-    def _candidates(self, search: ActivitySearch) -> Sequence[CatalogueEntry]:
-        """The narrowest start: the named ids or urls when given, else the whole snapshot."""
+    def _candidates(
+        self, search: ActivitySearch, kept: Sequence[CatalogueEntry]
+    ) -> Sequence[CatalogueEntry]:
+        """The narrowest start: the named ids or urls when given (and the kept versions of
+        those), else the whole snapshot."""
         wanted: set[str] | None = None
         for values in search.ids:
             wanted = set(values) if wanted is None else wanted & values
@@ -276,8 +302,10 @@ class ActivityDefinitions:
             wanted = {s for s in slugs if s} if wanted is None else wanted & slugs
         if wanted is None:
             return self.catalogue.entries
-        found = (self.catalogue.get(slug) for slug in sorted(wanted))
-        return [entry for entry in found if entry is not None]
+        found = [self.catalogue.get(slug) for slug in wanted]
+        found += [entry for entry in kept if entry.slug in wanted]
+        present = [entry for entry in found if entry is not None]
+        return sorted(present, key=lambda entry: (entry.slug, entry.version))
 
     def _slug_of(self, url: str) -> str | None:
         return url.removeprefix(self._url_prefix) if url.startswith(self._url_prefix) else None
@@ -296,7 +324,8 @@ class ActivityDefinitions:
                 tokens = self._topics[entry.slug] = topic_tokens(self.canonical, entry)
             if any(tokens.isdisjoint(values) for values in search.topics):
                 return False
-        if any(PUBLISHED_STATUS not in values for values in search.statuses):
+        status = fhir_status(entry)
+        if any(status not in values for values in search.statuses):
             return False
         own_url = self._url_prefix + entry.slug
         version = str(entry.version)
@@ -318,6 +347,41 @@ class ActivityViews:
         if current is None or current.catalogue is not catalogue:
             current = self._current = ActivityDefinitions(catalogue, self.canonical)
         return current
+
+
+def history_bundle(
+    base_url: str, self_url: str, versions: Sequence[tuple[dict[str, Any], str]]
+) -> dict[str, Any]:
+    """An instance's `_history`: each kept version (resource, when it was written), newest
+    first, as the create (version 1) or update that made it."""
+    entries = []
+    for resource, recorded_at in sorted(
+        versions, key=lambda item: -int(item[0]["meta"]["versionId"])
+    ):
+        first = resource["meta"]["versionId"] == "1"
+        resource_id = resource["id"]
+        entries.append(
+            {
+                "fullUrl": f"{base_url}/{RESOURCE_TYPE}/{resource_id}",
+                "resource": resource,
+                "request": {
+                    "method": "POST" if first else "PUT",
+                    "url": RESOURCE_TYPE if first else f"{RESOURCE_TYPE}/{resource_id}",
+                },
+                "response": {
+                    "status": "201" if first else "200",
+                    "etag": f'W/"{resource["meta"]["versionId"]}"',
+                    "lastModified": recorded_at,
+                },
+            }
+        )
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": len(entries),
+        "link": [{"relation": "self", "url": self_url}],
+        "entry": entries,
+    }
 
 
 def bundle_entries(base_url: str, page: ActivityPage) -> Iterable[bytes]:

@@ -16,6 +16,7 @@ from app.domain.fhir.common import (
     content_version,
     with_version,
 )
+from app.domain.fhir.profiles import EXTENSIONS
 from app.domain.fhir.terminology import VOCABULARIES
 
 
@@ -66,7 +67,15 @@ PAGING_PARAMETER = "_cursor"
 FORMAT_PARAMETER = "_format"
 FORMATS = ("json", "application/json", "application/fhir+json")
 
-READ_ONLY = ("CodeSystem", "PlanDefinition", "Questionnaire", "ValueSet")
+READ_ONLY = (
+    "CapabilityStatement",
+    "CodeSystem",
+    "PlanDefinition",
+    "Questionnaire",
+    "StructureDefinition",
+    "ValueSet",
+)
+CAPABILITY_ID = "backcare"
 
 
 def _read_only(resource_type: str, documentation: str) -> dict[str, Any]:
@@ -84,10 +93,21 @@ def _read_only(resource_type: str, documentation: str) -> dict[str, Any]:
 @cache
 def capability_statement(canonical: Canonical, software_version: str) -> dict[str, Any]:
     codes = ", ".join(vocabulary.id for vocabulary in VOCABULARIES)
+    extensions = ", ".join(extension.id for extension in EXTENSIONS)
     resources = [
         {
-            **_read_only("ActivityDefinition", "One per published exercise; id = slug."),
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            **_read_only(
+                "ActivityDefinition",
+                "One per published exercise; id = slug. Every version that was published "
+                "stays readable (vread, `_history`, `url|version` search).",
+            ),
+            "interaction": [
+                {"code": "read"},
+                {"code": "vread"},
+                {"code": "history-instance"},
+                {"code": "search-type"},
+            ],
+            "readHistory": True,
             "searchParam": [
                 {
                     "name": parameter.name,
@@ -98,19 +118,23 @@ def capability_statement(canonical: Canonical, software_version: str) -> dict[st
                 for parameter in SEARCH_PARAMETERS
             ],
         },
+        _read_only(
+            "CapabilityStatement", f"This statement, also at its canonical URL: {CAPABILITY_ID}."
+        ),
         _read_only("CodeSystem", f"Our own vocabularies: {codes}."),
         _read_only(
             "PlanDefinition",
             "One per stored routine; id = routine id. Routines are written once (version 1).",
         ),
         _read_only("Questionnaire", "The red-flag screening: red-flags."),
+        _read_only("StructureDefinition", f"The extensions the resources here use: {extensions}."),
         _read_only("ValueSet", f"All codes of each of our CodeSystems: {codes}."),
     ]
     resource = compact(
         {
             "resourceType": "CapabilityStatement",
-            "id": "backcare",
-            "url": canonical.url("CapabilityStatement", "backcare"),
+            "id": CAPABILITY_ID,
+            "url": canonical.url("CapabilityStatement", CAPABILITY_ID),
             "name": "BackcareFhirFacade",
             "title": "Backcare API FHIR R4 facade",
             "status": "active",
