@@ -294,6 +294,7 @@ NERVE_TENSION = [
     "strap-straight-leg-raise",
     "active-hamstring-stretch",
     "supine-hamstring-stretch",
+    "seated-hamstring-stretch",
 ]
 
 

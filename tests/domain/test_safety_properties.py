@@ -39,7 +39,9 @@ NERVE_TENSION = {
     "strap-straight-leg-raise",
     "active-hamstring-stretch",
     "supine-hamstring-stretch",
+    "seated-hamstring-stretch",
 }
+"""Every stretch that holds the leg straight with the hip bent."""
 URGENCY = {flag.id: flag.urgency for flag in RED_FLAGS}
 SOON = [flag for flag, urgency in URGENCY.items() if urgency is Urgency.soon]
 STOP_WORDS = "stop and contact your doctor"
@@ -108,6 +110,18 @@ def test_routines_keep_the_content_and_red_flag_rules(profile: Profile, seed: in
             assert item.exercise.slug != "bed-edge-hip-flexor-stretch"
         if profile.leg_symptoms and item.exercise.slug in NERVE_TENSION:
             assert "leg_symptoms" in codes
+    if profile.leg_symptoms:
+        assert sum(item.exercise.slug in NERVE_TENSION for item in plan.items) <= 2
+    if profile.wants_aerobic and not any(block.name == "aerobic" for block in plan.blocks):
+        assert plan.explanation is not None
+        assert "You asked for aerobic exercise" in plan.explanation
+    two_up = [
+        e.exercise.name
+        for e in catalogue().entries
+        if e.exercise.level.rank >= profile.level.rank + 2
+    ]
+    for suggestion in plan.fill_suggestions:
+        assert not any(name in suggestion for name in two_up), suggestion
         if item.exercise.slug == "kneeling-hip-flexor-stretch":
             assert item.per_side
         if item.exercise.position is Position.long_sitting:

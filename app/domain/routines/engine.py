@@ -132,6 +132,7 @@ def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePl
         explanation=joined(
             explanation(profile, seconds, verdicts, chosen, suggestions),
             indicated_left_out(profile, catalogue.entries, verdicts, chosen),
+            aerobic_left_out(profile, catalogue.entries, verdicts, chosen),
         ),
         fill_suggestions=suggestions,
         session_minutes=session_minutes(profile),
@@ -384,9 +385,15 @@ def fill_suggestions(
     helped = only.get(RuleId.helper, [])
     if helped:
         suggestions.append(f"A helper would add: {names(helped)}.")
-    higher = only.get(RuleId.level, [])
+    next_rank = profile.level.rank + 1
+    higher = [
+        entry for entry in only.get(RuleId.level, []) if entry.exercise.level.rank == next_rank
+    ]
     if higher:
-        suggestions.append(f"Moving up a level, when you are ready, would add: {names(higher)}.")
+        suggestions.append(
+            f"Moving up to {higher[0].exercise.level.value}, when you are ready, would add: "
+            f"{names(higher)}."
+        )
     return suggestions
 
 
@@ -463,6 +470,24 @@ def indicated_left_out(
         f"The indicated direction for your back is {direction}, but no exercise in that "
         f"direction is in this routine. {why}"
     )
+
+
+def aerobic_left_out(
+    profile: Profile,
+    entries: Sequence[CatalogueEntry],
+    verdicts: dict[str, list[ExclusionReason]],
+    chosen: Sequence[Prescription],
+) -> str | None:
+    """When aerobic work was asked for and the routine has none, say why for each activity."""
+    if not profile.wants_aerobic or any(item.is_aerobic for item in chosen):
+        return None
+    activities = [entry for entry in entries if entry.exercise.category is Category.aerobic]
+    if not activities:
+        return "You asked for aerobic exercise, but the catalogue has no aerobic activity."
+    why = "; ".join(
+        f"{entry.exercise.name}: {first_reason(verdicts[entry.slug])}" for entry in activities
+    )
+    return f"You asked for aerobic exercise, but none is in this routine. {why}"
 
 
 def first_reason(reasons: Sequence[ExclusionReason]) -> str:

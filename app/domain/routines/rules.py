@@ -421,7 +421,8 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.nerve_tension_at_most_two,
         S,
-        "With pain spreading into a leg, at most two exercises that pull on the sciatic nerve go "
+        "With pain spreading into a leg, at most two exercises that pull on the sciatic nerve "
+        "(every stretch that holds the leg straight with the hip bent, whatever its family) go "
         "into one routine.",
         "The sources offer these stretches for leg pain but do not say how many; each one loads "
         "an irritated nerve, so the load is kept small.",
@@ -509,6 +510,10 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
         "A routine holds a warm-up, a stretch and a strength or stabilisation exercise.",
         COMPREHENSIVE_QUOTE,
         code="balance",
+        why=(
+            "The source names stretching and strengthening; starting with a warm-up is a design "
+            "choice (gentle movement before held stretches), not in its words."
+        ),
     ),
     from_sources(
         RuleId.cool_down,
@@ -636,8 +641,9 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
         RuleArea.frequency,
         "A session longer than 15 minutes is done once a day.",
         "Three times a day was given for a short session; a longer one covers more exercises in "
-        "one go, and once a day is the frequency source 000 gives after the pain.",
-        ONCE_A_DAY_QUOTE,
+        "one go, and daily is the frequency source 002 gives for a program.",
+        THREE_TIMES_QUOTE,
+        quote(PHYSICAL_THERAPY, "if not daily at least 3-4 times per week."),
     ),
     from_sources(
         RuleId.pain_gone_once_a_day,
@@ -750,6 +756,11 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
             BACK_INJURY_REHABILITATION,
             "If it lasts longer than a week or two, make an appointment with your primary care "
             "physician.",
+        ),
+        why=(
+            "'Before starting' is a design choice: the source says to make an appointment, not "
+            "when to exercise; the routine is given once a clinician has cleared the person "
+            "(cleared_by_clinician)."
         ),
     ),
     design_choice(
@@ -888,6 +899,10 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
         RuleArea.feedback,
         RULE_TEXTS[FeedbackRule.pain_too_high_to_advance],
         PAIN_CONTROL_QUOTE,
+        why=(
+            "The threshold, pain of 5 or more after the session, is a design choice: the "
+            "source asks for pain under control but gives no number."
+        ),
     ),
     design_choice(
         RuleId.move_up_after_a_week,
@@ -999,11 +1014,13 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
         RuleId.nerve_tension_marking,
         RuleArea.content,
         "Stretches that hold the leg straight with the hip bent (the assisted and strap straight "
-        "leg raises, the active and supine hamstring stretches) are marked as tensioning the "
-        "sciatic nerve, so the leg-symptom rules apply to each.",
-        "Source 003 says this of its straight leg raise; the active stretch (straight leg as "
-        "far as it goes, toes pulled up) and the supine one (hip at 90 degrees, knee "
-        "straightened) put the nerve in the same position, so they get the same care.",
+        "leg raises, the active, supine and seated hamstring stretches) are marked as "
+        "tensioning the sciatic nerve, so the leg-symptom rules apply to each: with leg "
+        "symptoms at most two of them, whatever family they are in, each only to a gentle pull.",
+        "Source 003 says this of its straight leg raise; the active stretch (straight leg lifted, "
+        "toes pulled up), the supine one (hip at 90 degrees, knee straightened) and the seated "
+        "one (leaning forward from the hips over a straight leg) put the nerve in the same "
+        "position, so they get the same care.",
         quote(
             WHAT_STRETCH,
             "decompressing the large sciatic nerve that may be entrapped or irritated by "
