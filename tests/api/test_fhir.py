@@ -330,6 +330,7 @@ class TestPlanDefinition:
         self, client: TestClient
     ) -> None:
         blocks_seen: set[str] = set()
+        tailored.clear()
         for profile in PROFILES:
             routine = client.post("/v1/routines", json=profile).json()
             blocks_seen |= {block["name"] for block in routine["blocks"]}
@@ -359,13 +360,34 @@ class TestPlanDefinition:
                     if aerobic
                     else (frequency["times_per_day"], "d")
                 )
+                if aerobic:
+                    assert group["description"] == frequency["aerobic"]
                 for action, item in zip(group["action"], block["items"], strict=True):
-                    assert_resolves(client, action["definitionCanonical"], item["exercise"])
+                    assert_resolves(client, given_canonical(plan, action), item["exercise"])
+                    assert_dose_is_computable(plan, action, item)
                     timing = action["timingTiming"]
-                    assert timing["code"]["text"] == frequency["aerobic" if aerobic else "routine"]
-                    assert timing["repeat"]["frequency"] == times
-                    assert timing["repeat"]["periodUnit"] == unit
+                    repeat = timing["repeat"]
+                    assert repeat["frequency"] == times
+                    assert repeat["periodUnit"] == unit
+                    if aerobic:
+                        assert repeat["frequencyMax"] == 4
+                        assert (repeat["duration"], repeat["durationUnit"]) == (
+                            item["duration_minutes"],
+                            "min",
+                        )
+                        assert timing["code"]["text"] == (
+                            f"Keep going for {item['duration_minutes']} minutes, 3 to 4 times "
+                            "a week."
+                        )
+                    else:
+                        assert timing["code"]["text"] == frequency["routine"]
+                        assert "frequencyMax" not in repeat
+                    (condition,) = action["condition"]
+                    assert condition["kind"] == "stop"
+                    assert condition["expression"]["language"] == "text/fhirpath"
+                    assert condition["expression"]["description"] in routine["safety_notes"]
         assert "aerobic" in blocks_seen
+        assert tailored, "some routine tailors a dose"
 
     def test_an_earlier_routine_resolves_every_canonical_after_its_exercises_change(
         self, fresh_client: TestClient, fresh_database_url: str
@@ -394,7 +416,7 @@ class TestPlanDefinition:
         assert retired.status_code in (200, 204), retired.text
         plan = parsed(fresh_client.get(f"{BASE}/PlanDefinition/{routine['id']}"), "PlanDefinition")
         canonicals = [
-            action["definitionCanonical"]
+            given_canonical(plan, action)
             for group in plan["action"]
             for action in group.get("action", [])
         ]
@@ -451,6 +473,58 @@ def assert_is_a_referral(plan: dict[str, Any], routine: dict[str, Any]) -> None:
     assert action["priority"] == "stat"
     flagged = [reason["coding"][0]["code"] for reason in action["reason"]]
     assert flagged == [flag["id"] for flag in routine["referral"]["red_flags"]]
+
+
+tailored: list[str] = []
+"""The actions seen whose dose is carried by a contained definition."""
+
+
+def given_canonical(plan: dict[str, Any], action: dict[str, Any]) -> str:
+    """The published `url|version` an exercise action stands for: its definition, or the one
+    its contained (tailored) definition is derived from, which its documentation also names."""
+    (documented,) = action["documentation"]
+    assert documented["type"] == "derived-from"
+    definition: str = action["definitionCanonical"]
+    if definition.startswith("#"):
+        contained = {resource["id"]: resource for resource in plan["contained"]}
+        (derived,) = contained[definition[1:]]["relatedArtifact"]
+        assert derived["type"] == "derived-from"
+        definition = derived["resource"]
+    assert definition == documented["resource"]
+    return definition
+
+
+def assert_dose_is_computable(
+    plan: dict[str, Any], action: dict[str, Any], item: dict[str, Any]
+) -> None:
+    """A tailored dose is a contained definition whose structured dosage is the routine's; an
+    untailored one is the cited dosage of the definition it names."""
+    cited = item["exercise"]["dosage"]
+    definition = action["definitionCanonical"]
+    if not definition.startswith("#"):
+        assert (cited["sets"], cited["reps"], cited["hold_seconds"]) == (
+            item["sets"],
+            item["reps"],
+            item["hold_seconds"],
+        )
+        return
+    tailored.append(definition)
+    contained = {resource["id"]: resource for resource in plan["contained"]}
+    (dosage,) = contained[definition[1:]]["dosage"]
+    assert dosage["text"] == action["textEquivalent"]
+    assert dosage["timing"] == action["timingTiming"]
+    doses = {
+        dose["type"]["coding"][0]["code"]: dose["doseQuantity"]["value"]
+        for dose in dosage.get("doseAndRate", [])
+    }
+    expected = {"sets": item["sets"]}
+    if item["reps"]:
+        expected["repetitions-each-side" if item["per_side"] else "repetitions"] = item["reps"]
+    if item["hold_seconds"]:
+        expected["hold"] = item["hold_seconds"]
+    if item["sets"] > 1 and item["rest_seconds"]:
+        expected["rest-between-sets"] = item["rest_seconds"]
+    assert doses == expected
 
 
 def edit(client: TestClient, editor: dict[str, str], slug: str, patch: dict[str, Any]) -> None:

@@ -55,6 +55,7 @@ def test_structured_frequency_becomes_a_repeat_per_block() -> None:
     }
     assert block_repeat(stored, {"name": "aerobic"}) == {
         "frequency": 3,
+        "frequencyMax": 4,
         "period": 1,
         "periodUnit": "wk",
     }

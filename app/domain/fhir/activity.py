@@ -66,29 +66,45 @@ def dosage_text(dosage: Dosage, source_title: str) -> str:
     return f"{text[:1].upper()}{text[1:]} (source: {source_title})."
 
 
+def structured_doses(
+    canonical: Canonical,
+    sets: int | None,
+    reps: int | None,
+    per_side: bool,
+    hold: tuple[int | None, int | None] = (None, None),
+    rest_seconds: int | None = None,
+) -> list[dict[str, Any]]:
+    """A dose as `doseAndRate` entries typed by `dose-type`: sets, repetitions (overall or on
+    each side), the hold of each (a range when the source gives one) and the rest between
+    sets, in UCUM units."""
+    doses = []
+    if sets:
+        doses.append(
+            _dose(canonical, DoseType.sets, {"doseQuantity": _quantity(sets, "sets", "1")})
+        )
+    if reps:
+        kind = DoseType.repetitions_each_side if per_side else DoseType.repetitions
+        doses.append(_dose(canonical, kind, {"doseQuantity": _quantity(reps, "repetitions", "1")}))
+    low, high = hold
+    if low is not None:
+        held = _quantity(low, "s", "s")
+        if high:
+            hold_range = {"low": held, "high": _quantity(high, "s", "s")}
+            doses.append(_dose(canonical, DoseType.hold, {"doseRange": hold_range}))
+        else:
+            doses.append(_dose(canonical, DoseType.hold, {"doseQuantity": held}))
+    if rest_seconds:
+        rest = {"doseQuantity": _quantity(rest_seconds, "s", "s")}
+        doses.append(_dose(canonical, DoseType.rest_between_sets, rest))
+    return doses
+
+
 def fhir_dosage(canonical: Canonical, dosage: Dosage, source_title: str) -> dict[str, Any]:
     """One cited dosage: repetitions, sets and holds as `doseAndRate`, how often and how long as
     `timing`. The source's frequency is free text, so it is the Timing's text, not a guess at a
     structured repeat."""
-    doses = []
-    if dosage.sets:
-        doses.append(
-            _dose(canonical, DoseType.sets, {"doseQuantity": _quantity(dosage.sets, "sets", "1")})
-        )
-    if dosage.reps:
-        kind = DoseType.repetitions_each_side if dosage.per_side else DoseType.repetitions
-        doses.append(
-            _dose(canonical, kind, {"doseQuantity": _quantity(dosage.reps, "repetitions", "1")})
-        )
-    if dosage.hold_seconds is not None:
-        hold = _quantity(dosage.hold_seconds, "s", "s")
-        if dosage.hold_seconds_max:
-            high = _quantity(dosage.hold_seconds_max, "s", "s")
-            doses.append(
-                _dose(canonical, DoseType.hold, {"doseRange": {"low": hold, "high": high}})
-            )
-        else:
-            doses.append(_dose(canonical, DoseType.hold, {"doseQuantity": hold}))
+    hold = (dosage.hold_seconds, dosage.hold_seconds_max)
+    doses = structured_doses(canonical, dosage.sets, dosage.reps, dosage.per_side, hold)
     repeat = (
         {"duration": dosage.duration_minutes, "durationUnit": "min"}
         if dosage.duration_minutes

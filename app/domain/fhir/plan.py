@@ -6,10 +6,13 @@ names the ActivityDefinition at the version the routine's snapshot holds (`url|v
 clinician has cleared despite a "see someone soon" red flag keeps that advice as its first action.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
+from app.domain.fhir.activity import structured_doses
 from app.domain.fhir.common import PUBLISHER, Canonical, compact, markdown_list
 from app.domain.fhir.terminology import coding, concept
+from app.domain.routines.advice import AEROBIC_TIMES_PER_WEEK, AEROBIC_TIMES_PER_WEEK_MAX, STOP_RULE
 from app.domain.routines.model import BlockName
 
 RESOURCE_TYPE = "PlanDefinition"
@@ -26,6 +29,28 @@ REFERRAL_PRIORITY = {"emergency": "stat", "same_day": "asap", "soon": "urgent"}
 """FHIR request priorities (routine | urgent | asap | stat) for our referral urgencies."""
 
 
+STOP_RULE_EXPRESSION = (
+    "item.where(linkId='pain_after').answer.value > "
+    "item.where(linkId='pain_before').answer.value"
+    " or item.where(linkId='new_leg_symptoms').answer.value = true"
+)
+"""The stop rule over a session-feedback QuestionnaireResponse (`Questionnaire/session-feedback`):
+pain after the session above pain before it, or new symptoms in a leg."""
+
+
+def stop_condition() -> dict[str, Any]:
+    """The stop rule as a computable condition, its words as the description."""
+    return {
+        "kind": "stop",
+        "expression": {
+            "description": STOP_RULE,
+            "name": "stopRule",
+            "language": "text/fhirpath",
+            "expression": STOP_RULE_EXPRESSION,
+        },
+    }
+
+
 def timing(frequency_text: str | None, repeat: dict[str, Any]) -> dict[str, Any]:
     """The frequency as the routine states it (text) and, where the stored routine has the
     numbers (`times_per_day`, `aerobic_times_per_week`), as a structured repeat."""
@@ -35,10 +60,24 @@ def timing(frequency_text: str | None, repeat: dict[str, Any]) -> dict[str, Any]
 def block_repeat(routine: dict[str, Any], block: dict[str, Any]) -> dict[str, Any]:
     frequency = routine.get("frequency") or {}
     if block["name"] == BlockName.aerobic:
-        times, period_unit = frequency.get("aerobic_times_per_week"), "wk"
-    else:
-        times, period_unit = frequency.get("times_per_day"), "d"
-    return {"frequency": times, "period": 1, "periodUnit": period_unit} if times else {}
+        times = frequency.get("aerobic_times_per_week")
+        if not times:
+            return {}
+        upper = AEROBIC_TIMES_PER_WEEK_MAX if times == AEROBIC_TIMES_PER_WEEK else None
+        return {"frequency": times, "frequencyMax": upper, "period": 1, "periodUnit": "wk"}
+    times = frequency.get("times_per_day")
+    return {"frequency": times, "period": 1, "periodUnit": "d"} if times else {}
+
+
+def aerobic_timing_text(minutes: int, repeat: dict[str, Any]) -> str | None:
+    """What the structured aerobic timing says, in words: this routine's minutes, and how many
+    times a week."""
+    if not repeat:
+        return f"Keep going for {minutes} minutes."
+    times = repeat["frequency"]
+    upper = repeat.get("frequencyMax")
+    count = f"{times} to {upper}" if upper else f"{times}"
+    return f"Keep going for {minutes} minutes, {count} times a week."
 
 
 def item_duration(item: dict[str, Any]) -> dict[str, Any]:
@@ -60,11 +99,75 @@ def prescription_text(item: dict[str, Any]) -> str:
     return ", ".join(parts) + "."
 
 
-def exercise_action(
-    canonical: Canonical, item: dict[str, Any], frequency_text: str | None, repeat: dict[str, Any]
+def is_tailored(item: dict[str, Any]) -> bool:
+    """Whether the routine's dose differs from the cited dosage the ActivityDefinition carries:
+    ordering that definition would then give the wrong dose."""
+    cited = item["exercise"]["dosage"]
+    given = (item["sets"], item.get("reps"), item["per_side"], item.get("hold_seconds"))
+    return (
+        given
+        != (cited.get("sets"), cited.get("reps"), cited["per_side"], cited.get("hold_seconds"))
+        or bool(cited.get("hold_seconds_max"))
+        or item.get("duration_minutes") != cited.get("duration_minutes")
+    )
+
+
+def tailored_definition(
+    canonical: Canonical, item: dict[str, Any], contained_id: str, item_timing: dict[str, Any]
 ) -> dict[str, Any]:
+    """The exercise at this routine's dose: a contained ActivityDefinition derived from the
+    published version, whose `dosage` is what the person does (the text kept beside it)."""
     exercise = item["exercise"]
+    rest = item.get("rest_seconds") if item["sets"] > 1 else None
+    hold = (item.get("hold_seconds"), None)
+    doses = structured_doses(
+        canonical, item["sets"], item.get("reps"), item["per_side"], hold, rest
+    )
     return {
+        "resourceType": "ActivityDefinition",
+        "id": contained_id,
+        "title": exercise["name"],
+        "status": "active",
+        "description": f"{exercise['name']} at this routine's dose.",
+        "relatedArtifact": [
+            {"type": "derived-from", "resource": published_canonical(canonical, exercise)}
+        ],
+        "kind": "ServiceRequest",
+        "timingTiming": item_timing,
+        "dosage": [{"text": prescription_text(item), "timing": item_timing, "doseAndRate": doses}],
+    }
+
+
+def published_canonical(canonical: Canonical, exercise: dict[str, Any]) -> str:
+    return f"{canonical.url('ActivityDefinition', exercise['slug'])}|{exercise['version']}"
+
+
+@dataclass
+class ActionContext:
+    """What the actions of one block share: the plan's canonical base, the block's timing, and
+    the contained definitions the plan collects."""
+
+    canonical: Canonical
+    frequency_text: str | None
+    repeat: dict[str, Any]
+    aerobic: bool
+    contained: list[dict[str, Any]]
+
+
+def exercise_action(context: ActionContext, item: dict[str, Any], action_id: str) -> dict[str, Any]:
+    canonical = context.canonical
+    exercise = item["exercise"]
+    text = context.frequency_text
+    if context.aerobic and item.get("duration_minutes"):
+        text = aerobic_timing_text(item["duration_minutes"], context.repeat)
+    item_timing = compact(timing(text, {**context.repeat, **item_duration(item)}))
+    definition = published_canonical(canonical, exercise)
+    if is_tailored(item):
+        contained_id = f"dose-{action_id}"
+        context.contained.append(tailored_definition(canonical, item, contained_id, item_timing))
+        definition = f"#{contained_id}"
+    return {
+        "id": action_id,
         "title": exercise["name"],
         "description": exercise["summary"],
         "textEquivalent": prescription_text(item),
@@ -75,10 +178,12 @@ def exercise_action(
             }
             for reason in item["reasons"]
         ],
-        "timingTiming": timing(frequency_text, {**repeat, **item_duration(item)}),
-        "definitionCanonical": (
-            f"{canonical.url('ActivityDefinition', exercise['slug'])}|{exercise['version']}"
-        ),
+        "documentation": [
+            {"type": "derived-from", "resource": published_canonical(canonical, exercise)}
+        ],
+        "condition": [stop_condition()],
+        "timingTiming": item_timing,
+        "definitionCanonical": definition,
     }
 
 
@@ -95,14 +200,14 @@ def action_id(block: dict[str, Any]) -> str:
 
 
 def block_action(
-    canonical: Canonical, routine: dict[str, Any], block: dict[str, Any], previous: str | None
+    context: ActionContext, routine: dict[str, Any], block: dict[str, Any], previous: str | None
 ) -> dict[str, Any]:
-    frequency_text = block_frequency(routine, block)
-    repeat = block_repeat(routine, block)
+    group_id = action_id(block)
     return {
-        "id": action_id(block),
+        "id": group_id,
         "title": block["title"],
-        "code": [concept(canonical, "routine-block", block["name"])],
+        "description": block_frequency(routine, block) if context.aerobic else None,
+        "code": [concept(context.canonical, "routine-block", block["name"])],
         "relatedAction": (
             [{"actionId": previous, "relationship": "after-end"}] if previous else None
         ),
@@ -110,9 +215,25 @@ def block_action(
         "selectionBehavior": "all",
         "requiredBehavior": "must",
         "action": [
-            exercise_action(canonical, item, frequency_text, repeat) for item in block["items"]
+            exercise_action(context, item, f"{group_id}-{index}")
+            for index, item in enumerate(block["items"], 1)
         ],
     }
+
+
+def block_context(
+    canonical: Canonical,
+    routine: dict[str, Any],
+    block: dict[str, Any],
+    contained: list[dict[str, Any]],
+) -> ActionContext:
+    return ActionContext(
+        canonical=canonical,
+        frequency_text=block_frequency(routine, block),
+        repeat=block_repeat(routine, block),
+        aerobic=block["name"] == BlockName.aerobic,
+        contained=contained,
+    )
 
 
 def referral_action(canonical: Canonical, referral: dict[str, Any]) -> dict[str, Any]:
@@ -140,10 +261,12 @@ def referral_action(canonical: Canonical, referral: dict[str, Any]) -> dict[str,
 def plan_definition(canonical: Canonical, routine: dict[str, Any]) -> dict[str, Any]:
     routine_id = routine["id"]
     actions = [referral_action(canonical, routine["referral"])] if routine.get("referral") else []
+    contained: list[dict[str, Any]] = []
     if routine["outcome"] != "refer":
         previous = None
         for block in routine["blocks"]:
-            actions.append(block_action(canonical, routine, block, previous))
+            context = block_context(canonical, routine, block, contained)
+            actions.append(block_action(context, routine, block, previous))
             previous = action_id(block)
     minutes = routine.get("estimated_minutes")
     description = routine.get("explanation") or (
@@ -153,6 +276,7 @@ def plan_definition(canonical: Canonical, routine: dict[str, Any]) -> dict[str, 
         "resourceType": RESOURCE_TYPE,
         "id": routine_id,
         "meta": {"versionId": "1"},
+        "contained": contained,
         "url": canonical.url(RESOURCE_TYPE, routine_id),
         "version": "1",
         "name": "BackCareRoutine",

@@ -41,6 +41,7 @@ class DoseType(StrEnum):
     repetitions = "repetitions"
     repetitions_each_side = "repetitions-each-side"
     hold = "hold"
+    rest_between_sets = "rest-between-sets"
 
 
 DOSE_TYPE_DISPLAY = {
@@ -48,6 +49,7 @@ DOSE_TYPE_DISPLAY = {
     DoseType.repetitions: "Repetitions",
     DoseType.repetitions_each_side: "Repetitions on each side",
     DoseType.hold: "Hold time of each repetition",
+    DoseType.rest_between_sets: "Rest between sets",
 }
 URGENCY_DISPLAY = {
     Urgency.emergency: "Emergency: seek care immediately",
@@ -128,8 +130,8 @@ VOCABULARIES: tuple[Vocabulary, ...] = (
     Vocabulary(
         "dose-type",
         "Dose types",
-        "What an exercise dosage's dose counts: sets, repetitions (overall or on each side) or "
-        "the hold time of each repetition.",
+        "What an exercise dosage's dose counts: sets, repetitions (overall or on each side), "
+        "the hold time of each repetition or the rest between sets.",
         DoseType,
         display=lambda term: DOSE_TYPE_DISPLAY[DoseType(term)],
     ),

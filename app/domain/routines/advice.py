@@ -36,6 +36,8 @@ FREQUENCY_SOURCES: dict[Phase, list[str]] = {
     Phase.maintenance: [BACK_INJURY_REHABILITATION, RELIEF_STRETCHES],
 }
 AEROBIC_TIMES_PER_WEEK = 3
+AEROBIC_TIMES_PER_WEEK_MAX = 4
+"""Source 002: three to four times a week; the routine stores the lower bound."""
 AEROBIC_MINUTES = 30
 AEROBIC_FREQUENCY = (
     f"Low-impact aerobic exercise for at least {AEROBIC_MINUTES} minutes each time, three to "
