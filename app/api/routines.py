@@ -320,8 +320,8 @@ async def delete_routine(
     response_model=None,
     summary="Get the feedback given on a routine",
     description="How the session went, the recommendation and rule it gave, and the id of the "
-    "routine generated from it. 404 until feedback is given, and after the routine is deleted.",
-    responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 422, 503)},
+    "routine generated from it. 404 until feedback is given; 410 once the routine is deleted.",
+    responses={200: {"model": FeedbackRecord}, **problem_responses(400, 404, 410, 422, 503)},
 )
 async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response:
     return json_response(await routines.feedback(routine_id), 200, None)

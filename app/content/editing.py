@@ -171,13 +171,17 @@ def create_exercise(session: Session, exercise: Exercise, actor: str) -> Exercis
 def replace_exercise(
     session: Session, slug: str, exercise: Exercise, expected_version: int | None, actor: str
 ) -> ExerciseRow:
-    """Write `exercise` over `slug` if it is still at `expected_version` (None: any version)."""
+    """Write `exercise` over `slug` if it is still at `expected_version` (None: any version).
+    An exercise equal to the stored one writes nothing: no new version, no revision (so no
+    entry in the changes feed, nothing for a syncing client to download again), no audit."""
     if exercise.slug != slug:
         raise rejected([ContentIssue.at(BODY, slug, ("slug",), "must equal the slug in the path")])
     row = current_row(session, slug)
     version = row.version if expected_version is None else expected_version
     if row.version != version:
         raise stale(slug, row.version, version)
+    if Exercise.model_validate(row.document) == exercise:
+        return row
     validate_in_catalogue(session, exercise)
     before = row.document
     if not update_exercise(session, exercise, version, bump_revision(session)):

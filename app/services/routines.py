@@ -237,8 +237,11 @@ class Routines:
         refuse(routine_id, await self.store.token_refusal(routine_id, token_hash))
 
     async def feedback(self, routine_id: str) -> dict[str, Any]:
+        """The feedback given on a routine: 404 until there is some or for an unknown routine,
+        410 once the routine is deleted (its feedback went with it)."""
         recorded = await self.store.feedback(routine_id)
         if recorded is None:
+            await existing(routine_id, self.store.document(routine_id))
             raise NotFoundError(f"No feedback has been given on the routine {routine_id!r}.")
         return {**RECORD_DEFAULTS, **recorded}
 

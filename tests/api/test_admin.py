@@ -182,6 +182,45 @@ class TestEditing:
         assert response.headers["etag"] == '"2"'
         assert fresh_client.get("/v1/exercises/cat-stretch").json()["name"] == "Cat stretch, arched"
 
+    def test_a_write_that_changes_nothing_is_a_no_op(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        """The same version and ETag, no revision (nothing in the changes feed), no audit entry,
+        whether as a merge patch repeating a value or as the document PUT back unchanged."""
+        editor = keys["editor"]
+        revision = fresh_client.get("/v1/catalogue").json()["revision"]
+        audit = fresh_client.get("/v1/admin/audit", headers=keys["admin"]).json()["items"]
+        current = fresh_client.get("/v1/admin/exercises/cat-stretch", headers=editor)
+        tag = current.headers["etag"]
+        unchanged = [
+            fresh_client.patch(
+                "/v1/exercises/cat-stretch",
+                content=f'{{"name": "{current.json()["name"]}"}}',
+                headers={**editor, "If-Match": tag, "Content-Type": "application/merge-patch+json"},
+            ),
+            fresh_client.patch(
+                "/v1/exercises/cat-stretch", json={}, headers={**editor, "If-Match": tag}
+            ),
+            fresh_client.put(
+                "/v1/exercises/cat-stretch",
+                json=current.json(),
+                headers={**editor, "If-Match": tag},
+            ),
+        ]
+        for response in unchanged:
+            assert response.status_code == 200, response.text
+            assert response.headers["etag"] == tag
+            assert response.json() == current.json()
+        assert fresh_client.get(f"/v1/changes?since={revision}").json()["items"] == []
+        assert fresh_client.get("/v1/catalogue").json()["revision"] == revision
+        assert fresh_client.get("/v1/admin/audit", headers=keys["admin"]).json()["items"] == audit
+        problem(
+            fresh_client.patch(
+                "/v1/exercises/cat-stretch", json={}, headers={**editor, "If-Match": '"9"'}
+            ),
+            412,
+        )
+
     def test_two_editors_from_one_version_exactly_one_wins(
         self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
     ) -> None:

@@ -154,7 +154,7 @@ class TestDeleteToken:
 
         problem(fresh_client.get(f"/v1/routines/{first['id']}"), 410)
         problem(fresh_client.get(handout), 410)  # the cached handout holds the profile too
-        problem(fresh_client.get(f"/v1/routines/{first['id']}/feedback"), 404)
+        problem(fresh_client.get(f"/v1/routines/{first['id']}/feedback"), 410)
         problem(
             fresh_client.post(
                 f"/v1/routines/{first['id']}/feedback",
