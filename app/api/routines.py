@@ -173,6 +173,20 @@ IdempotencyKey = Annotated[
         examples=["3f1b0c1e-4a7d-4a55-9a8e-2b5f3f0e9c77"],
     ),
 ]
+FeedbackIdempotencyKey = Annotated[
+    str | None,
+    WithJsonSchema(IDEMPOTENCY_KEY_SCHEMA),
+    Header(
+        min_length=16,
+        max_length=255,
+        pattern=r"^[!-~]+$",
+        description="A unique value per feedback you give (a random UUID): a retry with the same "
+        "key and body returns the first answer again, the next routine's id, bytes and delete "
+        "token included, instead of a 409. The same key with other feedback is a 409. Kept "
+        "(hashed) as long as the routine.",
+        examples=["9d2f5b7a-1c3e-4f60-8a9b-0c1d2e3f4a5b"],
+    ),
+]
 DeleteToken = Annotated[HTTPAuthorizationCredentials | None, Depends(delete_token_bearer)]
 
 
@@ -344,16 +358,22 @@ async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response
     "after below 5. Pain no lower than at the chain's start after two weeks adds the advice to "
     "make an appointment. A routine takes feedback once (409 after that). Only the person "
     "holding the routine's `delete_token` may give it, as `Authorization: Bearer TOKEN` (401 "
-    "without it, 403 for another token): the routine's id, printed on its handout, only reads.",
+    "without it, 403 for another token): the routine's id, printed on its handout, only "
+    "reads. Send an `Idempotency-Key` to make retries safe: a retry gets the first answer "
+    "again.",
     responses={
         201: {
             "model": FeedbackOut,
+            "description": "The feedback as recorded and the next routine, with its delete "
+            "token. A retry with the same Idempotency-Key answers the same, with "
+            "`Idempotent-Replayed: true`.",
             "headers": {
                 "Location": location(
                     "The next routine's URL; absent after stop_and_consult (no next routine).",
                     "/v1/routines/9b2e7c1d-3f4a-4b8e-8c6d-1a2b3c4d5e6f",
                     required=False,
-                )
+                ),
+                "Idempotent-Replayed": IDEMPOTENT_REPLAYED,
             },
         },
         **problem_responses(400, 401, 403, 404, 409, 410, 413, 422, 429, 503),
@@ -365,18 +385,20 @@ async def give_feedback(
     feedback: Annotated[Feedback, Body()],
     token: DeleteToken,
     routines: RoutinesDep,
+    idempotency_key: FeedbackIdempotencyKey = None,
 ) -> Response:
     given = await routines.give_feedback(
-        routine_id, feedback, None if token is None else token.credentials
+        routine_id, feedback, None if token is None else token.credentials, idempotency_key
     )
-    if given.next_routine is None:
-        return json_response({**given.recorded, "next_routine": None}, 201, None)
-    next_routine = {**given.next_routine, "delete_token": given.next_delete_token}
-    return json_response(
-        {**given.recorded, "next_routine": next_routine},
-        201,
-        location_of(given.next_routine["id"]),
-    )
+    next_routine = None
+    next_location = None
+    if given.next_routine is not None:
+        next_routine = {**given.next_routine, "delete_token": given.next_delete_token}
+        next_location = location_of(given.next_routine["id"])
+    response = json_response({**given.recorded, "next_routine": next_routine}, 201, next_location)
+    if given.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.post(

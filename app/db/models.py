@@ -156,6 +156,9 @@ class RoutineFeedbackRow(SQLModel, table=True):
     next_routine_id: str | None = Field(default=None, foreign_key="routine.id", max_length=36)
     document: dict[str, Any] = Field(sa_type=JSONDocument)
     """The feedback as the API returns it."""
+    idempotency_key_hash: str | None = Field(default=None, max_length=64)
+    """The SHA-256 of the Idempotency-Key it was given with (scoped to this routine's feedback),
+    so a retry with that key replays the answer."""
 
 
 class ApiKeyRow(SQLModel, table=True):

@@ -140,8 +140,23 @@ def feedback_document(connection: Connection, routine_id: str) -> dict[str, Any]
     return document
 
 
+def feedback_given_with(
+    connection: Connection, routine_id: str
+) -> tuple[dict[str, Any], str | None] | None:
+    """The feedback on a routine and the hash of the Idempotency-Key it came with."""
+    row = connection.execute(
+        sa.select(
+            col(RoutineFeedbackRow.document), col(RoutineFeedbackRow.idempotency_key_hash)
+        ).where(col(RoutineFeedbackRow.routine_id) == routine_id)
+    ).one_or_none()
+    return None if row is None else (dict(row[0]), row[1])
+
+
 def record_feedback(
-    connection: Connection, feedback: dict[str, Any], next_routine: NewRoutine | None
+    connection: Connection,
+    feedback: dict[str, Any],
+    next_routine: NewRoutine | None,
+    idempotency_key_hash: str | None = None,
 ) -> None:
     """Store the feedback and the routine generated from it. Routines themselves never change:
     the forward link lives here. The unique routine_id makes concurrent feedback on one routine
@@ -171,6 +186,7 @@ def record_feedback(
                 rule=feedback["rule"]["id"],
                 next_routine_id=feedback["next_routine_id"],
                 document=feedback,
+                idempotency_key_hash=idempotency_key_hash,
             )
         )
     except IntegrityError as error:

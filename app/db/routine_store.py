@@ -22,6 +22,7 @@ from app.db.routine_queries import (
     delete_routine,
     dictionary_content,
     feedback_document,
+    feedback_given_with,
     insert_routine,
     insert_routines,
     purge_routines,
@@ -146,11 +147,20 @@ class RoutineStore:
         """The feedback given on the earlier routines of a chain (none on deleted ones)."""
         return await self.database.read(lambda c: chain_feedback(c, routine_ids))
 
+    async def feedback_given_with(
+        self, routine_id: str
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """The feedback on a routine and the hash of its Idempotency-Key, if it came with one."""
+        return await self.database.read(lambda c: feedback_given_with(c, routine_id))
+
     async def record_feedback(
-        self, feedback: dict[str, Any], next_routine: NewRoutine | None
+        self,
+        feedback: dict[str, Any],
+        next_routine: NewRoutine | None,
+        idempotency_key_hash: str | None = None,
     ) -> None:
         await self.database.transaction(
-            lambda c: record_feedback(c, feedback, next_routine),
+            lambda c: record_feedback(c, feedback, next_routine, idempotency_key_hash),
             prepare=None if next_routine is None else lambda: next_routine.document_zstd,
         )
         if next_routine is not None:

@@ -48,6 +48,7 @@ from app.domain.timestamps import rfc3339
 __all__ = ["CreatedRoutine", "FeedbackGiven", "PurgeReport", "Routines"]
 
 CREATE_SCOPE = "POST /v1/routines"
+FEEDBACK_SCOPE = "POST /v1/routines/{routine_id}/feedback"
 FEEDBACK_FIELDS = frozenset(Feedback.model_fields)
 RECORD_DEFAULTS: dict[str, Any] = {
     **{
@@ -89,6 +90,7 @@ class FeedbackGiven:
     recorded: dict[str, Any]
     next_routine: dict[str, Any] | None
     next_delete_token: str
+    replayed: bool = False
 
 
 def new_routine(
@@ -137,6 +139,19 @@ def refuse(routine_id: str, refusal: Deletion | None) -> None:
         raise GoneError(f"The routine {routine_id!r} was deleted.")
     if refusal is Deletion.refused:
         raise ForbiddenError("That is not this routine's delete token.")
+
+
+def key_reused(detail: str) -> IdempotencyKeyReusedError:
+    return IdempotencyKeyReusedError(
+        detail,
+        [
+            FieldError(
+                location="header",
+                field="idempotency-key",
+                message="Used before with a different body; send a new key.",
+            )
+        ],
+    )
 
 
 async def existing(routine_id: str, lookup: Awaitable[Found | None]) -> Found:
@@ -208,16 +223,7 @@ class Routines:
                 "deleted: retry."
             )
         if orjson.loads(earlier[1])["profile"] != profile:
-            raise IdempotencyKeyReusedError(
-                "This Idempotency-Key was used before with a different profile.",
-                [
-                    FieldError(
-                        location="header",
-                        field="idempotency-key",
-                        message="Used before with a different body; send a new key.",
-                    )
-                ],
-            )
+            raise key_reused("This Idempotency-Key was used before with a different profile.")
         return earlier
 
     async def body(self, routine_id: str) -> bytes:
@@ -246,12 +252,18 @@ class Routines:
         return {**RECORD_DEFAULTS, **recorded}
 
     async def give_feedback(
-        self, routine_id: str, feedback: Feedback, delete_token: str | None
+        self,
+        routine_id: str,
+        feedback: Feedback,
+        delete_token: str | None,
+        idempotency_key: str | None = None,
     ) -> FeedbackGiven:
         """Recommend from this session and the chain's earlier ones, record it, and store the
         next routine it calls for (none after stop_and_consult). Only the holder of the
         routine's delete token may (401, 403); 409 for a referral or a routine that already has
-        feedback, 410 once deleted."""
+        feedback, 410 once deleted. A retry with the Idempotency-Key the feedback was given
+        with, and the same feedback, gets the same answer again: the next routine's delete
+        token is derived from the key, as at creation."""
         catalogue = self._catalogue()
         await self.check_token(routine_id, delete_token)
         now = self._clock()
@@ -267,6 +279,8 @@ class Routines:
             next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
             next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
             next_routine = new_routine(catalogue, self._plan_cache, next_profile, now, routine)
+            if idempotency_key is not None:
+                token = delete_token_for(idempotency_key, next_routine["id"])
             next_json = orjson.dumps(next_routine)
             next_row = self.store.prepare(catalogue, next_routine, next_json, hash_key(token))
         recorded = {
@@ -280,13 +294,48 @@ class Routines:
             "urgency": None if outcome.urgency is None else outcome.urgency.value,
             "next_routine_id": None if next_routine is None else next_routine["id"],
         }
+        key_hash = (
+            None
+            if idempotency_key is None
+            else hash_idempotency_key(idempotency_key, FEEDBACK_SCOPE.format(routine_id=routine_id))
+        )
         try:
-            await self.store.record_feedback(recorded, next_row)
+            await self.store.record_feedback(recorded, next_row, key_hash)
         except FeedbackExistsError:
-            raise ConflictError("This routine already has feedback.") from None
+            if idempotency_key is None or key_hash is None:
+                raise ConflictError("This routine already has feedback.") from None
+            return await self._replay_feedback(routine_id, feedback, idempotency_key, key_hash)
         except RoutineDeletedError:
             raise GoneError(f"The routine {routine_id!r} was deleted.") from None
         return FeedbackGiven(recorded, next_routine, token)
+
+    async def _replay_feedback(
+        self, routine_id: str, feedback: Feedback, idempotency_key: str, key_hash: str
+    ) -> FeedbackGiven:
+        """The answer feedback given earlier with this Idempotency-Key had: 409 when it came
+        with another key (or none), or this key came with other feedback."""
+        earlier = await self.store.feedback_given_with(routine_id)
+        if earlier is None or earlier[1] != key_hash:
+            raise ConflictError("This routine already has feedback.")
+        recorded = {**RECORD_DEFAULTS, **earlier[0]}
+        if {name: recorded.get(name) for name in FEEDBACK_FIELDS} != feedback.model_dump(
+            mode="json"
+        ):
+            raise key_reused("This Idempotency-Key was used before with different feedback.")
+        next_id = recorded["next_routine_id"]
+        if next_id is None:
+            return FeedbackGiven(recorded, None, "", replayed=True)
+        try:
+            next_routine = await self.store.document(next_id)
+        except RoutineDeletedError:
+            next_routine = None
+        if next_routine is None:
+            raise ConflictError(
+                f"This feedback was given, and the routine it generated ({next_id}) has been "
+                "deleted since: there is nothing to replay."
+            )
+        token = delete_token_for(idempotency_key, next_id)
+        return FeedbackGiven(recorded, next_routine, token, replayed=True)
 
     async def purge_expired(self) -> PurgeReport:
         """Delete the routines older than the retention period, with their profiles and

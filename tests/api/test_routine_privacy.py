@@ -382,6 +382,70 @@ class TestIdempotencyKey:
         assert len(rows(fresh_database_url, RoutineRow)) == 1
 
 
+def give_feedback(
+    client: TestClient, routine: dict[str, Any], key: str | None, **changes: Any
+) -> Any:
+    """Feedback on `routine` as its owner gives it (with its delete token)."""
+    headers = {**bearer(routine["delete_token"]), **({"Idempotency-Key": key} if key else {})}
+    return client.post(
+        f"/v1/routines/{routine['id']}/feedback", json={**FEEDBACK, **changes}, headers=headers
+    )
+
+
+class TestFeedbackIdempotencyKey:
+    def test_a_retry_replays_the_answer_with_the_next_routines_token(
+        self, fresh_client: TestClient, fresh_database_url: str
+    ) -> None:
+        routine = create(fresh_client).json()
+        key = str(uuid.uuid4())
+        first = give_feedback(fresh_client, routine, key)
+        assert first.status_code == 201, first.text
+        retry = give_feedback(fresh_client, routine, key)
+        assert retry.status_code == 201, retry.text
+        assert retry.json() == first.json()
+        assert retry.headers["location"] == first.headers["location"]
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert "idempotent-replayed" not in first.headers
+        assert len(rows(fresh_database_url, RoutineRow)) == 2
+        following = retry.json()["next_routine"]
+        deleted = fresh_client.delete(
+            f"/v1/routines/{following['id']}", headers=bearer(following["delete_token"])
+        )
+        assert deleted.status_code == 204
+        gone = give_feedback(fresh_client, routine, key)
+        assert "deleted" in problem(gone, 409)["detail"]
+
+    def test_a_stop_is_replayed_too(self, fresh_client: TestClient) -> None:
+        routine = create(fresh_client).json()
+        key = str(uuid.uuid4())
+        first = give_feedback(fresh_client, routine, key, new_leg_symptoms=True)
+        assert first.json()["recommendation"] == "stop_and_consult"
+        retry = give_feedback(fresh_client, routine, key, new_leg_symptoms=True)
+        assert (retry.status_code, retry.json()) == (201, first.json())
+        assert "location" not in retry.headers
+
+    def test_another_key_or_none_or_other_feedback_is_refused(
+        self, fresh_client: TestClient, fresh_database_url: str
+    ) -> None:
+        routine = create(fresh_client).json()
+        key = str(uuid.uuid4())
+        give_feedback(fresh_client, routine, key)
+        for other in (str(uuid.uuid4()), None):
+            body = problem(give_feedback(fresh_client, routine, other), 409)
+            assert body["type"] == "/problems/conflict"
+        reused = problem(give_feedback(fresh_client, routine, key, pain_after=5), 409)
+        assert reused["type"] == "/problems/idempotency-key-reused"
+        assert [error["field"] for error in reused["errors"]] == ["idempotency-key"]
+        assert len(rows(fresh_database_url, RoutineRow)) == 2
+
+    def test_a_key_after_feedback_given_without_one_is_refused(
+        self, fresh_client: TestClient
+    ) -> None:
+        routine = create(fresh_client).json()
+        assert give_feedback(fresh_client, routine, None).status_code == 201
+        problem(give_feedback(fresh_client, routine, str(uuid.uuid4())), 409)
+
+
 class TestStorage:
     def test_a_routine_is_stored_compressed_against_its_catalogue(
         self, fresh_client: TestClient, fresh_database_url: str
