@@ -35,11 +35,12 @@ SEED_EXERCISE_COUNT = len(list((SEED_DIR / "exercises").glob("*.yaml")))
 DATABASE_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "backcare_test")
 """Prefix of the PostgreSQL databases a run creates beside TEST_DATABASE_URL's (and drops)."""
 
-# The suite writes far more routines, and presents more wrong keys, from one client than a person
-# would: rate limits are raised for every app and server it starts. tests/api/test_rate_limits.py
-# sets its own.
+# The suite writes far more routines, renders more PDFs, and presents more wrong keys, from one
+# client than a person would: rate limits are raised for every app and server it starts.
+# tests/api/test_rate_limits.py and tests/api/test_handout_limits.py set their own.
 os.environ.setdefault("RATE_LIMIT_ROUTINES", "1000000/minute")
 os.environ.setdefault("RATE_LIMIT_AUTH_FAILURES", "1000000/minute")
+os.environ.setdefault("RATE_LIMIT_RENDERS", "1000000/minute")
 # Each test starts and stops apps in this one process: freezing the heap at every start would keep
 # every earlier app's cycles forever (tests/test_main.py checks the freeze itself).
 os.environ.setdefault("FREEZE_HEAP_AT_START", "false")

@@ -3,12 +3,12 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.api.dependencies import runtime_of
+from app.api.dependencies import client_address, runtime_of
 from app.api.http_cache import PRIVATE_IMMUTABLE, matches_weakly
 from app.api.routines import RoutineId, stored_routine
 from app.api.routing import NegotiatingRoute
 from app.core.errors import problem_responses
-from app.handout.negotiation import choose_variant
+from app.handout.negotiation import HandoutFormat, choose_variant
 
 router = APIRouter(prefix="/v1", tags=["routines"], route_class=NegotiatingRoute)
 
@@ -43,7 +43,10 @@ QUERY_PARAMETERS = [
     "provider' sheet with no exercises. `Accept: text/html` (or `?format=html`) gives one "
     "self-contained page; `Accept: application/pdf` (or `?format=pdf`) a PDF of the same page. "
     "Anything else is 406. Like its routine it never changes: strong ETag (send "
-    "`If-None-Match` for a 304) and `Cache-Control: private, immutable`.",
+    "`If-None-Match` for a 304) and `Cache-Control: private, immutable`. Rendering a PDF "
+    "counts against the client's render budget (429 past it; a PDF already rendered costs "
+    "nothing), and past the renders a process runs and queues at once the answer is 503 with "
+    "Retry-After.",
     openapi_extra={"parameters": QUERY_PARAMETERS},
     responses={
         200: {
@@ -54,7 +57,7 @@ QUERY_PARAMETERS = [
             },
         },
         304: {"description": "Not modified: the If-None-Match ETag is current"},
-        **problem_responses(400, 404, 406, 410, 422, 503),
+        **problem_responses(400, 404, 406, 410, 422, 429, 503),
     },
 )
 async def get_handout(routine_id: RoutineId, request: Request) -> Response:
@@ -72,6 +75,8 @@ async def get_handout(routine_id: RoutineId, request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     body = handouts.cached(routine_id, variant)
     if body is None:
+        if variant.format is HandoutFormat.pdf:  # a rendered PDF is served for free
+            await runtime_of(request).rate_limits.spend_render(client_address(request))
         body = await handouts.render(routine_id, variant, document)
     return Response(body, headers=headers, media_type=variant.media_type)
 

@@ -1,10 +1,12 @@
 """Per-client rate limits, kept by the `limits` library in memory or in Redis.
 
-Two budgets, both per client address (the one uvicorn reports, which honours `X-Forwarded-For`
+Three budgets, all per client address (the one uvicorn reports, which honours `X-Forwarded-For`
 only from trusted proxies):
 
 - anonymous writes: creating a routine and giving feedback share one budget, so one client cannot
   fill the database or starve the others;
+- PDF handouts rendered (one served from the cache costs nothing): a render takes a core for a
+  second or more;
 - failed key authentications: once a client has used them up, every key it presents is refused
   with 429 until the window moves on, right or wrong, so keys cannot be guessed at speed.
 
@@ -37,8 +39,9 @@ class TooManyRequestsError(ApiError):
     slug = "too-many-requests"
     title = "Too many requests"
     description = (
-        "This client made too many routines or feedback calls, or presented too many wrong "
-        "keys, within the window. Retry after the seconds in `Retry-After`."
+        "This client made too many routines or feedback calls, had too many PDF handouts "
+        "rendered, or presented too many wrong keys, within the window. Retry after the "
+        "seconds in `Retry-After`."
     )
 
     def __init__(self, detail: str, retry_after: int) -> None:
@@ -51,7 +54,9 @@ def async_storage_uri(uri: str) -> str:
 
 
 class RateLimits:
-    def __init__(self, storage_uri: str, routine_writes: str, auth_failures: str) -> None:
+    def __init__(
+        self, storage_uri: str, routine_writes: str, auth_failures: str, renders: str = "30/minute"
+    ) -> None:
         self.redis_pool: redis.asyncio.ConnectionPool | None = None
         options: dict[str, Any] = {}
         if storage_uri.startswith("redis"):
@@ -67,6 +72,7 @@ class RateLimits:
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.routine_writes: RateLimitItem = parse(routine_writes)
         self.auth_failures: RateLimitItem = parse(auth_failures)
+        self.renders: RateLimitItem = parse(renders)
 
     async def close(self) -> None:
         """Drop the Redis connections, which belong to the event loop that opened them."""
@@ -75,17 +81,23 @@ class RateLimits:
 
     async def spend_routine_write(self, client: str) -> None:
         """Count one routine creation or feedback; 429 once the client's budget is spent."""
+        await self._spend(
+            self.routine_writes, "routine-writes", client, "Too many routines and feedback"
+        )
+
+    async def spend_render(self, client: str) -> None:
+        """Count one PDF handout rendered for the client; 429 once its budget is spent."""
+        await self._spend(self.renders, "renders", client, "Too many PDF handouts rendered")
+
+    async def _spend(self, item: RateLimitItem, budget: str, client: str, too_many: str) -> None:
         try:
-            allowed = await self.limiter.hit(self.routine_writes, "routine-writes", client)
+            allowed = await self.limiter.hit(item, budget, client)
         except StorageError as error:
             logger.warning("rate limit storage failed, request not limited: %s", error)
             return
         if not allowed:
             raise await self._refusal(
-                self.routine_writes,
-                ("routine-writes", client),
-                f"Too many routines and feedback from this client: the limit is "
-                f"{self.routine_writes}.",
+                item, (budget, client), f"{too_many} for this client: the limit is {item}."
             )
 
     async def check_authentication_allowed(self, client: str) -> None:

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         description="Failed key authentications per client before every key it presents is "
         "refused with 429 until the window moves on.",
     )
+    rate_limit_renders: str = Field(
+        default="30/minute",
+        description="PDF handouts rendered per client (a PDF served from the cache costs "
+        "nothing), in the `limits` notation.",
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where the limits count: memory:// (each process its own) or "
@@ -106,6 +111,25 @@ class Settings(BaseSettings):
         ge=1,
         description="`python -m app serve`: connections and requests in progress per process "
         "past which new requests are answered 503. Keep it under the process's file limit.",
+    )
+    server_connections_per_address: int = Field(
+        default=64,
+        ge=1,
+        description="`python -m app serve`: open connections one client address may hold; "
+        "past it, its idle kept-alive connections are closed to make room, else the new one is "
+        "answered 503 and closed. Keep it well below SERVER_LIMIT_CONCURRENCY, so one address "
+        "cannot fill the server. Proxies named in FORWARDED_ALLOW_IPS are not capped.",
+    )
+    handout_render_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="PDF handouts rendered at once per process; unset, one per CPU core.",
+    )
+    handout_render_queue: int = Field(
+        default=4,
+        ge=0,
+        description="PDF renders that may wait for a free renderer; past them, 503 with "
+        "Retry-After.",
     )
     routine_retention_days: int = Field(
         default=365,
@@ -153,7 +177,7 @@ class Settings(BaseSettings):
         "must sign alike: set it to the same value everywhere, or leave both unset.",
     )
 
-    @field_validator("rate_limit_routines", "rate_limit_auth_failures")
+    @field_validator("rate_limit_routines", "rate_limit_auth_failures", "rate_limit_renders")
     @classmethod
     def _limits_notation(cls, value: str) -> str:
         try:

@@ -6,6 +6,7 @@ import hashlib
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from app.core.work_gate import WorkGate
 from app.handout.cache import HandoutCache
 from app.handout.negotiation import HandoutFormat, Variant
 from app.handout.render import render_html, render_pdf, template_digest
@@ -13,9 +14,13 @@ from app.handout.view import handout_view
 
 
 class Handouts:
-    def __init__(self, public_base_url: str, cache: HandoutCache) -> None:
+    def __init__(
+        self, public_base_url: str, cache: HandoutCache, pdf_gate: WorkGate | None = None
+    ) -> None:
+        """`pdf_gate` bounds the PDF renders in progress (unbounded without one)."""
         self.public_base_url = public_base_url
         self.cache = cache
+        self.pdf_gate = pdf_gate
         self._version = f"{template_digest()}|{public_base_url}"
 
     def url(self, routine_id: str) -> str:
@@ -43,7 +48,10 @@ class Handouts:
 
         async def pdf() -> bytes:
             markup = await self.cache.get_or_render((routine_id, html_of(variant)), html)
-            return await run_in_threadpool(render_pdf, markup.decode())
+            if self.pdf_gate is None:
+                return await run_in_threadpool(render_pdf, markup.decode())
+            async with self.pdf_gate.admit():
+                return await run_in_threadpool(render_pdf, markup.decode())
 
         renderer = pdf if variant.format is HandoutFormat.pdf else html
         return await self.cache.get_or_render((routine_id, variant), renderer)

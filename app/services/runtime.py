@@ -2,6 +2,7 @@
 object instead of loose attributes on `app.state`."""
 
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from app.core.cursors import Cursors
 from app.core.rate_limits import RateLimits
 from app.core.settings import Settings
 from app.core.startup import connect_or_explain
+from app.core.work_gate import WorkGate
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
 from app.db.migrations import SchemaGate, head_revision, schema_revision
 from app.db.routine_store import RoutineStore
@@ -132,8 +134,17 @@ class Runtime:
                 settings.rate_limit_storage,
                 routine_writes=settings.rate_limit_routines,
                 auth_failures=settings.rate_limit_auth_failures,
+                renders=settings.rate_limit_renders,
             ),
-            handouts=Handouts(settings.public_base_url, HandoutCache(settings.handout_cache_bytes)),
+            handouts=Handouts(
+                settings.public_base_url,
+                HandoutCache(settings.handout_cache_bytes),
+                WorkGate(
+                    settings.handout_render_concurrency or os.cpu_count() or 1,
+                    settings.handout_render_queue,
+                    "rendering PDF handouts",
+                ),
+            ),
             fhir_views=ActivityViews(Canonical(settings.fhir_canonical_base)),
             sync_views=SyncViews(),
             signing=SigningSecrets.of(

@@ -5,7 +5,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 
 import httpx
 import orjson
@@ -129,6 +129,8 @@ def test_past_the_concurrency_cap_requests_are_503(
     slow_timeouts = {**LIMITS, "SERVER_HEADER_TIMEOUT_SECONDS": "60"}
     for address in start(server_runner, database_url, **slow_timeouts):
         held = [socket.create_connection(address, timeout=WAIT) for _ in range(4)]
+        for sock in held:  # requests on their way, not idle connections that could be closed
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
         try:
             request = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
             response = exchange(address, request)
@@ -148,3 +150,102 @@ def test_past_the_concurrency_cap_requests_are_503(
             time.sleep(0.05)
         else:
             raise AssertionError("the server did not recover when the connections closed")
+
+
+HALF_A_REQUEST = b"GET /healthz HTTP/1.1\r\n"
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+
+
+def connect_from(source: str, address: tuple[str, int]) -> socket.socket:
+    """A connection from another loopback address (all of 127.0.0.0/8 is this machine): another
+    client, as far as the server can tell."""
+    return socket.create_connection(address, timeout=WAIT, source_address=(source, 0))
+
+
+def read_one_response(sock: socket.socket) -> bytes:
+    """One response on a kept-alive connection: its head, then Content-Length bytes of body."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def served_from(source: str, address: tuple[str, int]) -> int:
+    with connect_from(source, address) as sock:
+        sock.sendall(HEALTHZ)
+        return status_and_body(read_until_closed(sock))[0]
+
+
+def test_one_address_holds_at_most_its_share_of_connections(
+    server_runner: ServerRunner, database_url: str
+) -> None:
+    """One host opening connection after connection (each half a request, so none is idle) gets
+    8, the rest 503 and closed at once; another host is still served."""
+    caps = {
+        **LIMITS,
+        "SERVER_HEADER_TIMEOUT_SECONDS": "60",
+        "SERVER_LIMIT_CONCURRENCY": "16",
+        "SERVER_CONNECTIONS_PER_ADDRESS": "8",
+    }
+    for address in start(server_runner, database_url, **caps):
+        held = []
+        try:
+            for _ in range(8):
+                held.append(connect_from("127.0.0.2", address))
+                held[-1].sendall(HALF_A_REQUEST)
+            for _ in range(12):
+                with connect_from("127.0.0.2", address) as sock:
+                    response = read_until_closed(sock)
+                status, body = status_and_body(response)
+                assert status == 503
+                assert b"retry-after: " in response.lower()
+                assert orjson.loads(body)["type"] == "/problems/service-unavailable"
+            assert [served_from("127.0.0.1", address) for _ in range(5)] == [200] * 5
+        finally:
+            for sock in held:
+                sock.close()
+
+
+def test_an_address_at_its_share_has_its_idle_connections_closed_to_make_room(
+    server_runner: ServerRunner, database_url: str
+) -> None:
+    caps = {**LIMITS, "SERVER_KEEP_ALIVE_SECONDS": "60", "SERVER_CONNECTIONS_PER_ADDRESS": "3"}
+    for address in start(server_runner, database_url, **caps):
+        kept = [connect_from("127.0.0.2", address) for _ in range(3)]
+        try:
+            for sock in kept:  # one request each, then kept alive, idle
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                assert read_one_response(sock).startswith(b"HTTP/1.1 200")
+            assert served_from("127.0.0.2", address) == 200
+            closed = 0
+            for sock in kept:
+                sock.settimeout(0.5)
+                with suppress(TimeoutError):
+                    closed += sock.recv(1) == b""
+            assert closed == 1, "one idle connection made room"
+        finally:
+            for sock in kept:
+                sock.close()
+
+
+def test_at_the_cap_idle_connections_are_closed_before_a_request_is_refused(
+    server_runner: ServerRunner, database_url: str
+) -> None:
+    """Connections opened and left idle fill the server (4): a request from elsewhere closes
+    one of them rather than being refused."""
+    caps = {**LIMITS, "SERVER_HEADER_TIMEOUT_SECONDS": "60"}
+    for address in start(server_runner, database_url, **caps):
+        idle = [connect_from("127.0.0.2", address) for _ in range(4)]
+        try:
+            assert [served_from("127.0.0.1", address) for _ in range(3)] == [200] * 3
+        finally:
+            for sock in idle:
+                sock.close()
