@@ -1,11 +1,12 @@
 """Offline sync for apps that keep their own copy of the catalogue: one download of everything,
-then what changed since a revision. Both are served from bytes prepared once per snapshot."""
+then what changed since a revision. A page of changes serialises its own items only; the download
+is streamed a batch at a time from a worker thread."""
 
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from app.api.dependencies import current_cursors, current_sync_view
 from app.api.http_cache import accepts_gzip, matches_weakly
@@ -130,5 +131,5 @@ async def get_catalogue(
         return Response(status_code=304, headers=headers)
     if accepts_gzip(request.headers.get("accept-encoding")):
         headers["Content-Encoding"] = "gzip"
-        return Response(view.document_gzip, media_type=JSON, headers=headers)
-    return Response(view.document, media_type=JSON, headers=headers)
+        return StreamingResponse(view.document_gzip(), media_type=JSON, headers=headers)
+    return StreamingResponse(view.document(), media_type=JSON, headers=headers)

@@ -9,7 +9,7 @@ gets in.
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -234,14 +234,22 @@ class LinkProblem:
 
 
 def link_problems(
-    source_ids: set[str], records: list[Links], invalid_slugs: Iterable[str] = ()
+    source_ids: set[str],
+    records: list[Links],
+    invalid_slugs: Iterable[str] = (),
+    elsewhere: Collection[str] = (),
 ) -> list[LinkProblem]:
     """Citations resolve, links resolve, no progression cycle, for records of distinct slugs.
 
     `invalid_slugs` are entries already reported as invalid: links to them are not reported again.
+    `elsewhere` are exercises stored beside the records (a link to one resolves).
     """
     problems: list[LinkProblem] = []
     known_slugs = {record.slug for record in records} | set(invalid_slugs)
+
+    def known(slug: str) -> bool:
+        return slug in known_slugs or slug in elsewhere
+
     for record in records:
         for field, source in record.cited:
             if source not in source_ids:
@@ -249,12 +257,12 @@ def link_problems(
         for direction, targets in (("easier", record.easier), ("harder", record.harder)):
             for index, target in enumerate(targets):
                 field = ("progressions", direction, index)
-                if target not in known_slugs:
+                if not known(target):
                     problems.append(LinkProblem(record.slug, field, f"unknown exercise {target!r}"))
                 elif target == record.slug:
                     problems.append(LinkProblem(record.slug, field, "links to itself"))
         for index, target in enumerate(record.variants):
-            if target not in known_slugs or target == record.slug:
+            if not known(target) or target == record.slug:
                 message = f"unknown or self variant {target!r}"
                 problems.append(LinkProblem(record.slug, ("variants", index), message))
     problems.extend(_cycle_problems(records))

@@ -1,7 +1,9 @@
 """Editing one exercise: the same validation as seed loading and import, optimistic concurrency
 on the exercise's version, an audit entry per change. Callers own the transaction."""
 
-from collections.abc import Iterable, Iterator
+import threading
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,16 +88,21 @@ def issue_field_error(issue: ContentIssue) -> FieldError:
 
 
 def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
-    """The whole catalogue, with `candidate` in place, must pass the shared content rules.
+    """The catalogue, with `candidate` in place, must pass the shared content rules.
 
-    Stored exercises passed those rules when they were written, so only their slugs and
-    progression links are read (to resolve links and find cycles), not whole documents: an edit
-    stays cheap however large the catalogue grows.
+    Stored exercises passed those rules when they were written, so only the candidate's
+    citations and the progression links of the exercises linked to it (its component, where a
+    cycle it makes would be) are checked, against every stored slug: an edit costs what it
+    touches, however large the catalogue grows.
     """
-    records = {record.slug: record for record in stored_links(session)}
-    records[candidate.slug] = Links.of(candidate)
-    source_ids = {source.id for source in load_sources(session)}
-    problems = link_problems(source_ids, list(records.values()))
+    graph = link_graph(session)
+    with graph.lock:
+        graph.catch_up(session)
+        component = graph.component(candidate)
+        records = [graph.links[slug] for slug in component if slug != candidate.slug]
+        records.append(Links.of(candidate))
+        source_ids = {source.id for source in load_sources(session)}
+        problems = link_problems(source_ids, records, elsewhere=graph.links.keys())
     if problems:
         raise rejected(
             ContentIssue.at(CATALOGUE, problem.slug, problem.path, problem.message)
@@ -103,16 +110,73 @@ def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
         )
 
 
-def stored_links(session: Session) -> Iterator[Links]:
-    table = ExerciseRow.__table__  # type: ignore[attr-defined]
-    statement = sa.select(table.c.slug, table.c.document["progressions"])
-    for slug, progressions in session.execute(statement):
-        progressions = progressions or {}
-        yield Links(
-            slug=slug,
-            easier=tuple(progressions.get("easier", ())),
-            harder=tuple(progressions.get("harder", ())),
-        )
+class LinkGraph:
+    """Every stored exercise's progression links, in any status, and who links to whom, kept in
+    step with the database by catalogue revision: each edit reads only the rows changed since
+    the last one (every catalogue write moves the changed rows to a new revision)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.revision = -1
+        self.links: dict[str, Links] = {}
+        self.linked_from: dict[str, set[str]] = {}
+
+    def catch_up(self, session: Session) -> None:
+        table = ExerciseRow.__table__  # type: ignore[attr-defined]
+        statement = sa.select(
+            table.c.slug, table.c.revision, table.c.document["progressions"]
+        ).where(table.c.revision > self.revision)
+        for slug, revision, progressions in session.execute(statement):
+            self.revision = max(self.revision, revision)
+            self._replace(slug, stored_progressions(slug, progressions))
+
+    def _replace(self, slug: str, links: Links) -> None:
+        old = self.links.get(slug)
+        for target in (*old.easier, *old.harder) if old else ():
+            self.linked_from.get(target, set()).discard(slug)
+        for target in (*links.easier, *links.harder):
+            self.linked_from.setdefault(target, set()).add(slug)
+        self.links[slug] = links
+
+    def component(self, candidate: Exercise) -> set[str]:
+        """The slugs linked to the candidate (its new links in place), either way, at any depth."""
+        seen = {candidate.slug}
+        pending = [candidate.slug]
+        while pending:
+            slug = pending.pop()
+            links = Links.of(candidate) if slug == candidate.slug else self.links.get(slug)
+            neighbours = self.linked_from.get(slug, set())
+            if links is not None:
+                neighbours = neighbours | {*links.easier, *links.harder}
+            for neighbour in neighbours - seen:
+                if neighbour in self.links:
+                    seen.add(neighbour)
+                    pending.append(neighbour)
+        return seen
+
+
+_GRAPHS: "weakref.WeakKeyDictionary[object, LinkGraph]" = weakref.WeakKeyDictionary()
+_GRAPHS_LOCK = threading.Lock()
+
+
+def link_graph(session: Session) -> LinkGraph:
+    """The link graph of the session's database, one per engine."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    with _GRAPHS_LOCK:
+        graph = _GRAPHS.get(engine)
+        if graph is None:
+            graph = _GRAPHS[engine] = LinkGraph()
+        return graph
+
+
+def stored_progressions(slug: str, progressions: Any) -> Links:
+    progressions = progressions or {}
+    return Links(
+        slug=slug,
+        easier=tuple(progressions.get("easier", ())),
+        harder=tuple(progressions.get("harder", ())),
+    )
 
 
 def parse_exercise(document: Any) -> Exercise:

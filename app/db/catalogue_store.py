@@ -21,7 +21,7 @@ from app.db.audit_queries import ever_published
 from app.db.catalogue_queries import catalogue_revision, changed_exercises, load_sources
 from app.db.migrations import SchemaGate
 from app.db.session import DatabaseUnavailableError
-from app.domain.catalogue import Catalogue, Tombstone
+from app.domain.catalogue import Catalogue, CatalogueEntry, Tombstone
 from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import Status
 
@@ -65,9 +65,6 @@ class CatalogueStore:
         self._merge_lock = threading.Lock()
         self._loads = threading.Condition()
         self._loading = 0
-        self._published: dict[str, tuple[Exercise, int]] = {}
-        self._revisions: dict[str, int] = {}
-        self._tombstones: dict[str, Tombstone] = {}
         self.catalogue = Catalogue([], [], revision=-1)
         self.confirmed_at = time.monotonic()
         """When the database last confirmed the snapshot current (time.monotonic())."""
@@ -110,27 +107,32 @@ class CatalogueStore:
         with self._merge_lock:
             if revision <= self.catalogue.revision:
                 return False
-            for slug, exercise in changed.items():
-                self.unreadable.pop(slug, None)
-                if isinstance(exercise, Unreadable):
-                    self.unreadable[slug] = exercise.version
-                    self._log_unreadable(slug, exercise)
-                elif isinstance(exercise, Published):
-                    self._published[slug] = (exercise.exercise, exercise.version)
-                    self._revisions[slug] = exercise.revision
-                    self._tombstones.pop(slug, None)
-                else:
-                    self._withdraw(slug, exercise)
-            self.catalogue = Catalogue(
-                self._published.values(),
-                sources,
-                revision,
-                revisions=dict(self._revisions),
-                tombstones=self._tombstones.values(),
-            )
+            self.catalogue = self._merged(revision, sources, changed)
             self._confirm(started)
         logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
         return True
+
+    def _merged(
+        self, revision: int, sources: list[Source], changed: dict[str, Change]
+    ) -> Catalogue:
+        """The next snapshot: only the changed rows become new entries."""
+        catalogue = self.catalogue
+        if catalogue.sources != {source.id: source for source in sources}:
+            catalogue = catalogue.with_sources(sources)
+        published: dict[str, CatalogueEntry] = {}
+        withdrawn: dict[str, Tombstone | None] = {}
+        for slug, change in changed.items():
+            self.unreadable.pop(slug, None)
+            if isinstance(change, Unreadable):
+                self.unreadable[slug] = change.version
+                self._log_unreadable(slug, change)
+            elif isinstance(change, Published):
+                published[slug] = CatalogueEntry(
+                    change.exercise, change.version, catalogue.sources, change.revision
+                )
+            else:
+                withdrawn[slug] = change
+        return catalogue.changed(revision, published, withdrawn)
 
     def refresh_after_write(self) -> None:
         """A writer's refresh after its commit: the change is committed whatever happens here,
@@ -140,20 +142,12 @@ class CatalogueStore:
         except Exception as error:
             logger.warning("catalogue refresh after a write failed: %s", one_line(error))
 
-    def _withdraw(self, slug: str, tombstone: Tombstone | None) -> None:
-        self._published.pop(slug, None)
-        self._revisions.pop(slug, None)
-        if tombstone is None:
-            self._tombstones.pop(slug, None)
-        else:
-            self._tombstones[slug] = tombstone
-
     def _confirm(self, started: float) -> None:
         self.confirmed_at = max(self.confirmed_at, started)
 
     def _log_unreadable(self, slug: str, unreadable: "Unreadable") -> None:
-        kept = self._published.get(slug)
-        keeping = f"keeping version {kept[1]}" if kept else "leaving it out"
+        kept = self.catalogue.get(slug)
+        keeping = f"keeping version {kept.version}" if kept else "leaving it out"
         logger.warning(
             "exercise %r version %s does not validate against this code (written by a newer "
             "version?): %s; %s",

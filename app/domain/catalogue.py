@@ -5,12 +5,12 @@ the narrowest ready index from the cursor onwards and stops at limit + 1 matches
 its public JSON, serialised once on first use, so a list response is a join of ready bytes.
 """
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -73,6 +73,8 @@ class CatalogueEntry:
     exercise: Exercise
     version: int
     sources: dict[str, Source] = field(repr=False)
+    revision: int = 0
+    """The catalogue revision of the exercise's last change (what the changes feed orders by)."""
 
     def __post_init__(self) -> None:
         exercise = self.exercise
@@ -83,6 +85,28 @@ class CatalogueEntry:
         self.contraindicated_for = exercise.contraindicated_for
         self.level_rank = exercise.level.rank
         self.search_text = " ".join([exercise.name, *exercise.aliases, exercise.summary]).casefold()
+
+    def index_keys(self) -> list["IndexKey"]:
+        """The filter index postings this entry belongs to."""
+        exercise = self.exercise
+        keys: list[IndexKey] = [
+            ("category", exercise.category),
+            ("position", exercise.position),
+            ("level", exercise.level),
+            ("spinal_motion", exercise.spinal_motion),
+            ("bed_friendly", str(exercise.bed_friendly)),
+            ("needs_helper", str(exercise.needs_helper)),
+        ]
+        keys += [("target_area", area) for area in self.target_areas]
+        keys += [("equipment", item) for item in self.equipment_used]
+        return keys
+
+    def terms(self, field_name: str) -> Iterable[str]:
+        """The terms of a field this entry counts for (see `Catalogue.term_counts`)."""
+        if field_name == "equipment":
+            return self.equipment_used
+        value = getattr(self.exercise, field_name)
+        return value if isinstance(value, list | frozenset) else (value,)
 
     def summary(self) -> dict[str, Any]:
         document = self.exercise.model_dump(mode="json", include=set(LIST_FIELDS))
@@ -152,6 +176,9 @@ class Page:
 
 
 IndexKey = tuple[str, str]
+T = TypeVar("T")
+Follow = Callable[[T, "Catalogue"], T]
+"""How a kept structure is carried to the following snapshot."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +200,10 @@ class Tombstone:
 class Catalogue:
     """The published exercises at one catalogue revision, ordered by slug. Drafts and retired
     exercises given to it are left out, so nothing read from it (routines included) offers them:
-    the `not-published` rule of the rules registry holds here."""
+    the `not-published` rule of the rules registry holds here.
+
+    A snapshot never changes. An edit makes the next one with `changed`, which shares every
+    untouched entry and index posting with this one and works only on the changed rows."""
 
     def __init__(
         self,
@@ -185,40 +215,197 @@ class Catalogue:
         tombstones: Iterable[Tombstone] = (),
     ) -> None:
         self.revision = revision
-        self.revisions: Mapping[str, int] = revisions or {}
-        """Each published exercise's last-change revision (what the changes feed orders by)."""
-        self.tombstones = list(tombstones)
         self.sources: dict[str, Source] = {source.id: source for source in sources}
-        self.entries: list[CatalogueEntry] = sorted(
-            (
-                CatalogueEntry(exercise, version, self.sources)
+        last_changes = revisions or {}
+        self._assemble(
+            [
+                CatalogueEntry(exercise, version, self.sources, last_changes.get(slug, revision))
                 for exercise, version in exercises
                 if exercise.status is Status.published
-            ),
-            key=lambda entry: entry.slug,
+                for slug in (exercise.slug,)
+            ],
+            {tombstone.slug: tombstone for tombstone in tombstones},
         )
-        self.slugs = [entry.slug for entry in self.entries]
-        self.by_slug = {entry.slug: entry for entry in self.entries}
-        self._index = self._build_index()
-        self._term_counts: dict[str, Counter[str]] = {}
 
-    def _build_index(self) -> dict[IndexKey, list[int]]:
-        index: dict[IndexKey, list[int]] = {}
-        for position, entry in enumerate(self.entries):
-            exercise = entry.exercise
-            keys: list[IndexKey] = [
-                ("category", exercise.category),
-                ("position", exercise.position),
-                ("level", exercise.level),
-                ("spinal_motion", exercise.spinal_motion),
-                ("bed_friendly", str(exercise.bed_friendly)),
-                ("needs_helper", str(exercise.needs_helper)),
-            ]
-            keys += [("target_area", area) for area in entry.target_areas]
-            keys += [("equipment", item) for item in entry.equipment_used]
-            for key in keys:
-                index.setdefault(key, []).append(position)
-        return index
+    def _assemble(self, entries: list[CatalogueEntry], tombstones: dict[str, Tombstone]) -> None:
+        entries.sort(key=lambda entry: entry.slug)
+        self.entries = entries
+        self.slugs = [entry.slug for entry in entries]
+        self.by_slug = {entry.slug: entry for entry in entries}
+        self.tombstones = tombstones
+        """Exercises published once and no longer, by slug."""
+        self._index: dict[IndexKey, list[str]] = {}
+        for entry in entries:
+            for key in entry.index_keys():
+                self._index.setdefault(key, []).append(entry.slug)
+        self.feed: list[tuple[int, str]] = sorted(
+            [(entry.revision, entry.slug) for entry in entries]
+            + [(tombstone.revision, tombstone.slug) for tombstone in tombstones.values()]
+        )
+        """Every exercise a client may hold, as (revision of its last change, slug), in order."""
+        self._term_counts: dict[str, Counter[str]] = {}
+        self._kept: dict[str, tuple[Any, Follow[Any]]] = {}
+        self.changed_slugs: frozenset[str] | None = None
+        """What differs from the snapshot this one was made from (None: built whole)."""
+        self.previous_revision: int | None = None
+
+    def changed(
+        self,
+        revision: int,
+        published: Mapping[str, CatalogueEntry],
+        withdrawn: Mapping[str, Tombstone | None],
+    ) -> "Catalogue":
+        """The next snapshot: `published` added or replaced, `withdrawn` left out (with their
+        tombstone, or forgotten for None: a draft never published).
+
+        The work is proportional to the changed rows: their entries, their index postings and
+        feed positions; the tables of the rest are shared or copied as pointers. A change to most
+        of the catalogue (an import, the first load) is built whole instead."""
+        changed = published.keys() | withdrawn.keys()
+        if len(changed) > max(64, len(self.entries) // 8):
+            return self._rebuilt(revision, published, withdrawn)
+        following = object.__new__(Catalogue)
+        following.revision = revision
+        following.sources = self.sources
+        before = {slug: self.by_slug[slug] for slug in changed if slug in self.by_slug}
+        by_slug = dict(self.by_slug)
+        for slug in withdrawn:
+            by_slug.pop(slug, None)
+        by_slug.update(published)
+        following.by_slug = by_slug
+        following.slugs, following.entries = self._changed_order(by_slug, published, before)
+        following.tombstones = self._changed_tombstones(published, withdrawn)
+        following._index = self._changed_index(before, published)
+        following.feed = self._changed_feed(before, published, withdrawn)
+        following._term_counts = {
+            field_name: changed_counts(counts, field_name, before.values(), published.values())
+            for field_name, counts in self._term_counts.items()
+        }
+        following.changed_slugs = frozenset(changed)
+        following.previous_revision = self.revision
+        following._kept = {
+            name: (follow(value, following), follow) for name, (value, follow) in self._kept.items()
+        }
+        return following
+
+    def kept(self, name: str, build: Callable[["Catalogue"], T], follow: Follow[T]) -> T:
+        """A structure derived from this snapshot (an index), built on first use; every
+        following snapshot made by `changed` carries it on through `follow(value, following)`,
+        which reads `following.changed_slugs`. That runs where the snapshot is made (the
+        refresh's worker thread), so no request rebuilds it after an edit."""
+        held = self._kept.get(name)
+        if held is None:
+            held = self._kept[name] = (build(self), follow)
+        value: T = held[0]
+        return value
+
+    def _rebuilt(
+        self,
+        revision: int,
+        published: Mapping[str, CatalogueEntry],
+        withdrawn: Mapping[str, Tombstone | None],
+    ) -> "Catalogue":
+        rebuilt = object.__new__(Catalogue)
+        rebuilt.revision = revision
+        rebuilt.sources = self.sources
+        entries = {**self.by_slug, **published}
+        tombstones = {**self.tombstones}
+        for slug, tombstone in withdrawn.items():
+            entries.pop(slug, None)
+            tombstones.pop(slug, None)
+            if tombstone is not None:
+                tombstones[slug] = tombstone
+        for slug in published:
+            tombstones.pop(slug, None)
+        rebuilt._assemble(list(entries.values()), tombstones)
+        return rebuilt
+
+    def with_sources(self, sources: Iterable[Source]) -> "Catalogue":
+        """The same exercises citing changed sources (rare: every entry is made again)."""
+        exercises = [(entry.exercise, entry.version) for entry in self.entries]
+        revisions = {entry.slug: entry.revision for entry in self.entries}
+        return Catalogue(
+            exercises,
+            sources,
+            self.revision,
+            revisions=revisions,
+            tombstones=self.tombstones.values(),
+        )
+
+    def _changed_order(
+        self,
+        by_slug: dict[str, CatalogueEntry],
+        published: Mapping[str, CatalogueEntry],
+        before: Mapping[str, CatalogueEntry],
+    ) -> tuple[list[str], list[CatalogueEntry]]:
+        """The slugs and entries in slug order: the same slugs share the list of slugs."""
+        gone = {slug for slug in before if slug not in by_slug}
+        added = [slug for slug in published if slug not in before]
+        if not gone and not added:
+            entries = list(self.entries)
+            for slug, entry in published.items():
+                entries[bisect_left(self.slugs, slug)] = entry
+            return self.slugs, entries
+        kept = [slug for slug in self.slugs if slug not in gone] if gone else list(self.slugs)
+        slugs = sorted(kept + added)  # two sorted runs: a linear merge
+        return slugs, [by_slug[slug] for slug in slugs]
+
+    def _changed_tombstones(
+        self, published: Mapping[str, CatalogueEntry], withdrawn: Mapping[str, Tombstone | None]
+    ) -> dict[str, Tombstone]:
+        touched = (published.keys() | withdrawn.keys()) & self.tombstones.keys()
+        if not touched and all(tombstone is None for tombstone in withdrawn.values()):
+            return self.tombstones
+        tombstones = dict(self.tombstones)
+        for slug in touched:
+            del tombstones[slug]
+        tombstones.update(
+            {slug: tombstone for slug, tombstone in withdrawn.items() if tombstone is not None}
+        )
+        return tombstones
+
+    def _changed_index(
+        self, before: Mapping[str, CatalogueEntry], after: Mapping[str, CatalogueEntry]
+    ) -> dict[IndexKey, list[str]]:
+        """Only the postings an entry leaves or joins are copied and changed."""
+        index = dict(self._index)
+        copied: set[IndexKey] = set()
+
+        def posting(key: IndexKey) -> list[str]:
+            if key not in copied:
+                copied.add(key)
+                index[key] = list(index.get(key, ()))
+            return index[key]
+
+        for slug in before.keys() | after.keys():
+            old = set(before[slug].index_keys()) if slug in before else set()
+            new = set(after[slug].index_keys()) if slug in after else set()
+            for key in old - new:
+                slugs = posting(key)
+                del slugs[bisect_left(slugs, slug)]
+            for key in new - old:
+                insort(posting(key), slug)
+        return {key: slugs for key, slugs in index.items() if slugs}
+
+    def _changed_feed(
+        self,
+        before: Mapping[str, CatalogueEntry],
+        published: Mapping[str, CatalogueEntry],
+        withdrawn: Mapping[str, Tombstone | None],
+    ) -> list[tuple[int, str]]:
+        """Each changed exercise leaves its place and takes one at the end (its new revision)."""
+        feed = list(self.feed)
+        left = [(entry.revision, slug) for slug, entry in before.items()]
+        left += [
+            (self.tombstones[slug].revision, slug)
+            for slug in published.keys() | withdrawn.keys()
+            if slug in self.tombstones
+        ]
+        for position in left:
+            del feed[bisect_left(feed, position)]
+        taken = [(entry.revision, slug) for slug, entry in published.items()]
+        taken += [(t.revision, slug) for slug, t in withdrawn.items() if t is not None]
+        return sorted(feed + sorted(taken))  # two sorted runs: a linear merge
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -228,18 +415,20 @@ class Catalogue:
 
     def search(self, query: ExerciseQuery) -> Page:
         candidates = self._narrowest_candidates(query)
-        start = 0 if query.after_slug is None else bisect_right(self.slugs, query.after_slug)
+        start = 0 if query.after_slug is None else bisect_right(candidates, query.after_slug)
         found: list[CatalogueEntry] = []
-        entries = self.entries
-        for position in candidates[bisect_left(candidates, start) :]:
-            entry = entries[position]
+        by_slug = self.by_slug
+        for position in range(start, len(candidates)):
+            entry = by_slug[candidates[position]]
             if entry.matches(query):
                 if len(found) == query.limit:
                     return Page(found, found[-1].slug)
                 found.append(entry)
         return Page(found, None)
 
-    def _narrowest_candidates(self, query: ExerciseQuery) -> Sequence[int]:
+    def _narrowest_candidates(self, query: ExerciseQuery) -> Sequence[str]:
+        """The shortest slug-ordered list holding every match: an index posting (or the union
+        of a field's postings), else every slug."""
         groups: list[tuple[str, Iterable[str]]] = [
             ("target_area", query.target_areas),
             ("category", query.categories),
@@ -252,7 +441,7 @@ class Catalogue:
             groups.append(("bed_friendly", [str(query.bed_friendly)]))
         if query.needs_helper is not None:
             groups.append(("needs_helper", [str(query.needs_helper)]))
-        best: Sequence[int] = range(len(self.entries))
+        best: Sequence[str] = self.slugs
         for name, values in groups:
             lists = [self._index.get((name, value), []) for value in values]
             if not lists:
@@ -302,17 +491,26 @@ class Catalogue:
 
     def term_counts(self, field_name: str) -> Counter[str]:
         """How many published exercises use each term of a field (a vocabulary field, or
-        `contraindicated_for` or `cited_sources`); counted once per snapshot."""
+        `contraindicated_for` or `cited_sources`); counted once, then carried to the following
+        snapshots with the changed entries' terms taken out and put in."""
         counts = self._term_counts.get(field_name)
         if counts is None:
             counts = Counter()
             for entry in self.entries:
-                value = getattr(entry.exercise, field_name)
-                if field_name == "equipment":
-                    counts.update(entry.equipment_used)
-                elif isinstance(value, list | frozenset):
-                    counts.update(value)
-                else:
-                    counts[value] += 1
+                counts.update(entry.terms(field_name))
             self._term_counts[field_name] = counts
         return counts
+
+
+def changed_counts(
+    counts: Counter[str],
+    field_name: str,
+    before: Iterable[CatalogueEntry],
+    after: Iterable[CatalogueEntry],
+) -> Counter[str]:
+    changed = counts.copy()
+    for entry in before:
+        changed.subtract(entry.terms(field_name))
+    for entry in after:
+        changed.update(entry.terms(field_name))
+    return +changed

@@ -1,4 +1,4 @@
-"""Offline sync: the changes feed and the whole-catalogue download, prepared once per snapshot.
+"""Offline sync: the changes feed and the whole-catalogue download, made as they are asked for.
 
 Every exercise a client may hold has a place in the feed: (the revision of its last change, its
 slug). A published one is there with its public document, one published once and no longer with
@@ -11,8 +11,9 @@ an exercise changed after that revision has left its old place for one past it, 
 pass brings it.
 """
 
-import gzip
+import zlib
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -48,31 +49,31 @@ class FeedPage:
 
 
 class ChangeFeed:
-    """The feed of one snapshot, ordered by (revision, slug), each item serialised once."""
+    """The feed of one snapshot, ordered by (revision, slug): a page is found by bisecting the
+    snapshot's feed positions (kept in order as edits land) and only its items are serialised."""
 
     def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
         self.revision = catalogue.revision
-        items: list[tuple[FeedPosition, bytes]] = []
-        for entry in catalogue.entries:
-            revision = catalogue.revisions.get(entry.slug, catalogue.revision)
-            item = feed_item(entry.slug, revision, SyncChange.published, entry.detail_json)
-            items.append((FeedPosition(revision, entry.slug), item))
-        for tombstone in catalogue.tombstones:
-            item = feed_item(tombstone.slug, tombstone.revision, tombstone.change, b"null")
-            items.append((FeedPosition(tombstone.revision, tombstone.slug), item))
-        items.sort(key=lambda pair: pair[0])
-        self.positions = [position for position, _ in items]
-        self.items = [item for _, item in items]
 
     def page(self, query: FeedQuery) -> FeedPage:
+        positions = self.catalogue.feed
         upto = self.revision if query.upto is None else min(query.upto, self.revision)
-        start = bisect_left(self.positions, FeedPosition(query.since + 1, ""))
+        start = bisect_left(positions, FeedPosition(query.since + 1, ""))
         if query.after is not None:
-            start = max(start, bisect_right(self.positions, query.after))
-        end = bisect_left(self.positions, FeedPosition(upto + 1, ""))
+            start = max(start, bisect_right(positions, query.after))
+        end = bisect_left(positions, FeedPosition(upto + 1, ""))
         stop = min(end, start + query.limit)
-        next_after = self.positions[stop - 1] if stop < end else None
-        return FeedPage(self.items[start:stop], upto, next_after)
+        next_after = FeedPosition(*positions[stop - 1]) if stop < end else None
+        items = [self.item(slug) for _, slug in positions[start:stop]]
+        return FeedPage(items, upto, next_after)
+
+    def item(self, slug: str) -> bytes:
+        entry = self.catalogue.get(slug)
+        if entry is not None:
+            return feed_item(slug, entry.revision, SyncChange.published, entry.detail_json)
+        tombstone = self.catalogue.tombstones[slug]
+        return feed_item(slug, tombstone.revision, tombstone.change, b"null")
 
 
 def feed_item(slug: str, revision: int, change: SyncChange, exercise: bytes) -> bytes:
@@ -90,15 +91,28 @@ class SyncView:
     def changes(self) -> ChangeFeed:
         return ChangeFeed(self.catalogue)
 
-    @cached_property
-    def document(self) -> bytes:
-        """Every published exercise's public document, in slug order, with the revision."""
-        details = b",".join(entry.detail_json for entry in self.catalogue.entries)
-        return b'{"revision":%d,"items":[%b]}' % (self.catalogue.revision, details)
+    def document(self) -> Iterator[bytes]:
+        """Every published exercise's public document, in slug order, with the revision: made
+        a batch at a time as it is sent (from a worker thread), never held whole."""
+        entries = self.catalogue.entries
+        yield b'{"revision":%d,"items":[' % self.catalogue.revision
+        for start in range(0, len(entries), DOCUMENT_BATCH):
+            batch = b",".join(e.detail_json for e in entries[start : start + DOCUMENT_BATCH])
+            yield batch if start == 0 else b"," + batch
+        yield b"]}"
 
-    @cached_property
-    def document_gzip(self) -> bytes:
-        return gzip.compress(self.document, compresslevel=6, mtime=0)
+    def document_gzip(self) -> Iterator[bytes]:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, GZIP_WINDOW)
+        for chunk in self.document():
+            compressed = compressor.compress(chunk)
+            if compressed:
+                yield compressed
+        yield compressor.flush()
+
+
+DOCUMENT_BATCH = 256
+GZIP_WINDOW = 16 + zlib.MAX_WBITS
+"""zlib's window bits for a gzip stream (header and trailer) rather than raw deflate."""
 
 
 class SyncViews:

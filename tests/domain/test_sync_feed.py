@@ -104,7 +104,7 @@ def test_a_replica_behind_the_first_page_lowers_the_pass_revision() -> None:
 def test_the_download_holds_every_published_document() -> None:
     catalogue = snapshot([(index, index != 2) for index in range(5)], 5)
     view = SyncView(catalogue)
-    document = orjson.loads(view.document)
+    document = orjson.loads(b"".join(view.document()))
     assert document["revision"] == 5
     assert [item["slug"] for item in document["items"]] == sorted(catalogue.slugs)
     assert len(document["items"]) == 4

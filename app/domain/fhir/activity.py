@@ -1,16 +1,18 @@
 """ActivityDefinition: one per published exercise, and search over a catalogue snapshot.
 
-Each resource is serialised once per snapshot, on first use, so a search Bundle is a join of
-ready bytes (as the JSON list is).
+Each resource is serialised on first use and kept in a bounded cache shared by the snapshots
+that hold the same entry, so a search Bundle is a join of ready bytes (as the JSON list is). A
+`name` search bisects an index of the computable names, kept in step with the snapshots.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from app.core.lru import LruCache
 from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.exercise import Dosage
 from app.domain.fhir.common import (
@@ -238,25 +240,86 @@ class ActivityPage:
     next_after: str | None
 
 
-class ActivityDefinitions:
-    """The ActivityDefinitions of one catalogue snapshot, each serialised once on first use."""
+RESOURCES_KEPT = 4096
+"""Serialised resources kept: the pages being read, never a second copy of a large catalogue."""
 
-    def __init__(self, catalogue: Catalogue, canonical: Canonical) -> None:
+
+class NameIndex:
+    """Every published exercise's computable name, casefolded, beside its slug, in name order:
+    a `name` search (a prefix) is a bisected range. A name depends on the slug only, so an edit
+    that keeps the catalogue's slugs keeps the index, and one that adds or removes some moves
+    only theirs."""
+
+    def __init__(self, names: list[tuple[str, str]], catalogue_slugs: list[str]) -> None:
+        self.names = names
+        self.catalogue_slugs = catalogue_slugs
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> "NameIndex":
+        names = sorted((name_key(slug), slug) for slug in catalogue.slugs)
+        return cls(names, catalogue.slugs)
+
+    def following(self, catalogue: Catalogue) -> "NameIndex":
+        if catalogue.slugs is self.catalogue_slugs:
+            return NameIndex(self.names, catalogue.slugs)
+        names = list(self.names)
+        for slug in catalogue.changed_slugs or ():
+            position = (name_key(slug), slug)
+            at = bisect_left(names, position)
+            held = at < len(names) and names[at] == position
+            if held and slug not in catalogue.by_slug:
+                del names[at]
+            elif not held and slug in catalogue.by_slug:
+                insort(names, position)
+        return NameIndex(names, catalogue.slugs)
+
+    def starting_with(self, prefixes: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for prefix in prefixes:
+            at = bisect_left(self.names, (prefix, ""))
+            while at < len(self.names) and self.names[at][0].startswith(prefix):
+                found.add(self.names[at][1])
+                at += 1
+        return found
+
+
+def name_key(slug: str) -> str:
+    return computable_name(slug).casefold()
+
+
+class ActivityDefinitions:
+    """The ActivityDefinitions of one catalogue snapshot."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        canonical: Canonical,
+        resources: LruCache[CatalogueEntry, bytes] | None = None,
+    ) -> None:
         self.catalogue = catalogue
         self.canonical = canonical
-        self._json: dict[tuple[str, int], bytes] = {}
+        self._json = resources if resources is not None else LruCache(RESOURCES_KEPT)
         self._topics: dict[str, frozenset[Token]] = {}
         self._url_prefix = canonical.url(RESOURCE_TYPE, "")
+
+    @property
+    def names(self) -> NameIndex:
+        return self.catalogue.kept("fhir-names", NameIndex.of, NameIndex.following)
+
+    def following(self, catalogue: Catalogue) -> "ActivityDefinitions":
+        """The view of another snapshot, sharing the cache of serialised resources: a cached
+        resource is keyed by its entry, which a changed exercise no longer shares."""
+        return ActivityDefinitions(catalogue, self.canonical, self._json)
 
     def resource(self, entry: CatalogueEntry) -> dict[str, Any]:
         return activity_definition(self.canonical, entry)
 
     def resource_json(self, entry: CatalogueEntry) -> bytes:
-        """Ready bytes, per version: a kept version never changes, so it may share the cache."""
-        key = (entry.slug, entry.version)
-        ready = self._json.get(key)
+        """Ready bytes, cached per entry (a snapshot's entry never changes)."""
+        ready = self._json.get(entry)
         if ready is None:
-            ready = self._json[key] = orjson.dumps(self.resource(entry))
+            ready = orjson.dumps(self.resource(entry))
+            self._json.put(entry, ready)
         return ready
 
     def versions_wanted(self, search: ActivitySearch) -> set[tuple[str, int]]:
@@ -308,9 +371,12 @@ class ActivityDefinitions:
     def _candidates(
         self, search: ActivitySearch, kept: Sequence[CatalogueEntry]
     ) -> Sequence[CatalogueEntry]:
-        """The narrowest start: the named ids or urls when given (and the kept versions of
-        those), else the whole snapshot."""
+        """The narrowest start: the named ids or urls (and the kept versions of those), or the
+        names starting with a `name` searched, else the whole snapshot."""
         wanted: set[str] | None = None
+        for prefixes in search.names:
+            named = self.names.starting_with(prefixes)
+            wanted = named if wanted is None else wanted & named
         for values in search.ids:
             wanted = set(values) if wanted is None else wanted & values
         for url_values in search.urls:
@@ -360,8 +426,10 @@ class ActivityViews:
 
     def for_catalogue(self, catalogue: Catalogue) -> ActivityDefinitions:
         current = self._current
-        if current is None or current.catalogue is not catalogue:
+        if current is None:
             current = self._current = ActivityDefinitions(catalogue, self.canonical)
+        elif current.catalogue is not catalogue:
+            current = self._current = current.following(catalogue)
         return current
 
 

@@ -1,0 +1,147 @@
+"""An edit costs what it changes: one new snapshot entry, the changed component's links checked,
+and no view built again from the whole catalogue."""
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.security import Role
+from app.db import catalogue_store
+from app.domain import catalogue as catalogue_module
+from app.domain import sync
+from app.domain.catalogue import Catalogue
+from app.domain.exercise import Exercise
+from app.domain.fhir import activity
+
+FHIR = {"Accept": "application/fhir+json"}
+
+
+@pytest.fixture
+def keys(fresh_database_url: str, issue_key: Callable[..., dict[str, str]]) -> dict[str, Any]:
+    return {"editor": issue_key(fresh_database_url, "editor-key", Role.editor)}
+
+
+def etag(client: TestClient, slug: str, headers: dict[str, str]) -> str:
+    return client.get(f"/v1/admin/exercises/{slug}", headers=headers).headers["etag"]
+
+
+def new_exercise(client: TestClient, slug: str, status: str) -> dict[str, Any]:
+    """A new exercise made from a seeded one, linked to nothing."""
+    document: dict[str, Any] = client.get("/v1/exercises/heel-raises").json()
+    for field in ("version", "citations"):
+        document.pop(field)
+    document.update(
+        slug=slug,
+        name=f"Exercise {slug}",
+        status=status,
+        citations=[{"source": "aaos-back-pain-exercises"}],
+        progressions={"easier": [], "harder": []},
+        variants=[],
+    )
+    return document
+
+
+def counting(calls: list[Any], function: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*arguments: Any, **keywords: Any) -> Any:
+        calls.append(arguments[:1])
+        return function(*arguments, **keywords)
+
+    return counted
+
+
+def snapshot(client: TestClient) -> Catalogue:
+    catalogue: Catalogue = client.app.state.runtime.catalogue_store.catalogue  # type: ignore[attr-defined]
+    return catalogue
+
+
+def patch(client: TestClient, slug: str, change: dict[str, Any], editor: dict[str, str]) -> Any:
+    headers = {**editor, "If-Match": etag(client, slug, editor)}
+    return client.patch(f"/v1/exercises/{slug}", json=change, headers=headers)
+
+
+def test_an_edit_reads_and_makes_only_the_changed_entry(
+    fresh_client: TestClient, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(fresh_client)
+    validated: list[Any] = []
+    made: list[Any] = []
+    whole: list[Any] = []
+    monkeypatch.setattr(
+        catalogue_store,
+        "Exercise",
+        SimpleNamespace(model_validate_json=counting(validated, Exercise.model_validate_json)),
+    )
+    monkeypatch.setattr(
+        catalogue_store, "CatalogueEntry", counting(made, catalogue_module.CatalogueEntry)
+    )
+    monkeypatch.setattr(Catalogue, "_assemble", counting(whole, Catalogue._assemble))
+
+    response = patch(fresh_client, "cat-stretch", {"name": "Cat stretch, slow"}, keys["editor"])
+
+    assert response.status_code == 200, response.text
+    after = snapshot(fresh_client)
+    assert after.revision > before.revision
+    assert (len(validated), len(made), len(whole)) == (1, 1, 0)
+    assert after.changed_slugs == frozenset({"cat-stretch"})
+    assert after.get("cat-stretch").exercise.name == "Cat stretch, slow"  # type: ignore[union-attr]
+    untouched = [slug for slug in before.slugs if slug != "cat-stretch"]
+    assert untouched
+    assert all(after.by_slug[slug] is before.by_slug[slug] for slug in untouched)
+    assert after.slugs is before.slugs  # the same slugs: the list is shared
+
+
+def test_views_follow_an_edit_without_being_built_again(
+    fresh_client: TestClient, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name_search = "/fhir/r4/ActivityDefinition?name=cat"
+    assert fresh_client.get(name_search, headers=FHIR).json()["total"] == 1
+    name_builds: list[Any] = []
+    items: list[Any] = []
+    build_names = activity.NameIndex.of
+    monkeypatch.setattr(
+        activity.NameIndex, "of", counting(name_builds, lambda catalogue: build_names(catalogue))
+    )
+    monkeypatch.setattr(sync, "feed_item", counting(items, sync.feed_item))
+    editor = keys["editor"]
+
+    assert patch(fresh_client, "cat-stretch", {"name": "Cat stretch, slow"}, editor).is_success
+    created = new_exercise(fresh_client, "catapult-stretch", status="published")
+    assert fresh_client.post("/v1/exercises", json=created, headers=editor).status_code == 201
+
+    found = fresh_client.get(name_search, headers=FHIR).json()
+    assert sorted(entry["resource"]["id"] for entry in found["entry"]) == [
+        "cat-stretch",
+        "catapult-stretch",
+    ]
+    assert name_builds == []  # the name index was carried to each new snapshot, never rebuilt
+    page = fresh_client.get("/v1/changes", params={"since": 0, "limit": 3}).json()
+    assert len(page["items"]) == 3
+    assert len(items) == 3
+    latest = fresh_client.get("/v1/changes", params={"since": snapshot(fresh_client).revision - 2})
+    assert [item["slug"] for item in latest.json()["items"]] == ["cat-stretch", "catapult-stretch"]
+
+
+def test_an_edit_closing_a_progression_cycle_through_other_rows_is_refused(
+    fresh_client: TestClient, keys: dict[str, dict[str, str]]
+) -> None:
+    """abdominal-contraction -> back-flattening -> active-hamstring-stretch is stored; a new
+    draft links on to abdominal-contraction after the editor's link graph was loaded, and the
+    edit that would close the ring through it is refused."""
+    editor = keys["editor"]
+    assert patch(fresh_client, "cat-stretch", {"name": "Cat stretch, slow"}, editor).is_success
+    bridge = new_exercise(fresh_client, "bridge-step", status="draft")
+    bridge["progressions"] = {"easier": [], "harder": ["abdominal-contraction"]}
+    assert fresh_client.post("/v1/exercises", json=bridge, headers=editor).status_code == 201
+
+    closing = {"progressions": {"harder": ["bridge-step"]}}
+    response = patch(fresh_client, "active-hamstring-stretch", closing, editor)
+
+    assert response.status_code == 422, response.text
+    assert any("cycle" in error["message"] for error in response.json()["errors"])
+    unknown = {"progressions": {"harder": ["no-such-exercise"]}}
+    response = patch(fresh_client, "active-hamstring-stretch", unknown, editor)
+    assert response.status_code == 422
+    assert "unknown exercise" in response.json()["errors"][0]["message"]
