@@ -12,7 +12,7 @@ Pure and deterministic: the same catalogue, profile and program give the same fi
 same order (block, then warn, then info; in the program's order within each).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
@@ -118,7 +118,7 @@ def place_items(
 ) -> list[PlacedItem]:
     errors: list[tuple[Path, str]] = []
     placed: list[PlacedItem] = []
-    retired = {tombstone.slug for tombstone in catalogue.tombstones}
+    retired = catalogue.tombstones.keys()
     count = 0
     for block_index, block in enumerate(program.blocks):
         for index, item in enumerate(block.items):
@@ -141,7 +141,7 @@ def place_items(
 def resolve(
     catalogue: Catalogue,
     reference: str,
-    retired: set[str],
+    retired: Collection[str],
     earlier: EarlierExercises,
     path: Path,
     errors: list[tuple[Path, str]],
