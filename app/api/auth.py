@@ -10,7 +10,7 @@ from app.core.errors import AuthenticationError, ForbiddenError
 from app.core.security import Role
 from app.services.keys import Caller
 
-__all__ = ["AdminKey", "Caller", "EditorKey", "authenticate_request"]
+__all__ = ["AdminKey", "Caller", "ClinicianKey", "EditorKey", "authenticate_request"]
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `python -m app keys create`.")
 
@@ -49,3 +49,4 @@ def caller_with(role: Role):  # type: ignore[no-untyped-def]
 
 EditorKey = Annotated[Caller, Depends(caller_with(Role.editor))]
 AdminKey = Annotated[Caller, Depends(caller_with(Role.admin))]
+ClinicianKey = Annotated[Caller, Depends(caller_with(Role.clinician))]

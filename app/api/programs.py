@@ -8,12 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from starlette.responses import Response
 
+from app.api.auth import ClinicianKey
 from app.api.dependencies import ProgramsDep
+from app.api.params import JSON
+from app.api.response_headers import location
+from app.api.routines import RoutineCreated, location_of, with_delete_token
 from app.api.routing import StrictQueryRoute
-from app.core.errors import problem_responses
+from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, problem_responses
 from app.domain.routines import Profile
-from app.domain.routines.program import Finding, Program
+from app.domain.routines.program import Finding, Override, Program
 
 router = APIRouter(prefix="/v1", tags=["programs"], route_class=StrictQueryRoute)
 
@@ -70,3 +75,92 @@ async def check_routine(
 ) -> RoutineCheck:
     check = programs.check(request.profile, request.program)
     return RoutineCheck(findings=check.findings, blocking=check.blocking)
+
+
+STORE_EXAMPLE: JsonDict = {
+    **CHECK_EXAMPLE,
+    "overrides": [
+        {
+            "rule": "direction-flag",
+            "pointer": "/program/blocks/0/items/0",
+            "reason": "on examination, gentle knee hugs ease this person's pain",
+        }
+    ],
+}
+
+
+class ProgramRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STORE_EXAMPLE]})
+
+    profile: Profile = Field(description="The person, as for POST /v1/routines.")
+    program: Program
+    overrides: list[Override] = Field(
+        default_factory=list,
+        max_length=100,
+        description="A reason for each `block` finding the clinician keeps, by its rule and "
+        "pointer (an emergency red flag cannot be overridden). Each must answer a finding.",
+    )
+
+
+class StoredProgram(RoutineCreated):
+    """A program stored as a routine, as its creation returns it (GET /v1/routines/{id} returns
+    it without `delete_token`, byte for byte)."""
+
+    origin: str = Field(
+        description='"clinician": built by a clinician (generated routines carry no origin).',
+        examples=["clinician"],
+    )
+    findings: list[Finding] = Field(description="The findings of its check, as stored.")
+    overrides: list[Override] = Field(description="The clinician's reason for each block kept.")
+    program: Program = Field(description="The program as checked and stored.")
+
+
+class ProgramRefusal(Problem):
+    findings: list[Finding] = Field(
+        description="Every finding of the program, as POST /v1/routine-checks gives them."
+    )
+
+
+@router.post(
+    "/programs",
+    status_code=201,
+    response_model=None,
+    summary="Store a program a clinician built",
+    description="Checks the program as `POST /v1/routine-checks` does and stores it as a "
+    'routine with `origin: "clinician"` and its `findings` (clinician key). A `block` finding '
+    "refuses it (422 with every finding) unless `overrides` gives a reason for it, by its rule "
+    'and pointer; the handout shows each reason ("your clinician chose this because ..."). '
+    "`warn` findings are kept and shown. It gets an id, a `delete_token` (once), a handout, a "
+    "FHIR PlanDefinition and feedback like a generated routine; after feedback the next "
+    "routine keeps the clinician's exercises, with the doses the feedback calls for.",
+    responses={
+        201: {
+            "model": StoredProgram,
+            "description": "The stored program and its delete token; Location names it.",
+            "headers": {
+                "Location": location(
+                    "The routine's URL.", "/v1/routines/5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"
+                )
+            },
+        },
+        **problem_responses(400, 401, 403, 413, 503),
+        422: {
+            "model": ProgramRefusal,
+            "description": "A block finding without an override (`findings` lists them all), "
+            "an override that answers no finding, or a program that cannot be checked.",
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProgramRefusal"}}
+            },
+        },
+    },
+)
+async def store_program(
+    request: Annotated[ProgramRequest, Body()], _caller: ClinicianKey, programs: ProgramsDep
+) -> Response:
+    created = await programs.store(request.profile, request.program, request.overrides)
+    return Response(
+        with_delete_token(created.document_json, created.delete_token),
+        201,
+        {"Location": location_of(created.id)},
+        media_type=JSON,
+    )

@@ -84,6 +84,8 @@ class ApiError(Exception):
         self.errors = list(errors[:MAX_LISTED_ERRORS])
         self.error_count = len(errors) if error_count is None else error_count
         self.headers = dict(headers or {})
+        self.extensions: dict[str, Any] = {}
+        """Extension members of the problem document (RFC 9457 3.2), beside the standard ones."""
 
 
 class NotFoundError(ApiError):
@@ -420,6 +422,7 @@ def problem_response(
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
     error_count: int | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     """The problem document; `errors` beyond MAX_LISTED_ERRORS are counted, not listed."""
     listed = errors[:MAX_LISTED_ERRORS]
@@ -440,6 +443,7 @@ def problem_response(
         body["errors"] = [error.model_dump(exclude_none=True) for error in listed]
     if total > len(listed):
         body["error_count"] = total
+    body.update(extensions or {})
     return Response(
         orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
@@ -493,6 +497,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
         exc.errors,
         headers=headers or None,
         error_count=exc.error_count,
+        extensions=exc.extensions,
     )
 
 

@@ -15,7 +15,11 @@ KEY_PREFIX = "bck_"
 
 class Role(StrEnum):
     editor = "editor"
+    """Edits the catalogue."""
     admin = "admin"
+    """Everything: keys, imports, purges, and what the other roles do."""
+    clinician = "clinician"
+    """Builds and stores programs for people (POST /v1/programs)."""
 
     def allows(self, needed: "Role") -> bool:
         return self is Role.admin or self is needed

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from app.core.errors import ServiceUnavailableError
-from app.handout.view import ARRANGEMENT_NOTE, LOG_NOTE, HandoutView
+from app.handout.view import LOG_NOTE, HandoutView
 
 logger = logging.getLogger("app.handout")
 
@@ -54,7 +54,7 @@ def render_html(view: HandoutView, paper: Paper | None) -> str:
         view=view,
         paper=CSS_PAPER[paper] if paper else None,
         qr_svg=qr_svg(view.url),
-        arrangement_note=ARRANGEMENT_NOTE,
+        arrangement_note=view.arrangement_note,
         log_note=LOG_NOTE,
     )
 

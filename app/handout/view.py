@@ -23,6 +23,14 @@ ARRANGEMENT_NOTE = (
     "cool-down) are how this service arranges a routine: a design choice, not advice from the "
     "sources."
 )
+CLINICIAN_ARRANGEMENT_NOTE = (
+    "Your clinician chose these exercises, their order and their doses. This service checked "
+    "them against the same rules as the routines it makes; what goes beyond those rules is "
+    "marked under each exercise."
+)
+CLINICIAN_REASON = "clinician_chosen"
+"""Item reasons of a program a clinician built: their reason for an override, a warning kept."""
+CLINICIAN_OWN_RULES = frozenset({"clinician-chosen", "clinician-override"})
 LOG_NOTE = (
     "A suggested way to keep track, not part of the sources: tick each exercise when you do it, "
     "once for each session. Write down your pain before and after (0 = no pain, 10 = the worst "
@@ -107,6 +115,7 @@ class HandoutView:
     referral_advice: str = ""
     flags: tuple[FlagView, ...] = ()
     explanation: str = ""
+    arrangement_note: str = ARRANGEMENT_NOTE
 
 
 def handout_view(document: dict[str, Any], url: str) -> HandoutView:
@@ -136,6 +145,11 @@ def handout_view(document: dict[str, Any], url: str) -> HandoutView:
             for flag in (referral or {}).get("red_flags", [])
         ),
         explanation=document.get("explanation") or "",
+        arrangement_note=(
+            CLINICIAN_ARRANGEMENT_NOTE
+            if document.get("origin") == "clinician"
+            else ARRANGEMENT_NOTE
+        ),
     )
 
 
@@ -203,11 +217,21 @@ def exercise_view(item: dict[str, Any]) -> ExerciseView:
         time=about_minutes(int(item.get("estimated_seconds") or 0)),
         cautions=list(exercise.get("cautions", [])),
         choices=[
-            f"Our choice: {reason['detail']}"
+            choice(reason)
             for reason in item.get("reasons", [])
-            if reason.get("code") in DESIGN_CHOICE_REASONS
+            if reason.get("code") in DESIGN_CHOICE_REASONS or reason.get("code") == CLINICIAN_REASON
         ],
     )
+
+
+def choice(reason: dict[str, Any]) -> str:
+    """How the sheet says who set a dose or chose an exercise: this service where a source left
+    it open ("Our choice:"), or the clinician, with their reason or the rule they went past."""
+    if reason.get("code") != CLINICIAN_REASON:
+        return f"Our choice: {reason['detail']}"
+    if reason.get("rule") in CLINICIAN_OWN_RULES:
+        return str(reason["detail"])
+    return f"Beyond what this service would give: {reason['detail']}"
 
 
 def dosage_line(item: dict[str, Any]) -> str:

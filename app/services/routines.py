@@ -41,8 +41,18 @@ from app.db.routine_store import RoutineStore
 from app.db.session import Database, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
 from app.domain.routines import Feedback, Outcome, Profile, Recommendation, Session, recommend
+from app.domain.routines.checker import check_program
+from app.domain.routines.feedback import PAIN_GONE, FeedbackOutcome
 from app.domain.routines.memo import PlanCache
 from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
+from app.domain.routines.program import Override, Program
+from app.domain.routines.program_plan import (
+    PROGRAM_ORIGIN,
+    adjusted_program,
+    kept_overrides,
+    program_document,
+    published_program,
+)
 from app.domain.timestamps import rfc3339
 
 __all__ = ["CreatedRoutine", "FeedbackGiven", "PurgeReport", "Routines"]
@@ -111,6 +121,44 @@ def new_routine(
         ),
         **cache.plan(catalogue, profile, seed),
     }
+
+
+def next_program(
+    catalogue: Catalogue, routine: dict[str, Any], outcome: FeedbackOutcome, now: datetime
+) -> tuple[dict[str, Any] | None, str]:
+    """After feedback on a clinician's program: the same exercises with the doses the
+    recommendation calls for, checked again (rule `program-follows-feedback`). The person's
+    level and minutes stay the clinician's; a phase the feedback moves on moves. An exercise
+    no longer published is left out, and the adjustment says so."""
+    assert outcome.next_profile is not None
+    profile = Profile.model_validate(routine["profile"])
+    program, dropped = published_program(catalogue, Program.model_validate(routine["program"]))
+    gone = f" No longer in the catalogue, so left out: {', '.join(dropped)}." if dropped else ""
+    if program is None:
+        return None, "None of your clinician's exercises is in the catalogue any more." + gone
+    adjusted, words = adjusted_program(
+        check_program(catalogue, profile, program), program, outcome.recommendation, profile
+    )
+    next_profile = profile.model_copy(update={"phase": outcome.next_profile.phase})
+    check = check_program(catalogue, next_profile, adjusted)
+    overrides = [Override.model_validate(override) for override in routine["overrides"]]
+    document = program_document(
+        catalogue,
+        next_profile,
+        adjusted,
+        check,
+        kept_overrides(check.findings, overrides),
+        routine_id=str(uuid.uuid4()),
+        created_at=rfc3339(now),
+        previous=routine,
+    )
+    return document, words + gone
+
+
+def phase_change(outcome: FeedbackOutcome) -> str | None:
+    """What feedback changes of a program besides its doses: the phase, once the pain is gone."""
+    adjustment = outcome.adjustment or ""
+    return PAIN_GONE if PAIN_GONE in adjustment else None
 
 
 def session_of(record: dict[str, Any]) -> Session:
@@ -185,6 +233,10 @@ class Routines:
         """The service as the command line uses it, to purge: with no catalogue loaded, creating
         a routine or giving feedback would answer 503."""
         return cls(RoutineStore(database, retention_days), no_catalogue, PlanCache(), utc_now)
+
+    def now(self) -> datetime:
+        """The time of a request, in UTC."""
+        return self._clock()
 
     @property
     def retention_days(self) -> int:
@@ -274,11 +326,16 @@ class Routines:
         earlier = await self.store.chain_feedback(routine["earlier_routine_ids"])
         outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
         next_routine = next_row = None
+        adjustment = outcome.adjustment
         token = generate_delete_token()
-        if outcome.next_profile is not None:
+        if outcome.next_profile is not None and routine.get("origin") == PROGRAM_ORIGIN:
+            next_routine, program_adjustment = next_program(catalogue, routine, outcome, now)
+            adjustment = " ".join(filter(None, [program_adjustment, phase_change(outcome)]))
+        elif outcome.next_profile is not None:
             next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
             next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
             next_routine = new_routine(catalogue, self._plan_cache, next_profile, now, routine)
+        if next_routine is not None:
             if idempotency_key is not None:
                 token = delete_token_for(idempotency_key, next_routine["id"])
             next_json = orjson.dumps(next_routine)
@@ -289,7 +346,7 @@ class Routines:
             "created_at": rfc3339(now),
             "recommendation": outcome.recommendation.value,
             "rule": {"id": outcome.rule_id.value, "text": outcome.rule},
-            "adjustment": outcome.adjustment,
+            "adjustment": adjustment,
             "advice": outcome.advice,
             "urgency": None if outcome.urgency is None else outcome.urgency.value,
             "next_routine_id": None if next_routine is None else next_routine["id"],

@@ -183,3 +183,193 @@ def test_a_retired_exercise_is_a_422_saying_so(
     errors = refused(fresh_client, {"profile": {}, "program": program(item("ankle-pumps"))})
     assert errors[0]["pointer"] == "#/program/blocks/0/items/0/exercise"
     assert "retired" in errors[0]["message"]
+
+
+STORED_PROGRAM = {
+    "profile": {"sensitivity": "flexion_sensitive", "minutes": 20, "phase": "recovering"},
+    "program": program(
+        item("double-knee-to-chest", sets=1, repetitions=10, hold_seconds=5),
+        {
+            "exercise": "prone-back-extension",
+            "dose": {"sets": 2, "repetitions": 10},
+            "notes": "Slowly, and only as far as is comfortable.",
+        },
+    ),
+}
+OVERRIDE = {
+    "rule": "direction-flag",
+    "pointer": "/program/blocks/0/items/0",
+    "reason": "On examination, gentle knee hugs ease this person's pain",
+}
+
+
+def clinician(client: TestClient, database_url: str, issue_key: Any, name: str) -> dict[str, str]:
+    headers: dict[str, str] = issue_key(database_url, name, Role.clinician)
+    return headers
+
+
+def store(
+    client: TestClient, headers: dict[str, str], overrides: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    body = {**STORED_PROGRAM, "overrides": overrides if overrides is not None else [OVERRIDE]}
+    response = client.post("/v1/programs", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    stored: dict[str, Any] = response.json()
+    assert response.headers["location"] == f"/v1/routines/{stored['id']}"
+    return stored
+
+
+def test_storing_a_program_needs_a_clinician_or_admin_key(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    body = {**STORED_PROGRAM, "overrides": [OVERRIDE]}
+    assert client.post("/v1/programs", json=body).status_code == 401
+    editor = issue_key(database_url, "program-editor", Role.editor)
+    refused_editor = client.post("/v1/programs", json=body, headers=editor)
+    assert refused_editor.status_code == 403
+    assert "clinician" in refused_editor.json()["detail"]
+    admin = issue_key(database_url, "program-admin", Role.admin)
+    assert client.post("/v1/programs", json=body, headers=admin).status_code == 201
+    doctor = clinician(client, database_url, issue_key, "program-clinician")
+    assert client.post("/v1/programs", json=body, headers=doctor).status_code == 201
+
+
+def test_a_block_without_an_override_refuses_the_program_with_its_findings(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "refused-clinician")
+    response = client.post("/v1/programs", json=STORED_PROGRAM, headers=doctor)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["type"] == "/problems/program-refused"
+    assert [error["pointer"] for error in problem["errors"]] == ["#/program/blocks/0/items/0"]
+    checked = check(client, {"profile": STORED_PROGRAM["profile"], **STORED_PROGRAM})
+    assert problem["findings"] == checked["findings"]
+
+
+def test_an_override_must_answer_a_finding_and_red_flags_cannot_be_overridden(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "override-clinician")
+    stray = {**OVERRIDE, "pointer": "/program/blocks/0/items/1"}
+    body = {**STORED_PROGRAM, "overrides": [OVERRIDE, stray]}
+    response = client.post("/v1/programs", json=body, headers=doctor)
+    assert response.status_code == 422
+    assert [error["pointer"] for error in response.json()["errors"]] == ["#/overrides/1"]
+    feverish = {
+        "profile": {**STORED_PROGRAM["profile"], "red_flags": ["fever"]},
+        "program": STORED_PROGRAM["program"],
+        "overrides": [
+            OVERRIDE,
+            {"rule": "red-flag-fever", "pointer": "/profile/red_flags/0", "reason": "It is mild"},
+        ],
+    }
+    response = client.post("/v1/programs", json=feverish, headers=doctor)
+    assert response.status_code == 422
+    assert response.json()["type"] == "/problems/program-refused"
+
+
+def test_a_stored_program_is_a_routine_with_its_findings_and_overrides(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "storing-clinician")
+    stored = store(client, doctor)
+    token = stored.pop("delete_token")
+    assert token
+    assert stored["origin"] == "clinician"
+    assert stored["overrides"] == [OVERRIDE]
+    rules = {finding["rule"] for finding in stored["findings"]}
+    assert "direction-flag" in rules
+    assert stored["outcome"] == "routine"
+    assert client.get(f"/v1/routines/{stored['id']}").json() == stored
+    first, second = stored["blocks"][0]["items"]
+    assert first["exercise"]["slug"] == "double-knee-to-chest"
+    details = [reason["detail"] for reason in first["reasons"]]
+    assert "Your clinician chose this because on examination, gentle knee hugs" in " ".join(details)
+    assert any("Their note: Slowly" in reason["detail"] for reason in second["reasons"])
+
+
+def test_a_clean_program_stores_without_overrides_and_keeps_its_warnings(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "clean-clinician")
+    body = {
+        "profile": {"sensitivity": "none", "phase": "recovering"},
+        "program": program(item("ankle-pumps", sets=1, repetitions=30)),
+    }
+    response = client.post("/v1/programs", json=body, headers=doctor)
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    warned = [f for f in stored["findings"] if f["severity"] == "warn"]
+    assert [f["rule"] for f in warned] == ["dose-above-cited"]
+    reasons = stored["blocks"][0]["items"][0]["reasons"]
+    assert any(reason["rule"] == "dose-above-cited" for reason in reasons)
+
+
+def test_the_handout_and_fhir_of_a_program(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "handout-clinician")
+    stored = store(client, doctor)
+    url = f"/v1/routines/{stored['id']}/handout"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Your clinician chose this because on examination" in page.text
+    assert "Your clinician chose these exercises" in page.text
+    pdf = client.get(url, params={"format": "pdf"})
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    plan = client.get(f"/fhir/r4/PlanDefinition/{stored['id']}")
+    assert plan.status_code == 200
+    assert plan.json()["resourceType"] == "PlanDefinition"
+
+
+def doses(routine: dict[str, Any]) -> list[tuple[str, int, int | None]]:
+    return [
+        (entry["exercise"]["slug"], entry["sets"], entry["reps"])
+        for block in routine["blocks"]
+        for entry in block["items"]
+    ]
+
+
+def test_feedback_on_a_program_keeps_its_exercises_and_adjusts_the_doses(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "chain-clinician")
+    stored = store(client, doctor)
+    token = stored.pop("delete_token")
+    hard = {"pain_before": 3, "pain_after": 3, "completed": True, "difficulty": "hard"}
+    response = client.post(
+        f"/v1/routines/{stored['id']}/feedback",
+        json=hard,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    given = response.json()
+    assert given["recommendation"] == "regress"
+    following = given["next_routine"]
+    assert following["origin"] == "clinician"
+    assert following["previous_routine_id"] == stored["id"]
+    assert following["overrides"] == [OVERRIDE]
+    assert doses(following) == [("double-knee-to-chest", 1, 7), ("prone-back-extension", 1, 10)]
+    assert "a set fewer" in given["adjustment"]
+    worse = {"pain_before": 2, "pain_after": 6, "completed": True, "difficulty": "right"}
+    stopped = client.post(
+        f"/v1/routines/{following['id']}/feedback",
+        json=worse,
+        headers={"Authorization": f"Bearer {following['delete_token']}"},
+    )
+    assert stopped.status_code == 201, stopped.text
+    assert stopped.json()["recommendation"] == "stop_and_consult"
+    assert stopped.json()["next_routine"] is None
+
+
+def test_a_program_is_deleted_with_its_token(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    doctor = clinician(client, database_url, issue_key, "deleting-clinician")
+    stored = store(client, doctor)
+    bearer = {"Authorization": f"Bearer {stored['delete_token']}"}
+    assert client.delete(f"/v1/routines/{stored['id']}", headers=bearer).status_code == 204
+    assert client.get(f"/v1/routines/{stored['id']}").status_code == 410

@@ -74,6 +74,8 @@ class SelectionCode(StrEnum):
     on_bed = "on_bed"
     leg_symptoms = "leg_symptoms"
     standing_support = "standing_support"
+    clinician_chosen = "clinician_chosen"
+    """In a program a clinician built: their reason for an override, or a finding kept."""
 
 
 class Frozen(BaseModel):

@@ -59,6 +59,10 @@ class RuleId(StrEnum):
     hold_range = "hold-range"
     aerobic_scaled = "aerobic-scaled"
     dose_above_cited = "dose-above-cited"
+    # Programs a clinician builds.
+    clinician_chosen = "clinician-chosen"
+    clinician_override = "clinician-override"
+    program_follows_feedback = "program-follows-feedback"
     # How and where (item reasons).
     on_bed = "on-bed"
     standing_support = "standing-support"
@@ -593,6 +597,36 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
         "The engine never prescribes more than a source cites; a clinician may, and the person "
         "is shown that the dose goes beyond the sources.",
         code=None,
+    ),
+    design_choice(
+        RuleId.clinician_chosen,
+        S,
+        "In a program a clinician builds, the clinician chose the exercises, their order and "
+        "doses; the same rules as generated routines check it, and what goes beyond them is "
+        "shown to you.",
+        "A clinician who has examined the person knows more than a profile says; checking "
+        "their program by the engine's rules keeps the same safety net under both.",
+        code="clinician_chosen",
+    ),
+    design_choice(
+        RuleId.clinician_override,
+        S,
+        "A program with a blocking finding (a contraindication, a position you cannot get into) "
+        "is stored only with the clinician's reason for it, which your handout shows: \"your "
+        'clinician chose this because ...". An emergency red flag cannot be overridden.',
+        "The rules are written for people nobody has examined; a clinician may have a reason "
+        "to go against one, and writing it down keeps the choice accountable.",
+        code="clinician_chosen",
+    ),
+    design_choice(
+        RuleId.program_follows_feedback,
+        RuleArea.feedback,
+        "After feedback on a clinician's program, the next one keeps the same exercises: "
+        "regress takes a set off (else a third of the repetitions, or 5 minutes of aerobic "
+        "work), advance adds one back, never beyond what the sources cite unless the clinician "
+        "already had; repeat keeps the doses; stop ends the program.",
+        "The clinician chose the exercises, so feedback changes how much, not what; the same "
+        "feedback rules decide which way.",
     ),
     from_sources(
         RuleId.on_bed,
