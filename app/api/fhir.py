@@ -22,6 +22,7 @@ from app.core import cursors
 from app.core.errors import (
     FHIR_MEDIA_TYPE,
     FieldError,
+    GoneError,
     InvalidParameterError,
     NotAcceptableError,
     NotFoundError,
@@ -36,6 +37,7 @@ from app.domain.fhir.activity import (
     history_bundle,
     searchset,
 )
+from app.domain.fhir.apply import SUBJECT_PATTERN, care_plan
 from app.domain.fhir.capability import (
     CAPABILITY_ID,
     FORMAT_PARAMETER,
@@ -45,9 +47,22 @@ from app.domain.fhir.capability import (
     capability_statement,
 )
 from app.domain.fhir.common import Canonical
+from app.domain.fhir.feedback import (
+    QUESTIONNAIRE_ID,
+    feedback_questionnaire,
+    pain_observations,
+    questionnaire_response,
+    routine_identifier,
+)
 from app.domain.fhir.plan import plan_definition
 from app.domain.fhir.profiles import EXTENSIONS_BY_ID, structure_definition
-from app.domain.fhir.questionnaire import RED_FLAGS_ID, red_flag_questionnaire
+from app.domain.fhir.questionnaire import (
+    RED_FLAGS_ID,
+    ScreeningError,
+    red_flag_questionnaire,
+    reported_flags,
+    screening_outcome,
+)
 from app.domain.fhir.terminology import VOCABULARIES_BY_ID, code_system, value_set
 from app.domain.timestamps import rfc3339
 from app.services.content import ExerciseVersion
@@ -432,18 +447,278 @@ async def read_plan_definition(resource_id: ResourceId, request: Request) -> Res
     return resource_response(request, plan_definition(canonical_of(request), orjson.loads(stored)))
 
 
+QUESTIONNAIRES = {RED_FLAGS_ID: red_flag_questionnaire, QUESTIONNAIRE_ID: feedback_questionnaire}
+
+
 @router.get(
     "/Questionnaire/{resource_id}",
     summary="Read a Questionnaire",
     description="`red-flags`: the screening to ask before offering a routine, one boolean "
-    "question per red flag, coded with its urgency.",
+    "question per red flag, coded with its urgency. `session-feedback`: the questions "
+    "feedback on a session answers.",
     responses=success("Questionnaire", {"resourceType": "Questionnaire"}),
     openapi_extra=ONLY_FORMAT,
 )
 async def read_questionnaire(resource_id: ResourceId, request: Request) -> Response:
-    if resource_id != RED_FLAGS_ID:
-        raise NotFoundError(f"No Questionnaire has the id {resource_id!r}: only {RED_FLAGS_ID}.")
-    return resource_response(request, red_flag_questionnaire(canonical_of(request)))
+    build = QUESTIONNAIRES.get(resource_id)
+    if build is None:
+        known = ", ".join(QUESTIONNAIRES)
+        raise NotFoundError(f"No Questionnaire has the id {resource_id!r}. Known: {known}.")
+    return resource_response(request, build(canonical_of(request)))
+
+
+FHIR_BODY = {
+    "required": True,
+    "content": {FHIR_MEDIA_TYPE: {"schema": {"type": "object", "required": ["resourceType"]}}},
+}
+
+
+async def fhir_body(request: Request) -> Any:
+    """The request's FHIR JSON body; 400 `invalid` naming the body when it is not JSON."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in OFFERED:
+        raise InvalidParameterError(
+            "The body must be FHIR JSON (Content-Type: application/fhir+json).",
+            [FieldError(location="header", field="content-type", message="not FHIR JSON")],
+        )
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidParameterError(
+            "The body is not JSON.", [FieldError(location="body", field="body", message="not JSON")]
+        ) from None
+
+
+@router.post(
+    f"/Questionnaire/{RED_FLAGS_ID}/$evaluate",
+    summary="Screen a red-flag QuestionnaireResponse",
+    description="Answers a QuestionnaireResponse to `Questionnaire/red-flags` with what `POST "
+    "/v1/routines` decides from the same red flags (without a clinician's clearance): a "
+    "Parameters resource with `outcome` (`refer` or `routine`) and, for `refer`, the most "
+    "urgent flag's `urgency` and `advice` and each `redFlag`. Nothing is stored.",
+    responses=success("Parameters", {"resourceType": "Parameters"}),
+    openapi_extra={"parameters": [FORMAT_PARAMETER_DOC], "requestBody": FHIR_BODY},
+)
+async def evaluate_red_flags(request: Request) -> Response:
+    canonical = canonical_of(request)
+    try:
+        reported = reported_flags(canonical, await fhir_body(request))
+    except ScreeningError as error:
+        raise InvalidParameterError(
+            f"Not an answered red-flag screening: {error.field} {error}.",
+            [FieldError(location="body", field=error.field, message=str(error))],
+        ) from None
+    return FhirResponse(orjson.dumps(screening_outcome(canonical, reported)))
+
+
+SUBJECT_DOC: dict[str, Any] = {
+    "name": "subject",
+    "in": "query",
+    "required": False,
+    "description": "Who the plan is for: a Patient or Group reference. Not stored.",
+    "schema": {"type": "string", "maxLength": 500},
+    "example": "Patient/123",
+}
+
+
+def apply_subject(values: list[str]) -> str | None:
+    if len(values) > 1:
+        raise invalid("subject", "give it once")
+    if values and not SUBJECT_PATTERN.match(values[0]):
+        raise invalid("subject", "not a Patient or Group reference (Patient/{id})")
+    return values[0] if values else None
+
+
+def parameters_subject(body: Any) -> list[str]:
+    """The `subject` of an $apply Parameters body; 400 for anything else in it."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise InvalidParameterError(
+            "The body must be a Parameters resource.",
+            [FieldError(location="body", field="resourceType", message="must be Parameters")],
+        )
+    subjects = []
+    for parameter in body.get("parameter", []):
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        value = (
+            parameter.get("valueString") or parameter.get("valueReference", {}).get("reference")
+            if isinstance(parameter, dict)
+            else None
+        )
+        if name != "subject" or not isinstance(value, str):
+            raise InvalidParameterError(
+                f"Only a subject (valueString or valueReference) is taken, not {name!r}.",
+                [FieldError(location="body", field=f"parameter.{name}", message="not supported")],
+            )
+        subjects.append(value)
+    return subjects
+
+
+async def applied(request: Request, resource_id: str, subject: str | None) -> Response:
+    stored = await stored_routine(request, resource_id)
+    plan = plan_definition(canonical_of(request), orjson.loads(stored))
+    return FhirResponse(orjson.dumps(care_plan(plan, subject)))
+
+
+APPLY_DESCRIPTION = (
+    "The routine as a CarePlan proposal for `subject` (a Patient or Group reference; without "
+    "it the CarePlan names nobody): one activity per exercise, in order, each instantiating the "
+    "definition its action names, the tailored ones contained. Nothing is stored."
+)
+
+
+@router.get(
+    "/PlanDefinition/{resource_id}/$apply",
+    summary="Apply a PlanDefinition",
+    description=APPLY_DESCRIPTION,
+    responses=success("CarePlan", {"resourceType": "CarePlan"}),
+    openapi_extra={"parameters": [SUBJECT_DOC, FORMAT_PARAMETER_DOC]},
+)
+async def apply_plan_definition(resource_id: ResourceId, request: Request) -> Response:
+    subject = apply_subject(request.query_params.getlist("subject"))
+    return await applied(request, resource_id, subject)
+
+
+@router.post(
+    "/PlanDefinition/{resource_id}/$apply",
+    summary="Apply a PlanDefinition (Parameters body)",
+    description=APPLY_DESCRIPTION + " The body is a Parameters resource with at most a `subject`.",
+    responses=success("CarePlan", {"resourceType": "CarePlan"}),
+    openapi_extra={"parameters": [FORMAT_PARAMETER_DOC], "requestBody": FHIR_BODY},
+)
+async def apply_plan_definition_with_parameters(
+    resource_id: ResourceId, request: Request
+) -> Response:
+    subject = apply_subject(parameters_subject(await fhir_body(request)))
+    return await applied(request, resource_id, subject)
+
+
+async def stored_feedback(request: Request, routine_id: str) -> dict[str, Any]:
+    return await runtime_of(request).routines.feedback(routine_id)
+
+
+@router.get(
+    "/QuestionnaireResponse/{resource_id}",
+    summary="Read a session's feedback as a QuestionnaireResponse",
+    description="The feedback on the routine with this id, as answers to "
+    "`Questionnaire/session-feedback`; its `identifier` names the routine.",
+    responses=success("QuestionnaireResponse", {"resourceType": "QuestionnaireResponse"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_questionnaire_response(resource_id: ResourceId, request: Request) -> Response:
+    feedback = await stored_feedback(request, resource_id)
+    return resource_response(request, questionnaire_response(canonical_of(request), feedback))
+
+
+def routine_of_identifier(request: Request, value: str) -> str:
+    system, bar, routine_id = value.rpartition("|")
+    expected = routine_identifier(canonical_of(request), "")["system"]
+    if bar and system != expected:
+        raise invalid("identifier", f"the system is {expected}")
+    return routine_id
+
+
+@router.get(
+    "/QuestionnaireResponse",
+    summary="Search session feedback by routine",
+    description="`identifier=[system|]routine-id`: a searchset Bundle of the feedback on that "
+    "routine (none or one).",
+    responses=success("Bundle", {"resourceType": "Bundle", "type": "searchset", "total": 1}),
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "identifier",
+                "in": "query",
+                "required": True,
+                "description": "The routine id, optionally after the PlanDefinition system.",
+                "schema": {"type": "string", "maxLength": 300},
+            },
+            FORMAT_PARAMETER_DOC,
+        ]
+    },
+)
+async def search_questionnaire_responses(request: Request) -> Response:
+    value = single(request, "identifier")
+    if value is None:
+        raise invalid("identifier", "required: the routine id")
+    found = await feedback_or_none(request, routine_of_identifier(request, value))
+    canonical = canonical_of(request)
+    resources = [] if found is None else [questionnaire_response(canonical, found)]
+    return FhirResponse(orjson.dumps(bundle_of(request, resources)))
+
+
+async def feedback_or_none(request: Request, routine_id: str) -> dict[str, Any] | None:
+    try:
+        return await stored_feedback(request, routine_id)
+    except (NotFoundError, GoneError):
+        return None
+
+
+def bundle_of(request: Request, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    base = fhir_base(request)
+    entries = [
+        {
+            "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+            "search": {"mode": "match"},
+        }
+        for resource in resources
+    ]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(entries),
+        "link": [{"relation": "self", "url": str(request.url)}],
+        "entry": entries,
+    }
+    return {key: value for key, value in bundle.items() if value != []}
+
+
+@router.get(
+    "/Observation/{resource_id}",
+    summary="Read a pain rating",
+    description="`{routine-id}-pain-before` or `{routine-id}-pain-after`: a 0-10 pain rating "
+    "from the feedback on that routine, its `focus` the PlanDefinition.",
+    responses=success("Observation", {"resourceType": "Observation"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_observation(resource_id: ResourceId, request: Request) -> Response:
+    routine_id = resource_id.rsplit("-pain-", 1)[0]
+    found = await feedback_or_none(request, routine_id)
+    observations = [] if found is None else pain_observations(canonical_of(request), found)
+    for observation in observations:
+        if observation["id"] == resource_id:
+            return resource_response(request, observation)
+    raise NotFoundError(f"No Observation has the id {resource_id!r}.")
+
+
+@router.get(
+    "/Observation",
+    summary="Search pain ratings by routine",
+    description="`focus=PlanDefinition/{routine-id}`: the pain ratings before and after the "
+    "session of that routine (none until feedback is given). Follow a routine chain to chart "
+    "pain across sessions.",
+    responses=success("Bundle", {"resourceType": "Bundle", "type": "searchset", "total": 2}),
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "focus",
+                "in": "query",
+                "required": True,
+                "description": "PlanDefinition/{routine-id}",
+                "schema": {"type": "string", "maxLength": 120},
+                "example": "PlanDefinition/8d54d5f3-ce9d-4c5e-bde8-6a563e13b214",
+            },
+            FORMAT_PARAMETER_DOC,
+        ]
+    },
+)
+async def search_observations(request: Request) -> Response:
+    focus = single(request, "focus")
+    if focus is None or not focus.startswith("PlanDefinition/"):
+        raise invalid("focus", "required: PlanDefinition/{routine id}")
+    found = await feedback_or_none(request, focus.removeprefix("PlanDefinition/"))
+    observations = [] if found is None else pain_observations(canonical_of(request), found)
+    return FhirResponse(orjson.dumps(bundle_of(request, observations)))
 
 
 def vocabulary_id(resource_type: str, resource_id: str) -> str:

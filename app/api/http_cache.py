@@ -86,6 +86,7 @@ CATALOGUE_READ = PathPolicy(PUBLIC, TagSource.CATALOGUE, pin_catalogue=True)
 CATALOGUE_ITEM = PathPolicy(PUBLIC, pin_catalogue=True)
 ROUTINE = PathPolicy(PRIVATE_IMMUTABLE, TagSource.ROUTINE)
 PRIVATE = PathPolicy(PRIVATE_IMMUTABLE)
+PERSONAL = PathPolicy("private, no-cache")
 PUBLIC_READ = PathPolicy(PUBLIC)
 ADMINISTRATION = PathPolicy(NO_STORE, compress_once=False, vary=("Authorization",))
 UNCACHED = PathPolicy(NO_STORE, compress_once=False, vary=())
@@ -122,12 +123,24 @@ def policy_for(path: str) -> PathPolicy:
         under = path[len(ROUTINE_PREFIX) :].split("/")
         return ROUTINE if len(under) == 1 or under[1:] == ["feedback"] else PRIVATE
     if path.startswith("/fhir/"):
-        return PRIVATE if path.startswith("/fhir/r4/PlanDefinition/") else CATALOGUE_ITEM
+        return fhir_policy(path)
     if path.startswith("/v1/admin/") or path == "/admin" or path.startswith("/admin/"):
         return ADMINISTRATION
     if path in HEALTH_PATHS:
         return UNCACHED
     return PUBLIC_READ
+
+
+PERSONAL_FHIR_PATHS = ("/fhir/r4/QuestionnaireResponse", "/fhir/r4/Observation")
+"""A person's feedback: never in a shared cache, and a search may change once it is given."""
+
+
+def fhir_policy(path: str) -> PathPolicy:
+    if path.startswith("/fhir/r4/PlanDefinition/"):
+        return PRIVATE
+    if path.startswith(PERSONAL_FHIR_PATHS):
+        return PERSONAL
+    return CATALOGUE_ITEM
 
 
 @functools.lru_cache(maxsize=1024)

@@ -622,11 +622,19 @@ class TestCapabilityStatement:
             "CodeSystem",
             "StructureDefinition",
             "ValueSet",
+            "QuestionnaireResponse",
+            "Observation",
         }
         searched = [p["name"] for p in served["ActivityDefinition"]["searchParam"]]
         assert searched == [parameter.name for parameter in SEARCH_PARAMETERS]
         for name in searched:
             assert client.get(f"{BASE}/ActivityDefinition?{name}=active").status_code == 200
+        operations = {
+            (resource_type, operation["name"])
+            for resource_type, resource in served.items()
+            for operation in resource.get("operation", [])
+        }
+        assert operations == {("PlanDefinition", "apply"), ("Questionnaire", "evaluate")}
         for resource_type, resource in served.items():
             interactions = {i["code"] for i in resource["interaction"]}
             assert interactions <= {"read", "vread", "history-instance", "search-type"}
@@ -681,4 +689,179 @@ class TestCapabilityStatement:
             f"{BASE}/Questionnaire/{{resource_id}}",
             f"{BASE}/CodeSystem/{{resource_id}}",
             f"{BASE}/ValueSet/{{resource_id}}",
+            f"{BASE}/PlanDefinition/{{resource_id}}/$apply",
+            f"{BASE}/Questionnaire/red-flags/$evaluate",
+            f"{BASE}/QuestionnaireResponse",
+            f"{BASE}/QuestionnaireResponse/{{resource_id}}",
+            f"{BASE}/Observation",
+            f"{BASE}/Observation/{{resource_id}}",
         }
+
+
+class TestWhatTheClinicDoesNext:
+    def test_apply_gives_a_care_plan_for_the_subject_and_stores_nothing(
+        self, client: TestClient
+    ) -> None:
+        for profile in PROFILES:
+            routine = client.post("/v1/routines", json=profile).json()
+            plan = client.get(f"{BASE}/PlanDefinition/{routine['id']}").json()
+            path = f"{BASE}/PlanDefinition/{routine['id']}/$apply"
+            by_get = parsed(client.get(path, params={"subject": "Patient/p-1"}), "CarePlan")
+            body = {
+                "resourceType": "Parameters",
+                "parameter": [{"name": "subject", "valueString": "Patient/p-1"}],
+            }
+            by_post = client.post(path, json=body, headers={"Content-Type": FHIR})
+            assert parsed(by_post, "CarePlan") == by_get
+            assert by_get["subject"] == {"reference": "Patient/p-1"}
+            assert by_get["instantiatesCanonical"] == [plan["url"]]
+            assert (by_get["status"], by_get["intent"]) == ("draft", "proposal")
+            actions = [
+                action
+                for group in plan.get("action", [])
+                for action in group.get("action", [group])
+            ]
+            activities = [activity["detail"] for activity in by_get["activity"]]
+            assert len(activities) == len(actions)
+            contained = {resource["id"] for resource in by_get.get("contained", [])}
+            for detail, action in zip(activities, actions, strict=True):
+                assert detail.get("instantiatesCanonical") == (
+                    [action["definitionCanonical"]] if "definitionCanonical" in action else None
+                )
+                for canonical in detail.get("instantiatesCanonical", []):
+                    assert not canonical.startswith("#") or canonical[1:] in contained
+            unnamed = parsed(client.get(path), "CarePlan")
+            assert "reference" not in unnamed["subject"]
+        assert client.get(f"{BASE}/PlanDefinition/{routine['id']}").json() == plan
+
+    @pytest.mark.parametrize(
+        "query", ["subject=nobody", "subject=Patient/1&subject=Patient/2", "subject=Practitioner/1"]
+    )
+    def test_apply_refuses_a_subject_that_is_not_a_patient(
+        self, client: TestClient, query: str
+    ) -> None:
+        routine = client.post("/v1/routines", json={}).json()
+        issues = outcome(client.get(f"{BASE}/PlanDefinition/{routine['id']}/$apply?{query}"), 400)
+        assert issues[0]["code"] == "invalid"
+
+    def test_feedback_is_a_questionnaire_response_and_two_pain_observations(
+        self, fresh_client: TestClient
+    ) -> None:
+        client = fresh_client
+        routine = client.post("/v1/routines", json={}).json()
+        routine_id = routine["id"]
+        empty = parsed(
+            client.get(f"{BASE}/Observation?focus=PlanDefinition/{routine_id}"), "Bundle"
+        )
+        assert empty["total"] == 0
+        outcome(client.get(f"{BASE}/QuestionnaireResponse/{routine_id}"), 404)
+        answers = {
+            "pain_before": 5,
+            "pain_after": 3,
+            "completed": True,
+            "difficulty": "right",
+            "new_leg_symptoms": False,
+        }
+        given = client.post(
+            f"/v1/routines/{routine_id}/feedback",
+            json=answers,
+            headers={"Authorization": f"Bearer {routine['delete_token']}"},
+        )
+        assert given.status_code == 201, given.text
+        questionnaire = parsed(
+            client.get(f"{BASE}/Questionnaire/session-feedback"), "Questionnaire"
+        )
+        asked = {item["linkId"]: item for item in questionnaire["item"]}
+        response = parsed(
+            client.get(f"{BASE}/QuestionnaireResponse/{routine_id}"), "QuestionnaireResponse"
+        )
+        assert response["questionnaire"] == questionnaire["url"]
+        assert response["identifier"]["value"] == routine_id
+        for item in response["item"]:
+            assert item["linkId"] in asked
+            assert item["text"] == asked[item["linkId"]]["text"]
+        recorded = {item["linkId"]: item["answer"][0] for item in response["item"]}
+        assert recorded["pain_before"] == {"valueInteger": 5}
+        assert recorded["difficulty"]["valueCoding"]["code"] == "right"
+        searched = parsed(
+            client.get(f"{BASE}/QuestionnaireResponse?identifier={routine_id}"), "Bundle"
+        )
+        assert [entry["resource"] for entry in searched["entry"]] == [response]
+        bundle = parsed(
+            client.get(f"{BASE}/Observation?focus=PlanDefinition/{routine_id}"), "Bundle"
+        )
+        ratings = {
+            entry["resource"]["code"]["coding"][0]["code"]: entry["resource"]
+            for entry in bundle["entry"]
+        }
+        assert {code: obs["valueInteger"] for code, obs in ratings.items()} == {
+            "pain-before-session": 5,
+            "pain-after-session": 3,
+        }
+        for observation in ratings.values():
+            assert observation["focus"] == [{"reference": f"PlanDefinition/{routine_id}"}]
+            read = client.get(f"{BASE}/Observation/{observation['id']}")
+            assert parsed(read, "Observation") == observation
+            assert "private" in read.headers["cache-control"]
+            system = observation["code"]["coding"][0]["system"]
+            code_system = client.get(system.replace(CANONICAL, BASE)).json()
+            assert observation["code"]["coding"][0]["code"] in {
+                concept["code"] for concept in code_system["concept"]
+            }
+
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.lists(st.sampled_from([flag.id.value for flag in RED_FLAGS]), unique=True))
+    def test_red_flag_evaluation_decides_as_the_json_api(
+        self, client: TestClient, flags: list[str]
+    ) -> None:
+        answered = {
+            "resourceType": "QuestionnaireResponse",
+            "questionnaire": f"{CANONICAL}/Questionnaire/red-flags",
+            "status": "completed",
+            "item": [
+                {"linkId": flag.id.value, "answer": [{"valueBoolean": flag.id.value in flags}]}
+                for flag in RED_FLAGS
+            ],
+        }
+        evaluated = parsed(
+            client.post(
+                f"{BASE}/Questionnaire/red-flags/$evaluate",
+                json=answered,
+                headers={"Content-Type": FHIR},
+            ),
+            "Parameters",
+        )
+        values = {}
+        red_flags = []
+        for parameter in evaluated["parameter"]:
+            if parameter["name"] == "redFlag":
+                red_flags.append(parameter["valueCoding"]["code"])
+            else:
+                values[parameter["name"]] = parameter
+        routine = client.post("/v1/routines", json={"red_flags": flags}).json()
+        assert values["outcome"]["valueCode"] == routine["outcome"]
+        if routine["referral"]:
+            assert values["urgency"]["valueCoding"]["code"] == routine["referral"]["urgency"]
+            assert values["advice"]["valueString"] == routine["referral"]["advice"]
+            assert red_flags == [flag["id"] for flag in routine["referral"]["red_flags"]]
+        else:
+            assert set(values) == {"outcome"}
+
+    def test_a_screening_that_is_not_one_is_400(self, client: TestClient) -> None:
+        for body in (
+            {"resourceType": "Patient"},
+            {"resourceType": "QuestionnaireResponse", "questionnaire": "elsewhere"},
+            {
+                "resourceType": "QuestionnaireResponse",
+                "questionnaire": f"{CANONICAL}/Questionnaire/red-flags",
+                "item": [{"linkId": "fever", "answer": [{"valueString": "yes"}]}],
+            },
+        ):
+            response = client.post(
+                f"{BASE}/Questionnaire/red-flags/$evaluate",
+                json=body,
+                headers={"Content-Type": FHIR},
+            )
+            outcome(response, 400)

@@ -123,10 +123,66 @@ def capability_statement(canonical: Canonical, software_version: str) -> dict[st
         ),
         _read_only("CodeSystem", f"Our own vocabularies: {codes}."),
         _read_only(
+            "Observation",
+            "The 0-10 pain ratings before and after a session, from its feedback: id "
+            "`{routine-id}-pain-before` / `-pain-after`; search by `focus=PlanDefinition/{id}`.",
+        )
+        | {
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {
+                    "name": "focus",
+                    "definition": "http://hl7.org/fhir/SearchParameter/Observation-focus",
+                    "type": "reference",
+                    "documentation": "PlanDefinition/{routine-id}: the ratings of its session.",
+                }
+            ],
+        },
+        _read_only(
             "PlanDefinition",
             "One per stored routine; id = routine id. Routines are written once (version 1).",
-        ),
-        _read_only("Questionnaire", "The red-flag screening: red-flags."),
+        )
+        | {
+            "operation": [
+                {
+                    "name": "apply",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/PlanDefinition-apply",
+                    "documentation": "GET or POST: a CarePlan proposal for `subject`; nothing "
+                    "is stored.",
+                }
+            ]
+        },
+        _read_only(
+            "Questionnaire",
+            "red-flags (the screening) and session-feedback (the questions after a session).",
+        )
+        | {
+            "operation": [
+                {
+                    "name": "evaluate",
+                    "definition": canonical.url("OperationDefinition", "Questionnaire-evaluate"),
+                    "documentation": "POST a QuestionnaireResponse to red-flags to "
+                    "Questionnaire/red-flags/$evaluate: a Parameters resource with the outcome "
+                    "POST /v1/routines would give (refer or routine, urgency, advice).",
+                }
+            ]
+        },
+        _read_only(
+            "QuestionnaireResponse",
+            "The feedback on a routine; id = routine id; search by `identifier` (the routine).",
+        )
+        | {
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {
+                    "name": "identifier",
+                    "definition": "http://hl7.org/fhir/SearchParameter/"
+                    "QuestionnaireResponse-identifier",
+                    "type": "token",
+                    "documentation": "[system|]routine-id",
+                }
+            ],
+        },
         _read_only("StructureDefinition", f"The extensions the resources here use: {extensions}."),
         _read_only("ValueSet", f"All codes of each of our CodeSystems: {codes}."),
     ]

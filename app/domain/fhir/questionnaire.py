@@ -6,7 +6,7 @@ from typing import Any
 
 from app.domain.fhir.common import PUBLISHER, Canonical, compact, content_version, with_version
 from app.domain.fhir.terminology import coding
-from app.domain.routines.red_flags import RED_FLAGS, RedFlag
+from app.domain.routines.red_flags import RED_FLAGS, RedFlag, RedFlagId, matched_red_flags
 
 RESOURCE_TYPE = "Questionnaire"
 RED_FLAGS_ID = "red-flags"
@@ -55,3 +55,61 @@ def red_flag_questionnaire(canonical: Canonical) -> dict[str, Any]:
     )
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)
+
+
+class ScreeningError(ValueError):
+    """A QuestionnaireResponse that is not an answered red-flag screening; says where."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def reported_flags(canonical: Canonical, response: Any) -> list[RedFlagId]:
+    """The flags answered `true` in a QuestionnaireResponse to the red-flag screening."""
+    if not isinstance(response, dict) or response.get("resourceType") != "QuestionnaireResponse":
+        raise ScreeningError("resourceType", "must be a QuestionnaireResponse")
+    questionnaire = str(response.get("questionnaire", "")).split("|")[0]
+    if questionnaire != canonical.url(RESOURCE_TYPE, RED_FLAGS_ID):
+        raise ScreeningError(
+            "questionnaire", f"must be {canonical.url(RESOURCE_TYPE, RED_FLAGS_ID)}"
+        )
+    items = response.get("item", [])
+    if not isinstance(items, list):
+        raise ScreeningError("item", "must be a list")
+    known = {flag.id.value for flag in RED_FLAGS}
+    reported = []
+    for index, item in enumerate(items):
+        link_id = item.get("linkId") if isinstance(item, dict) else None
+        if link_id not in known:
+            raise ScreeningError(f"item[{index}].linkId", f"not a red flag: {link_id!r}")
+        answers = item.get("answer", [])
+        values = [answer.get("valueBoolean") for answer in answers if isinstance(answer, dict)]
+        if len(values) != 1 or not isinstance(values[0], bool):
+            raise ScreeningError(f"item[{index}].answer", "one valueBoolean")
+        if values[0]:
+            reported.append(RedFlagId(link_id))
+    return reported
+
+
+def screening_outcome(canonical: Canonical, reported: list[RedFlagId]) -> dict[str, Any]:
+    """What `POST /v1/routines` would decide from these red flags (without a clinician's
+    clearance): `refer`, with the most urgent flag's urgency and advice, or `routine`."""
+    flags = matched_red_flags(reported)
+    parameters: list[dict[str, Any]] = [
+        {"name": "outcome", "valueCode": "refer" if flags else "routine"}
+    ]
+    if flags:
+        most_urgent = flags[0]
+        parameters += [
+            {
+                "name": "urgency",
+                "valueCoding": coding(canonical, "referral-urgency", most_urgent.urgency),
+            },
+            {"name": "advice", "valueString": most_urgent.advice},
+        ]
+        parameters += [
+            {"name": "redFlag", "valueCoding": coding(canonical, "red-flag", flag.id)}
+            for flag in flags
+        ]
+    return {"resourceType": "Parameters", "parameter": parameters}

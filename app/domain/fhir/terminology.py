@@ -20,6 +20,7 @@ from app.domain.fhir.common import (
     with_version,
 )
 from app.domain.guidance import FLAGS, LEVELS
+from app.domain.routines.feedback import Difficulty, LegSymptom
 from app.domain.routines.model import BLOCK_TITLES, BlockName, SelectionCode
 from app.domain.routines.red_flags import RED_FLAGS, RedFlagId, Urgency
 from app.domain.vocabulary import (
@@ -50,6 +51,19 @@ DOSE_TYPE_DISPLAY = {
     DoseType.repetitions_each_side: "Repetitions on each side",
     DoseType.hold: "Hold time of each repetition",
     DoseType.rest_between_sets: "Rest between sets",
+}
+
+
+class PainScore(StrEnum):
+    """The two 0-10 pain ratings a session's feedback reports, as Observation codes."""
+
+    before = "pain-before-session"
+    after = "pain-after-session"
+
+
+PAIN_SCORE_DISPLAY = {
+    PainScore.before: "Back pain before the session, 0 (none) to 10",
+    PainScore.after: "Back pain after the session, 0 (none) to 10",
 }
 URGENCY_DISPLAY = {
     Urgency.emergency: "Emergency: seek care immediately",
@@ -162,6 +176,29 @@ VOCABULARIES: tuple[Vocabulary, ...] = (
         "Selection reasons",
         "Why an exercise is in a routine, or how its dosage was set.",
         SelectionCode,
+        display=_humanised,
+    ),
+    Vocabulary(
+        "pain-score",
+        "Session pain scores",
+        "The person's own 0-10 numeric rating of their back pain (0 none, 10 the worst), "
+        "before and after a session. Our own codes: we could not check a LOINC code's "
+        "definition against LOINC's own published material.",
+        PainScore,
+        display=lambda term: PAIN_SCORE_DISPLAY[PainScore(term)],
+    ),
+    Vocabulary(
+        "session-difficulty",
+        "Session difficulty",
+        "How a session felt to the person.",
+        Difficulty,
+        display=_humanised,
+    ),
+    Vocabulary(
+        "leg-symptom",
+        "Leg symptoms",
+        "A symptom in a leg that feedback on a session can name.",
+        LegSymptom,
         display=_humanised,
     ),
 )
