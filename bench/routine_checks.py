@@ -87,7 +87,7 @@ def main() -> int:
     clean = Profile(
         sensitivity=Sensitivity.none, minutes=90, phase=Phase.maintenance, include_aerobic=True
     )
-    generated = program_of(generate_routine(catalogue, clean, 0).blocks)
+    generated = program_of(generate_routine(catalogue, clean, 0).model_dump(mode="json")["blocks"])
     results: dict[str, dict[str, float]] = {
         "twenty_items": {
             "items": PROGRAM_ITEMS,

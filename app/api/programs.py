@@ -6,7 +6,7 @@ The routes parse, call the programs service (`app/services/programs.py`) and sha
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 from starlette.responses import Response
 
@@ -18,7 +18,7 @@ from app.api.routines import RoutineCreated, location_of, with_delete_token
 from app.api.routing import StrictQueryRoute
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, problem_responses
 from app.domain.routines import Profile
-from app.domain.routines.program import Finding, Override, Program
+from app.domain.routines.program import Finding, FromRoutine, Override, Program
 
 router = APIRouter(prefix="/v1", tags=["programs"], route_class=StrictQueryRoute)
 
@@ -40,11 +40,34 @@ CHECK_EXAMPLE: JsonDict = {
 }
 
 
-class RoutineCheckRequest(BaseModel):
+class ProgramSource(BaseModel):
+    """A program, whole, or a stored routine to start from with edits: one of the two."""
+
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CHECK_EXAMPLE]})
 
-    profile: Profile = Field(description="The person, as for POST /v1/routines.")
-    program: Program
+    profile: Profile | None = Field(
+        default=None,
+        description="The person, as for POST /v1/routines. Needed with `program`; with "
+        "`from_routine`, left out means the routine's own profile.",
+    )
+    program: Program | None = None
+    from_routine: FromRoutine | None = Field(
+        default=None,
+        description="Start from a stored routine (its id) with edits: remove, add or replace "
+        "an exercise, or change its dose, each naming the exercise by slug.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ProgramSource":
+        if (self.program is None) == (self.from_routine is None):
+            raise ValueError("Send either program (with profile) or from_routine, not both.")
+        if self.program is not None and self.profile is None:
+            raise ValueError("A program needs the profile of the person it is for.")
+        return self
+
+
+class RoutineCheckRequest(ProgramSource):
+    pass
 
 
 class RoutineCheck(BaseModel):
@@ -73,8 +96,8 @@ class RoutineCheck(BaseModel):
 async def check_routine(
     request: Annotated[RoutineCheckRequest, Body()], programs: ProgramsDep
 ) -> RoutineCheck:
-    check = programs.check(request.profile, request.program)
-    return RoutineCheck(findings=check.findings, blocking=check.blocking)
+    checked = await programs.check(request.profile, request.program, request.from_routine)
+    return RoutineCheck(findings=checked.check.findings, blocking=checked.check.blocking)
 
 
 STORE_EXAMPLE: JsonDict = {
@@ -89,11 +112,9 @@ STORE_EXAMPLE: JsonDict = {
 }
 
 
-class ProgramRequest(BaseModel):
+class ProgramRequest(ProgramSource):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STORE_EXAMPLE]})
 
-    profile: Profile = Field(description="The person, as for POST /v1/routines.")
-    program: Program
     overrides: list[Override] = Field(
         default_factory=list,
         max_length=100,
@@ -157,7 +178,9 @@ class ProgramRefusal(Problem):
 async def store_program(
     request: Annotated[ProgramRequest, Body()], _caller: ClinicianKey, programs: ProgramsDep
 ) -> Response:
-    created = await programs.store(request.profile, request.program, request.overrides)
+    created = await programs.store(
+        request.profile, request.program, request.from_routine, request.overrides
+    )
     return Response(
         with_delete_token(created.document_json, created.delete_token),
         201,

@@ -5,16 +5,24 @@ The checker is the domain's (`app/domain/routines/checker.py`); this service tur
 cannot check into a 422 naming each field, and a refused program into a 422 with its findings.
 """
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from app.core.errors import ApiError, FieldError, InvalidParametersError, json_pointer
+from app.core.errors import (
+    ApiError,
+    ConflictError,
+    FieldError,
+    InvalidParametersError,
+    json_pointer,
+)
 from app.core.security import generate_delete_token, hash_key
-from app.domain.catalogue import Catalogue
-from app.domain.routines import Profile
+from app.domain.catalogue import Catalogue, CatalogueEntry
+from app.domain.routines import Outcome, Profile
 from app.domain.routines.checker import (
     EarlierExercises,
     Path,
@@ -22,15 +30,24 @@ from app.domain.routines.checker import (
     ProgramInvalidError,
     check_program,
 )
-from app.domain.routines.program import Finding, Override, Program
+from app.domain.routines.program import (
+    Finding,
+    FromRoutine,
+    Override,
+    Program,
+    edited,
+    program_of_document,
+)
 from app.domain.routines.program_plan import program_document, unoverridden
 from app.domain.timestamps import rfc3339
-from app.services.routines import CreatedRoutine, Routines
+from app.services.content import Content
+from app.services.routines import CreatedRoutine, Routines, existing
 
 __all__ = ["Programs"]
 
 
 def invalid_program(errors: Sequence[tuple[Path, str]]) -> InvalidParametersError:
+    """Each error as the field it names, with a JSON Pointer from the body's root."""
     fields = [
         FieldError(
             location="body",
@@ -101,30 +118,87 @@ def unmatched_overrides(
     )
 
 
+@dataclass(frozen=True)
+class CheckedProgram:
+    """What a request asked to check: the person, the program (after any edits) and its check."""
+
+    profile: Profile
+    program: Program
+    check: ProgramCheck
+
+
 class Programs:
-    def __init__(self, routines: Routines, catalogue: Callable[[], Catalogue]) -> None:
+    def __init__(
+        self, routines: Routines, content: Content, catalogue: Callable[[], Catalogue]
+    ) -> None:
         self._routines = routines
+        self._content = content
         self._catalogue = catalogue
 
-    def check(
-        self, profile: Profile, program: Program, earlier: EarlierExercises | None = None
-    ) -> ProgramCheck:
-        """Every finding for the program, on the current catalogue: 422 for one it cannot
-        check (an unknown or retired exercise, a dose the exercise cannot take, too many
-        items)."""
+    async def check(
+        self,
+        profile: Profile | None,
+        program: Program | None,
+        from_routine: FromRoutine | None = None,
+    ) -> CheckedProgram:
+        """Every finding for the program, on the current catalogue; or for a stored routine's
+        program after the edits `from_routine` gives (the routine's profile when none is
+        given). 422 for a program it cannot check (an unknown or retired exercise, a dose the
+        exercise cannot take, too many items, an edit naming an exercise the routine lacks);
+        404 or 410 for an unknown or deleted routine, 409 for a referral."""
+        catalogue = self._catalogue()
+        earlier: EarlierExercises = {}
+        if from_routine is not None:
+            routine = await existing(
+                from_routine.id, self._routines.store.document(from_routine.id)
+            )
+            if routine["outcome"] == Outcome.refer:
+                raise ConflictError(
+                    "That routine is a referral: it has no exercises to start from."
+                )
+            base = program_of_document(routine)
+            program, errors = edited(base, from_routine.edits)
+            if errors:
+                raise invalid_program(errors)
+            profile = profile or Profile.model_validate(routine["profile"])
+            earlier = await self.kept_versions(catalogue, base)
+        assert profile is not None
+        assert program is not None
         try:
-            return check_program(self._catalogue(), profile, program, earlier)
+            check = check_program(catalogue, profile, program, earlier)
         except ProgramInvalidError as error:
             raise invalid_program(error.errors) from None
+        return CheckedProgram(profile, program, check)
+
+    async def kept_versions(self, catalogue: Catalogue, program: Program) -> EarlierExercises:
+        """The exercises of a routine a program starts from that the catalogue no longer
+        publishes at that version (retired, or edited since), as they were then: the person
+        already has them, so the program may keep them (as `slug@version`)."""
+        kept: dict[tuple[str, int], CatalogueEntry] = {}
+        for block in program.blocks:
+            for item in block.items:
+                slug, _, version_text = item.exercise.partition("@")
+                current = catalogue.get(slug)
+                if not version_text or (current and current.version == int(version_text)):
+                    continue
+                found = await asyncio.to_thread(self._content.versions, slug, int(version_text))
+                if found:
+                    kept[(slug, int(version_text))] = found[0].entry
+        return kept
 
     async def store(
-        self, profile: Profile, program: Program, overrides: Sequence[Override]
+        self,
+        profile: Profile | None,
+        program: Program | None,
+        from_routine: FromRoutine | None,
+        overrides: Sequence[Override],
     ) -> CreatedRoutine:
         """Check the program and store it as a routine (`origin: "clinician"`) with its
         findings: 422 with the findings while a block finding has no override with a reason
         (an emergency red flag always), 422 for an override that answers no finding."""
         catalogue = self._catalogue()
-        check = self.check(profile, program)
+        checked = await self.check(profile, program, from_routine)
+        check = checked.check
         mismatch = unmatched_overrides(check.findings, overrides)
         if mismatch is not None:
             raise mismatch
@@ -133,8 +207,8 @@ class Programs:
             raise refused(check.findings, unanswered)
         document: dict[str, Any] = program_document(
             catalogue,
-            profile,
-            program,
+            checked.profile,
+            checked.program,
             check,
             overrides,
             routine_id=str(uuid.uuid4()),

@@ -97,7 +97,7 @@ class Runtime:
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )
-        self.programs = Programs(self.routines, self.catalogue_store.current)
+        self.programs = Programs(self.routines, self.content, self.catalogue_store.current)
 
     def now(self) -> datetime:
         """The time of a request, in UTC, from the one clock (which tests may replace)."""

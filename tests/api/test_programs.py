@@ -373,3 +373,77 @@ def test_a_program_is_deleted_with_its_token(
     bearer = {"Authorization": f"Bearer {stored['delete_token']}"}
     assert client.delete(f"/v1/routines/{stored['id']}", headers=bearer).status_code == 204
     assert client.get(f"/v1/routines/{stored['id']}").status_code == 410
+
+
+def slugs(routine: dict[str, Any]) -> list[str]:
+    return [entry["exercise"]["slug"] for block in routine["blocks"] for entry in block["items"]]
+
+
+GENERATED_PROFILE = {"sensitivity": "flexion_sensitive", "minutes": 20, "phase": "recovering"}
+
+
+def test_a_program_from_a_generated_routine_with_edits(
+    client: TestClient, database_url: str, issue_key: Any
+) -> None:
+    routine = client.post("/v1/routines", json=GENERATED_PROFILE).json()
+    first, second, *_ = slugs(routine)
+    edits = [
+        {"op": "remove", "exercise": first},
+        {"op": "dose", "exercise": second, "dose": {"sets": 1, "repetitions": 3}},
+        {"op": "add", "item": item("ankle-pumps", repetitions=10), "block": "At the end"},
+    ]
+    body = {"from_routine": {"id": routine["id"], "edits": edits}}
+    found = check(client, body)
+    assert found["blocking"] is False
+    doctor = clinician(client, database_url, issue_key, "editing-clinician")
+    response = client.post("/v1/programs", json=body, headers=doctor)
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    assert stored["profile"]["sensitivity"] == "flexion_sensitive"
+    assert first not in slugs(stored)
+    assert slugs(stored)[0] == second
+    assert slugs(stored)[-1] == "ankle-pumps"
+    assert stored["blocks"][-1]["title"] == "At the end"
+    assert stored["blocks"][0]["items"][0]["reps"] == 3
+
+
+def test_replacing_with_a_flagged_exercise_is_checked_the_same_way(client: TestClient) -> None:
+    routine = client.post("/v1/routines", json=GENERATED_PROFILE).json()
+    first = slugs(routine)[0]
+    edits = [{"op": "replace", "exercise": first, "item": item("double-knee-to-chest")}]
+    found = check(client, {"from_routine": {"id": routine["id"], "edits": edits}})
+    assert found["blocking"] is True
+    assert found["findings"][0]["rule"] == "direction-flag"
+
+
+def test_bad_starting_points_and_edits_are_refused(client: TestClient) -> None:
+    routine = client.post("/v1/routines", json=GENERATED_PROFILE).json()
+    missing = {"op": "remove", "exercise": "no-such-stretch"}
+    errors = refused(client, {"from_routine": {"id": routine["id"], "edits": [missing]}})
+    assert errors[0]["pointer"] == "#/from_routine/edits/0/exercise"
+    unknown = {"from_routine": {"id": "00000000-0000-0000-0000-000000000000"}}
+    assert client.post("/v1/routine-checks", json=unknown).status_code == 404
+    both = {"profile": {}, "program": program(item("ankle-pumps")), "from_routine": {"id": "x"}}
+    assert client.post("/v1/routine-checks", json=both).status_code == 422
+    referral = client.post("/v1/routines", json={"red_flags": ["fever"]}).json()
+    assert (
+        client.post("/v1/routine-checks", json={"from_routine": {"id": referral["id"]}}).status_code
+        == 409
+    )
+
+
+def test_a_retired_exercise_is_kept_only_from_a_routine_that_has_it(
+    fresh_client: TestClient, fresh_database_url: str, issue_key: Any
+) -> None:
+    profile = {"sensitivity": "none", "minutes": 10, "phase": "recovering"}
+    routine = fresh_client.post("/v1/routines", json=profile).json()
+    kept = routine["blocks"][0]["items"][0]["exercise"]
+    editor = issue_key(fresh_database_url, "retirer", Role.editor)
+    etag = fresh_client.get(f"/v1/admin/exercises/{kept['slug']}", headers=editor).headers["etag"]
+    retire = {**editor, "If-Match": etag}
+    assert fresh_client.delete(f"/v1/exercises/{kept['slug']}", headers=retire).status_code == 200
+    found = check(fresh_client, {"from_routine": {"id": routine["id"]}})
+    assert found["blocking"] is False
+    versioned = f"{kept['slug']}@{kept['version']}"
+    errors = refused(fresh_client, {"profile": profile, "program": program(item(versioned))})
+    assert errors[0]["pointer"] == "#/program/blocks/0/items/0/exercise"

@@ -43,7 +43,7 @@ def test_every_generated_routine_checks_without_a_block_or_a_warning() -> None:
     generated = [(profile, plan) for profile, plan in plans() if plan.items]
     assert len(generated) >= 2000
     for profile, plan in generated:
-        check = checked(profile, program_of(plan.blocks))
+        check = checked(profile, program_of(plan.model_dump(mode="json")["blocks"]))
         serious = [f for f in check.findings if f.severity is not Severity.info]
         assert not serious, (profile, serious)
         assert not check.blocking
@@ -108,7 +108,7 @@ def with_leg_symptoms() -> list[tuple[Profile, RoutinePlan]]:
 
 def swap_in_a_flagged_exercise(data: st.DataObject) -> None:
     profile, plan = data.draw(st.sampled_from(flaggable()), label="routine")
-    program = program_of(plan.blocks)
+    program = program_of(plan.model_dump(mode="json")["blocks"])
     block, index = data.draw(st.sampled_from(positions(plan)), label="item")
     slug = data.draw(st.sampled_from(flagged_for(profile)), label="flagged")
     mutated = replaced(program, block, index, ProgramItem(exercise=slug, dose=Dose()))
@@ -120,7 +120,7 @@ def raise_a_dose(data: st.DataObject) -> None:
     profile, plan = data.draw(st.sampled_from(plans()), label="routine")
     block, index = data.draw(st.sampled_from(positions(plan)), label="item")
     item = plan.blocks[block].items[index]
-    program = program_of(plan.blocks)
+    program = program_of(plan.model_dump(mode="json")["blocks"])
     dose = program.blocks[block].items[index].dose
     dosages = exercise(item.exercise.slug).dosages
     pointer = item_pointer(block, index) + "/dose/"
@@ -163,7 +163,7 @@ def raise_a_dose(data: st.DataObject) -> None:
 
 def add_a_third_nerve_stretch(data: st.DataObject) -> None:
     profile, plan = data.draw(st.sampled_from(with_leg_symptoms()), label="routine")
-    program = program_of(plan.blocks)
+    program = program_of(plan.model_dump(mode="json")["blocks"])
     present = [item.exercise.slug for item in plan.items]
     tensioning = [slug for slug in present if exercise(slug).tensions_sciatic_nerve]
     candidates = [
