@@ -1,5 +1,6 @@
 """Content administration: editing under If-Match, every status, import, export, audit."""
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from app.core.errors import (
     problem_responses,
     unsupported_media_type,
 )
+from app.core.json_body import load_json
 from app.db.models import AuditEntryRow
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
@@ -247,9 +249,11 @@ def bundle_document(raw: bytes, content_type: str | None) -> Any:
         if media_type in YAML_TYPES:
             return load_yaml(raw)
         if is_json(media_type):
-            return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+            return load_json(raw)
+    except json.JSONDecodeError as error:
         raise malformed_json(error.doc, error.pos, error.msg) from None
+    except UnicodeDecodeError as error:
+        raise malformed_body(f"The body is not UTF-8 text: {error.reason}.") from None
     except yaml.YAMLError as error:
         where = " ".join(str(error).split())[:300]
         raise malformed_body(f"The body is not valid YAML: {where}") from None
@@ -282,7 +286,9 @@ async def import_bundle(
     content: ContentDep,
     dry_run: Annotated[bool, Query(description="Validate and report without writing.")] = False,
 ) -> ImportReport:
-    document = bundle_document(await request.body(), request.headers.get("content-type"))
+    # Parsing 5 MB (or a YAML parser's worst case) takes a while: off the event loop.
+    body, content_type = await request.body(), request.headers.get("content-type")
+    document = await run_in_threadpool(bundle_document, body, content_type)
     outcome = await run_in_threadpool(content.import_bundle, document, dry_run, caller.name)
     return ImportReport(
         dry_run=dry_run,

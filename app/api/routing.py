@@ -32,10 +32,12 @@ from app.core.errors import (
     FieldError,
     InvalidParameterError,
     UnknownParameterError,
+    UnsupportedMediaTypeError,
     not_acceptable,
     problem_responses,
     unsupported_media_type,
 )
+from app.core.json_body import load_json
 from app.core.negotiation import best_match
 
 MAX_QUERY_PARAMETERS = 100
@@ -117,8 +119,11 @@ class StrictQueryRoute(APIRoute):
             if request.method not in BODYLESS_METHODS:
                 body = await request.body()
                 check_body(request, body)
+                if body:
+                    check_content_encoding(request.headers.get("content-encoding"))
                 if reads_json and body:
                     check_json_media_type(request.headers.get("content-type"))
+                    parse_json_once(request, body)
             return await handler(request)
 
         return strict_handler
@@ -152,6 +157,33 @@ class NegotiatingRoute(StrictQueryRoute):
     """A route that serves more than JSON and reads `Accept` itself (a handout's HTML or PDF)."""
 
     produces = None
+
+
+def check_content_encoding(content_encoding: str | None) -> None:
+    """A body is read as sent: one compressed (`gzip`, `br`) would be read as garbage, or
+    worse, so any coding but `identity` is refused (415) rather than ignored."""
+    if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
+        raise UnsupportedMediaTypeError(
+            f"The body was sent with Content-Encoding {content_encoding[:100]!r}; this API reads "
+            "bodies only as sent, uncompressed.",
+            [
+                FieldError(
+                    location="header",
+                    field="content-encoding",
+                    message="accepted: identity (no Content-Encoding)",
+                )
+            ],
+        )
+
+
+def parse_json_once(request: Request, body: bytes) -> None:
+    """Parse the JSON body here, refusing a repeated key (400), and leave the document where
+    FastAPI reads it (`request.json()`'s cache), so it is parsed once. A body that does not parse
+    is left to FastAPI, which says where parsing stopped."""
+    try:
+        request._json = load_json(body)
+    except ValueError:
+        return
 
 
 def check_json_media_type(content_type: str | None) -> None:

@@ -161,6 +161,10 @@ def parse_bundle_document(
         return ParsedBundle(
             nothing, [bundle_issue((), "expected an object with sources and exercises")]
         )
+    if not document:  # `{}`: most likely a mistake, never a way to say "change nothing"
+        return ParsedBundle(
+            nothing, [bundle_issue((), "the bundle names neither sources nor exercises")]
+        )
     parts = {part: document.get(part) or [] for part in ("sources", "exercises")}
     not_lists = [part for part, value in parts.items() if not isinstance(value, list)]
     if not_lists:

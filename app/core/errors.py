@@ -214,6 +214,17 @@ class ServiceUnavailableError(ApiError):
     )
 
 
+class MalformedRequestError(ApiError):
+    status = 400
+    slug = "malformed-request"
+    title = "Malformed request"
+    description = (
+        "The request is not valid HTTP/1.1: its request line or headers could not be parsed "
+        "(a bad character, a broken line ending, a conflicting Content-Length). The server "
+        "closes the connection. Fix the client or whatever sits between it and the API."
+    )
+
+
 class MalformedBodyError(ApiError):
     status = 400
     slug = "malformed-body"

@@ -49,6 +49,7 @@ from app.core.errors import (
     PROBLEM_TYPE_BASE,
     RETRY_AFTER_SECONDS,
     ApiError,
+    MalformedRequestError,
     RequestHeaderFieldsTooLargeError,
     RequestTimeoutError,
     ServiceUnavailableError,
@@ -335,6 +336,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             RequestTimeoutError,
             f"The request's headers did not arrive within {self.header_timeout:g} s.",
         )
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request httptools cannot parse, as problem+json rather than
+        text/plain."""
+        self._refuse(MalformedRequestError, f"The request is not valid HTTP/1.1: {msg}")
 
     def _refuse(self, kind: type[ApiError], detail: str) -> None:
         self._cancel_header_timer()

@@ -48,6 +48,27 @@ ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
 ]
 
+MAX_ITEMS = {
+    "aliases": 10,
+    "target_areas": len(TargetArea),
+    "equipment": len(Equipment),
+    "optional_equipment": len(Equipment),
+    "steps": 20,
+    "dosages": 10,
+    "contraindications": 10,
+    "indications": 10,
+    "cautions": 10,
+    "variants": 10,
+    "citations": 10,
+    "progressions.easier": 10,
+    "progressions.harder": 10,
+}
+"""The most items each list of an exercise may hold (a seeded exercise has at most 8 steps). With
+each text capped too, no exercise, and so no routine or handout made from it, can grow without
+bound: 500 steps once made every routine a megabyte and its PDF 209 pages."""
+MAX_TEXT_CHARACTERS = 30_000
+"""The most text one exercise may hold, all its texts together (a seeded one holds under 3,000)."""
+
 MOTION_FLAGS: dict[SpinalMotion, Flag] = {
     SpinalMotion.flexion: Flag.flexion_sensitive,
     SpinalMotion.extension: Flag.extension_sensitive,
@@ -102,8 +123,8 @@ class Contraindication(Record):
 
 
 class Progressions(Record):
-    easier: list[Slug] = Field(default_factory=list)
-    harder: list[Slug] = Field(default_factory=list)
+    easier: list[Slug] = Field(default_factory=list, max_length=MAX_ITEMS["progressions.easier"])
+    harder: list[Slug] = Field(default_factory=list, max_length=MAX_ITEMS["progressions.harder"])
 
 
 class ProgressionsOut(Progressions):
@@ -121,31 +142,37 @@ class ExerciseFields(Record):
 
     slug: Slug
     name: ShortText
-    aliases: list[ShortText] = Field(default_factory=list)
+    aliases: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS["aliases"])
     summary: Text
     category: Category
     level: Level
     level_rationale: Text
     position: Position
     spinal_motion: SpinalMotion
-    target_areas: list[TargetArea] = Field(min_length=1)
+    target_areas: list[TargetArea] = Field(min_length=1, max_length=MAX_ITEMS["target_areas"])
     equipment: list[Equipment] = Field(
-        default_factory=list, description="What the exercise cannot be done without."
+        default_factory=list,
+        max_length=MAX_ITEMS["equipment"],
+        description="What the exercise cannot be done without.",
     )
     optional_equipment: list[Equipment] = Field(
-        default_factory=list, description="What helps but is not required (a mat, a pillow)."
+        default_factory=list,
+        max_length=MAX_ITEMS["optional_equipment"],
+        description="What helps but is not required (a mat, a pillow).",
     )
-    steps: list[Text] = Field(min_length=1)
-    dosages: list[Dosage] = Field(min_length=1)
-    contraindications: list[Contraindication] = Field(default_factory=list)
-    indications: list[Text] = Field(default_factory=list)
-    cautions: list[Text] = Field(default_factory=list)
+    steps: list[Text] = Field(min_length=1, max_length=MAX_ITEMS["steps"])
+    dosages: list[Dosage] = Field(min_length=1, max_length=MAX_ITEMS["dosages"])
+    contraindications: list[Contraindication] = Field(
+        default_factory=list, max_length=MAX_ITEMS["contraindications"]
+    )
+    indications: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS["indications"])
+    cautions: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS["cautions"])
     bed_friendly: JsonBool = False
     needs_helper: JsonBool = False
     tensions_sciatic_nerve: JsonBool = False
     impact: Impact = Impact.low
     progressions: Progressions = Field(default_factory=Progressions)
-    variants: list[Slug] = Field(default_factory=list)
+    variants: list[Slug] = Field(default_factory=list, max_length=MAX_ITEMS["variants"])
     status: Status = Status.published
 
     @model_validator(mode="after")
@@ -164,10 +191,30 @@ class ExerciseFields(Record):
 
 
 class Exercise(ExerciseFields):
-    citations: list[Citation] = Field(min_length=1)
+    citations: list[Citation] = Field(min_length=1, max_length=MAX_ITEMS["citations"])
+
+    @model_validator(mode="after")
+    def _text_is_bounded(self) -> "Exercise":
+        total = text_characters(self)
+        if total > MAX_TEXT_CHARACTERS:
+            raise ValueError(
+                f"the exercise holds {total:,} characters of text, over the limit of "
+                f"{MAX_TEXT_CHARACTERS:,} for one exercise"
+            )
+        return self
 
     @property
     def cited_sources(self) -> list[str]:
         return list(
             dict.fromkeys([c.source for c in self.citations] + [d.source for d in self.dosages])
         )
+
+
+def text_characters(exercise: Exercise) -> int:
+    """All the text one exercise holds, in characters."""
+    texts = [exercise.name, exercise.summary, exercise.level_rationale, *exercise.aliases]
+    texts += [*exercise.steps, *exercise.indications, *exercise.cautions]
+    texts += [item.reason for item in exercise.contraindications]
+    texts += [text for d in exercise.dosages for text in (d.frequency, d.notes) if text]
+    texts += [citation.note for citation in exercise.citations if citation.note]
+    return sum(len(text) for text in texts)

@@ -2,6 +2,7 @@
 lists of a bounded length, strictly typed bodies, no NUL characters, a bounded number of query
 parameters, and a 405 that names every method of its path."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from app.core.errors import MAX_LISTED_ERRORS
 from app.core.security import Role
 from app.db.key_queries import create_key
 from app.db.session import build_engine
+from app.domain.exercise import MAX_ITEMS, MAX_TEXT_CHARACTERS
 
 PROBLEM = "application/problem+json"
 YAML = {"Content-Type": "application/yaml"}
@@ -239,3 +241,97 @@ def test_a_405_lists_every_method_of_the_path(
     response = client.request(method, path)
     problem(response, 405)
     assert set(response.headers["allow"].split(", ")) >= allowed
+
+
+def one_too_many(document: dict[str, Any], field: str) -> dict[str, Any]:
+    """`document` with `field` (a dotted path) holding one item more than it may: copies of an
+    item it holds, or of a valid one."""
+    stand_ins: dict[str, Any] = {
+        "aliases": "Another name",
+        "equipment": "mat",
+        "optional_equipment": "mat",
+        "indications": "Another indication.",
+        "cautions": "Another caution.",
+        "variants": "cat-stretch",
+        "progressions.easier": "cat-stretch",
+        "progressions.harder": "cat-stretch",
+    }
+    *parents, name = field.split(".")
+    holder = document
+    for parent in parents:
+        holder = holder[parent]
+    item = holder[name][0] if holder[name] else stand_ins[field]
+    return {**holder, name: [item] * (MAX_ITEMS[field] + 1)}
+
+
+@pytest.fixture(scope="module")
+def editor_key(database_url: str, issue_key: Any) -> dict[str, str]:
+    headers: dict[str, str] = issue_key(database_url, "list-caps-editor", Role.admin)
+    return headers
+
+
+class TestExerciseSize:
+    @pytest.mark.parametrize("field", sorted(MAX_ITEMS))
+    def test_every_list_field_is_capped(
+        self, client: TestClient, editor_key: dict[str, str], field: str
+    ) -> None:
+        current = client.get("/v1/admin/exercises/cat-stretch", headers=editor_key)
+        document = current.json()
+        changed = one_too_many(document, field)
+        document = {**document, field.split(".")[0]: changed} if "." in field else changed
+        headers = {**editor_key, "If-Match": current.headers["etag"]}
+        response = client.put("/v1/exercises/cat-stretch", json=document, headers=headers)
+        body = problem(response, 422)
+        assert field in {error["field"] for error in body["errors"]}, body
+        after = client.get("/v1/admin/exercises/cat-stretch", headers=editor_key)
+        assert after.headers["etag"] == current.headers["etag"], "nothing was written"
+
+    def test_an_exercise_holds_a_bounded_amount_of_text(
+        self, client: TestClient, editor_key: dict[str, str]
+    ) -> None:
+        current = client.get("/v1/admin/exercises/cat-stretch", headers=editor_key)
+        long_text = "Breathe out slowly as you move. " * 60  # under 2,000 characters each
+        document = {
+            **current.json(),
+            "steps": [long_text] * MAX_ITEMS["steps"],
+            "cautions": [long_text] * 4,
+        }
+        assert len(long_text) * (MAX_ITEMS["steps"] + 4) > MAX_TEXT_CHARACTERS
+        headers = {**editor_key, "If-Match": current.headers["etag"]}
+        response = client.put("/v1/exercises/cat-stretch", json=document, headers=headers)
+        body = problem(response, 422)
+        assert f"{MAX_TEXT_CHARACTERS:,}" in body["errors"][0]["message"], body
+
+
+def test_an_empty_import_is_refused(fresh_client: TestClient, admin: dict[str, str]) -> None:
+    for content, headers in ((b"{}", {"Content-Type": "application/json"}), (b"{}", YAML)):
+        response = fresh_client.post(
+            "/v1/admin/import", content=content, headers={**headers, **admin}
+        )
+        body = problem(response, 422)
+        assert [error["pointer"] for error in body["errors"]] == ["#"]
+        assert "neither sources nor exercises" in body["errors"][0]["message"]
+
+
+def test_imports_are_parsed_off_the_event_loop(
+    fresh_client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1 KB of `[` kept every request waiting for two seconds while it was parsed on the event
+    loop: parsing now runs in a worker thread, where no event loop runs."""
+    from app.api import admin as admin_routes
+
+    loops_seen: list[bool] = []
+
+    def parse(raw: bytes, content_type: str | None) -> Any:
+        try:
+            asyncio.get_running_loop()
+            loops_seen.append(True)
+        except RuntimeError:
+            loops_seen.append(False)
+        return parsed(raw, content_type)
+
+    parsed = admin_routes.bundle_document
+    monkeypatch.setattr(admin_routes, "bundle_document", parse)
+    response = fresh_client.post("/v1/admin/import", content=b"[" * 1024, headers={**YAML, **admin})
+    problem(response, 400)
+    assert loops_seen == [False]

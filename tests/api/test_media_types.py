@@ -215,3 +215,47 @@ def test_the_contract_lists_406_and_415(client: TestClient) -> None:
     assert "415" in paths["/v1/routines"]["post"]["responses"]
     assert "415" in paths["/v1/exercises/{slug}"]["patch"]["responses"]
     assert "415" not in paths["/v1/exercises"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip", "deflate, br"])
+def test_a_compressed_body_is_415_not_read_as_sent(
+    client: TestClient, editor: dict[str, str], coding: str
+) -> None:
+    """Bodies are read as sent: a Content-Encoding the server would not undo is refused."""
+    json_body = {"Content-Type": "application/json", "Content-Encoding": coding}
+    for path, content in (
+        ("/v1/routines", BODY),
+        ("/v1/admin/import?dry_run=true", b'{"sources": [], "exercises": []}'),
+    ):
+        response = client.post(path, content=content, headers={**editor, **json_body})
+        assert response.status_code == 415, response.text
+        assert response.headers["content-type"] == PROBLEM
+        [error] = response.json()["errors"]
+        assert (error["location"], error["field"]) == ("header", "content-encoding")
+    identity = {"Content-Type": "application/json", "Content-Encoding": "identity"}
+    assert client.post("/v1/routines", content=BODY, headers=identity).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "pointer"),
+    [
+        ("/v1/routines", b'{"minutes": 20, "minutes": 90}', "#/minutes"),
+        ("/v1/admin/import?dry_run=true", b'{"sources": [], "sources": []}', "#/sources"),
+        (
+            "/v1/admin/import?dry_run=true",
+            b'{"sources": [], "exercises": [{"slug": "a-b", "slug": "c-d"}]}',
+            "#/exercises/0/slug",
+        ),
+    ],
+)
+def test_a_repeated_json_key_is_refused_with_its_pointer(
+    client: TestClient, editor: dict[str, str], path: str, content: bytes, pointer: str
+) -> None:
+    headers = {**editor, "Content-Type": "application/json"}
+    response = client.post(path, content=content, headers=headers)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["type"] == "/problems/malformed-body"
+    [error] = body["errors"]
+    assert error["pointer"] == pointer
+    assert "more than once" in error["message"]

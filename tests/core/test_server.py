@@ -249,3 +249,11 @@ def test_at_the_cap_idle_connections_are_closed_before_a_request_is_refused(
         finally:
             for sock in idle:
                 sock.close()
+
+
+def test_a_request_that_is_not_http_is_a_400_problem(server: tuple[str, int]) -> None:
+    response = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n")
+    status, body = status_and_body(response)
+    assert status == 400
+    assert b"content-type: application/problem+json" in response.lower()
+    assert orjson.loads(body)["type"] == "/problems/malformed-request"
