@@ -5,6 +5,7 @@ Errors here are OperationOutcomes (see app.core.errors). Every route accepts `_f
 `ETag: W/"versionId"`, FHIR's own form, and answer `If-None-Match` with 304.
 """
 
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Annotated, Any
@@ -24,8 +25,10 @@ from app.core.errors import (
     FieldError,
     GoneError,
     InvalidParameterError,
+    MethodNotAllowedError,
     NotAcceptableError,
     NotFoundError,
+    NotSupportedError,
     outcome_responses,
 )
 from app.core.negotiation import best_match
@@ -44,6 +47,7 @@ from app.domain.fhir.capability import (
     FORMATS,
     PAGING_PARAMETER,
     SEARCH_PARAMETERS,
+    SERVED_TYPES,
     capability_statement,
 )
 from app.domain.fhir.common import Canonical
@@ -93,14 +97,34 @@ def acceptable(request: Request) -> None:
         raise NotAcceptableError(f"Accept: {accept} is not served: only application/fhir+json.")
 
 
+FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+"""FHIR's id type: 1-64 letters, digits, `-` and `.`."""
+
+
+def valid_ids(request: Request) -> None:
+    """A path id that is not a FHIR id is 400 `invalid` (never 422), before anything else."""
+    for name in ("resource_id", "version_id"):
+        value = request.path_params.get(name)
+        if value is not None and value.startswith(("_", "$")):
+            parts = [part for part in request.url.path.removeprefix(PREFIX).split("/") if part]
+            raise NotSupportedError(f"Not supported: {interaction_named(request.method, parts)}.")
+        if value is not None and not FHIR_ID.match(value):
+            raise InvalidParameterError(
+                f"{value[:70]!r} is not a FHIR id: 1-64 letters, digits, '-' and '.'.",
+                [FieldError(location="path", field=name, message="not a FHIR id")],
+            )
+
+
 class FhirRoute(NegotiatingRoute):
-    """Strict parameters (from StrictQueryRoute), then the format check, before the handler."""
+    """Strict parameters (from StrictQueryRoute), then the format check and the path's ids,
+    before the handler."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def fhir_handler(request: Request) -> Response:
             acceptable(request)
+            valid_ids(request)
             return await handler(request)
 
         return fhir_handler
@@ -751,3 +775,48 @@ async def read_code_system(resource_id: ResourceId, request: Request) -> Respons
 async def read_value_set(resource_id: ResourceId, request: Request) -> Response:
     found = vocabulary_id("ValueSet", resource_id)
     return resource_response(request, value_set(canonical_of(request), found))
+
+
+WRITES = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def interaction_named(method: str, parts: list[str]) -> str:
+    """The FHIR interaction a request to an unserved path asks for, in words."""
+    operation = next((part for part in parts if part.startswith("$")), None)
+    if operation is not None:
+        return f"the operation {operation}" + (f" on {parts[0]}" if parts[0] != operation else "")
+    if "_history" in parts:
+        scope = {1: "the whole system", 2: f"the type {parts[0]}"}.get(len(parts), parts[0])
+        return f"history on {scope}"
+    if not parts:
+        return "batch/transaction" if method == "POST" else "search across all types"
+    if parts[-1] == "_search":
+        return "search by POST"
+    if method in WRITES:
+        return f"{WRITES[method]} ({method}) on {parts[0]}: the facade is read-only"
+    return f"search on {parts[0]}" if len(parts) == 1 else f"read of {parts[0]}"
+
+
+@router.api_route(
+    "/{unserved:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def unsupported_interaction(unserved: str, request: Request) -> Response:
+    """Whatever no route above serves: 405 for a write, else 400 `not-supported`, naming the
+    interaction (a type we do not serve at all is 404 `not-found`)."""
+    parts = [part for part in unserved.split("/") if part]
+    served = {"metadata", *SERVED_TYPES}
+    if parts and parts[0] not in served and not parts[0].startswith(("$", "_")):
+        raise NotFoundError(f"No resource type {parts[0]!r} is served here.")
+    interaction = interaction_named(request.method, parts)
+    if (
+        request.method in WRITES
+        and parts
+        and parts[-1] not in ("_search",)
+        and not any(part.startswith("$") for part in parts)
+    ):
+        raise MethodNotAllowedError(
+            f"Not supported: {interaction}.", headers={"Allow": "GET, HEAD"}
+        )
+    raise NotSupportedError(f"Not supported: {interaction}.")

@@ -254,6 +254,16 @@ class MethodNotAllowedError(ApiError):
     description = "The path exists but not with this method. `Allow` lists the methods it has."
 
 
+class NotSupportedError(ApiError):
+    status = 400
+    slug = "not-supported"
+    title = "Not supported"
+    description = (
+        "The FHIR facade does not serve this interaction or operation (history on a whole type, "
+        "batch, `$expand`...). The detail names it; the CapabilityStatement lists what is served."
+    )
+
+
 class RequestTimeoutError(ApiError):
     status = 408
     slug = "request-timeout"
@@ -389,11 +399,13 @@ class OperationOutcome(BaseModel):
 ISSUE_TYPES: dict[str, str] = {
     "not-found": "not-found",
     "unknown-parameter": "not-supported",
+    "not-supported": "not-supported",
     "method-not-allowed": "not-supported",
     "not-acceptable": "not-supported",
     "invalid-parameter": "invalid",
     "invalid-parameters": "invalid",
     "content-too-large": "too-long",
+    "gone": "deleted",
     "internal-error": "exception",
     "service-unavailable": "transient",
 }

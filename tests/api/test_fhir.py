@@ -316,9 +316,45 @@ class TestStrictHandling:
         assert outcome(client.post(f"{BASE}/ActivityDefinition", json={}), 405)[0]["code"] == (
             "not-supported"
         )
-        assert outcome(client.get(f"{BASE}/ActivityDefinition/{'x' * 65}"), 422)[0]["code"] == (
+        assert outcome(client.get(f"{BASE}/ActivityDefinition/{'x' * 65}"), 400)[0]["code"] == (
             "invalid"
         )
+        assert outcome(client.get(f"{BASE}/PlanDefinition/a_b"), 400)[0]["code"] == "invalid"
+
+    @pytest.mark.parametrize(
+        ("method", "path", "status", "named"),
+        [
+            ("GET", "/ActivityDefinition/_history", 400, "history on the type ActivityDefinition"),
+            ("GET", "/_history", 400, "history on the whole system"),
+            ("GET", "/PlanDefinition/x/_history", 400, "history on PlanDefinition"),
+            ("POST", "", 400, "batch/transaction"),
+            ("POST", "/", 400, "batch/transaction"),
+            ("GET", "/ValueSet/level/$expand", 400, "$expand"),
+            ("GET", "/ValueSet/$expand", 400, "$expand"),
+            ("POST", "/ActivityDefinition/_search", 400, "search by POST"),
+            ("GET", "/PlanDefinition", 400, "search on PlanDefinition"),
+            ("PUT", "/ActivityDefinition/cat-stretch", 405, "update"),
+            ("DELETE", "/PlanDefinition/x", 405, "delete"),
+            ("POST", "/ActivityDefinition", 405, "create"),
+        ],
+    )
+    def test_unsupported_interactions_are_named(
+        self, client: TestClient, method: str, path: str, status: int, named: str
+    ) -> None:
+        response = client.request(method, f"{BASE}{path}", json={} if method != "GET" else None)
+        (issue,) = outcome(response, status)
+        assert issue["code"] == "not-supported"
+        assert named in issue["diagnostics"]
+
+    def test_a_deleted_routine_is_deleted(self, fresh_client: TestClient) -> None:
+        routine = fresh_client.post("/v1/routines", json={}).json()
+        deleted = fresh_client.delete(
+            f"/v1/routines/{routine['id']}",
+            headers={"Authorization": f"Bearer {routine['delete_token']}"},
+        )
+        assert deleted.status_code == 204
+        (issue,) = outcome(fresh_client.get(f"{BASE}/PlanDefinition/{routine['id']}"), 410)
+        assert issue["code"] == "deleted"
 
     def test_the_json_api_keeps_problem_json(self, client: TestClient) -> None:
         response = client.get("/v1/exercises?saftey_for=x")

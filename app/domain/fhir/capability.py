@@ -76,6 +76,7 @@ READ_ONLY = (
     "ValueSet",
 )
 CAPABILITY_ID = "backcare"
+SERVED_TYPES = frozenset({*READ_ONLY, "ActivityDefinition", "Observation", "QuestionnaireResponse"})
 
 
 def _read_only(resource_type: str, documentation: str) -> dict[str, Any]:
