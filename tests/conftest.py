@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -149,6 +150,32 @@ def empty_database_url(store: Store) -> str:
 def fresh_client(fresh_database_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(database_url=fresh_database_url))) as test_client:
         yield test_client
+
+
+def every_excluded(client: TestClient, routine: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every exercise a routine leaves out (it lists the nearest few), from its own pages: the
+    fixture `every_excluded` gives tests this function."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 7}
+        if cursor:
+            params["cursor"] = cursor
+        response = client.get(f"/v1/routines/{routine['id']}/excluded", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        found += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+ExcludedOf = Callable[[TestClient, dict[str, Any]], list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def excluded_of() -> ExcludedOf:
+    return every_excluded
 
 
 def free_port() -> int:

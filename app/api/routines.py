@@ -7,19 +7,22 @@ the response bytes, `Location`, the status.
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.responses import Response
 
 from app.api.auth import AdminKey
-from app.api.dependencies import RoutinesDep, RoutineWriteBudget, runtime_of
-from app.api.params import JSON
-from app.api.response_headers import IDEMPOTENT_REPLAYED, location
+from app.api.dependencies import CursorsDep, RoutinesDep, RoutineWriteBudget, runtime_of
+from app.api.params import JSON, CursorQuery
+from app.api.response_headers import IDEMPOTENT_REPLAYED, location, next_link
 from app.api.routing import StrictQueryRoute
+from app.api.schemas import CURSOR_EXAMPLE
+from app.core import cursors
 from app.core.errors import problem_responses
 from app.domain.routines import (
     RED_FLAGS,
+    Exclusion,
     Feedback,
     Profile,
     Recommendation,
@@ -111,6 +114,36 @@ class FeedbackOut(FeedbackRecord):
     )
 
 
+class ExclusionPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "slug": "bird-dog",
+                            "name": "Bird dog",
+                            "reasons": [
+                                {
+                                    "code": "time",
+                                    "rule": "time",
+                                    "detail": "It suits you but did not fit in the time asked.",
+                                }
+                            ],
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    items: list[Exclusion]
+    next_cursor: str | None = Field(
+        description="Opaque; pass it back as `cursor` for the next page. Null on the last page."
+    )
+
+
 class RedFlagList(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"items": [RED_FLAGS[0].model_dump(mode="json")]}]}
@@ -187,6 +220,9 @@ FeedbackIdempotencyKey = Annotated[
         examples=["9d2f5b7a-1c3e-4f60-8a9b-0c1d2e3f4a5b"],
     ),
 ]
+EXCLUDED_NEXT_LINK = next_link(
+    f"/v1/routines/5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31/excluded?limit=20&cursor={CURSOR_EXAMPLE}"
+)
 DeleteToken = Annotated[HTTPAuthorizationCredentials | None, Depends(delete_token_bearer)]
 
 
@@ -306,6 +342,43 @@ async def stored_routine(request: Request, routine_id: str) -> bytes:
     A hot path: the runtime is read directly, not through dependencies (which would cost more
     than the cached read itself)."""
     return await runtime_of(request).routines.body(routine_id)
+
+
+@router.get(
+    "/routines/{routine_id}/excluded",
+    response_model=None,
+    summary="List every exercise a routine leaves out",
+    description="Every exercise of the catalogue the routine does not hold, in slug order, each "
+    "with every reason it is left out (the rules at `/v1/routine-rules`); the routine itself "
+    "lists only the nearest few (`excluded`) and counts the rest (`excluded_summary`). Computed "
+    "on demand from the routine's profile and seed on the catalogue it was generated from: "
+    "after the catalogue changes the list can no longer be computed (409). A referral, or a "
+    'program a clinician made, leaves nothing out. Pages with `limit` (1-100) and `next_cursor`, also sent as a `Link: rel="next"` '
+    "header.",
+    responses={
+        200: {"model": ExclusionPage, "headers": {"Link": EXCLUDED_NEXT_LINK}},
+        **problem_responses(400, 404, 409, 410, 422, 503),
+    },
+)
+async def list_excluded(
+    routine_id: RoutineId,
+    request: Request,
+    routines: RoutinesDep,
+    signer: CursorsDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: CursorQuery = None,
+) -> Response:
+    scope = cursors.scope_of({"routine_id": routine_id})
+    after = signer.read(cursor, scope, cursors.slug_position) if cursor else None
+    items, next_after = await routines.excluded(routine_id, after, limit)
+    next_cursor = None if next_after is None else signer.issue(next_after, scope)
+    headers = None
+    if next_cursor is not None:
+        next_url = request.url.include_query_params(cursor=next_cursor)
+        headers = {"Link": f'<{next_url}>; rel="next"'}
+    return Response(
+        orjson.dumps({"items": items, "next_cursor": next_cursor}), 200, headers, media_type=JSON
+    )
 
 
 @router.delete(

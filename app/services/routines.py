@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import anyio.to_thread
 import orjson
 
 from app.core.errors import (
@@ -42,8 +43,9 @@ from app.db.session import Database, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue
 from app.domain.routines import Feedback, Outcome, Profile, Recommendation, Session, recommend
 from app.domain.routines.checker import check_program
+from app.domain.routines.engine import all_exclusions
 from app.domain.routines.feedback import PAIN_GONE, FeedbackOutcome
-from app.domain.routines.memo import PlanCache
+from app.domain.routines.memo import PlanCache, generated_plan, plan_key
 from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
 from app.domain.routines.program import Override, Program
 from app.domain.routines.program_plan import (
@@ -71,6 +73,7 @@ RECORD_DEFAULTS: dict[str, Any] = {
 """What a feedback record stored before a field existed answers for it."""
 
 Found = TypeVar("Found")
+Result = TypeVar("Result")
 
 
 def utc_now() -> datetime:
@@ -103,14 +106,23 @@ class FeedbackGiven:
     replayed: bool = False
 
 
+def seed_of(profile: Profile) -> int:
+    return DEFAULT_SEED if profile.seed is None else profile.seed
+
+
+async def off_the_loop(work: Callable[..., Result], *arguments: object) -> Result:
+    """Run engine work in the thread pool: a large catalogue must never stall the event loop."""
+    return await anyio.to_thread.run_sync(work, *arguments)
+
+
 def new_routine(
-    catalogue: Catalogue,
-    cache: PlanCache,
+    plan: dict[str, Any],
     profile: Profile,
     created_at: datetime,
     previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    seed = DEFAULT_SEED if profile.seed is None else profile.seed
+    """A routine document: `plan` (the engine's output) with its id, time, profile and chain."""
+    seed = seed_of(profile)
     return {
         "id": str(uuid.uuid4()),
         "created_at": rfc3339(created_at),
@@ -119,7 +131,7 @@ def new_routine(
         "earlier_routine_ids": (
             [] if previous is None else [*previous["earlier_routine_ids"], previous["id"]]
         ),
-        **cache.plan(catalogue, profile, seed),
+        **plan,
     }
 
 
@@ -246,7 +258,8 @@ class Routines:
         """Store a new routine for `profile`. With an Idempotency-Key already used for the same
         profile, the routine that first request created instead (409 for another profile)."""
         catalogue = self._catalogue()
-        document = new_routine(catalogue, self._plan_cache, profile, self._clock())
+        plan = await self._plan(catalogue, profile)
+        document = new_routine(plan, profile, self._clock())
         body = orjson.dumps(document)
         routine_id = document["id"]
         if idempotency_key is None:
@@ -264,6 +277,39 @@ class Routines:
             token = delete_token_for(idempotency_key, routine_id)
             return CreatedRoutine(routine_id, body, token, replayed=True)
         return CreatedRoutine(routine_id, body, token)
+
+    async def _plan(self, catalogue: Catalogue, profile: Profile) -> dict[str, Any]:
+        """The engine's routine for `profile`: memoised, else generated in the thread pool."""
+        key = plan_key(catalogue, profile, seed_of(profile))
+        plan = self._plan_cache.get(key)
+        if plan is None:
+            plan = await off_the_loop(generated_plan, catalogue, profile, seed_of(profile))
+            self._plan_cache.put(key, plan)
+        return plan
+
+    async def excluded(
+        self, routine_id: str, after_slug: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Every exercise a stored routine leaves out, with its reasons, in slug order: one page
+        after `after_slug`, and the slug the next page starts after (None on the last). Computed
+        from the routine's profile and seed on the catalogue it was generated from: 409 once the
+        catalogue has changed since (its own `excluded` and `excluded_summary` stay)."""
+        catalogue = self._catalogue()
+        routine = await existing(routine_id, self.store.document(routine_id))
+        if routine.get("origin") == PROGRAM_ORIGIN:
+            return [], None  # a clinician's program: chosen by hand, nothing left out
+        generated_at = routine["catalogue_revision"]
+        if generated_at != catalogue.revision:
+            raise ConflictError(
+                f"The catalogue has changed since this routine was generated (revision "
+                f"{generated_at}, now {catalogue.revision}), so its full list of exclusions can "
+                "no longer be computed; the routine's own excluded and excluded_summary stand."
+            )
+        profile = Profile.model_validate(routine["profile"])
+        page, next_after = await off_the_loop(
+            all_exclusions, catalogue, profile, routine["seed"], after_slug, limit
+        )
+        return [exclusion.model_dump(mode="json") for exclusion in page], next_after
 
     async def _replay(self, key_hash: str, profile: dict[str, Any]) -> tuple[str, bytes]:
         """The routine an earlier request with this Idempotency-Key created, if it asked for the
@@ -334,7 +380,8 @@ class Routines:
         elif outcome.next_profile is not None:
             next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
             next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
-            next_routine = new_routine(catalogue, self._plan_cache, next_profile, now, routine)
+            plan = await self._plan(catalogue, next_profile)
+            next_routine = new_routine(plan, next_profile, now, routine)
         if next_routine is not None:
             if idempotency_key is not None:
                 token = delete_token_for(idempotency_key, next_routine["id"])

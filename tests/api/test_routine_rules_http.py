@@ -1,12 +1,15 @@
 """Issue 8 through HTTP, on both stores: the rules registry and the engine's safety rules, one
 worked example per rule."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from app.domain.routines.rules import RuleId
 
+ExcludedOf = Callable[[TestClient, dict[str, Any]], list[dict[str, Any]]]
+"""The `excluded_of` fixture: every exercise a routine leaves out, paged."""
 PROBLEM = "application/problem+json"
 UPRIGHT_OR_WATER = {"standing", "seated", "in_water"}
 NERVE_RAISES = {"assisted-straight-leg-raise", "strap-straight-leg-raise"}
@@ -31,8 +34,8 @@ def rules_of(entry: dict[str, Any]) -> set[str]:
     return {reason["rule"] for reason in entry["reasons"]}
 
 
-def excluded_rules(routine: dict[str, Any], slug: str) -> set[str]:
-    exclusion = next(found for found in routine["excluded"] if found["slug"] == slug)
+def excluded_rules(left_out: list[dict[str, Any]], slug: str) -> set[str]:
+    exclusion = next(found for found in left_out if found["slug"] == slug)
     return rules_of(exclusion)
 
 
@@ -64,7 +67,7 @@ def test_the_rules_list_rejects_unknown_parameters(client: TestClient) -> None:
 
 
 def test_every_reason_in_a_routine_and_its_feedback_names_a_listed_rule(
-    client: TestClient,
+    client: TestClient, excluded_of: ExcludedOf
 ) -> None:
     rules = listed_rules(client)
     routine = create(
@@ -79,7 +82,8 @@ def test_every_reason_in_a_routine_and_its_feedback_names_a_listed_rule(
         minutes=45,
     )
     used = {reason["rule"] for entry in items(routine) for reason in entry["reasons"]}
-    used |= {reason["rule"] for entry in routine["excluded"] for reason in entry["reasons"]}
+    left_out = excluded_of(client, routine)
+    used |= {reason["rule"] for entry in left_out for reason in entry["reasons"]}
     used |= set(routine["frequency"]["rules"])
     assert used <= set(rules)
     feedback = client.post(
@@ -92,7 +96,7 @@ def test_every_reason_in_a_routine_and_its_feedback_names_a_listed_rule(
 
 
 def test_leg_symptoms_limit_the_nerve_stretches_and_keep_the_pull_gentle(
-    client: TestClient,
+    client: TestClient, excluded_of: ExcludedOf
 ) -> None:
     routine = create(
         client,
@@ -112,11 +116,11 @@ def test_leg_symptoms_limit_the_nerve_stretches_and_keep_the_pull_gentle(
     chosen_raise = slugs & NERVE_RAISES
     assert len(chosen_raise) == 1
     (other,) = NERVE_RAISES - chosen_raise
-    assert excluded_rules(routine, other) <= {
+    assert excluded_rules(excluded_of(client, routine), other) <= {
         "one-nerve-tension-variant",
         "nerve-tension-at-most-two",
     }
-    limited = {rule for entry in routine["excluded"] for rule in rules_of(entry)}
+    limited = {rule for entry in excluded_of(client, routine) for rule in rules_of(entry)}
     assert "nerve-tension-at-most-two" in limited
     cue = next(
         reason["detail"]
@@ -174,7 +178,7 @@ def test_sets_rise_only_outside_the_acute_phase_and_say_it_is_a_design_choice(
         assert "design choice" in detail
 
 
-def test_at_most_two_variants_of_one_stretch(client: TestClient) -> None:
+def test_at_most_two_variants_of_one_stretch(client: TestClient, excluded_of: ExcludedOf) -> None:
     hamstrings = {
         "active-hamstring-stretch",
         "supine-hamstring-stretch",
@@ -192,10 +196,12 @@ def test_at_most_two_variants_of_one_stretch(client: TestClient) -> None:
     chosen = {entry["exercise"]["slug"] for entry in items(routine)} & hamstrings
     assert len(chosen) == 2
     (left_out,) = hamstrings - chosen
-    assert excluded_rules(routine, left_out) == {"variants-at-most-two"}
+    assert excluded_rules(excluded_of(client, routine), left_out) == {"variants-at-most-two"}
 
 
-def test_on_a_bed_the_instruction_follows_the_position(client: TestClient) -> None:
+def test_on_a_bed_the_instruction_follows_the_position(
+    client: TestClient, excluded_of: ExcludedOf
+) -> None:
     routine = create(
         client,
         sensitivity="none",
@@ -205,7 +211,9 @@ def test_on_a_bed_the_instruction_follows_the_position(client: TestClient) -> No
         can_get_on_floor=False,
         available_equipment=["bed"],
     )
-    assert excluded_rules(routine, "kneeling-hip-flexor-stretch") == {"no-half-kneeling-on-bed"}
+    assert excluded_rules(excluded_of(client, routine), "kneeling-hip-flexor-stretch") == {
+        "no-half-kneeling-on-bed"
+    }
     on_all_fours = [e for e in items(routine) if e["exercise"]["position"] == "hands_and_knees"]
     assert on_all_fours
     for entry in on_all_fours:
@@ -217,7 +225,9 @@ def test_on_a_bed_the_instruction_follows_the_position(client: TestClient) -> No
     assert "hold on to a counter or chair back" in support.lower()
 
 
-def test_the_session_goes_down_to_the_floor_once(client: TestClient) -> None:
+def test_the_session_goes_down_to_the_floor_once(
+    client: TestClient, excluded_of: ExcludedOf
+) -> None:
     routine = create(
         client,
         sensitivity="none",
@@ -230,7 +240,8 @@ def test_the_session_goes_down_to_the_floor_once(client: TestClient) -> None:
     low = [e["exercise"]["position"] not in UPRIGHT_OR_WATER for e in items(routine)]
     descents = sum(1 for i, down in enumerate(low) if down and (i == 0 or not low[i - 1]))
     assert descents == 1
-    assert any("floor-once" in rules_of(exclusion) for exclusion in routine["excluded"]), (
+    left_out = excluded_of(client, routine)
+    assert any("floor-once" in rules_of(exclusion) for exclusion in left_out), (
         "the example should show the limit at work"
     )
 

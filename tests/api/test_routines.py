@@ -183,6 +183,10 @@ def test_snapshot_survives_catalogue_changes(
     store.refresh()
     assert fresh_client.get(f"/v1/exercises/{slug}").status_code == 404
     assert fresh_client.get(f"/v1/routines/{routine['id']}").json() == routine
+    stale = fresh_client.get(f"/v1/routines/{routine['id']}/excluded")
+    assert stale.status_code == 409
+    assert stale.headers["content-type"].startswith(PROBLEM)
+    assert "revision" in stale.json()["detail"]
     regenerated = create(fresh_client, sensitivity="flexion_sensitive", minutes=10)
     assert slug not in exercise_slugs(regenerated)
 
@@ -369,3 +373,63 @@ def test_unknown_routine_is_404(client: TestClient) -> None:
     assert client.get("/v1/routines/not-a-routine/feedback").status_code == 404
     response = give_feedback(client, "not-a-routine", GOOD_FEEDBACK)
     assert response.status_code == 404
+
+
+def every_page(client: TestClient, url: str, limit: int) -> list[dict[str, Any]]:
+    """Each page of a paged list, following `next_cursor` and its Link header to the end."""
+    pages: list[dict[str, Any]] = []
+    response = client.get(url, params={"limit": limit})
+    while True:
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        if pages[-1]["next_cursor"] is None:
+            assert "link" not in response.headers
+            return pages
+        link = re.fullmatch(r'<(.+)>; rel="next"', response.headers["link"])
+        assert link is not None
+        response = client.get(link.group(1))
+
+
+def test_a_routine_lists_the_nearest_exclusions_and_pages_them_all(client: TestClient) -> None:
+    routine = create(client, sensitivity="flexion_sensitive", target_areas=["hamstrings"])
+    catalogue = client.get("/v1/catalogue").json()["items"]
+    pages = every_page(client, f"/v1/routines/{routine['id']}/excluded", 5)
+    left_out = [entry for page in pages for entry in page["items"]]
+    assert all(len(page["items"]) == 5 for page in pages[:-1])
+    chosen = set(exercise_slugs(routine))
+    assert [entry["slug"] for entry in left_out] == sorted(
+        exercise["slug"] for exercise in catalogue if exercise["slug"] not in chosen
+    )
+    assert all(entry["reasons"] for entry in left_out)
+    by_slug = {entry["slug"]: entry for entry in left_out}
+    assert len(routine["excluded"]) == min(12, len(left_out))
+    assert all(by_slug[shown["slug"]] == shown for shown in routine["excluded"])
+    summary = routine["excluded_summary"]
+    assert summary["total"] == len(left_out)
+    assert summary["suited"] == sum(
+        entry["reasons"][0]["code"] in {"time", "routine_limit", "alternative_chosen"}
+        for entry in left_out
+    )
+    for counted in summary["by_rule"]:
+        assert counted["count"] == sum(
+            counted["rule"] in {reason["rule"] for reason in entry["reasons"]} for entry in left_out
+        )
+
+
+def test_the_excluded_pages_of_a_referral_are_empty_and_cursors_stay_with_their_routine(
+    client: TestClient,
+) -> None:
+    referral = create(client, red_flags=["fever"])
+    listed = client.get(f"/v1/routines/{referral['id']}/excluded")
+    assert listed.json() == {"items": [], "next_cursor": None}
+    assert referral["excluded_summary"] == {"total": 0, "by_rule": [], "suited": 0}
+    one, other = create(client, sensitivity="none"), create(client, sensitivity="unknown")
+    cursor = client.get(f"/v1/routines/{one['id']}/excluded", params={"limit": 1}).json()[
+        "next_cursor"
+    ]
+    moved = client.get(f"/v1/routines/{other['id']}/excluded", params={"cursor": cursor})
+    assert moved.status_code == 400
+    assert moved.json()["errors"][0]["field"] == "cursor"
+    assert client.get(f"/v1/routines/{uuid.uuid4()}/excluded").status_code == 404
+    too_many = client.get(f"/v1/routines/{one['id']}/excluded", params={"limit": 101})
+    assert too_many.status_code == 422

@@ -4,6 +4,7 @@ The rules are re-stated here independently of `app.domain.routines.eligibility`,
 in the engine fails a test instead of agreeing with itself.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from itertools import pairwise
@@ -23,7 +24,8 @@ from app.domain.routines import (
     RoutinePlan,
     Sensitivity,
 )
-from app.domain.routines.engine import generate_routine
+from app.domain.routines.engine import RULE_CODES, all_exclusions, generate_routine
+from app.domain.routines.model import EXCLUDED_SHOWN, Exclusion
 from app.domain.routines.timing import (
     GROUND_TRANSFER_SECONDS,
     REST_BETWEEN_SETS_SECONDS,
@@ -145,6 +147,13 @@ def generated(profile: Profile, seed: int) -> RoutinePlan:
     return generate_routine(catalogue(), profile, seed)
 
 
+def left_out(profile: Profile, seed: int) -> list[Exclusion]:
+    """Every exercise the routine leaves out (the routine itself lists the nearest few)."""
+    everything, more = all_exclusions(catalogue(), profile, seed, None, len(catalogue()))
+    assert more is None
+    return everything
+
+
 @settings(max_examples=200, deadline=None)
 @given(profiles, seeds)
 def test_every_item_is_allowed_and_every_left_out_exercise_says_why(
@@ -155,9 +164,17 @@ def test_every_item_is_allowed_and_every_left_out_exercise_says_why(
     item_slugs = [item.exercise.slug for item in plan.items]
     assert set(item_slugs) <= allowed_slugs
     assert len(item_slugs) == len(set(item_slugs))
-    excluded = {exclusion.slug: exclusion for exclusion in plan.excluded}
+    excluded = {exclusion.slug: exclusion for exclusion in left_out(profile, seed)}
     assert set(excluded) | set(item_slugs) == {entry.slug for entry in catalogue().entries}
     assert not set(excluded) & set(item_slugs)
+    assert len(plan.excluded) == min(EXCLUDED_SHOWN, len(excluded))
+    assert all(excluded[shown.slug] == shown for shown in plan.excluded)
+    assert plan.excluded_summary.total == len(excluded)
+    by_rule = Counter(reason.rule for shown in excluded.values() for reason in shown.reasons)
+    assert {count.rule: count.count for count in plan.excluded_summary.by_rule} == {
+        rule: count for rule, count in by_rule.items() if RULE_CODES[rule].value not in ROUTINE_WIDE
+    }
+    assert plan.excluded_summary.suited == sum(slug in allowed_slugs for slug in excluded)
     for slug, exclusion in excluded.items():
         codes = {reason.code.value for reason in exclusion.reasons}
         assert codes
@@ -207,9 +224,10 @@ def test_routine_fills_most_of_the_time_when_the_catalogue_allows(
     Tighter cases are knapsack puzzles; there the routine must at least explain the shortfall."""
     plan = generated(profile, seed)
     budget = plan.session_minutes * 60
+    everything_left_out = left_out(profile, seed)
     limited = {
         exclusion.slug
-        for exclusion in plan.excluded
+        for exclusion in everything_left_out
         if any(reason.code.value == "routine_limit" for reason in exclusion.reasons)
     }
     exercises = [
@@ -224,7 +242,7 @@ def test_routine_fills_most_of_the_time_when_the_catalogue_allows(
     )
     left_out_for_time = [
         catalogue().by_slug[exclusion.slug].exercise
-        for exclusion in plan.excluded
+        for exclusion in everything_left_out
         if any(reason.code.value == "time" for reason in exclusion.reasons)
     ]
     smallest_left_out = min(

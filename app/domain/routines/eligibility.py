@@ -165,6 +165,12 @@ def exclusion_reasons(entry: CatalogueEntry, profile: Profile) -> list[Exclusion
     return [reason for reason in found if reason is not None]
 
 
+def rule_ids(exercise: Exercise, profile: Profile) -> tuple[RuleId, ...]:
+    """The ids of the rules the exercise breaks for this person, in rule order."""
+    found = (rule(exercise, profile) for rule in RULES)
+    return tuple(reason.rule for reason in found if reason is not None)
+
+
 def done_on_bed(exercise: Exercise, profile: Profile) -> bool:
     """An eligible floor exercise for someone who cannot get down is done on a bed."""
     return not profile.can_get_on_floor and exercise.position not in FLOOR_FREE_POSITIONS

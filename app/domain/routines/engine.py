@@ -4,8 +4,12 @@ Pure: no database, clock or global random; the seed drives a local `random.Rando
 catalogue, profile and seed always give the identical plan.
 """
 
+import bisect
+import heapq
+import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.exercise import DosageOut
@@ -15,19 +19,17 @@ from app.domain.routines.advice import (
     frequency_for,
     safety_notes_for,
 )
-from app.domain.routines.eligibility import done_on_bed, exclusion_reasons
-from app.domain.routines.limits import (
-    LIMIT_DETAILS,
-    VariantFamilies,
-    broken_limit,
-    variant_families,
-)
+from app.domain.routines.eligibility import done_on_bed
+from app.domain.routines.limits import LIMIT_DETAILS, broken_limit
 from app.domain.routines.model import (
     BLOCK_TITLES,
+    EXCLUDED_SHOWN,
+    NOTHING_EXCLUDED,
     BlockName,
     Exclusion,
     ExclusionCode,
     ExclusionReason,
+    ExclusionSummary,
     ExerciseSnapshot,
     ItemReason,
     Outcome,
@@ -35,17 +37,26 @@ from app.domain.routines.model import (
     RoutineBlock,
     RoutineItem,
     RoutinePlan,
+    RuleCount,
     SelectionCode,
 )
 from app.domain.routines.ordering import block_for, flatten, order_routine
 from app.domain.routines.prescription import Prescription, prescribe
 from app.domain.routines.profile import Profile
 from app.domain.routines.red_flags import RedFlag, matched_red_flags
-from app.domain.routines.rules import RuleId
+from app.domain.routines.rules import ROUTINE_RULES, RuleId
 from app.domain.routines.selection import FILL_TARGET, INDICATED_MOTIONS, select
 from app.domain.routines.session import session_minutes
 from app.domain.routines.timing import routine_seconds, whole_minutes
+from app.domain.routines.verdicts import Verdicts
 from app.domain.vocabulary import Category, Equipment, Position, SpinalMotion, display_name
+
+RULE_CODES: dict[RuleId, ExclusionCode] = {
+    rule.id: ExclusionCode(rule.code)
+    for rule in ROUTINE_RULES
+    if rule.code is not None and rule.code in ExclusionCode.__members__
+}
+"""The exclusion code each exclusion rule appears under."""
 
 
 def generate_routine(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
@@ -94,22 +105,34 @@ def with_cleared_referral(
     )
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What the routine is made from: every exercise judged, and those chosen."""
+
+    verdicts: Verdicts
+    chosen: list[Prescription]
+
+    @property
+    def chosen_slugs(self) -> set[str]:
+        return {item.entry.slug for item in self.chosen}
+
+
+def selection(catalogue: Catalogue, profile: Profile, seed: int) -> Selection:
+    verdicts = Verdicts(catalogue, profile)
+    return Selection(verdicts, select(verdicts.eligible, profile, seed, verdicts.families))
+
+
 def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
-    verdicts = {entry.slug: exclusion_reasons(entry, profile) for entry in catalogue.entries}
-    eligible = [entry for entry in catalogue.entries if not verdicts[entry.slug]]
-    families = variant_families(catalogue.entries)
-    chosen = select(eligible, profile, seed, families)
+    chosen_with = selection(catalogue, profile, seed)
+    verdicts, chosen = chosen_with.verdicts, chosen_with.chosen
     ordered = order_routine(chosen)
     flat = flatten(ordered)
     seconds = routine_seconds([item.seconds for item in flat], [item.position for item in flat])
     with_aerobic = any(item.is_aerobic for item in chosen)
     cited = [source for item in flat for source in item.exercise.cited_sources]
     frequency = frequency_for(profile, whole_minutes(seconds), with_aerobic)
-    suggestions = (
-        fill_suggestions(catalogue.entries, verdicts, profile)
-        if under_filled(profile, seconds)
-        else []
-    )
+    suggestions = fill_suggestions(verdicts, profile) if under_filled(profile, seconds) else []
+    summary = exclusion_summary(catalogue, chosen_with)
     return RoutinePlan(
         outcome=Outcome.routine,
         blocks=[
@@ -120,7 +143,8 @@ def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePl
             )
             for block, items in ordered
         ],
-        excluded=exclusions(catalogue.entries, verdicts, chosen, profile, families),
+        excluded=nearest_exclusions(catalogue, chosen_with),
+        excluded_summary=summary,
         estimated_seconds=seconds,
         estimated_minutes=whole_minutes(seconds),
         frequency=frequency,
@@ -130,9 +154,9 @@ def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePl
         ),
         referral=None,
         explanation=joined(
-            explanation(profile, seconds, verdicts, chosen, suggestions),
-            indicated_left_out(profile, catalogue.entries, verdicts, chosen),
-            aerobic_left_out(profile, catalogue.entries, verdicts, chosen),
+            explanation(profile, seconds, summary, chosen, suggestions),
+            indicated_left_out(profile, catalogue, chosen_with),
+            aerobic_left_out(profile, catalogue, chosen_with),
         ),
         fill_suggestions=suggestions,
         session_minutes=session_minutes(profile),
@@ -150,6 +174,7 @@ def referral_plan(
         outcome=Outcome.refer,
         blocks=[],
         excluded=[],
+        excluded_summary=NOTHING_EXCLUDED,
         estimated_seconds=0,
         estimated_minutes=0,
         frequency=None,
@@ -292,31 +317,84 @@ def final_reasons(item: Prescription, profile: Profile) -> list[ItemReason]:
     return reasons
 
 
-def exclusions(
-    entries: Sequence[CatalogueEntry],
-    verdicts: dict[str, list[ExclusionReason]],
-    chosen: Sequence[Prescription],
-    profile: Profile,
-    families: VariantFamilies,
-) -> list[Exclusion]:
-    """Every exercise left out, with why; eligible ones left out broke a routine-wide limit or
-    did not fit the time."""
-    chosen_slugs = {item.entry.slug for item in chosen}
-    excluded: list[Exclusion] = []
-    for entry in entries:
-        if entry.slug in chosen_slugs:
+def exclusion(entry: CatalogueEntry, chosen_with: Selection) -> Exclusion:
+    """One exercise left out, with every reason: the rules it breaks, else the routine-wide
+    limit or the time that kept it out."""
+    reasons = chosen_with.verdicts.reasons(entry) or [
+        unfitted_reason(entry, chosen_with.chosen, chosen_with.verdicts)
+    ]
+    return Exclusion(slug=entry.slug, name=entry.exercise.name, reasons=reasons)
+
+
+def nearness(profile: Profile) -> Callable[[CatalogueEntry, int], tuple[int, int, str]]:
+    """How near an exercise left out is to the routine (smaller is nearer): more of the target
+    areas asked for, then fewer rules broken, then slug order."""
+    asked = frozenset(profile.target_areas)
+
+    def key(entry: CatalogueEntry, rules_broken: int) -> tuple[int, int, str]:
+        return (-len(asked & entry.target_areas), rules_broken, entry.slug)
+
+    return key
+
+
+def nearest_exclusions(catalogue: Catalogue, chosen_with: Selection) -> list[Exclusion]:
+    """The `EXCLUDED_SHOWN` exercises left out nearest to the routine, nearest first, with
+    their reasons: one pass over the catalogue, reasons written for those shown only."""
+    key = nearness(chosen_with.verdicts.profile)
+    chosen = chosen_with.chosen_slugs
+    suited = (key(entry, 0) for entry in chosen_with.verdicts.eligible if entry.slug not in chosen)
+    ruled_out = (key(entry, len(rules)) for entry, rules in chosen_with.verdicts.ineligible())
+    nearest = heapq.nsmallest(EXCLUDED_SHOWN, itertools.chain(suited, ruled_out))
+    return [exclusion(catalogue.by_slug[slug], chosen_with) for _, _, slug in nearest]
+
+
+def all_exclusions(
+    catalogue: Catalogue, profile: Profile, seed: int, after_slug: str | None, limit: int
+) -> tuple[list[Exclusion], str | None]:
+    """Every exercise a routine leaves out, in slug order, `limit` at a time after `after_slug`:
+    the page and the slug to continue after (None on the last page). A referral leaves nothing
+    out: it offers no exercises at all."""
+    if generate_routine_outcome(profile) is Outcome.refer:
+        return [], None
+    chosen_with = selection(catalogue, profile, seed)
+    chosen = chosen_with.chosen_slugs
+    start = 0 if after_slug is None else bisect.bisect_right(catalogue.slugs, after_slug)
+    page: list[Exclusion] = []
+    for entry in itertools.islice(catalogue.entries, start, None):
+        if entry.slug in chosen:
             continue
-        reasons = verdicts[entry.slug] or [unfitted_reason(entry, chosen, profile, families)]
-        excluded.append(Exclusion(slug=entry.slug, name=entry.exercise.name, reasons=reasons))
-    return excluded
+        if len(page) == limit:
+            return page, page[-1].slug
+        page.append(exclusion(entry, chosen_with))
+    return page, None
+
+
+def generate_routine_outcome(profile: Profile) -> Outcome:
+    """Whether the profile gets a routine or a referral."""
+    red_flags = matched_red_flags(profile.red_flags)
+    if any(not cleared(flag, profile) for flag in red_flags):
+        return Outcome.refer
+    return Outcome.routine
+
+
+def exclusion_summary(catalogue: Catalogue, chosen_with: Selection) -> ExclusionSummary:
+    verdicts = chosen_with.verdicts
+    counts = verdicts.rule_counts()
+    return ExclusionSummary(
+        total=len(catalogue) - len(chosen_with.chosen),
+        by_rule=[
+            RuleCount(rule=rule, code=RULE_CODES[rule], count=counts[rule])
+            for rule in RuleId
+            if counts[rule]
+        ],
+        suited=len(verdicts.eligible) - len(chosen_with.chosen),
+    )
 
 
 def unfitted_reason(
-    entry: CatalogueEntry,
-    chosen: Sequence[Prescription],
-    profile: Profile,
-    families: VariantFamilies,
+    entry: CatalogueEntry, chosen: Sequence[Prescription], verdicts: Verdicts
 ) -> ExclusionReason:
+    profile, families = verdicts.profile, verdicts.families
     if entry.exercise.category is Category.aerobic and any(item.is_aerobic for item in chosen):
         return ExclusionReason(
             code=ExclusionCode.alternative_chosen,
@@ -344,18 +422,15 @@ def under_filled(profile: Profile, seconds: int) -> bool:
     return seconds < FILL_TARGET * session_minutes(profile) * 60
 
 
-def fill_suggestions(
-    entries: Sequence[CatalogueEntry],
-    verdicts: dict[str, list[ExclusionReason]],
-    profile: Profile,
-) -> list[str]:
+def fill_suggestions(verdicts: Verdicts, profile: Profile) -> list[str]:
     """What would open up more exercises: each suggestion names the exercises kept out by that
     one thing alone (aerobic not asked for, no bed, missing equipment, no helper, the level)."""
     only: dict[RuleId, list[CatalogueEntry]] = {}
-    for entry in entries:
-        rules = {reason.rule for reason in verdicts[entry.slug]}
+    for entry, rules in verdicts.ineligible():
         if len(rules) == 1:
-            only.setdefault(rules.pop(), []).append(entry)
+            only.setdefault(rules[0], []).append(entry)
+    for entries in only.values():
+        entries.sort(key=lambda entry: entry.slug)
     suggestions: list[str] = []
     aerobic = only.get(RuleId.aerobic_not_requested, [])
     if aerobic:
@@ -397,14 +472,20 @@ def fill_suggestions(
     return suggestions
 
 
+NAMES_SHOWN = 8
+"""A sentence names at most this many exercises, then says how many more there are."""
+
+
 def names(entries: Sequence[CatalogueEntry]) -> str:
-    return ", ".join(entry.exercise.name for entry in entries)
+    shown = ", ".join(entry.exercise.name for entry in entries[:NAMES_SHOWN])
+    more = len(entries) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def explanation(
     profile: Profile,
     seconds: int,
-    verdicts: dict[str, list[ExclusionReason]],
+    summary: ExclusionSummary,
     chosen: Sequence[Prescription],
     suggestions: Sequence[str],
 ) -> str | None:
@@ -418,11 +499,13 @@ def explanation(
             "exercises (about 8 minutes)."
         )
     if not chosen:
-        counts = Counter(reason.code.value for reasons in verdicts.values() for reason in reasons)
-        summary = ", ".join(f"{code} ({count})" for code, count in sorted(counts.items()))
+        counts: Counter[str] = Counter()
+        for counted in summary.by_rule:
+            counts[counted.code.value] += counted.count
+        listed = ", ".join(f"{code} ({count})" for code, count in sorted(counts.items()))
         parts.append(
             "No exercise in the catalogue fits this profile, so the routine is empty. Exercises "
-            f"were left out for: {summary or 'an empty catalogue'}. Each exclusion says why."
+            f"were left out for: {listed or 'an empty catalogue'}. Each exclusion says why."
         )
     elif under_filled(profile, seconds):
         parts.append(
@@ -446,48 +529,49 @@ INDICATED_DIRECTION_NAMES = {
 
 
 def indicated_left_out(
-    profile: Profile,
-    entries: Sequence[CatalogueEntry],
-    verdicts: dict[str, list[ExclusionReason]],
-    chosen: Sequence[Prescription],
+    profile: Profile, catalogue: Catalogue, chosen_with: Selection
 ) -> str | None:
     """When the direction indicated for the person's back is missing from the routine, say so
     and why, so nobody takes its absence for a choice."""
     motion = INDICATED_MOTIONS.get(profile.sensitivity)
+    chosen = chosen_with.chosen
     if motion is None or any(item.exercise.spinal_motion is motion for item in chosen):
         return None
     direction = INDICATED_DIRECTION_NAMES[motion]
-    missing = [entry for entry in entries if entry.exercise.spinal_motion is motion]
+    missing = [entry for entry in catalogue.entries if entry.exercise.spinal_motion is motion]
     if not missing:
         return (
             f"The indicated direction for your back is {direction}, but no exercise in the "
             "catalogue moves that way, so the routine has none."
         )
-    why = "; ".join(
-        f"{entry.exercise.name}: {first_reason(verdicts[entry.slug])}" for entry in missing
-    )
+    why = why_each(missing, chosen_with)
     return (
         f"The indicated direction for your back is {direction}, but no exercise in that "
         f"direction is in this routine. {why}"
     )
 
 
-def aerobic_left_out(
-    profile: Profile,
-    entries: Sequence[CatalogueEntry],
-    verdicts: dict[str, list[ExclusionReason]],
-    chosen: Sequence[Prescription],
-) -> str | None:
+def aerobic_left_out(profile: Profile, catalogue: Catalogue, chosen_with: Selection) -> str | None:
     """When aerobic work was asked for and the routine has none, say why for each activity."""
-    if not profile.wants_aerobic or any(item.is_aerobic for item in chosen):
+    if not profile.wants_aerobic or any(item.is_aerobic for item in chosen_with.chosen):
         return None
-    activities = [entry for entry in entries if entry.exercise.category is Category.aerobic]
+    activities = [
+        entry for entry in catalogue.entries if entry.exercise.category is Category.aerobic
+    ]
     if not activities:
         return "You asked for aerobic exercise, but the catalogue has no aerobic activity."
-    why = "; ".join(
-        f"{entry.exercise.name}: {first_reason(verdicts[entry.slug])}" for entry in activities
-    )
+    why = why_each(activities, chosen_with)
     return f"You asked for aerobic exercise, but none is in this routine. {why}"
+
+
+def why_each(entries: Sequence[CatalogueEntry], chosen_with: Selection) -> str:
+    """Each exercise (the first `NAMES_SHOWN`) with the first reason it is left out."""
+    why = "; ".join(
+        f"{entry.exercise.name}: {first_reason(chosen_with.verdicts.reasons(entry))}"
+        for entry in entries[:NAMES_SHOWN]
+    )
+    more = len(entries) - NAMES_SHOWN
+    return f"{why}; and {more} more" if more > 0 else why
 
 
 def first_reason(reasons: Sequence[ExclusionReason]) -> str:

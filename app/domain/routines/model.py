@@ -2,13 +2,16 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.exercise import DosageOut
 from app.domain.routines.red_flags import RedFlag, Urgency
 from app.domain.routines.rules import RuleId
 from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.vocabulary import Category, Level, Position, SpinalMotion, TargetArea
+
+EXCLUDED_SHOWN = 12
+"""A routine lists at most this many of the exercises it leaves out (the nearest ones)."""
 
 
 class Outcome(StrEnum):
@@ -143,6 +146,33 @@ class Exclusion(Frozen):
     reasons: list[ExclusionReason]
 
 
+class RuleCount(Frozen):
+    rule: RuleId
+    """An eligibility rule, in GET /v1/routine-rules."""
+    code: ExclusionCode
+    count: int
+    """How many exercises of the catalogue break it for this person."""
+
+
+class ExclusionSummary(Frozen):
+    """Every exercise left out, counted: the routine lists only the nearest few (`excluded`)."""
+
+    total: int = Field(description="Exercises of the catalogue not in the routine.")
+    by_rule: list[RuleCount] = Field(
+        description="For each eligibility rule broken, how many exercises break it, in the "
+        "order of GET /v1/routine-rules; an exercise breaking several counts under each."
+    )
+    suited: int = Field(
+        description="Exercises that suit the person but are not in the routine: another aerobic "
+        "activity was chosen, the time ran out, or a limit on the whole routine kept them out. "
+        "Those listed in `excluded` name the rule."
+    )
+
+
+NOTHING_EXCLUDED = ExclusionSummary(total=0, by_rule=[], suited=0)
+"""The summary of a routine that was not chosen from the catalogue (a referral, a program)."""
+
+
 class Frequency(Frozen):
     routine: str
     aerobic: str | None
@@ -173,10 +203,21 @@ class Referral(Frozen):
     cleared_by_clinician: bool = False
 
 
+EXCLUDED_DESCRIPTION = (
+    "The exercises nearest to being in the routine, each with every reason it is left out: "
+    "first those covering more of the target areas asked for, then those kept out by fewer "
+    "rules (an exercise that suits the person but did not fit comes before one they may not "
+    "do), then in slug order. At most {shown}, whatever the size of the catalogue; "
+    "`excluded_summary` counts all of them, and GET /v1/routines/{{id}}/excluded pages through "
+    "every one."
+)
+
+
 class RoutinePlan(Frozen):
     outcome: Outcome
     blocks: list[RoutineBlock]
-    excluded: list[Exclusion]
+    excluded: list[Exclusion] = Field(description=EXCLUDED_DESCRIPTION.format(shown=EXCLUDED_SHOWN))
+    excluded_summary: ExclusionSummary
     estimated_seconds: int
     estimated_minutes: int
     """estimated_seconds rounded up to whole minutes; never above the minutes asked."""

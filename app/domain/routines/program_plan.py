@@ -18,6 +18,7 @@ from app.domain.routines.checker import PlacedItem, ProgramCheck
 from app.domain.routines.engine import routine_item, with_cleared_referral
 from app.domain.routines.feedback import Recommendation
 from app.domain.routines.model import (
+    NOTHING_EXCLUDED,
     ItemReason,
     Outcome,
     RoutineBlock,
@@ -125,6 +126,7 @@ def program_plan(
             if (placed := [item for item in check.items if item.block == block_index])
         ],
         excluded=[],
+        excluded_summary=NOTHING_EXCLUDED,
         estimated_seconds=seconds,
         estimated_minutes=whole_minutes(seconds),
         frequency=frequency,

@@ -17,6 +17,13 @@ the time. No addition may break a routine-wide limit (`limits.py`): two variants
 nerve tension with leg symptoms, one trip down to the floor.
 The seed shuffles the candidates of each step, so another seed may give another routine.
 
+A large catalogue is not walked whole by each step: when more exercises are eligible than
+`POOL_LIMIT`, the selection draws from a pool the seed samples from them, up to `POOL_QUOTA` for
+each thing a step looks for (the indicated direction, gentlest first; each target area, those
+covering more of the asked areas first; aerobic work; each block of the balanced core; gentle
+stretches in each position), so a routine costs the same at 30 exercises as at 100,000. A small
+catalogue is used whole: the pool is then every eligible exercise.
+
 Greedy choices can strand time on short routines (a long stretch taken first leaves gaps nothing
 fits). So when an attempt fills less than `FILL_TARGET` of the minutes, the selection is tried
 again with other shuffles drawn from the same seed, up to `SELECTION_ATTEMPTS` times, and the
@@ -72,6 +79,53 @@ INDICATED_REASONS: dict[Sensitivity, str] = {
 }
 
 BALANCE_BLOCKS: tuple[BlockName, ...] = (BlockName.warm_up, BlockName.mobility, BlockName.strength)
+
+POOL_LIMIT = 240
+"""Up to this many eligible exercises, the selection considers every one."""
+
+POOL_QUOTA = 24
+"""Above `POOL_LIMIT`, at most this many candidates for each thing a step looks for."""
+
+MAXIMUM_MISSES = 60
+"""Filling the time stops after this many candidates in a row that would not fit."""
+
+
+def candidate_pool(
+    eligible: Sequence[CatalogueEntry], profile: Profile, seed: int
+) -> list[CatalogueEntry]:
+    """The eligible exercises the selection draws from, in slug order: all of them in a small
+    catalogue, else a sample drawn by the seed with a quota for each need (module docstring)."""
+    if len(eligible) <= POOL_LIMIT:
+        return list(eligible)
+    draw = random.Random(seed)
+    needs: dict[object, dict[int, list[CatalogueEntry]]] = {}
+    asked = frozenset(profile.target_areas)
+    motion = INDICATED_MOTIONS.get(profile.sensitivity)
+
+    def need(name: object, tier: int, entry: CatalogueEntry) -> None:
+        needs.setdefault(name, {}).setdefault(tier, []).append(entry)
+
+    for entry in eligible:
+        exercise = entry.exercise
+        if exercise.spinal_motion is motion:
+            need("indicated", exercise.level.rank, entry)
+        covered = asked & entry.target_areas
+        for area in covered:
+            need(area, -len(covered), entry)
+        need(block_for(exercise), 0, entry)
+        if exercise.category is Category.stretch and exercise.level is Level.beginner:
+            need(("cool_down", exercise.position), 0, entry)
+    pool: dict[str, CatalogueEntry] = {}
+    for tiers in needs.values():
+        wanted = POOL_QUOTA
+        for tier in sorted(tiers):
+            members = tiers[tier]
+            for entry in draw.sample(members, min(wanted, len(members))):
+                pool[entry.slug] = entry
+            wanted -= min(wanted, len(members))
+            if not wanted:
+                break
+    return sorted(pool.values(), key=lambda entry: entry.slug)
 
 
 class RoutineBuilder:
@@ -165,6 +219,7 @@ def select(
     eligible: Sequence[CatalogueEntry], profile: Profile, seed: int, families: VariantFamilies
 ) -> list[Prescription]:
     """The first attempt that fills the target share of the time, else the fullest attempt."""
+    eligible = candidate_pool(eligible, profile, seed)
     attempt_seeds = random.Random(seed)
     target = FILL_TARGET * session_minutes(profile) * 60
     best: RoutineBuilder | None = None
@@ -290,10 +345,12 @@ def add_the_rest(builder: RoutineBuilder) -> None:
         rule=RuleId.fill,
         detail="Added to use the time you have, keeping mobility and strength work balanced.",
     )
-    while any(queues):
+    misses = 0
+    while any(queues) and misses < MAXIMUM_MISSES:
         for queue in queues:
             if queue:
-                builder.add(queue.pop(0), None, reason)
+                added = builder.add(queue.pop(0), None, reason)
+                misses = 0 if added is not None else misses + 1
 
 
 def raise_sets(builder: RoutineBuilder) -> None:
