@@ -353,8 +353,8 @@ async def stored_routine(request: Request, routine_id: str) -> bytes:
     "lists only the nearest few (`excluded`) and counts the rest (`excluded_summary`). Computed "
     "on demand from the routine's profile and seed on the catalogue it was generated from: "
     "after the catalogue changes the list can no longer be computed (409). A referral, or a "
-    'program a clinician made, leaves nothing out. Pages with `limit` (1-100) and `next_cursor`, also sent as a `Link: rel="next"` '
-    "header.",
+    "program a clinician made, leaves nothing out. Pages with `limit` (1-100) and "
+    '`next_cursor`, also sent as a `Link: rel="next"` header.',
     responses={
         200: {"model": ExclusionPage, "headers": {"Link": EXCLUDED_NEXT_LINK}},
         **problem_responses(400, 404, 409, 410, 422, 503),
