@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import __version__
 from app.api import (
     admin,
+    admin_programs,
     admin_ui,
     docs,
     exercises,
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         problems,
         docs,
         admin,
+        admin_programs,
         admin_ui,
     ):
         mount(app, router.router)

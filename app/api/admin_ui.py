@@ -45,6 +45,7 @@ from app.core.errors import (
     AuthenticationError,
     ConflictError,
     FieldError,
+    ForbiddenError,
     PreconditionFailedError,
     field_error,
 )
@@ -121,6 +122,11 @@ STALE_MESSAGE = (
 class AdminSession:
     name: str
     csrf: str
+    role: Role = Role.admin
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
 
 
 class LoginRequiredError(Exception):
@@ -135,7 +141,12 @@ def session_cookie(runtime: Runtime) -> AdminSessionCookie:
     return AdminSessionCookie(runtime.signing.admin_sessions)
 
 
-async def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
+UI_ROLES = (Role.admin, Role.clinician)
+"""Keys that may log in: an admin key opens every page, a clinician key the program builder."""
+
+
+async def signed_in_any(request: Request, runtime: RuntimeDep) -> AdminSession:
+    """The session of an admin or a clinician key that is still active and still that role."""
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequiredError
@@ -143,9 +154,20 @@ async def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
     if contents is None:
         raise LoginRequiredError
     caller = await runtime.keys.active_by_hash(contents.key_hash)
-    if caller is None or caller.role is not Role.admin:
+    if caller is None or caller.role not in UI_ROLES:
         raise LoginRequiredError
-    return AdminSession(name=caller.name, csrf=contents.csrf)
+    return AdminSession(name=caller.name, csrf=contents.csrf, role=caller.role)
+
+
+async def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
+    """An admin's session: a clinician's is shown a 403 page pointing to the program builder."""
+    session = await signed_in_any(request, runtime)
+    if not session.is_admin:
+        raise ForbiddenError(
+            f"The key {session.name!r} is a clinician key: it opens the program builder "
+            "(/admin/programs). The exercise pages need an admin key."
+        )
+    return session
 
 
 def same_origin(request: Request) -> None:
@@ -156,18 +178,33 @@ def same_origin(request: Request) -> None:
 
 
 SignedIn = Annotated[AdminSession, Depends(signed_in)]
+SignedInAny = Annotated[AdminSession, Depends(signed_in_any)]
+
+
+def checked_form(request: Request, session: AdminSession, csrf: str) -> AdminSession:
+    """A form POST of this session: from this origin, echoing the session's CSRF token."""
+    same_origin(request)
+    if not same_token(csrf, session.csrf):
+        raise CsrfRejectedError
+    return session
 
 
 def signed_in_form(
     request: Request, admin: SignedIn, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> AdminSession:
-    same_origin(request)
-    if not same_token(csrf, admin.csrf):
-        raise CsrfRejectedError
-    return admin
+    return checked_form(request, admin, csrf)
 
 
 SignedInForm = Annotated[AdminSession, Depends(signed_in_form)]
+
+
+def signed_in_any_form(
+    request: Request, session: SignedInAny, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> AdminSession:
+    return checked_form(request, session, csrf)
+
+
+SignedInAnyForm = Annotated[AdminSession, Depends(signed_in_any_form)]
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -258,7 +295,8 @@ class AdminPageRoute(StrictQueryRoute):
                 response = error_page(
                     request, 500, "Internal error", "The server could not complete the request."
                 )
-            response.headers.update(SECURITY_HEADERS)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
             return response
 
         return html_handler
@@ -290,16 +328,17 @@ async def log_in(
     except AuthenticationError:
         logger.warning("admin UI: refused a login with an unknown or revoked key")
         return login_page(request, "That key is unknown or revoked.", 401)
-    if caller.role is not Role.admin:
+    if caller.role not in UI_ROLES:
         logger.warning("admin UI: refused a login with the %s key %r", caller.role, caller.name)
         message = (
             f"The key {caller.name!r} is an {caller.role.value} key. "
-            "The admin pages need an admin key."
+            "The admin pages need an admin key (or a clinician key, for the program builder)."
         )
         return login_page(request, message, 403)
     token = session_cookie(runtime).issue(hash_key(key.strip()))
     logger.info("admin UI: %r logged in", caller.name)
-    response = RedirectResponse("/admin", status_code=303)
+    landing = "/admin" if caller.role is Role.admin else "/admin/programs"
+    response = RedirectResponse(landing, status_code=303)
     response.set_cookie(
         COOKIE,
         token,
@@ -318,7 +357,7 @@ async def log_out(
 ) -> Response:
     response = RedirectResponse("/admin/login", status_code=303)
     try:
-        admin = await signed_in(request, runtime)
+        admin = await signed_in_any(request, runtime)
     except LoginRequiredError:
         response.delete_cookie(COOKIE, path=COOKIE_PATH)
         return response

@@ -30,12 +30,15 @@ from app.domain.routines.checker import (
     ProgramInvalidError,
     check_program,
 )
+from app.domain.routines.engine import generate_routine
+from app.domain.routines.profile import DEFAULT_SEED
 from app.domain.routines.program import (
     Finding,
     FromRoutine,
     Override,
     Program,
     edited,
+    program_of,
     program_of_document,
 )
 from app.domain.routines.program_plan import program_document, unoverridden
@@ -219,3 +222,16 @@ class Programs:
         store = self._routines.store
         await store.create(store.prepare(catalogue, document, body, hash_key(token)))
         return CreatedRoutine(document["id"], body, token)
+
+    def generated(self, profile: Profile) -> Program:
+        """The program of the routine the engine makes for the profile (its standard one, or
+        the seed's), to start a program from; nothing is stored. 409 for a referral."""
+        plan = generate_routine(
+            self._catalogue(), profile, DEFAULT_SEED if profile.seed is None else profile.seed
+        )
+        if plan.outcome is Outcome.refer or not plan.items:
+            raise ConflictError(
+                "The engine gives no exercises for this profile"
+                + (" (a red flag: refer the person)." if plan.outcome is Outcome.refer else ".")
+            )
+        return program_of(plan.model_dump(mode="json")["blocks"])

@@ -2,6 +2,7 @@
 log, and one real headless-browser session against a real server."""
 
 import html
+import json
 import os
 import re
 import shutil
@@ -530,6 +531,14 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
+def chromium_and_playwright() -> tuple[str, Any]:
+    """Debian's chromium and Playwright's sync API, or a skip saying which is missing."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no chromium executable (Debian: apt-get install chromium)")
+    return executable, pytest.importorskip("playwright.sync_api")
+
+
 @pytest.fixture
 def browser_server(store: Any, live_server: str) -> str:
     if store.kind != "sqlite":
@@ -541,10 +550,7 @@ def test_a_real_browser_logs_in_and_edits_an_exercise(
     browser_server: str, fresh_database_url: str
 ) -> None:
     live_server = browser_server
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no chromium executable (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    executable, sync_api = chromium_and_playwright()
     key = make_key(fresh_database_url, "browser-admin", Role.admin)
     before = httpx.get(f"{live_server}/v1/exercises/{SLUG}")
     assert before.headers["etag"] == '"1"'
@@ -583,3 +589,117 @@ def test_a_real_browser_logs_in_and_edits_an_exercise(
     after = httpx.get(f"{live_server}/v1/exercises/{SLUG}")
     assert after.json()["name"] == "Cat stretch (from a browser)"
     assert after.headers["etag"] == '"2"'
+
+
+@pytest.fixture
+def clinician_key(fresh_database_url: str) -> str:
+    return make_key(fresh_database_url, "cleo-clinician", Role.clinician)
+
+
+class TestProgramBuilder:
+    def test_a_clinician_key_opens_only_the_program_builder(
+        self, fresh_client: TestClient, clinician_key: str
+    ) -> None:
+        response = log_in(fresh_client, clinician_key)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/admin/programs"
+        builder = fresh_client.get("/admin/programs")
+        assert builder.status_code == 200
+        assert "script-src 'self'" in builder.headers["content-security-policy"]
+        assert "Program builder" in builder.text
+        assert 'href="/admin/audit"' not in builder.text
+        refused = fresh_client.get("/admin")
+        assert refused.status_code == 403
+        assert "clinician key" in refused.text
+        script = fresh_client.get("/admin/programs.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+
+    def test_the_generated_program_for_a_profile_stores_nothing(
+        self, admin: TestClient, fresh_database_url: str
+    ) -> None:
+        profile = {"sensitivity": "flexion_sensitive", "minutes": 15}
+        response = admin.post("/admin/programs/generated", json=profile)
+        assert response.status_code == 200, response.text
+        blocks = response.json()["blocks"]
+        assert blocks
+        assert all("@" in item["exercise"] for block in blocks for item in block["items"])
+
+    def test_saving_refuses_an_unanswered_block_and_keeps_the_program(
+        self, fresh_client: TestClient, clinician_key: str
+    ) -> None:
+        log_in(fresh_client, clinician_key)
+        builder = fresh_client.get("/admin/programs")
+        request = {
+            "profile": {"sensitivity": "flexion_sensitive"},
+            "program": {
+                "blocks": [
+                    {"name": "main", "items": [{"exercise": "double-knee-to-chest", "dose": {}}]}
+                ]
+            },
+        }
+        fields = {"csrf": csrf_of(builder.text), "request": json.dumps(request)}
+        refused = fresh_client.post("/admin/programs", data=fields)
+        assert refused.status_code == 422
+        assert "Program refused" in refused.text
+        assert "double-knee-to-chest" in refused.text
+        request["overrides"] = [
+            {
+                "rule": "direction-flag",
+                "pointer": "/program/blocks/0/items/0",
+                "reason": "Knee hugs ease this person's pain on examination",
+            }
+        ]
+        fields["request"] = json.dumps(request)
+        saved = fresh_client.post("/admin/programs", data=fields)
+        assert saved.status_code == 201, saved.text
+        assert "Program saved" in saved.text
+        assert "Print the handout" in saved.text
+
+
+def test_a_real_browser_builds_checks_overrides_and_prints_a_program(
+    browser_server: str, fresh_database_url: str
+) -> None:
+    live_server = browser_server
+    executable, sync_api = chromium_and_playwright()
+    key = make_key(fresh_database_url, "browser-clinician", Role.clinician)
+    expect = sync_api.expect
+    wait = {"timeout": 30_000}
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=BROWSER_ARGS
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{live_server}/admin/login")
+            page.get_by_label("Admin key").fill(key)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{live_server}/admin/programs")
+
+            page.get_by_label("Sensitivity").select_option("flexion_sensitive")
+            page.get_by_label("Phase").select_option("recovering")
+            page.get_by_role("button", name="Start from a generated routine").click()
+            expect(page.locator("#items tr").first).to_be_visible(**wait)
+            findings = page.locator("#findings")
+            expect(findings).to_contain_text("No findings", **wait)
+
+            page.get_by_label("Search exercises").fill("double knee")
+            page.get_by_role("button", name=re.compile("^Add Double knee")).click()
+            expect(findings).to_contain_text("block: direction-flag", **wait)
+            reason = page.get_by_label(re.compile("^Reason for overriding direction-flag"))
+            reason.fill("On examination, knee hugs ease this person's pain")
+            page.get_by_role("button", name="Save program").click()
+            expect(page.get_by_role("heading", name="Program saved")).to_be_visible(**wait)
+            token = page.locator("#delete-token").inner_text()
+            assert token
+
+            page.get_by_role("link", name="Print the handout").click()
+            expect(
+                page.get_by_text("Your clinician chose this because on examination")
+            ).to_be_visible(**wait)
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4")
+            assert pdf.startswith(b"%PDF")
+            assert key not in page.content()
+        finally:
+            browser.close()
