@@ -22,6 +22,7 @@ from app.api import (
     fhir,
     handouts,
     health,
+    illustrations,
     problems,
     programs,
     reference,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_exception_handler(error, database_unavailable(explained=False))
     for router in (
         exercises,
+        illustrations,
         handouts,
         routines,
         programs,

@@ -180,7 +180,9 @@ def accepts_gzip(value: str | None) -> bool:
 @functools.lru_cache(maxsize=64)
 def compressible(content_type: bytes | None) -> bool:
     media_type = (content_type or b"").decode("latin-1").partition(";")[0].strip().lower()
-    return media_type.startswith("text/") or media_type.endswith("json")
+    return (
+        media_type.startswith("text/") or media_type.endswith("json") or media_type.endswith("+xml")
+    )
 
 
 def compress(body: bytes) -> bytes:

@@ -12,6 +12,7 @@ from app.domain.exercise import (
     ProgressionsOut,
     Slug,
 )
+from app.domain.figure.model import Figure, Frame, Pose, Reach
 from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.timestamps import UtcTimestamp
 from app.domain.vocabulary import (
@@ -43,6 +44,16 @@ SUMMARY_EXAMPLE: dict[str, Any] = {
     ],
     "bed_friendly": False,
     "needs_helper": False,
+    "illustrations": [
+        {
+            "frame": "start",
+            "step": 1,
+            "alt": "Prone back extension: start. Step 1: Lie face down on the floor.",
+            "svg_url": "/v1/exercises/prone-back-extension/illustrations/start.svg?v=1",
+            "png_url": "/v1/exercises/prone-back-extension/illustrations/start.png?v=1",
+            "png_2x_url": "/v1/exercises/prone-back-extension/illustrations/start@2x.png?v=1",
+        }
+    ],
 }
 
 
@@ -54,6 +65,25 @@ CURSOR_EXAMPLE = (
 
 def examples(*values: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(values)})
+
+
+class IllustrationLink(BaseModel):
+    """One picture of the exercise: a key frame of its figure, showing one step."""
+
+    frame: str = Field(examples=["start"], description="The frame's name within the exercise.")
+    step: int = Field(ge=1, description="The step it shows, counted from 1.")
+    alt: str = Field(description="Text for the picture, for people who cannot see it.")
+    svg_url: str = Field(
+        description="The SVG. Carries the exercise's version, so it never changes: cache it."
+    )
+    png_url: str = Field(description="A PNG, 320 pixels wide.")
+    png_2x_url: str = Field(description="A PNG at twice the size, for dense screens.")
+
+
+class IllustrationList(BaseModel):
+    slug: Slug = Field(examples=["prone-back-extension"])
+    version: int = Field(ge=1, description="The exercise's version, which the URLs carry.")
+    items: list[IllustrationLink]
 
 
 class ExerciseSummary(BaseModel):
@@ -72,6 +102,9 @@ class ExerciseSummary(BaseModel):
     contraindications: list[Contraindication]
     bed_friendly: bool
     needs_helper: bool
+    illustrations: list[IllustrationLink] = Field(
+        description="The exercise drawn, one picture per key frame (start, end...)."
+    )
 
 
 class ExercisePage(BaseModel):
@@ -125,6 +158,29 @@ DETAIL_EXAMPLE: dict[str, Any] = {
 }
 
 
+class PoseOut(Pose):
+    model_config = ALWAYS_PRESENT
+
+
+class ReachOut(Reach):
+    model_config = ALWAYS_PRESENT
+
+
+class FrameOut(Frame):
+    model_config = ALWAYS_PRESENT
+
+    pose: PoseOut
+    reach: list[ReachOut]  # type: ignore[assignment]
+
+
+class FigureOut(Figure):
+    """The figure as the API writes it: every field, defaults included."""
+
+    model_config = ALWAYS_PRESENT
+
+    frames: list[FrameOut]  # type: ignore[assignment]
+
+
 class ExerciseDetail(ExerciseFields):
     model_config = ConfigDict(**examples(DETAIL_EXAMPLE), **ALWAYS_PRESENT)
 
@@ -132,7 +188,11 @@ class ExerciseDetail(ExerciseFields):
     dosages: list[DosageOut] = Field(min_length=1)  # type: ignore[assignment]
     progressions: ProgressionsOut
     citations: list[CitationOut]
+    figure: FigureOut | None
     version: int = Field(ge=1, description="Increases with every change to the exercise.")
+    illustrations: list[IllustrationLink] = Field(
+        description="The exercise drawn from its `figure`, one picture per key frame."
+    )
 
 
 class ChangeItem(BaseModel):

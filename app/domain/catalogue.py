@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import orjson
 
 from app.domain.exercise import Exercise, Source
+from app.domain.figure.illustrations import Drawings, illustration_links
 from app.domain.vocabulary import (
     Category,
     Equipment,
@@ -41,6 +42,7 @@ LIST_FIELDS: tuple[str, ...] = (
     "contraindications",
     "bed_friendly",
     "needs_helper",
+    "illustrations",
 )
 
 
@@ -110,11 +112,13 @@ class CatalogueEntry:
 
     def summary(self) -> dict[str, Any]:
         document = self.exercise.model_dump(mode="json", include=set(LIST_FIELDS))
+        document["illustrations"] = self.illustrations
         return {name: document[name] for name in LIST_FIELDS}
 
     def detail(self) -> dict[str, Any]:
         document = self.exercise.model_dump(mode="json")
         document["version"] = self.version
+        document["illustrations"] = self.illustrations
         document["citations"] = [
             self.cited(citation["source"], citation.get("note"))
             for citation in document["citations"]
@@ -131,6 +135,14 @@ class CatalogueEntry:
             "seed_file": source.seed_file,
             "note": note,
         }
+
+    @cached_property
+    def illustrations(self) -> list[dict[str, Any]]:
+        return illustration_links(self.exercise, self.version)
+
+    @cached_property
+    def drawings(self) -> Drawings:
+        return Drawings(self.exercise)
 
     @cached_property
     def summary_json(self) -> bytes:

@@ -11,6 +11,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.domain.figure.model import Figure
 from app.domain.schema_config import ALWAYS_PRESENT
 from app.domain.strict import JsonBool, NumberOnly
 from app.domain.vocabulary import (
@@ -174,6 +175,29 @@ class ExerciseFields(Record):
     progressions: Progressions = Field(default_factory=Progressions)
     variants: list[Slug] = Field(default_factory=list, max_length=MAX_ITEMS["variants"])
     status: Status = Status.published
+    figure: Figure | None = Field(
+        default=None,
+        description="The key frames its illustrations are drawn from: poses on a surface, "
+        "each showing one step.",
+    )
+
+    @model_validator(mode="after")
+    def _figure_shows_its_steps(self) -> "ExerciseFields":
+        if self.figure is None:
+            return self
+        for frame in self.figure.frames:
+            if frame.step > len(self.steps):
+                raise ValueError(
+                    f"frame {frame.name!r} shows step {frame.step}, but there are "
+                    f"{len(self.steps)} steps"
+                )
+        if self.per_side and not any(frame.side for frame in self.figure.frames):
+            raise ValueError("an exercise done on each side must show the side in a frame")
+        return self
+
+    @property
+    def per_side(self) -> bool:
+        return any(dosage.per_side for dosage in self.dosages)
 
     @model_validator(mode="after")
     def _motion_carries_its_flag(self) -> "ExerciseFields":

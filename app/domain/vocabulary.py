@@ -118,6 +118,81 @@ class SyncChange(StrEnum):
     """Reserved: exercises are never hard-deleted today (DELETE retires them)."""
 
 
+class Surface(StrEnum):
+    """What an illustrated figure rests on."""
+
+    floor = "floor"
+    bed = "bed"
+    chair = "chair"
+    wall = "wall"
+    """Standing on the floor, the back against a wall."""
+    water = "water"
+    """In a pool: standing on its floor or floating at the surface."""
+
+
+class Prop(StrEnum):
+    """What an illustration draws beside the figure."""
+
+    strap = "strap"
+    towel = "towel"
+    ball = "ball"
+    pillow = "pillow"
+    bed_edge = "bed_edge"
+    """A leg may hang down past the side of the bed."""
+    counter = "counter"
+    helper = "helper"
+    """A second person, drawn holding the worked ankle."""
+    bicycle = "bicycle"
+    treadmill = "treadmill"
+    elliptical = "elliptical"
+
+
+class Side(StrEnum):
+    left = "left"
+    right = "right"
+
+
+class Facing(StrEnum):
+    """Which way a figure is drawn: its front (or, lying, its head's side) to the right or left."""
+
+    right = "right"
+    left = "left"
+
+
+class BodyPart(StrEnum):
+    """A part of a figure that may rest on a support."""
+
+    head = "head"
+    back = "back"
+    """The back of the trunk, lying face up."""
+    front = "front"
+    """The chest and belly, lying face down."""
+    pelvis = "pelvis"
+    hands = "hands"
+    forearms = "forearms"
+    knees = "knees"
+    feet = "feet"
+    heels = "heels"
+    toes = "toes"
+    left_knee = "left_knee"
+    right_knee = "right_knee"
+    left_foot = "left_foot"
+    right_foot = "right_foot"
+    left_heel = "left_heel"
+    right_heel = "right_heel"
+
+
+class Support(StrEnum):
+    """What a body part rests on: the surface's top, a chair's seat, the wall, the pool's floor."""
+
+    surface = "surface"
+    floor = "floor"
+    seat = "seat"
+    wall = "wall"
+    water = "water"
+    """Floating at the water's surface."""
+
+
 DISPLAY_NAMES: dict[StrEnum, str] = {
     Category.stretch: "Stretch",
     Category.strengthening: "Strengthening",

@@ -76,6 +76,7 @@ def test_list_items_carry_the_published_fields(client: TestClient) -> None:
         "contraindications",
         "bed_friendly",
         "needs_helper",
+        "illustrations",
     }
 
 
