@@ -1,5 +1,9 @@
 """The pictures of an exercise, as the web serves them: SVG drawn once per exercise version, PNG
-rasterised once per version and scale (kept in a bounded cache), each with its ETag."""
+rasterised once per version and scale (kept in a bounded cache), each with its ETag.
+
+A URL names a version (`?v=3`). The current one is drawn from the catalogue snapshot; an older one
+from the version kept in the database (every published version stays readable), so what a URL
+names never changes."""
 
 from dataclasses import dataclass
 
@@ -8,10 +12,14 @@ from app.core.errors import NotFoundError
 from app.core.lru import LruCache
 from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.figure.illustrations import PNG_MEDIA_TYPE, SVG_MEDIA_TYPE, illustration_links
+from app.services.content import Content
 
 PNG_CACHE_ENTRIES = 256
 """PNGs kept per process (a frame is 5-20 KB at 1x): every frame of the catalogue at both
 scales, with room to spare."""
+OLD_VERSIONS_KEPT = 64
+"""Earlier versions (and their drawings) kept per process, for URLs an app cached before an
+edit."""
 
 
 @dataclass(frozen=True)
@@ -20,43 +28,51 @@ class Picture:
     media_type: str
     etag: str
     immutable: bool
-    """The URL named the exercise's current version: the bytes behind it never change."""
+    """The URL named a version: the bytes behind it never change."""
 
 
 class Illustrations:
     def __init__(self) -> None:
         self._png: LruCache[tuple[str, int, str, int], bytes] = LruCache(PNG_CACHE_ENTRIES)
+        self._old: LruCache[tuple[str, int], CatalogueEntry] = LruCache(OLD_VERSIONS_KEPT)
 
-    def listing(self, catalogue: Catalogue, slug: str) -> list[dict[str, object]]:
+    def listing(self, catalogue: Catalogue, slug: str) -> tuple[int, list[dict[str, object]]]:
         entry = published(catalogue, slug)
-        return illustration_links(entry.exercise, entry.version)
+        return entry.version, illustration_links(entry.exercise, entry.version)
+
+    def current(
+        self, catalogue: Catalogue, slug: str, version: int | None
+    ) -> CatalogueEntry | None:
+        """The published exercise when the URL names its current version (or none); None when
+        it names another, which `earlier` reads from the database."""
+        entry = catalogue.get(slug)
+        if entry is not None and version in (None, entry.version):
+            return entry
+        if version is None:
+            raise NotFoundError(f"No published exercise has the slug {slug!r}.")
+        return self._old.get((slug, version))
+
+    def earlier(self, content: Content, slug: str, version: int) -> CatalogueEntry:
+        """A kept version of the exercise (blocking: a database read)."""
+        found = content.versions(slug, version)
+        if not found:
+            raise NotFoundError(f"The exercise {slug!r} has no published version {version}.")
+        return found[0].entry
+
+    def keep(self, entry: CatalogueEntry) -> None:
+        self._old.put((entry.slug, entry.version), entry)
 
     def picture(
-        self,
-        catalogue: Catalogue,
-        slug: str,
-        frame: str,
-        extension: str,
-        scale: int,
-        version: int | None,
+        self, entry: CatalogueEntry, frame: str, extension: str, scale: int, immutable: bool
     ) -> Picture:
-        """One frame's picture. A URL naming another version than the current one is a 404:
-        what it named is no longer served, and the exercise's document gives the new URLs."""
-        entry = published(catalogue, slug)
-        if version is not None and version != entry.version:
-            raise NotFoundError(
-                f"Version {version} of {slug!r} is no longer served; it is at version "
-                f"{entry.version}. Take the illustration URLs from the exercise again."
-            )
         svg = entry.drawings.svg(frame)
         if svg is None:
-            raise NotFoundError(f"{slug!r} has no illustration frame {frame!r}.")
+            raise NotFoundError(f"{entry.slug!r} has no illustration frame {frame!r}.")
         suffix = "" if scale == 1 else f"@{scale}x"
         etag = f'"{entry.version}-{frame}{suffix}.{extension}"'
-        immutable = version is not None
         if extension == "svg":
             return Picture(svg.encode(), SVG_MEDIA_TYPE, etag, immutable)
-        key = (slug, entry.version, frame, scale)
+        key = (entry.slug, entry.version, frame, scale)
         png = self._png.get(key)
         if png is None:
             png = svg_to_png(svg, scale)

@@ -145,7 +145,9 @@ class Runtime:
                     "rendering PDF handouts",
                 ),
             ),
-            fhir_views=ActivityViews(Canonical(settings.fhir_canonical_base)),
+            fhir_views=ActivityViews(
+                Canonical(settings.fhir_canonical_base, settings.public_base_url)
+            ),
             sync_views=SyncViews(),
             signing=SigningSecrets.of(
                 settings, stored_signing_secret(engine) if store.gate.open else None

@@ -121,7 +121,16 @@ class TestActivityDefinition:
             assert [site["coding"][0]["code"] for site in resource["bodySite"]] == record[
                 "target_areas"
             ]
-            assert len(resource["relatedArtifact"]) == len(record["citations"])
+            artifacts = resource["relatedArtifact"]
+            citations = [a for a in artifacts if a["type"] == "citation"]
+            assert len(citations) == len(record["citations"])
+            pictures = [a for a in artifacts if a["type"] == "documentation"]
+            assert [a["label"] for a in pictures] == [i["frame"] for i in record["illustrations"]]
+            for picture, illustration in zip(pictures, record["illustrations"], strict=True):
+                assert picture["document"]["contentType"] == "image/png"
+                assert picture["document"]["url"].endswith(illustration["png_url"])
+                assert picture["document"]["url"].startswith("http")
+                assert picture["display"] == illustration["alt"]
             for step in record["steps"]:
                 assert step in resource["usage"]
             for caution in record["cautions"]:

@@ -25,6 +25,11 @@ from openapi_python_client.parser.errors import ErrorLevel
 from app.core.security import Role
 
 CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+PICTURES_AS_BYTES = {
+    "image/png": "application/octet-stream",
+    "image/svg+xml": "application/octet-stream",
+}
+"""The generator reads only JSON, text and octet-stream bodies: illustrations come as bytes."""
 PACKAGE = "backcare_generated_client"
 
 EXPECTED_GENERATOR_WARNINGS = {
@@ -83,7 +88,7 @@ def generator_warnings(output: Path) -> dict[str, str]:
     """Generate the client into `output` (no post-hooks: nothing to format, nothing fetched);
     return its warnings as {part of the document: what it could not do}."""
     config = Config.from_sources(
-        ConfigFile(post_hooks=[]),
+        ConfigFile(post_hooks=[], content_type_overrides=PICTURES_AS_BYTES),
         MetaType.NONE,
         document_source=CONTRACT,
         file_encoding="utf-8",

@@ -97,7 +97,7 @@ def test_png_comes_at_one_and_two_times_the_size(
     )
 
 
-def test_an_old_version_unknown_frame_or_exercise_is_a_404(client: TestClient) -> None:
+def test_an_unknown_version_frame_or_exercise_is_a_404(client: TestClient) -> None:
     version = client.get("/v1/exercises/cat-stretch").json()["version"]
     for url in (
         f"/v1/exercises/cat-stretch/illustrations/start.svg?v={version + 1}",
@@ -121,7 +121,7 @@ def test_bad_parameters_and_accept_are_refused(client: TestClient) -> None:
     assert client.get(f"{base}.png", headers={"Accept": "image/*"}).status_code == 200
 
 
-def test_an_edit_gives_new_urls_and_the_old_ones_go(
+def test_an_edit_gives_new_urls_and_the_old_ones_keep_their_picture(
     fresh_database_url: str,
     fresh_client: TestClient,
     issue_key: Callable[[str, str, Role], dict[str, str]],
@@ -129,6 +129,7 @@ def test_an_edit_gives_new_urls_and_the_old_ones_go(
     headers = issue_key(fresh_database_url, "illustrator", Role.editor)
     old = fresh_client.get("/v1/exercises/heel-raises")
     old_url = old.json()["illustrations"][0]["svg_url"]
+    old_svg = fresh_client.get(old_url).text
     patched = fresh_client.patch(
         "/v1/exercises/heel-raises",
         json={"summary": "Rise onto your toes and lower again, slowly."},
@@ -142,4 +143,7 @@ def test_an_edit_gives_new_urls_and_the_old_ones_go(
     new_url = fresh_client.get("/v1/exercises/heel-raises").json()["illustrations"][0]["svg_url"]
     assert new_url != old_url
     assert fresh_client.get(new_url).status_code == 200
-    assert fresh_client.get(old_url).status_code == 404
+    kept = fresh_client.get(old_url)
+    assert kept.status_code == 200
+    assert kept.headers["cache-control"] == IMMUTABLE
+    assert kept.text == old_svg

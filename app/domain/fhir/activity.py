@@ -24,6 +24,7 @@ from app.domain.fhir.common import (
     markdown_list,
 )
 from app.domain.fhir.terminology import DoseType, coding, concept
+from app.domain.figure.illustrations import PNG_MEDIA_TYPE
 from app.domain.vocabulary import Status, display_name
 
 RESOURCE_TYPE = "ActivityDefinition"
@@ -139,6 +140,24 @@ def fhir_status(entry: CatalogueEntry) -> str:
     return FHIR_STATUS[entry.exercise.status]
 
 
+def illustration_artifacts(canonical: Canonical, entry: CatalogueEntry) -> list[dict[str, Any]]:
+    """Each illustration as documentation: the picture (a PNG, which every viewer shows), its
+    alt text as the display and title."""
+    return [
+        {
+            "type": "documentation",
+            "label": link["frame"],
+            "display": link["alt"],
+            "document": {
+                "contentType": PNG_MEDIA_TYPE,
+                "url": canonical.public_base + link["png_url"],
+                "title": link["alt"],
+            },
+        }
+        for link in entry.illustrations
+    ]
+
+
 def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str, Any]:
     exercise = entry.exercise
     sources = entry.sources
@@ -188,7 +207,8 @@ def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str
                 "citation": citation.note,
             }
             for citation in exercise.citations
-        ],
+        ]
+        + illustration_artifacts(canonical, entry),
         "kind": "ServiceRequest",
         "participant": participants,
         "dosage": [

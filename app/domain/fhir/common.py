@@ -21,6 +21,9 @@ class Canonical:
     (FHIR_CANONICAL_BASE): an identifier that must stay stable, whether or not it resolves."""
 
     base: str
+    public_base: str = "http://127.0.0.1:8000"
+    """Where people reach the API (PUBLIC_BASE_URL): links to what it serves, such as an
+    exercise's illustrations, are made absolute with it."""
 
     def url(self, resource_type: str, resource_id: str) -> str:
         return f"{self.base}/{resource_type}/{resource_id}"

@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 from app.domain.figure.body import Body, Point, Segment
 from app.domain.figure.model import Frame
 from app.domain.figure.scene import (
-    SIDED_PARTS,
     ELLIPTICAL_PLATE,
+    SIDED_PARTS,
     TREADMILL_DECK,
     PlacedFrame,
     Rect,
