@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from app.core.errors import ServiceUnavailableError
+from app.domain.routines import feedback, rules
 from app.handout.view import LOG_NOTE, HandoutView
 
 logger = logging.getLogger("app.handout")
@@ -35,9 +36,16 @@ CSS_PAPER = {Paper.a4: "A4", Paper.letter: "letter"}
 
 
 def template_digest() -> str:
-    """Changes whenever the template or the code that fills it changes: part of every ETag."""
+    """Changes whenever the template or the code that fills it changes (the rules' kinds and the
+    feedback questions included): part of every ETag."""
     digest = hashlib.sha256()
-    for path in (TEMPLATES / TEMPLATE_NAME, Path(__file__), Path(__file__).with_name("view.py")):
+    for path in (
+        TEMPLATES / TEMPLATE_NAME,
+        Path(__file__),
+        Path(__file__).with_name("view.py"),
+        Path(rules.__file__),
+        Path(feedback.__file__),
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.domain.routines.feedback import Feedback
+from app.domain.routines.rules import ROUTINE_RULES, RULES_BY_ID, RuleId, RuleKind
+
 STOP_RULE = (
     "Stop any exercise that makes your pain worse or brings on new pain, and contact your doctor."
 )
@@ -32,12 +35,40 @@ CLINICIAN_REASON = "clinician_chosen"
 """Item reasons of a program a clinician built: their reason for an override, a warning kept."""
 CLINICIAN_OWN_RULES = frozenset({"clinician-chosen", "clinician-override"})
 LOG_NOTE = (
-    "A suggested way to keep track, not part of the sources: tick each exercise when you do it, "
-    "once for each session. Write down your pain before and after (0 = no pain, 10 = the worst "
-    "you can imagine), how hard it felt, and whether any new pain ran into a leg. These are the "
-    "answers the app asks for when you report how it went."
+    "A suggested way to keep track, not part of the sources: one box for each session, ticked "
+    "when you do the exercise. Write down your pain before and after (0 = no pain, 10 = the "
+    "worst you can imagine) and answer the questions below it (yes or no): the app asks the "
+    "same when you report how it went."
 )
 LOG_DAYS = 7
+LOG_QUESTIONS: dict[str, str] = {
+    "pain_before": "Pain before (0-10)",
+    "pain_after": "Pain after (0-10)",
+    "completed": "Did all of it?",
+    "difficulty": "How hard: easy, right or hard?",
+    "new_leg_symptoms": "New pain, numbness, tingling or weakness in a leg?",
+    "leg_symptoms_worse": "Leg symptoms you had worse, or spread further down?",
+    "symptoms": "If so, which: pain, numbness, tingling, weakness?",
+    "saddle_numbness": "Numbness around genitals, buttocks or inner thighs?",
+}
+"""The log's question for each field of the feedback the app sends: a new field without a
+question here fails the handout (see `log_questions`)."""
+DO_NOT_WAIT = (
+    "New or worse weakness in a leg, or numbness around the genitals, buttocks or inner thighs: "
+    "stop and seek medical care immediately (an emergency department or your local emergency "
+    "number).",
+    "New symptoms in a leg, or leg symptoms that get worse or spread: stop the routine and "
+    "contact your doctor.",
+)
+"""Printed under the log: what to act on at once rather than note down (the feedback rules
+leg-weakness, saddle-numbness, new-leg-symptoms and leg-symptoms-worse)."""
+CLEARED = (
+    "A clinician has checked the warning signs you reported and cleared you to exercise: keep "
+    "your follow-up appointment, and see them sooner if anything gets worse."
+)
+UNKNOWN_RULE_KIND = RuleKind.safety_cue
+"""A reason naming a rule this code does not know (a newer routine) prints, as a safety cue:
+nothing that may keep a person safe is left off paper."""
 
 SENSITIVITY_WORDS = {
     "flexion_sensitive": "a back that dislikes bending forward",
@@ -66,10 +97,6 @@ URGENCY_WORDS = {
     "same_day": "Today: see a doctor today.",
     "soon": "Soon: make an appointment with a doctor in the next few days.",
 }
-DESIGN_CHOICE_REASONS = frozenset(
-    {"dosage_completed", "sets_raised", "hold_range", "aerobic_scaled", "on_bed", "leg_symptoms"}
-)
-"""Item reasons that explain how this service set an exercise's dose (not the source's words)."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +107,14 @@ class ExerciseView:
     dosage: str
     time: str
     cautions: list[str]
+    """The exercise's own cautions, less those it shares with other exercises of the routine
+    (printed once, above the exercises)."""
+    cues: list[str]
+    """Reasons of kind safety cue (on a bed, hold on to a counter, a gentle pull only):
+    printed as instructions."""
     choices: list[str]
-    """How this service set the dose where the source left it open: labelled as our choice."""
+    """Reasons of kind design choice (how this service set the dose where the source left it
+    open): labelled as our choice."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +144,13 @@ class HandoutView:
     log_rows: list[str]
     log_days: list[str]
     url: str
+    shared_cautions: tuple[str, ...] = ()
+    """Cautions several exercises carry, each once with the exercises it is for (`Heel
+    raises and Wall squat: ...`): printed above the exercises."""
+    log_questions: tuple[str, ...] = ()
+    log_sessions: int = 1
+    """Tick boxes a day: how many times a day the routine is done."""
+    do_not_wait: tuple[str, ...] = ()
     urgency: str = ""
     referral_advice: str = ""
     flags: tuple[FlagView, ...] = ()
@@ -122,7 +162,10 @@ def handout_view(document: dict[str, Any], url: str) -> HandoutView:
     """The handout for one stored routine; `url` is where the QR code leads."""
     referral = document.get("referral")
     is_referral = document.get("outcome") == "refer"
-    blocks = [] if is_referral else [block_view(block) for block in document.get("blocks", [])]
+    shared = () if is_referral else shared_cautions(document)
+    blocks = (
+        [] if is_referral else [block_view(block, shared) for block in document.get("blocks", [])]
+    )
     blocks = [block for block in blocks if block.exercises]
     return HandoutView(
         routine_id=document["id"],
@@ -150,6 +193,35 @@ def handout_view(document: dict[str, Any], url: str) -> HandoutView:
             if document.get("origin") == "clinician"
             else ARRANGEMENT_NOTE
         ),
+        shared_cautions=shared,
+        log_questions=() if is_referral else log_questions(),
+        log_sessions=sessions_a_day(document),
+        do_not_wait=() if is_referral else DO_NOT_WAIT,
+    )
+
+
+def log_questions() -> tuple[str, ...]:
+    """One question for every field the feedback endpoint takes, in its order."""
+    return tuple(LOG_QUESTIONS[name] for name in Feedback.model_fields)
+
+
+def sessions_a_day(document: dict[str, Any]) -> int:
+    frequency = document.get("frequency") or {}
+    return max(1, int(frequency.get("times_per_day") or 1))
+
+
+def shared_cautions(document: dict[str, Any]) -> tuple[str, ...]:
+    """Cautions two or more exercises of the routine carry in the same words (the stop rule in
+    each one's words): printed once, above the exercises, naming the exercises they are for."""
+    items = [item for block in document.get("blocks", []) for item in block.get("items", [])]
+    carriers: dict[str, list[str]] = {}
+    for item in items:
+        for caution in dict.fromkeys(item["exercise"].get("cautions", [])):
+            carriers.setdefault(caution, []).append(item["exercise"]["name"])
+    return tuple(
+        f"{'Every exercise' if len(names) == len(items) else words_list(names, 'and')}: {caution}"
+        for caution, names in carriers.items()
+        if len(names) >= 2
     )
 
 
@@ -189,10 +261,7 @@ def safety_lines(document: dict[str, Any], is_referral: bool) -> list[str]:
     referral = document.get("referral") or {}
     first = [NOT_MEDICAL_ADVICE] if is_referral else [STOP_RULE, NOT_MEDICAL_ADVICE]
     if referral and not is_referral:
-        first.append(
-            "A clinician has checked the warning signs you reported and cleared you to exercise. "
-            f"Keep to this advice: {referral['advice']}"
-        )
+        first.append(CLEARED)
     own = [
         note
         for note in document.get("safety_notes", [])
@@ -201,37 +270,68 @@ def safety_lines(document: dict[str, Any], is_referral: bool) -> list[str]:
     return first + own
 
 
-def block_view(block: dict[str, Any]) -> BlockView:
+def block_view(block: dict[str, Any], shared: tuple[str, ...] = ()) -> BlockView:
     return BlockView(
-        title=block["title"], exercises=[exercise_view(item) for item in block["items"]]
+        title=block["title"], exercises=[exercise_view(item, shared) for item in block["items"]]
     )
 
 
-def exercise_view(item: dict[str, Any]) -> ExerciseView:
+def exercise_view(item: dict[str, Any], shared: tuple[str, ...] = ()) -> ExerciseView:
     exercise = item["exercise"]
+    reasons = item.get("reasons", [])
     return ExerciseView(
         name=exercise["name"],
         summary=exercise.get("summary", ""),
         steps=list(exercise.get("steps", [])),
         dosage=dosage_line(item),
         time=about_minutes(int(item.get("estimated_seconds") or 0)),
-        cautions=list(exercise.get("cautions", [])),
+        cautions=[c for c in exercise.get("cautions", []) if not shared_caution(c, shared)],
+        cues=[
+            r["detail"]
+            for r in reasons
+            if r.get("code") != CLINICIAN_REASON and reason_kind(r) is RuleKind.safety_cue
+        ],
         choices=[
-            choice(reason)
-            for reason in item.get("reasons", [])
-            if reason.get("code") in DESIGN_CHOICE_REASONS or reason.get("code") == CLINICIAN_REASON
+            clinician_line(r) if r.get("code") == CLINICIAN_REASON else f"Our choice: {r['detail']}"
+            for r in reasons
+            if r.get("code") == CLINICIAN_REASON or reason_kind(r) is RuleKind.design_choice
         ],
     )
 
 
-def choice(reason: dict[str, Any]) -> str:
-    """How the sheet says who set a dose or chose an exercise: this service where a source left
-    it open ("Our choice:"), or the clinician, with their reason or the rule they went past."""
-    if reason.get("code") != CLINICIAN_REASON:
-        return f"Our choice: {reason['detail']}"
+def clinician_line(reason: dict[str, Any]) -> str:
+    """How the sheet says what a clinician chose: their reason, or the rule they went past."""
     if reason.get("rule") in CLINICIAN_OWN_RULES:
         return str(reason["detail"])
     return f"Beyond what this service would give: {reason['detail']}"
+
+
+KIND_PRIORITY = (RuleKind.information, RuleKind.design_choice, RuleKind.safety_cue)
+
+
+def kinds_by_code() -> dict[str, RuleKind]:
+    """A reason's kind from its code alone, for a reason that names no rule: the most cautious
+    kind among the rules shown under that code."""
+    ranked = sorted(ROUTINE_RULES, key=lambda rule: KIND_PRIORITY.index(rule.kind))
+    return {rule.code: rule.kind for rule in ranked if rule.code is not None}
+
+
+KINDS_BY_CODE = kinds_by_code()
+
+
+def shared_caution(caution: str, shared: tuple[str, ...]) -> bool:
+    return any(line.endswith(f": {caution}") for line in shared)
+
+
+def reason_kind(reason: dict[str, Any]) -> RuleKind:
+    """The kind of the rule an item reason names, which decides how it prints."""
+    rule = reason.get("rule")
+    if rule is None:
+        return KINDS_BY_CODE.get(reason.get("code") or "", UNKNOWN_RULE_KIND)
+    try:
+        return RULES_BY_ID[RuleId(rule)].kind
+    except ValueError:
+        return UNKNOWN_RULE_KIND
 
 
 def dosage_line(item: dict[str, Any]) -> str:

@@ -20,9 +20,10 @@ import segno
 from fastapi.testclient import TestClient
 
 from app.core.settings import Settings
+from app.domain.routines import Feedback
 from app.handout import render
 from app.handout.render import render_pdf
-from app.handout.view import STOP_RULE, dosage_line
+from app.handout.view import STOP_RULE, dosage_line, shared_caution, shared_cautions
 from app.main import create_app
 
 PROBLEM = "application/problem+json"
@@ -77,16 +78,19 @@ def pdf_pages(body: bytes) -> list[str]:
 
 
 def kept_together(pages: list[str], routine: dict[str, Any]) -> list[str]:
-    """What is split across a page edge: an exercise (its name, dose and last step and caution
-    on one page) or a block heading (with its first exercise)."""
+    """What is split across a page edge: an exercise (its name, dose and last step and own
+    caution on one page; cautions it shares with others print once, above the exercises) or a
+    block heading (with its first exercise)."""
     split = []
+    shared = shared_cautions(routine)
     for block in routine["blocks"]:
         for index, item in enumerate(block["items"]):
             exercise = item["exercise"]
             start = f"{exercise['name']} {dosage_line(item)}"
             if index == 0:
                 start = f"{block['title']} {start}"
-            ends = [flat(exercise["steps"][-1]), *(flat(c) for c in exercise["cautions"][-1:])]
+            own = [c for c in exercise["cautions"] if not shared_caution(c, shared)]
+            ends = [flat(exercise["steps"][-1]), *(flat(c) for c in own[-1:])]
             on = [page for page in pages if start in page]
             if len(on) != 1 or not all(end in on[0] for end in ends):
                 split.append(start)
@@ -137,7 +141,8 @@ def test_the_html_handout_says_everything_safety_first(
     if any(block["name"] == "aerobic" for block in routine["blocks"]):
         assert routine["frequency"]["aerobic"] in text
     assert "design choice" in text
-    assert text.count('class="tick"') == (len(items(routine)) + 4) * 7
+    rows = len(items(routine)) + len(Feedback.model_fields)
+    assert text.count('class="tick"') == rows * 7
 
 
 def test_the_qr_code_opens_the_handout_at_the_public_base_url(
@@ -224,7 +229,7 @@ def test_a_referral_prints_as_a_see_a_provider_sheet_with_no_exercise(
     assert "Your week" not in text
 
 
-def test_a_routine_cleared_by_a_clinician_keeps_the_advice_beside_its_exercises(
+def test_a_routine_cleared_by_a_clinician_says_keep_your_follow_up_appointment(
     client: TestClient,
 ) -> None:
     cleared = create(
@@ -233,8 +238,9 @@ def test_a_routine_cleared_by_a_clinician_keeps_the_advice_beside_its_exercises(
     assert cleared["outcome"] == "routine"
     text = flat(handout(client, cleared["id"], format="html").text)
     assert "cleared you to exercise" in text
-    assert cleared["referral"]["advice"] in text
-    assert text.index(STOP_RULE) < text.index(cleared["referral"]["advice"])
+    assert "keep your follow-up appointment" in text
+    assert cleared["referral"]["advice"] not in text
+    assert text.index(STOP_RULE) < text.index("keep your follow-up appointment")
     for item in items(cleared):
         assert item["exercise"]["name"] in text
 

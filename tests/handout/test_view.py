@@ -2,10 +2,14 @@
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.domain.routines import Feedback
+from app.domain.routines.rules import ROUTINE_RULES, RuleKind
 from app.handout.view import (
+    LOG_QUESTIONS,
     NOT_MEDICAL_ADVICE,
     STOP_RULE,
     dosage_line,
@@ -90,6 +94,46 @@ def test_design_choices_are_labelled() -> None:
     )
     (exercise,) = handout_view(routine(chosen), URL).blocks[0].exercises
     assert exercise.choices == ["Our choice: The source gives no count; 5 is ours."]
+    assert exercise.cues == []
+
+
+def test_safety_cues_print_as_instructions_and_unknown_rules_print_too() -> None:
+    chosen = item(
+        reasons=[
+            {"code": "standing_support", "rule": "standing-support", "detail": "Hold a chair."},
+            {"code": "leg_symptoms", "rule": "leg-symptoms-gentle-pull", "detail": "Gently."},
+            {"code": "hold_range", "rule": "hold-range", "detail": "Lower end."},
+            {"code": "new_code", "rule": "a-rule-from-a-newer-release", "detail": "Careful."},
+        ]
+    )
+    (exercise,) = handout_view(routine(chosen), URL).blocks[0].exercises
+    assert exercise.cues == ["Hold a chair.", "Gently.", "Careful."]
+    assert exercise.choices == ["Our choice: Lower end."]
+
+
+@pytest.mark.parametrize("kind", list(RuleKind))
+def test_every_rule_kind_prints_as_its_kind(kind: RuleKind) -> None:
+    """Each rule of each kind, shown as an item reason: safety cues as instructions, design
+    choices labelled, information left to the API."""
+    for rule in (rule for rule in ROUTINE_RULES if rule.kind is kind):
+        reason = {"code": rule.code or "x", "rule": rule.id.value, "detail": f"<{rule.id}>"}
+        (exercise,) = handout_view(routine(item(reasons=[reason])), URL).blocks[0].exercises
+        printed = {
+            RuleKind.safety_cue: exercise.cues,
+            RuleKind.design_choice: [c.removeprefix("Our choice: ") for c in exercise.choices],
+            RuleKind.information: [],
+        }[kind]
+        assert printed == ([] if kind is RuleKind.information else [f"<{rule.id}>"])
+        assert len(exercise.cues) + len(exercise.choices) == len(printed)
+
+
+def test_the_log_asks_every_feedback_question_once_per_session() -> None:
+    view = handout_view(routine(item(), frequency={"routine": "x", "times_per_day": 3}), URL)
+    assert len(view.log_questions) == len(Feedback.model_fields)
+    assert set(view.log_questions) == set(LOG_QUESTIONS.values())
+    assert view.log_sessions == 3
+    once = handout_view(routine(item(), frequency={"routine": "x", "times_per_day": 1}), URL)
+    assert once.log_sessions == 1
 
 
 def test_aerobic_frequency_only_with_aerobic_work() -> None:
@@ -129,7 +173,7 @@ def test_every_dosage_line_names_its_numbers(
     assert ("each side" in line) == per_side
 
 
-def test_a_cleared_routine_keeps_its_referral_advice_in_the_safety_box() -> None:
+def test_a_cleared_routine_says_keep_your_follow_up_appointment() -> None:
     advice = "See a physician about pain lasting beyond two weeks."
     referral = {
         "urgency": "soon",
@@ -141,4 +185,5 @@ def test_a_cleared_routine_keeps_its_referral_advice_in_the_safety_box() -> None
     assert not view.is_referral
     assert view.blocks
     assert view.safety[:2] == [STOP_RULE, NOT_MEDICAL_ADVICE]
-    assert advice in view.safety[2]
+    assert "keep your follow-up appointment" in view.safety[2]
+    assert all(advice not in line for line in view.safety)

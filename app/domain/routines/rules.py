@@ -151,6 +151,18 @@ class Severity(StrEnum):
     """Worth knowing (done on a bed, a gentle pull only); nothing is wrong."""
 
 
+class RuleKind(StrEnum):
+    """What a rule is to the person following a routine, which decides how paper prints it."""
+
+    safety_cue = "safety_cue"
+    """Keeps the person safe: printed as an instruction wherever it applies, never left off."""
+    design_choice = "design_choice"
+    """How this service set what the sources leave open (a dose, a hold): printed labelled as
+    our choice."""
+    information = "information"
+    """Why something is or is not in the routine: in the API, not beside an exercise on paper."""
+
+
 class Basis(StrEnum):
     source = "source"
     design_choice = "design_choice"
@@ -191,6 +203,15 @@ class RoutineRule(BaseModel):
         description=(
             "How the rule checker (POST /v1/routine-checks) rates a program that breaks the "
             "rule; null for a rule a program cannot break."
+        ),
+    )
+
+    kind: RuleKind = Field(
+        default=RuleKind.information,
+        description=(
+            "What the rule is to the person: safety_cue (printed as an instruction wherever it "
+            "applies), design_choice (how this service set what the sources leave open, "
+            "labelled as such), information (why something is or is not in the routine)."
         ),
     )
 
@@ -1148,8 +1169,116 @@ CHECK_SEVERITIES: dict[RuleId, Severity] = {
 """What the rule checker makes of a program breaking each rule (the rest a program cannot
 break: they say why the engine chose something, or apply to feedback)."""
 
+RULE_KINDS: dict[RuleId, RuleKind] = {
+    **dict.fromkeys(
+        (
+            RuleId.direction_flag,
+            RuleId.unknown_direction,
+            RuleId.floor_position,
+            RuleId.no_half_kneeling_on_bed,
+            RuleId.helper,
+            RuleId.high_impact,
+            RuleId.nerve_tension_at_most_two,
+            RuleId.one_nerve_tension_variant,
+            RuleId.on_bed,
+            RuleId.standing_support,
+            RuleId.leg_symptoms_gentle_pull,
+            RuleId.stop_rule,
+            RuleId.check_first,
+            RuleId.move_slowly,
+            RuleId.not_for_everyone,
+            RuleId.pain_under_control,
+            RuleId.low_impact_only,
+            RuleId.red_flag_severe_abdominal_pain,
+            RuleId.red_flag_fever,
+            RuleId.red_flag_bladder_or_bowel_control_loss,
+            RuleId.red_flag_strain_pain_beyond_two_weeks,
+            RuleId.red_flag_saddle_numbness,
+            RuleId.red_flag_progressive_leg_weakness,
+            RuleId.red_flag_major_trauma,
+            RuleId.red_flag_history_of_cancer,
+            RuleId.red_flag_unexplained_weight_loss,
+            RuleId.cleared_by_clinician,
+            RuleId.saddle_numbness,
+            RuleId.leg_weakness,
+            RuleId.new_leg_symptoms,
+            RuleId.leg_symptoms_worse,
+            RuleId.new_pain,
+            RuleId.pain_rose_sharply,
+            RuleId.pain_rose_again,
+            RuleId.pain_rose_over_chain,
+            RuleId.pain_rose,
+            RuleId.pain_not_easing_two_weeks,
+            RuleId.flexion_in_set_up,
+            RuleId.long_sitting_is_floor,
+            RuleId.nerve_tension_marking,
+        ),
+        RuleKind.safety_cue,
+    ),
+    **dict.fromkeys(
+        (
+            RuleId.aerobic_not_requested,
+            RuleId.one_aerobic_activity,
+            RuleId.variants_at_most_two,
+            RuleId.floor_once,
+            RuleId.sets_cited,
+            RuleId.sets_raised,
+            RuleId.no_extra_sets_acute,
+            RuleId.reps_default,
+            RuleId.hold_range,
+            RuleId.aerobic_scaled,
+            RuleId.dose_above_cited,
+            RuleId.acute_session_length,
+            RuleId.long_session_once_a_day,
+            RuleId.under_filled,
+            RuleId.too_hard,
+            RuleId.not_completed,
+            RuleId.move_up_after_a_week,
+            RuleId.easy_without_pain,
+            RuleId.about_right,
+            RuleId.never_longer_when_easing,
+            RuleId.acute_stops_at_intermediate,
+            RuleId.strap_flat_back_set_up,
+            RuleId.prone_extension_on_a_firm_bed,
+            RuleId.both_sides_inferred,
+            RuleId.clinician_chosen,
+            RuleId.clinician_override,
+            RuleId.program_follows_feedback,
+        ),
+        RuleKind.design_choice,
+    ),
+    **dict.fromkeys(
+        (
+            RuleId.not_published,
+            RuleId.level,
+            RuleId.equipment,
+            RuleId.time,
+            RuleId.indicated_extension,
+            RuleId.indicated_flexion,
+            RuleId.indicated_left_out,
+            RuleId.target_area,
+            RuleId.aerobic_requested,
+            RuleId.balance,
+            RuleId.cool_down,
+            RuleId.fill,
+            RuleId.short_session_three_times_a_day,
+            RuleId.pain_gone_once_a_day,
+            RuleId.aerobic_frequency,
+            RuleId.pain_too_high_to_advance,
+            RuleId.pain_gone_moves_phase,
+            RuleId.physical_therapist,
+            RuleId.ice_and_heat,
+        ),
+        RuleKind.information,
+    ),
+}
+"""Every rule's kind, which the handout prints from (a rule missing here fails at import). Kind
+is not basis: a safety cue may rest on a design choice (standing support), and a reason that
+says why an exercise was chosen is information whatever its basis."""
+
 ROUTINE_RULES: tuple[RoutineRule, ...] = tuple(
-    rule.model_copy(update={"severity": CHECK_SEVERITIES.get(rule.id)}) for rule in RULE_ENTRIES
+    rule.model_copy(update={"severity": CHECK_SEVERITIES.get(rule.id), "kind": RULE_KINDS[rule.id]})
+    for rule in RULE_ENTRIES
 )
 
 RULES_BY_ID: dict[RuleId, RoutineRule] = {rule.id: rule for rule in ROUTINE_RULES}
