@@ -17,6 +17,7 @@ These are browser pages, so errors are HTML pages too, never problem+json or a t
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -122,6 +123,7 @@ STALE_MESSAGE = (
 class AdminSession:
     name: str
     csrf: str
+    session_id: str
     role: Role = Role.admin
 
     @property
@@ -153,10 +155,12 @@ async def signed_in_any(request: Request, runtime: RuntimeDep) -> AdminSession:
     contents = session_cookie(runtime).read(token)
     if contents is None:
         raise LoginRequiredError
-    caller = await runtime.keys.active_by_hash(contents.key_hash)
+    caller = await runtime.keys.session_caller(contents.session_id, contents.key_hash)
     if caller is None or caller.role not in UI_ROLES:
         raise LoginRequiredError
-    return AdminSession(name=caller.name, csrf=contents.csrf, role=caller.role)
+    return AdminSession(
+        name=caller.name, csrf=contents.csrf, session_id=contents.session_id, role=caller.role
+    )
 
 
 async def signed_in(request: Request, runtime: RuntimeDep) -> AdminSession:
@@ -335,7 +339,11 @@ async def log_in(
             "The admin pages need an admin key (or a clinician key, for the program builder)."
         )
         return login_page(request, message, 403)
-    token = session_cookie(runtime).issue(hash_key(key.strip()))
+    key_hash = hash_key(key.strip())
+    session_id = await runtime.keys.start_session(key_hash, timedelta(seconds=SESSION_SECONDS))
+    if session_id is None:  # revoked between the check and now
+        return login_page(request, "That key is unknown or revoked.", 401)
+    token = session_cookie(runtime).issue(key_hash, session_id)
     logger.info("admin UI: %r logged in", caller.name)
     landing = "/admin" if caller.role is Role.admin else "/admin/programs"
     response = RedirectResponse(landing, status_code=303)
@@ -344,7 +352,7 @@ async def log_in(
         token,
         max_age=SESSION_SECONDS,
         path=COOKIE_PATH,
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or runtime.settings.served_over_https,
         httponly=True,
         samesite="strict",
     )
@@ -362,6 +370,7 @@ async def log_out(
         response.delete_cookie(COOKIE, path=COOKIE_PATH)
         return response
     signed_in_form(request, admin, csrf)
+    await runtime.keys.end_session(admin.session_id)
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
     logger.info("admin UI: %r logged out", admin.name)
     return response

@@ -7,8 +7,9 @@ only from trusted proxies):
   fill the database or starve the others;
 - PDF handouts rendered (one served from the cache costs nothing): a render takes a core for a
   second or more;
-- failed key authentications: once a client has used them up, every key it presents is refused
-  with 429 until the window moves on, right or wrong, so keys cannot be guessed at speed.
+- failed key authentications: once a client has used them up, every wrong key it presents is
+  refused with 429 until the window moves on (the right key is still let through: see
+  `app/api/auth.py`).
 
 Reads are never limited. With `memory://` each process keeps its own counts; with `redis://` all
 processes that name the same Redis share one budget. If Redis cannot be reached the request is

@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     )
     rate_limit_auth_failures: str = Field(
         default="10/minute",
-        description="Failed key authentications per client before every key it presents is "
-        "refused with 429 until the window moves on.",
+        description="Failed key authentications per client before every wrong key it presents "
+        "is refused with 429 until the window moves on (the right key still gets through).",
     )
     rate_limit_renders: str = Field(
         default="30/minute",
@@ -196,13 +196,28 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where people reach this API, e.g. https://api.example.org: the handout's "
-        "QR code opens {PUBLIC_BASE_URL}/v1/routines/{id}/handout.",
+        "QR code opens {PUBLIC_BASE_URL}/v1/routines/{id}/handout. Set, absolute links (the "
+        "Link paging header, FHIR fullUrl and bundle links, redirects) are built from it, never "
+        "from a request's Host; https here makes the admin session cookie Secure.",
     )
     handout_cache_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,
         description="Rendered handouts (HTML and PDF) each process keeps, in bytes.",
     )
+
+    @property
+    def served_over_https(self) -> bool:
+        """Whether people reach the API over https (PUBLIC_BASE_URL says so): then the admin
+        session cookie is `Secure` whatever scheme the request arrived by (behind a proxy that
+        terminates TLS it arrives as http)."""
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def public_base_url_set(self) -> bool:
+        """Whether PUBLIC_BASE_URL was set: then absolute links are built from it, never from
+        the request's Host."""
+        return "public_base_url" in self.model_fields_set
 
     @field_validator("public_base_url")
     @classmethod

@@ -172,6 +172,19 @@ class ApiKeyRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=utc_timestamp())
 
 
+class AdminSessionRow(SQLModel, table=True):
+    """One admin UI session, from log-in until log-out (or its key's revocation): the cookie
+    names it, so ending it here ends it for every copy of the cookie."""
+
+    __tablename__ = "admin_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    """The SHA-256 of the session id the signed cookie carries (never the id itself)."""
+    api_key_id: int = Field(foreign_key="api_key.id", index=True)
+    created_at: datetime = Field(sa_type=utc_timestamp())
+    ended_at: datetime | None = Field(default=None, sa_type=utc_timestamp())
+
+
 class AuditEntryRow(SQLModel, table=True):
     """Who changed what, when: the exercise document before and after."""
 

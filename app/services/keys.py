@@ -1,9 +1,10 @@
 """API keys: who is calling, and the keys' life cycle (create, list, revoke). Only hashes are
 stored; a plain key exists once, when created."""
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 from sqlmodel import Session
@@ -72,8 +73,36 @@ class Keys:
 
         return await self._database.read(in_session(listed))
 
+    async def start_session(self, key_hash: str, lifetime: timedelta) -> str | None:
+        """A new admin UI session for the active key stored under `key_hash`: its id, for the
+        signed cookie (only its hash is stored), or None if the key is not active."""
+        session_id = secrets.token_urlsafe(32)
+        started = await self._database.transaction(
+            in_session(
+                lambda session: key_queries.start_admin_session(
+                    session, key_hash, hash_key(session_id), lifetime
+                )
+            )
+        )
+        return session_id if started else None
+
+    async def session_caller(self, session_id: str, key_hash: str) -> Caller | None:
+        """The caller of a live session (not logged out, its key not revoked), or None."""
+
+        def find(session: Session) -> Caller | None:
+            row = key_queries.find_admin_session_key(session, hash_key(session_id), key_hash)
+            return None if row is None else Caller(name=row.name, role=Role(row.role))
+
+        return await self._database.read(in_session(find))
+
+    async def end_session(self, session_id: str) -> None:
+        """Log out: the session ends for every copy of its cookie."""
+        await self._database.transaction(
+            in_session(lambda session: key_queries.end_admin_session(session, hash_key(session_id)))
+        )
+
     async def revoke(self, name: str) -> bool:
-        """False when no active key has that name."""
+        """False when no active key has that name. Its admin UI sessions end with it."""
         return await self._database.transaction(
             in_session(lambda session: key_queries.revoke_key(session, name))
         )

@@ -71,6 +71,18 @@ def admin(fresh_client: TestClient, admin_key: str) -> TestClient:
     return fresh_client
 
 
+def log_in_elsewhere(client: TestClient, key: str) -> str:
+    """A second session of the same key (another browser): its cookie, the client's left as
+    it was."""
+    kept = client.cookies[COOKIE]
+    client.cookies.clear()
+    assert log_in(client, key).status_code == 303
+    other = client.cookies[COOKIE]
+    client.cookies.clear()
+    client.cookies.set(COOKIE, kept, path="/admin")
+    return other
+
+
 def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found, "no CSRF field on the page"
@@ -194,15 +206,22 @@ class TestLogin:
     ) -> None:
         secret = fresh_client.app.state.runtime.signing.admin_sessions  # type: ignore[attr-defined]
         cookie = AdminSessionCookie(secret)
-        valid = cookie.issue(hash_key(admin_key))
+        assert log_in(fresh_client, admin_key).status_code == 303
+        valid = fresh_client.cookies[COOKIE]
+        fresh_client.cookies.clear()
+        contents = cookie.read(valid)
+        assert contents is not None
+        session_id = contents.session_id
         payload, _, signature = valid.rpartition(".")
         issued_too_long_ago = int(time.time()) - SESSION_SECONDS - 1
         with patch.object(TimestampSigner, "get_timestamp", return_value=issued_too_long_ago):
-            expired = cookie.issue(hash_key(admin_key))
+            expired = cookie.issue(hash_key(admin_key), session_id)
+        other_secret = AdminSessionCookie("another-secret-another-secret-xx")
         forged = [
             expired,
-            AdminSessionCookie("another-secret-another-secret-xx").issue(hash_key(admin_key)),
-            cookie.issue(hash_key("bck_someone-else")),
+            other_secret.issue(hash_key(admin_key), session_id),
+            cookie.issue(hash_key("bck_someone-else"), session_id),
+            cookie.issue(hash_key(admin_key), "a-session-never-started"),
             f"{payload}.{signature[:-2]}xx",
             f"{payload[:-2]}xx.{signature}",
             "garbage",
@@ -227,6 +246,35 @@ class TestLogin:
         assert response.headers["location"] == "/admin/login"
         assert COOKIE not in admin.cookies
         assert admin.get("/admin", follow_redirects=False).status_code == 303
+
+    def test_log_out_ends_the_session_for_every_copy_of_its_cookie(
+        self, admin: TestClient, admin_key: str
+    ) -> None:
+        """The browser drops its cookie; a copy kept elsewhere (another tab's export, a stolen
+        one) is refused from then on, although its signature is still good."""
+        kept = admin.cookies[COOKIE]
+        page = admin.get("/admin")
+        other_session = log_in_elsewhere(admin, admin_key)
+        admin.cookies.set(COOKIE, kept, path="/admin")
+        response = admin.post(
+            "/admin/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        admin.cookies.set(COOKIE, kept, path="/admin")
+        assert admin.get("/admin", follow_redirects=False).status_code == 303
+        admin.cookies.set(COOKIE, other_session, path="/admin")
+        assert admin.get("/admin").status_code == 200, "another session of the key goes on"
+
+    def test_the_cookie_is_secure_when_the_public_url_is_https(
+        self, fresh_database_url: str, admin_key: str
+    ) -> None:
+        """Behind a proxy that terminates TLS the request arrives as http: PUBLIC_BASE_URL
+        says how people reach the service."""
+        settings = Settings(database_url=fresh_database_url, public_base_url="https://bc.example")
+        with TestClient(create_app(settings)) as client:
+            response = log_in(client, admin_key)
+        assert response.status_code == 303
+        assert "secure" in response.headers["set-cookie"].lower()
 
 
 class TestCsrf:
