@@ -27,7 +27,7 @@ from app.db.session import Database
 from app.domain.exercise import Exercise
 from app.domain.timestamps import rfc3339
 from app.services.keys import KeyNameTakenError, Keys
-from app.services.routines import Routines
+from app.services.routines import PurgeReport, Routines
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
 
@@ -142,12 +142,23 @@ def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def purge_routines(settings: Settings, _arguments: argparse.Namespace) -> int:
-    """Delete routines past retention, as the admin endpoint does: one transaction, idempotent,
-    safe on any replica."""
+    """Delete routines past retention, as the admin endpoint does: in batches of
+    ROUTINE_PURGE_BATCH_SIZE, each its own transaction, with a line of progress after each;
+    idempotent and resumable (stopped part-way, the next run carries on), safe on any replica."""
     engine = connect_or_explain(settings.database_url)
-    routines = Routines.for_maintenance(Database(engine), settings.routine_retention_days)
+    routines = Routines.for_maintenance(
+        Database(engine), settings.routine_retention_days, settings.routine_purge_batch_size
+    )
+
+    def progress(report: PurgeReport) -> None:
+        print(
+            f"... {report.purged} routines purged, {report.tombstones_removed} tombstones "
+            "removed so far",
+            flush=True,
+        )
+
     try:
-        report = asyncio.run(routines.purge_expired())
+        report = asyncio.run(routines.purge_expired(progress))
     finally:
         engine.dispose()
     print(

@@ -137,6 +137,14 @@ class Settings(BaseSettings):
         description="Routines (with the profile and feedback they hold) older than this are "
         "deleted by `python -m app purge-routines` and POST /v1/admin/routines/purge.",
     )
+    routine_purge_batch_size: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="A purge deletes routines this many at a time, each batch its own short "
+        "transaction, so no statement nears the database's timeouts at any volume and a purge "
+        "stopped part-way keeps what it did.",
+    )
     log_level: str = "info"
     freeze_heap_at_start: bool = Field(
         default=True,

@@ -128,7 +128,7 @@ class RoutineRow(SQLModel, table=True):
         default=None, foreign_key="routine.id", index=True, max_length=36
     )
     dictionary_id: str | None = Field(
-        default=None, foreign_key="routine_dictionary.id", max_length=64
+        default=None, foreign_key="routine_dictionary.id", index=True, max_length=64
     )
     document_zstd: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     """The JSON the API returned, zstd-compressed against `dictionary_id` (none when null); it
@@ -153,7 +153,9 @@ class RoutineFeedbackRow(SQLModel, table=True):
     new_leg_symptoms: bool
     recommendation: str = Field(max_length=40)
     rule: str = Field(max_length=80)
-    next_routine_id: str | None = Field(default=None, foreign_key="routine.id", max_length=36)
+    next_routine_id: str | None = Field(
+        default=None, foreign_key="routine.id", index=True, max_length=36
+    )
     document: dict[str, Any] = Field(sa_type=JSONDocument)
     """The feedback as the API returns it."""
     idempotency_key_hash: str | None = Field(default=None, max_length=64)

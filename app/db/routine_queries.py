@@ -269,26 +269,53 @@ class PurgeReport:
     tombstones_removed: int
 
 
-def purge_routines(connection: Connection, cutoff: datetime) -> PurgeReport:
-    """Delete every routine created before `cutoff`, as `delete_routine` does, then drop the
-    tombstones older than `cutoff` that nothing names any more. Idempotent, and safe to run on
-    several replicas at once: each step is one set-based statement, and a second run finds
-    nothing left to do."""
+def purge_batch(connection: Connection, cutoff: datetime, batch_size: int) -> PurgeReport:
+    """One bounded step of the purge, for one short transaction: turn at most `batch_size`
+    routines created before `cutoff` into tombstones (as `delete_routine` does, feedback
+    included), then delete at most `batch_size` tombstones older than `cutoff` that nothing
+    names any more. Each statement finds its rows through an index. Repeated until a step
+    does nothing, it purges everything; stopped anywhere, a later run carries on. Safe on
+    several replicas at once: a routine already made a tombstone by another is not counted."""
     routine, feedback = ROUTINE_TABLE.c, FEEDBACK_TABLE.c
-    purged = connection.execute(
-        sa.update(ROUTINE_TABLE)
-        .where(routine.created_at < cutoff, routine.deleted_at.is_(None))
-        .values(tombstone_values())
-    ).rowcount
-    tombstones = sa.select(routine.id).where(routine.deleted_at.is_not(None))
-    connection.execute(sa.delete(FEEDBACK_TABLE).where(feedback.routine_id.in_(tombstones)))
+    expired = list(
+        connection.execute(
+            sa.select(routine.id)
+            .where(routine.created_at < cutoff, routine.deleted_at.is_(None))
+            .order_by(routine.created_at, routine.id)
+            .limit(batch_size)
+        ).scalars()
+    )
+    purged = 0
+    if expired:
+        purged = connection.execute(
+            sa.update(ROUTINE_TABLE)
+            .where(routine.id.in_(expired), routine.deleted_at.is_(None))
+            .values(tombstone_values())
+        ).rowcount
+        connection.execute(sa.delete(FEEDBACK_TABLE).where(feedback.routine_id.in_(expired)))
     later = ROUTINE_TABLE.alias("later")
-    removed = connection.execute(
-        sa.delete(ROUTINE_TABLE).where(
-            routine.deleted_at.is_not(None),
-            routine.created_at < cutoff,
-            ~sa.exists().where(later.c.previous_routine_id == routine.id),
-            ~sa.exists().where(feedback.next_routine_id == routine.id),
-        )
-    ).rowcount
+    unnamed = list(
+        connection.execute(
+            sa.select(routine.id)
+            .where(
+                routine.deleted_at.is_not(None),
+                routine.created_at < cutoff,
+                ~sa.exists().where(later.c.previous_routine_id == routine.id),
+                ~sa.exists().where(feedback.next_routine_id == routine.id),
+            )
+            .order_by(routine.created_at, routine.id)
+            .limit(batch_size)
+        ).scalars()
+    )
+    removed = 0
+    if unnamed:
+        connection.execute(sa.delete(FEEDBACK_TABLE).where(feedback.routine_id.in_(unnamed)))
+        removed = connection.execute(
+            sa.delete(ROUTINE_TABLE).where(
+                routine.id.in_(unnamed),
+                routine.deleted_at.is_not(None),
+                ~sa.exists().where(later.c.previous_routine_id == routine.id),
+                ~sa.exists().where(feedback.next_routine_id == routine.id),
+            )
+        ).rowcount
     return PurgeReport(cutoff, purged, removed)

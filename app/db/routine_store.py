@@ -2,7 +2,7 @@
 router asks for a routine's bytes and never sees how they are kept."""
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,7 +25,7 @@ from app.db.routine_queries import (
     feedback_given_with,
     insert_routine,
     insert_routines,
-    purge_routines,
+    purge_batch,
     record_feedback,
     routine_for_idempotency_key,
     stored_routine,
@@ -34,6 +34,9 @@ from app.db.routine_queries import (
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
 
+PURGE_BATCH_SIZE = 1000
+"""Routines one purge transaction handles at most (ROUTINE_PURGE_BATCH_SIZE)."""
+
 
 def retention_cutoff(retention_days: int) -> datetime:
     return datetime.now(UTC) - timedelta(days=retention_days)
@@ -41,10 +44,15 @@ def retention_cutoff(retention_days: int) -> datetime:
 
 class RoutineStore:
     def __init__(
-        self, database: Database, retention_days: int, cache: RoutineCache | None = None
+        self,
+        database: Database,
+        retention_days: int,
+        cache: RoutineCache | None = None,
+        purge_batch_size: int = PURGE_BATCH_SIZE,
     ) -> None:
         self.database = database
         self.retention_days = retention_days
+        self.purge_batch_size = purge_batch_size
         self.cache = cache or RoutineCache()
         self.codec = RoutineCodec()
         self._batch: list[tuple[NewRoutine, asyncio.Future[None]]] = []
@@ -181,12 +189,27 @@ class RoutineStore:
         self.cache.evict(routine_id)
         return outcome
 
-    async def purge_expired(self) -> PurgeReport:
-        """Delete the routines older than the retention period."""
+    async def purge_expired(
+        self, progress: Callable[[PurgeReport], None] | None = None
+    ) -> PurgeReport:
+        """Delete the routines older than the retention period, `purge_batch_size` at a time,
+        each batch its own short transaction; `progress` hears the running totals after each."""
         cutoff = retention_cutoff(self.retention_days)
-        report = await self.database.transaction(lambda c: purge_routines(c, cutoff))
-        self.cache.clear()
-        return report
+        batch_size = self.purge_batch_size
+        purged = removed = 0
+        try:
+            while True:
+                batch = await self.database.transaction(
+                    lambda c: purge_batch(c, cutoff, batch_size)
+                )
+                purged += batch.purged
+                removed += batch.tombstones_removed
+                if not (batch.purged or batch.tombstones_removed):
+                    return PurgeReport(cutoff, purged, removed)
+                if progress is not None:
+                    progress(PurgeReport(cutoff, purged, removed))
+        finally:
+            self.cache.clear()
 
     async def _decompress(self, stored: StoredRoutine) -> bytes:
         if stored.document_zstd is None:

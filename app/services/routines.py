@@ -241,10 +241,13 @@ class Routines:
         self._clock = clock
 
     @classmethod
-    def for_maintenance(cls, database: Database, retention_days: int) -> "Routines":
+    def for_maintenance(
+        cls, database: Database, retention_days: int, purge_batch_size: int
+    ) -> "Routines":
         """The service as the command line uses it, to purge: with no catalogue loaded, creating
         a routine or giving feedback would answer 503."""
-        return cls(RoutineStore(database, retention_days), no_catalogue, PlanCache(), utc_now)
+        store = RoutineStore(database, retention_days, purge_batch_size=purge_batch_size)
+        return cls(store, no_catalogue, PlanCache(), utc_now)
 
     def now(self) -> datetime:
         """The time of a request, in UTC."""
@@ -441,7 +444,11 @@ class Routines:
         token = delete_token_for(idempotency_key, next_id)
         return FeedbackGiven(recorded, next_routine, token, replayed=True)
 
-    async def purge_expired(self) -> PurgeReport:
+    async def purge_expired(
+        self, progress: Callable[[PurgeReport], None] | None = None
+    ) -> PurgeReport:
         """Delete the routines older than the retention period, with their profiles and
-        feedback (one transaction; idempotent, safe from several replicas at once)."""
-        return await self.store.purge_expired()
+        feedback, in batches of ROUTINE_PURGE_BATCH_SIZE, each its own short transaction (`progress`
+        hears the totals after each). Idempotent and resumable: stopped anywhere, the next run
+        carries on; safe from several replicas at once."""
+        return await self.store.purge_expired(progress)

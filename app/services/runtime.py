@@ -129,7 +129,11 @@ class Runtime:
             database=database,
             keys=Keys(database),
             plan_cache=PlanCache(),
-            routine_store=RoutineStore(database, settings.routine_retention_days),
+            routine_store=RoutineStore(
+                database,
+                settings.routine_retention_days,
+                purge_batch_size=settings.routine_purge_batch_size,
+            ),
             rate_limits=RateLimits(
                 settings.rate_limit_storage,
                 routine_writes=settings.rate_limit_routines,

@@ -27,7 +27,7 @@ from app.core.settings import Settings
 from app.db.key_queries import create_key
 from app.db.migrations import upgrade
 from app.db.models import RoutineDictionaryRow, RoutineFeedbackRow, RoutineRow
-from app.db.routine_queries import purge_routines
+from app.db.routine_queries import purge_batch
 from app.db.session import build_engine
 from app.main import create_app
 
@@ -289,8 +289,14 @@ class TestRetention:
         counts: list[int] = []
 
         def purge() -> None:
-            with engine.begin() as connection:
-                counts.append(purge_routines(connection, cutoff).purged)
+            purged = 0
+            while True:
+                with engine.begin() as connection:
+                    batch = purge_batch(connection, cutoff, 2)
+                purged += batch.purged
+                if not (batch.purged or batch.tombstones_removed):
+                    counts.append(purged)
+                    return
 
         threads = [threading.Thread(target=purge) for _ in range(4)]
         for thread in threads:
@@ -298,8 +304,51 @@ class TestRetention:
         for thread in threads:
             thread.join()
         engine.dispose()
-        assert sorted(counts) == [0, 0, 0, len(old)]
+        assert sum(counts) == len(old)
         assert all(routine_row(fresh_database_url, routine_id) is None for routine_id in old)
+
+    def test_a_purge_goes_in_small_batches_through_feedback_chains_and_reports_progress(
+        self, fresh_client: TestClient, fresh_database_url: str
+    ) -> None:
+        """Chains of routines linked by feedback, purged three rows a transaction: every
+        routine, feedback and tombstone goes, a line of progress after each batch, exit 0."""
+        chains = []
+        for _ in range(4):
+            routine = create(fresh_client).json()
+            chain, token = [routine["id"]], routine["delete_token"]
+            for _ in range(2):
+                given = fresh_client.post(
+                    f"/v1/routines/{chain[-1]}/feedback", json=FEEDBACK, headers=bearer(token)
+                )
+                assert given.status_code == 201, given.text
+                chain.append(given.json()["next_routine"]["id"])
+                token = given.json()["next_routine"]["delete_token"]
+            chains.append(chain)
+        every = [routine_id for chain in chains for routine_id in chain]
+        young = create(fresh_client).json()["id"]
+        for routine_id in every:
+            age(fresh_database_url, routine_id, 40)
+        completed = subprocess.run(
+            [sys.executable, "-m", "app", "purge-routines"],
+            cwd=PROJECT,
+            env={
+                **os.environ,
+                "DATABASE_URL": fresh_database_url,
+                "ROUTINE_RETENTION_DAYS": "30",
+                "ROUTINE_PURGE_BATCH_SIZE": "3",
+            },
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = completed.stdout.splitlines()
+        progress = [line for line in lines if line.startswith("... ")]
+        assert len(progress) >= len(every) // 3, completed.stdout
+        assert lines[-1].startswith(f"purged {len(every)} routines"), completed.stdout
+        assert f"removed {len(every)} tombstones" in lines[-1]
+        assert all(routine_row(fresh_database_url, routine_id) is None for routine_id in every)
+        assert all(feedback_rows(fresh_database_url, routine_id) == [] for routine_id in every)
+        assert fresh_client.get(f"/v1/routines/{young}").status_code == 200
 
 
 class TestIdempotencyKey:

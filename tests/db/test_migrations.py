@@ -4,7 +4,9 @@ import json
 
 import sqlalchemy as sa
 from alembic import command
+from sqlmodel import SQLModel
 
+import app.db.models  # noqa: F401  (the tables, into SQLModel.metadata)
 from app.cli import seed_database
 from app.core.settings import PROJECT_ROOT
 from app.db.migrations import alembic_config, downgrade, head_revision, upgrade
@@ -86,3 +88,37 @@ def test_the_current_version_of_every_exercise_is_kept_on_upgrade(
     engine.dispose()
     assert current
     assert [tuple(row) for row in kept] == [tuple(row) for row in current]
+
+
+def leading_columns(columns: list[str | None], width: int) -> tuple[str | None, ...]:
+    return tuple(columns[:width])
+
+
+def test_every_foreign_key_has_an_index(empty_database_url: str) -> None:
+    """Each foreign key column leads an index (or a unique constraint or primary key, which
+    carry one), in the models and in the migrated database: otherwise deleting a row it points
+    at scans the referring table."""
+    metadata_keys = [
+        (table.name, tuple(column.name for column in key.columns))
+        for table in SQLModel.metadata.sorted_tables
+        for key in table.foreign_key_constraints
+    ]
+    assert ("routine_feedback", ("next_routine_id",)) in metadata_keys
+    upgrade(empty_database_url)
+    engine = build_engine(empty_database_url)
+    inspector = sa.inspect(engine)
+    for table, columns in metadata_keys:
+        width = len(columns)
+        indexed = [
+            leading_columns(list(index["column_names"]), width)
+            for index in inspector.get_indexes(table)
+        ]
+        indexed += [
+            leading_columns(list(unique["column_names"]), width)
+            for unique in inspector.get_unique_constraints(table)
+        ]
+        indexed.append(
+            leading_columns(list(inspector.get_pk_constraint(table)["constrained_columns"]), width)
+        )
+        assert columns in indexed, f"{table}.{', '.join(columns)} has no index"
+    engine.dispose()
