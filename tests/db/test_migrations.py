@@ -122,3 +122,13 @@ def test_every_foreign_key_has_an_index(empty_database_url: str) -> None:
         )
         assert columns in indexed, f"{table}.{', '.join(columns)} has no index"
     engine.dispose()
+
+
+def test_migrations_form_one_line() -> None:
+    """Each migration follows exactly one other: two written beside each other must be renumbered."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()
+    revisions = [script.revision for script in scripts.walk_revisions()]
+    assert len(revisions) == len(set(revisions))

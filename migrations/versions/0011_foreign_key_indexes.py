@@ -4,8 +4,8 @@ Without an index on routine_feedback.next_routine_id, deleting a routine made th
 the whole feedback table to check nothing still names it (purging 200,000 routines never ended);
 routine.dictionary_id is checked the same way when a dictionary row goes.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
