@@ -125,7 +125,7 @@ def test_every_foreign_key_has_an_index(empty_database_url: str) -> None:
 
 
 def test_migrations_form_one_line() -> None:
-    """Each migration follows exactly one other: two written beside each other must be renumbered."""
+    """Each migration follows exactly one other: two written side by side must be renumbered."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
