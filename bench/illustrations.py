@@ -9,10 +9,11 @@ every published exercise in turn:
 - the same frame as PNG (`png_url`: rasterised once, then served from the process's cache).
 
 Every URL is fetched once before the loads, so the pictures are cached as they would be after the
-first request. wrk loads each in turn, twice, alternating, so drift on the shared machine hits
-all alike; the figure per load is the mean of its two runs. Target: each cached picture GET
-serves at least 80% of the exercise GET's requests/s in the same run. Results are printed and
-written to var/bench/illustrations.json. See bench/README.md.
+first request. Beside requests/s, the server's CPU time per request is measured (a busy machine
+moves it less than requests/s). wrk loads each in turn, twice, alternating, so drift on the
+shared machine hits all alike; the figure per load is the mean of its two runs. Target: each
+cached picture GET serves at least 80% of the exercise GET's requests/s in the same run. Results
+are printed and written to var/bench/illustrations.json. See bench/README.md.
 """
 
 import os
@@ -37,7 +38,7 @@ from bench.catalogue import (  # noqa: E402
     write_json,
 )
 from bench.conditional import build_parser, expect, write_lua_script  # noqa: E402
-from bench.routines import load  # noqa: E402
+from bench.routines import load_with_cpu  # noqa: E402
 
 LIST_PATH = "/v1/exercises"
 ROUNDS = 2
@@ -81,11 +82,16 @@ def main() -> int:
             for name, load_paths in paths.items()
         }
         runs: dict[str, list[WrkResult]] = {name: [] for name in scripts}
+        cpu: dict[str, list[float]] = {name: [] for name in scripts}
         for round_number in range(ROUNDS):
             for name, script in scripts.items():
                 print(f"round {round_number + 1}: loading {name} ...", flush=True)
-                runs[name].append(load(server.base_url, script, arguments))
+                result, cpu_us = load_with_cpu(server, script, arguments)
+                runs[name].append(result)
+                cpu[name].append(cpu_us)
     figures = {name: fhir.mean(results) for name, results in runs.items()}
+    cpu_us = {name: sum(values) / len(values) for name, values in cpu.items()}
+    cpu_ratios = {name: ratio(cpu_us["exercise"], cpu_us[name]) for name in ("svg", "png")}
     ceiling = figures["exercise"]["requests_per_second"]
     ratios = {name: ratio(figures[name]["requests_per_second"], ceiling) for name in ("svg", "png")}
     verdict = {name: value >= TARGET_RPS_RATIO for name, value in ratios.items()}
@@ -99,17 +105,22 @@ def main() -> int:
         f"{ROUNDS} alternating rounds, uvicorn {' '.join(UVICORN_OPTIONS)}"
     )
     print()
-    print(f"{'load':<10}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'load':<10}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}")
     for name, figure in figures.items():
         print(
             f"{name:<10}{figure['requests_per_second']:>12.1f}{figure['p50_ms']:>9.2f}"
-            f"{figure['p99_ms']:>9.2f}"
+            f"{figure['p99_ms']:>9.2f}{cpu_us[name]:>12.0f}"
         )
     print()
     for name, value in ratios.items():
         print(
             f"{name} / exercise requests/s  {value:.3f}  (>= {TARGET_RPS_RATIO:.2f})  "
             f"{'PASS' if verdict[name] else 'FAIL'}"
+        )
+    for name, value in cpu_ratios.items():
+        print(
+            f"{name}: the exercise's server CPU per request / its own  {value:.3f}  "
+            "(what the requests/s ratio would be with the CPU to itself)"
         )
     output = write_json(
         "illustrations.json",
@@ -119,6 +130,8 @@ def main() -> int:
             "runs": {name: [asdict(r) for r in results] for name, results in runs.items()},
             "figures": figures,
             "ratios_rps": ratios,
+            "cpu_us_per_request": cpu_us,
+            "cpu_ratios": cpu_ratios,
             "target_rps_ratio_at_least": TARGET_RPS_RATIO,
             "pass": all(verdict.values()),
         },

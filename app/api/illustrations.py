@@ -1,20 +1,20 @@
 """An exercise's pictures: the list of its frames, and each frame as SVG or PNG (1x, 2x)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep, ContentDep
+from app.api.dependencies import CatalogueDep, current_catalogue, runtime_of
 from app.api.params import JSON, SlugPath
+from app.api.query_model import openapi_parameters, parse_query
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import IllustrationList
 from app.core.errors import PROBLEM_MEDIA_TYPE, problem_responses
-from app.domain.catalogue import Catalogue
 from app.domain.figure.illustrations import PNG_MEDIA_TYPE, SVG_MEDIA_TYPE
-from app.services.content import Content
 from app.services.illustrations import Illustrations
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -34,28 +34,51 @@ svg_router = APIRouter(prefix="/v1", tags=["exercises"], route_class=SvgRoute)
 png_router = APIRouter(prefix="/v1", tags=["exercises"], route_class=PngRoute)
 illustrations = Illustrations()
 
-VersionQuery = Annotated[
-    int | None,
-    Query(
+
+class PictureQuery(BaseModel):
+    """The query of a picture."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    v: int | None = Field(
+        default=None,
         ge=1,
         description="The exercise's version, as the illustration URLs carry it. With it the "
         "answer may be cached for good (`immutable`): an earlier version is still served, as "
         "it was drawn. Without it, the current version, revalidated like the exercise.",
-    ),
+    )
+
+
+PICTURE_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "examples": ["cat-stretch"]},
+    },
+    {
+        "name": "frame",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "examples": ["start"]},
+        "description": "The frame's name, as the exercise's `illustrations` list it.",
+    },
+    *openapi_parameters(PictureQuery),
 ]
 PICTURE_RESPONSES: dict[int | str, dict[str, Any]] = {**problem_responses(400, 404, 422, 503)}
+NO_LISTS: frozenset[str] = frozenset()
 
 
-async def picture_response(
-    catalogue: Catalogue,
-    content: Content,
-    address: tuple[str, str, str, int],
-    version: int | None,
-) -> Response:
-    slug, frame, extension, scale = address
+async def picture_response(request: Request, extension: str, scale: int) -> Response:
+    """A picture route's whole work. It reads its parameters itself, as the exercise list does:
+    FastAPI's per-request parameter solving costs more than serving a cached picture."""
+    version = parse_query(PictureQuery, request, NO_LISTS).v
+    slug, frame = request.path_params["slug"], request.path_params["frame"]
+    catalogue = current_catalogue(request)
     entry = illustrations.current(catalogue, slug, version)
     if entry is None:
         assert version is not None
+        content = runtime_of(request).content
         entry = await run_in_threadpool(illustrations.earlier, content, slug, version)
         illustrations.keep(entry)
     picture = illustrations.picture(entry, frame, extension, scale, version is not None)
@@ -87,15 +110,10 @@ async def list_illustrations(slug: SlugPath, catalogue: CatalogueDep) -> Respons
     "`<title>` and `<desc>`.",
     response_class=Response,
     responses={200: {"content": {SVG_MEDIA_TYPE: BINARY}}, **PICTURE_RESPONSES},
+    openapi_extra={"parameters": PICTURE_PARAMETERS},
 )
-async def get_svg(
-    slug: SlugPath,
-    frame: str,
-    catalogue: CatalogueDep,
-    content: ContentDep,
-    v: VersionQuery = None,
-) -> Response:
-    return await picture_response(catalogue, content, (slug, frame, "svg", 1), v)
+async def get_svg(request: Request) -> Response:
+    return await picture_response(request, "svg", 1)
 
 
 @png_router.get(
@@ -104,15 +122,10 @@ async def get_svg(
     description="The frame as a PNG 640 pixels wide, for dense screens.",
     response_class=Response,
     responses={200: {"content": {PNG_MEDIA_TYPE: BINARY}}, **PICTURE_RESPONSES},
+    openapi_extra={"parameters": PICTURE_PARAMETERS},
 )
-async def get_png_2x(
-    slug: SlugPath,
-    frame: str,
-    catalogue: CatalogueDep,
-    content: ContentDep,
-    v: VersionQuery = None,
-) -> Response:
-    return await picture_response(catalogue, content, (slug, frame, "png", 2), v)
+async def get_png_2x(request: Request) -> Response:
+    return await picture_response(request, "png", 2)
 
 
 @png_router.get(
@@ -121,15 +134,10 @@ async def get_png_2x(
     description="The frame as a PNG 320 pixels wide.",
     response_class=Response,
     responses={200: {"content": {PNG_MEDIA_TYPE: BINARY}}, **PICTURE_RESPONSES},
+    openapi_extra={"parameters": PICTURE_PARAMETERS},
 )
-async def get_png(
-    slug: SlugPath,
-    frame: str,
-    catalogue: CatalogueDep,
-    content: ContentDep,
-    v: VersionQuery = None,
-) -> Response:
-    return await picture_response(catalogue, content, (slug, frame, "png", 1), v)
+async def get_png(request: Request) -> Response:
+    return await picture_response(request, "png", 1)
 
 
 router.routes.extend([*svg_router.routes, *png_router.routes])
