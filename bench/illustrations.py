@@ -86,9 +86,9 @@ def main() -> int:
         for round_number in range(ROUNDS):
             for name, script in scripts.items():
                 print(f"round {round_number + 1}: loading {name} ...", flush=True)
-                result, cpu_us = load_with_cpu(server, script, arguments)
+                result, spent = load_with_cpu(server, script, arguments)
                 runs[name].append(result)
-                cpu[name].append(cpu_us)
+                cpu[name].append(spent)
     figures = {name: fhir.mean(results) for name, results in runs.items()}
     cpu_us = {name: sum(values) / len(values) for name, values in cpu.items()}
     cpu_ratios = {name: ratio(cpu_us["exercise"], cpu_us[name]) for name in ("svg", "png")}
