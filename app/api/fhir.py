@@ -8,17 +8,21 @@ Errors here are OperationOutcomes (see app.core.errors). Every route accepts `_f
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 from starlette.responses import Response
 
 from app.api.dependencies import current_activity_definitions, current_cursors, runtime_of
 from app.api.http_cache import matches_weakly
 from app.api.routines import stored_routine
-from app.api.routing import NegotiatingRoute
+from app.api.routing import NegotiatingRoute, declared_query_names, ignored
 from app.core import cursors
 from app.core.errors import (
     FHIR_MEDIA_TYPE,
@@ -34,10 +38,14 @@ from app.core.errors import (
 from app.core.negotiation import best_match
 from app.domain.catalogue import CatalogueEntry
 from app.domain.fhir.activity import (
+    PUBLICATION_STATUS_SYSTEM,
     PUBLICATION_STATUSES,
     ActivitySearch,
+    BundleShape,
     Token,
+    UpdatedBound,
     history_bundle,
+    last_updated_bound,
     searchset,
 )
 from app.domain.fhir.apply import SUBJECT_PATTERN, care_plan
@@ -50,7 +58,7 @@ from app.domain.fhir.capability import (
     SERVED_TYPES,
     capability_statement,
 )
-from app.domain.fhir.common import Canonical
+from app.domain.fhir.common import Canonical, folded
 from app.domain.fhir.feedback import (
     QUESTIONNAIRE_ID,
     feedback_questionnaire,
@@ -115,14 +123,47 @@ def valid_ids(request: Request) -> None:
             )
 
 
+IGNORED_PARAMETERS = "backcare.fhir.ignored"
+"""The request scope key of the parameters `Prefer: handling=lenient` had ignored."""
+
+
+def lenient(request: Request) -> bool:
+    """`Prefer: handling=lenient` (RFC 7240, as FHIR R4 uses it): ignore what is unsupported."""
+    prefer = ",".join(request.headers.getlist("prefer")).replace(" ", "").lower()
+    return "handling=lenient" in prefer.split(",")
+
+
+def without_unknown(request: Request, allowed: frozenset[str]) -> Request:
+    """The request less the query parameters the route does not take, which are remembered
+    (`ignored_parameters`) so a searchset can say what it ignored."""
+    items = request.query_params.multi_items()
+    kept = [(name, value) for name, value in items if name in allowed or ignored(name)]
+    dropped = sorted({name for name, _ in items if (name, _) not in kept})
+    if not dropped:
+        return request
+    scope = {**request.scope, "query_string": urlencode(kept).encode(), IGNORED_PARAMETERS: dropped}
+    return Request(scope, request.receive)
+
+
+def ignored_parameters(request: Request) -> list[str]:
+    found: list[str] = request.scope.get(IGNORED_PARAMETERS, [])
+    return found
+
+
 class FhirRoute(NegotiatingRoute):
-    """Strict parameters (from StrictQueryRoute), then the format check and the path's ids,
-    before the handler."""
+    """Strict parameters (from StrictQueryRoute, unless the client prefers lenient handling),
+    then the format check and the path's ids, before the handler."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        extra = (self.openapi_extra or {}).get("parameters", [])
+        allowed = declared_query_names(self.dependant) | {
+            parameter["name"] for parameter in extra if parameter.get("in") == "query"
+        }
 
         async def fhir_handler(request: Request) -> Response:
+            if request.query_params and lenient(request):
+                request = without_unknown(request, allowed)
             acceptable(request)
             valid_ids(request)
             return await handler(request)
@@ -139,9 +180,14 @@ def canonical_of(request: Request) -> Canonical:
     return current_activity_definitions(request).canonical
 
 
-def versioned(request: Request, body: bytes, version_id: str) -> Response:
+def versioned(
+    request: Request, body: bytes, version_id: str, last_updated: datetime | None = None
+) -> Response:
+    """The resource with its ETag (and Last-Modified, when it knows when it was written)."""
     etag = f'W/"{version_id}"'
     headers = {"ETag": etag}
+    if last_updated is not None:
+        headers["Last-Modified"] = format_datetime(last_updated.astimezone(UTC), usegmt=True)
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and matches_weakly(if_none_match, etag):
         return Response(status_code=304, headers=headers)
@@ -149,7 +195,10 @@ def versioned(request: Request, body: bytes, version_id: str) -> Response:
 
 
 def resource_response(request: Request, resource: dict[str, Any]) -> Response:
-    return versioned(request, orjson.dumps(resource), resource["meta"]["versionId"])
+    meta = resource["meta"]
+    updated = meta.get("lastUpdated")
+    moment = datetime.fromisoformat(updated.replace("Z", "+00:00")) if updated else None
+    return versioned(request, orjson.dumps(resource), meta["versionId"], moment)
 
 
 FORMAT_PARAMETER_DOC: dict[str, Any] = {
@@ -234,9 +283,11 @@ async def read_structure_definition(resource_id: ResourceId, request: Request) -
 ALTERNATIVES = r"^[^,]+(,[^,]+)*$"
 """Comma-separated alternatives, none empty."""
 STATUS_CODES = "(" + "|".join(sorted(PUBLICATION_STATUSES)) + ")"
+STATUS_TOKEN = f"([^|,]*\\|{STATUS_CODES}?|{STATUS_CODES})"
+"""`code`, `system|code` or `system|` (every status)."""
 SEARCH_PATTERNS = {
     "_id": r"^[A-Za-z0-9\-.]{1,64}(,[A-Za-z0-9\-.]{1,64})*$",
-    "status": f"^{STATUS_CODES}(,{STATUS_CODES})*$",
+    "status": f"^{STATUS_TOKEN}(,{STATUS_TOKEN})*$",
 }
 SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
     {
@@ -278,6 +329,39 @@ SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
         "description": "Opaque: follow the Bundle's `next` link rather than building it.",
         "schema": {"type": "string", "maxLength": cursors.MAX_LENGTH, "pattern": cursors.PATTERN},
     },
+    {
+        "name": "_lastUpdated",
+        "in": "query",
+        "required": False,
+        "description": "When the version served was written: a date or dateTime with an "
+        "optional prefix (eq, gt, ge, lt, le); repeat it for a range (`ge2026-12-01&"
+        "_lastUpdated=lt2026-12-08`). For incremental sync.",
+        "schema": {"type": "string", "maxLength": 40},
+        "example": "ge2026-12-01",
+    },
+    {
+        "name": "_summary",
+        "in": "query",
+        "required": False,
+        "description": "`count`: the total alone, no entries.",
+        "schema": {"type": "string", "enum": ["count"]},
+    },
+    {
+        "name": "_total",
+        "in": "query",
+        "required": False,
+        "description": "`none` leaves `total` out; `estimate` and `accurate` give it (exact).",
+        "schema": {"type": "string", "enum": ["none", "estimate", "accurate"]},
+    },
+    {
+        "name": "_elements",
+        "in": "query",
+        "required": False,
+        "description": "Only these top-level elements of each resource (with `id` and `meta`, "
+        "tagged SUBSETTED).",
+        "schema": {"type": "string", "maxLength": 300, "pattern": ALTERNATIVES},
+        "example": "title,version",
+    },
     FORMAT_PARAMETER_DOC,
 ]
 
@@ -308,6 +392,7 @@ def alternatives(request: Request, name: str) -> list[list[str]]:
 
 
 def token(value: str) -> Token:
+    """`code`, `system|code` or `system|` (every code of that system: code "")."""
     system, bar, code = value.rpartition("|")
     return (system if bar else None, code)
 
@@ -317,22 +402,34 @@ def canonical_value(value: str) -> tuple[str, str | None]:
     return (url, version if bar else None)
 
 
-def activity_search(request: Request) -> ActivitySearch:
-    statuses = alternatives(request, "status")
-    for values in statuses:
-        unknown = [value for value in values if value not in PUBLICATION_STATUSES]
-        if unknown:
-            raise invalid("status", f"not a publication status: {', '.join(unknown)}")
+def status_codes(values: list[str]) -> frozenset[str]:
+    """The publication statuses a `status` occurrence asks for: `code`, `system|code`, or
+    `system|` for all of them; another system asks for none of ours."""
+    codes: set[str] = set()
+    for value in values:
+        system, code = token(value)
+        if system is not None and system != PUBLICATION_STATUS_SYSTEM:
+            continue
+        if code and code not in PUBLICATION_STATUSES:
+            raise invalid("status", f"not a publication status: {code}")
+        codes |= {code} if code else set(PUBLICATION_STATUSES)
+    return frozenset(codes)
+
+
+def page_size(request: Request) -> int:
     count_text = single(request, "_count")
-    count = DEFAULT_COUNT
-    if count_text is not None:
-        if not count_text.isdigit():
-            raise invalid("_count", "not a whole number of at least 0")
-        count = min(int(count_text), MAXIMUM_COUNT)
+    if count_text is None:
+        return DEFAULT_COUNT
+    if not count_text.isdigit():
+        raise invalid("_count", "not a whole number of at least 0")
+    return min(int(count_text), MAXIMUM_COUNT)
+
+
+def activity_search(request: Request) -> ActivitySearch:
     return ActivitySearch(
         ids=tuple(frozenset(values) for values in alternatives(request, "_id")),
         names=tuple(
-            tuple(value.casefold() for value in values) for values in alternatives(request, "name")
+            tuple(folded(value) for value in values) for values in alternatives(request, "name")
         ),
         topics=tuple(
             frozenset(token(value) for value in values) for values in alternatives(request, "topic")
@@ -341,9 +438,67 @@ def activity_search(request: Request) -> ActivitySearch:
             frozenset(canonical_value(value) for value in values)
             for values in alternatives(request, "url")
         ),
-        statuses=tuple(frozenset(values) for values in statuses),
-        count=count,
+        statuses=tuple(status_codes(values) for values in alternatives(request, "status")),
+        last_updated=tuple(
+            updated_bound(value) for value in request.query_params.getlist("_lastUpdated")
+        ),
+        count=0 if summary_count(request) else page_size(request),
     )
+
+
+def updated_bound(value: str) -> UpdatedBound:
+    try:
+        return last_updated_bound(value)
+    except ValueError:
+        raise invalid("_lastUpdated", "[eq|gt|ge|lt|le]YYYY-MM-DD or a dateTime") from None
+
+
+def summary_count(request: Request) -> bool:
+    """`_summary=count`: the total alone. Other summaries are not served."""
+    summary = single(request, "_summary")
+    if summary not in (None, "count"):
+        raise NotSupportedError(
+            f"_summary={summary} is not supported: only _summary=count.",
+            [FieldError(location="query", field="_summary", message="only count")],
+        )
+    return summary == "count"
+
+
+def with_total(request: Request) -> bool:
+    """`_total`: `none` leaves the total out; `estimate` and `accurate` give it (exact)."""
+    total = single(request, "_total")
+    if total not in (None, "none", "estimate", "accurate"):
+        raise invalid("_total", "none, estimate or accurate")
+    return total != "none"
+
+
+def elements_wanted(request: Request) -> frozenset[str] | None:
+    values = alternatives(request, "_elements")
+    if not values:
+        return None
+    wanted = frozenset(name for occurrence in values for name in occurrence)
+    if not all(ELEMENT_NAME.match(name) for name in wanted):
+        raise invalid("_elements", "top-level element names, comma-separated")
+    return wanted
+
+
+ELEMENT_NAME = re.compile(r"^[a-z][A-Za-z0-9]*(\[x\])?$")
+USED_IN_SELF = frozenset(
+    {parameter.name for parameter in SEARCH_PARAMETERS}
+    | {"_lastUpdated", "_summary", "_total", "_elements", PAGING_PARAMETER, FORMAT_PARAMETER}
+)
+
+
+def self_link(request: Request, count: int) -> str:
+    """This page's URL as served: the parameters used (never an ignored one, nor `utm_*` or
+    `_`), `_count` as it was applied (capped)."""
+    used = [
+        (name, value) for name, value in request.query_params.multi_items() if name in USED_IN_SELF
+    ]
+    if "_count" in request.query_params:
+        used.append(("_count", str(count)))
+    query = urlencode(used)
+    return f"{fhir_base(request)}/ActivityDefinition" + (f"?{query}" if query else "")
 
 
 @router.get(
@@ -368,11 +523,17 @@ async def search_activity_definitions(request: Request) -> Response:
     page = definitions.search(
         search, await kept_versions(request, definitions.versions_wanted(search))
     )
+    self_url = self_link(request, page_size(request))
     next_url = None
     if page.next_after is not None:
         next_cursor = signer.issue(page.next_after, scope)
-        next_url = str(request.url.include_query_params(**{PAGING_PARAMETER: next_cursor}))
-    return FhirResponse(searchset(fhir_base(request), page, str(request.url), next_url))
+        next_url = str(URL(self_url).include_query_params(**{PAGING_PARAMETER: next_cursor}))
+    shape = BundleShape(
+        total=with_total(request),
+        elements=elements_wanted(request),
+        ignored=tuple(ignored_parameters(request)),
+    )
+    return FhirResponse(searchset(fhir_base(request), page, self_url, next_url, shape))
 
 
 @router.get(
@@ -388,7 +549,8 @@ async def read_activity_definition(resource_id: ResourceId, request: Request) ->
     entry = definitions.get(resource_id)
     if entry is None:
         raise NotFoundError(f"No ActivityDefinition has the id {resource_id!r}.")
-    return versioned(request, definitions.resource_json(entry), str(entry.version))
+    body = definitions.resource_json(entry)
+    return versioned(request, body, str(entry.version), entry.updated_at)
 
 
 async def kept_versions(request: Request, wanted: set[tuple[str, int]]) -> list[CatalogueEntry]:
@@ -449,7 +611,8 @@ async def vread_activity_definition(
             f"The ActivityDefinition {resource_id!r} has no version {version_id!r}."
         )
     definitions = current_activity_definitions(request)
-    return versioned(request, definitions.resource_json(found[0].entry), version_id)
+    entry = found[0].entry
+    return versioned(request, definitions.resource_json(entry), version_id, entry.updated_at)
 
 
 def fhir_base(request: Request) -> str:

@@ -2,6 +2,7 @@
 problem+json (or, under /fhir/, as a FHIR OperationOutcome), so no router ever builds an error
 body by hand."""
 
+import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
@@ -417,13 +418,19 @@ def operation_outcome(
 ) -> dict[str, Any]:
     code = ISSUE_TYPES.get(slug, "processing")
     severity = "fatal" if status >= 500 else "error"
+    text = {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{html.escape(detail)}</p></div>',
+    }
     if not errors:
         return {
             "resourceType": "OperationOutcome",
+            "text": text,
             "issue": [{"severity": severity, "code": code, "diagnostics": detail}],
         }
     return {
         "resourceType": "OperationOutcome",
+        "text": text,
         "issue": [
             {
                 "severity": severity,

@@ -45,6 +45,7 @@ class ChangedExercise(NamedTuple):
     version: int
     revision: int
     document_json: str
+    updated_at: datetime
 
 
 def changed_exercises(session: Session, since_revision: int) -> Iterator[ChangedExercise]:
@@ -56,6 +57,7 @@ def changed_exercises(session: Session, since_revision: int) -> Iterator[Changed
         col(ExerciseRow.version),
         col(ExerciseRow.revision),
         sa.cast(col(ExerciseRow.document), sa.Text),
+        col(ExerciseRow.updated_at),
     ).where(col(ExerciseRow.revision) > since_revision)
     for row in session.execute(statement.execution_options(yield_per=1000)):
         yield ChangedExercise(*row)

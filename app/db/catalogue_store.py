@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import ValidationError
@@ -46,6 +47,7 @@ class Published(NamedTuple):
     exercise: Exercise
     version: int
     revision: int
+    updated_at: datetime | None = None
 
 
 Change = Published | Unreadable | Tombstone | None
@@ -128,7 +130,11 @@ class CatalogueStore:
                 self._log_unreadable(slug, change)
             elif isinstance(change, Published):
                 published[slug] = CatalogueEntry(
-                    change.exercise, change.version, catalogue.sources, change.revision
+                    change.exercise,
+                    change.version,
+                    catalogue.sources,
+                    change.revision,
+                    change.updated_at,
                 )
             else:
                 withdrawn[slug] = change
@@ -178,7 +184,7 @@ class CatalogueStore:
                 except ValidationError as error:
                     changed[row.slug] = Unreadable.of(row.version, error)
                     continue
-                changed[row.slug] = Published(exercise, row.version, row.revision)
+                changed[row.slug] = Published(exercise, row.version, row.revision, row.updated_at)
             once_published = ever_published(session, [tombstone.slug for tombstone in withdrawn])
             for tombstone in withdrawn:
                 if tombstone.slug in once_published:

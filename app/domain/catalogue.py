@@ -9,6 +9,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -77,6 +78,8 @@ class CatalogueEntry:
     sources: dict[str, Source] = field(repr=False)
     revision: int = 0
     """The catalogue revision of the exercise's last change (what the changes feed orders by)."""
+    updated_at: datetime | None = None
+    """When this version was written (FHIR's meta.lastUpdated); None where it is not known."""
 
     def __post_init__(self) -> None:
         exercise = self.exercise
@@ -336,13 +339,17 @@ class Catalogue:
         """The same exercises citing changed sources (rare: every entry is made again)."""
         exercises = [(entry.exercise, entry.version) for entry in self.entries]
         revisions = {entry.slug: entry.revision for entry in self.entries}
-        return Catalogue(
+        remade = Catalogue(
             exercises,
             sources,
             self.revision,
             revisions=revisions,
             tombstones=self.tombstones.values(),
         )
+        for entry in remade.entries:
+            kept = self.get(entry.slug)
+            entry.updated_at = kept.updated_at if kept is not None else None
+        return remade
 
     def _changed_order(
         self,

@@ -152,7 +152,7 @@ def _stored(session: Session, row: ExerciseRow) -> StoredExercise:
 def _version(stored: StoredVersion, sources: dict[str, Source]) -> ExerciseVersion:
     exercise = Exercise.model_validate(stored.document)
     return ExerciseVersion(
-        entry=CatalogueEntry(exercise, stored.version, sources),
+        entry=CatalogueEntry(exercise, stored.version, sources, updated_at=stored.recorded_at),
         status=stored.status,
         recorded_at=stored.recorded_at,
     )

@@ -56,7 +56,28 @@ def parsed(response: Any, resource_type: str, status: int = 200) -> dict[str, An
     assert body["resourceType"] == resource_type
     assert_valid_r4(body)
     assert_fhir_json(body)
+    assert_narrated(body)
     return body
+
+
+NOT_DOMAIN_RESOURCES = frozenset({"Bundle", "Parameters"})
+
+
+def assert_narrated(resource: dict[str, Any]) -> None:
+    """Every resource but a Bundle or Parameters has a generated narrative; contained ones have
+    none (FHIR forbids it); a Bundle's entries are checked too."""
+    if resource["resourceType"] == "Bundle":
+        for entry in resource.get("entry", []):
+            if "SUBSETTED" not in str(entry["resource"].get("meta", {})):
+                assert_narrated(entry["resource"])
+        return
+    if resource["resourceType"] in NOT_DOMAIN_RESOURCES:
+        return
+    text = resource["text"]
+    assert text["status"] == "generated"
+    assert text["div"].startswith('<div xmlns="http://www.w3.org/1999/xhtml">')
+    for contained in resource.get("contained", []):
+        assert "text" not in contained
 
 
 def assert_fhir_json(value: Any, path: str = "") -> None:
@@ -256,6 +277,75 @@ class TestSearch:
         assert search(client, f"?topic={other_system}|stretch")["total"] == 0
         both = entry_ids(search(client, "?topic=stretch&topic=beginner&_count=100"))
         assert set(both) <= set(stretches)
+        total = len(all_slugs(client))
+        assert search(client, f"?topic={system}|")["total"] == total
+        assert search(client, "?topic=https://elsewhere.example/CodeSystem/x|")["total"] == 0
+
+    def test_status_tokens_with_their_system(self, client: TestClient) -> None:
+        total = len(all_slugs(client))
+        system = "http://hl7.org/fhir/publication-status"
+        assert search(client, f"?status={system}|active")["total"] == total
+        assert search(client, f"?status={system}|")["total"] == total
+        assert search(client, f"?status={system}|retired")["total"] == 0
+        assert search(client, "?status=https://elsewhere.example|active")["total"] == 0
+
+    def test_name_ignores_accents_and_case(self, client: TestClient) -> None:
+        plain = entry_ids(search(client, "?name=cat&_count=100"))
+        assert plain
+        assert entry_ids(search(client, "?name=C%C3%A4T&_count=100")) == plain
+
+    def test_self_lists_what_was_used_with_the_capped_count(self, client: TestClient) -> None:
+        bundle = search(client, "?name=cat&_count=1000&utm_source=x&_=1")
+        links = {link["relation"]: link["url"] for link in bundle["link"]}
+        assert links["self"] == f"http://testserver{BASE}/ActivityDefinition?name=cat&_count=100"
+
+    def test_summary_count_total_and_elements(self, client: TestClient) -> None:
+        total = len(all_slugs(client))
+        counted = search(client, "?_summary=count")
+        assert counted["total"] == total
+        assert "entry" not in counted
+        assert "total" not in search(client, "?_total=none")
+        assert search(client, "?_total=accurate")["total"] == total
+        subset = search(client, "?_elements=title,version&_count=3")
+        for entry in subset["entry"]:
+            resource = entry["resource"]
+            assert set(resource) == {"resourceType", "id", "meta", "status", "title", "version"}
+            assert resource["meta"]["tag"][0]["code"] == "SUBSETTED"
+
+    def test_lenient_handling_ignores_and_says_so(self, client: TestClient) -> None:
+        lenient = {"Prefer": "handling=lenient"}
+        response = client.get(
+            f"{BASE}/ActivityDefinition?_sort=name&name:exact=Cat&_count=2", headers=lenient
+        )
+        bundle = parsed(response, "Bundle")
+        links = {link["relation"]: link["url"] for link in bundle["link"]}
+        assert links["self"] == f"http://testserver{BASE}/ActivityDefinition?_count=2"
+        *matches, last = bundle["entry"]
+        assert len(matches) == 2
+        assert last["search"]["mode"] == "outcome"
+        (issue,) = last["resource"]["issue"]
+        assert issue["severity"] == "warning"
+        assert "_sort" in issue["diagnostics"]
+        assert "name:exact" in issue["diagnostics"]
+        assert parsed(
+            client.get(f"{BASE}/metadata?_pretty=true", headers=lenient), "CapabilityStatement"
+        )
+        outcome(client.get(f"{BASE}/ActivityDefinition?_sort=name"), 400)
+
+    def test_last_updated_meta_header_and_search(self, fresh_client: TestClient) -> None:
+        client = fresh_client
+        response = client.get(f"{BASE}/ActivityDefinition/cat-stretch")
+        resource = parsed(response, "ActivityDefinition")
+        updated = resource["meta"]["lastUpdated"]
+        assert updated.endswith("Z")
+        assert response.headers["last-modified"].endswith("GMT")
+        day = updated[:10]
+        total = len(all_slugs(client))
+        assert search(client, f"?_lastUpdated={day}")["total"] == total
+        assert search(client, f"?_lastUpdated=ge{day}&_lastUpdated=lt{day}")["total"] == 0
+        assert search(client, f"?_lastUpdated=gt{updated}&_id=cat-stretch")["total"] == 0
+        assert search(client, "?_lastUpdated=lt2000-01-01")["total"] == 0
+        outcome(client.get(f"{BASE}/ActivityDefinition?_lastUpdated=yesterday"), 400)
 
     def test_url_with_and_without_version(self, client: TestClient) -> None:
         url = f"{CANONICAL}/ActivityDefinition/cat-stretch"
@@ -671,8 +761,8 @@ class TestCapabilityStatement:
             "Observation",
         }
         searched = [p["name"] for p in served["ActivityDefinition"]["searchParam"]]
-        assert searched == [parameter.name for parameter in SEARCH_PARAMETERS]
-        for name in searched:
+        assert searched == [parameter.name for parameter in SEARCH_PARAMETERS] + ["_lastUpdated"]
+        for name in searched[:-1]:
             assert client.get(f"{BASE}/ActivityDefinition?{name}=active").status_code == 200
         operations = {
             (resource_type, operation["name"])

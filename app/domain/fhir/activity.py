@@ -8,6 +8,7 @@ that hold the same entry, so a search Bundle is a join of ready bytes (as the JS
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,10 +22,13 @@ from app.domain.fhir.common import (
     Canonical,
     compact,
     computable_name,
+    folded,
     markdown_list,
+    narrative,
 )
 from app.domain.fhir.terminology import DoseType, coding, concept
 from app.domain.figure.illustrations import PNG_MEDIA_TYPE
+from app.domain.timestamps import rfc3339
 from app.domain.vocabulary import Status, display_name
 
 RESOURCE_TYPE = "ActivityDefinition"
@@ -33,6 +37,7 @@ CONTRAINDICATION_EXTENSION_ID = "exercise-contraindication"
 in this extension (and in `usage`, for people); its StructureDefinition is in `profiles`."""
 
 PUBLICATION_STATUSES = frozenset({"draft", "active", "retired", "unknown"})
+PUBLICATION_STATUS_SYSTEM = "http://hl7.org/fhir/publication-status"
 PUBLISHED_STATUS = "active"
 FHIR_STATUS = {Status.published: "active", Status.retired: "retired", Status.draft: "draft"}
 """The current version of every exercise served is published, so active; a kept older version
@@ -177,10 +182,17 @@ def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str
         }
         for item in exercise.contraindications
     ]
+    updated = rfc3339(entry.updated_at) if entry.updated_at else None
     resource = {
         "resourceType": RESOURCE_TYPE,
         "id": entry.slug,
-        "meta": {"versionId": str(entry.version)},
+        "meta": {"versionId": str(entry.version), "lastUpdated": updated},
+        "text": narrative(
+            exercise.name,
+            exercise.summary,
+            *(f"{index}. {step}" for index, step in enumerate(exercise.steps, 1)),
+            f"Version {entry.version}; {fhir_status(entry)}.",
+        ),
         "extension": contraindications,
         "url": canonical.url(RESOURCE_TYPE, entry.slug),
         "version": str(entry.version),
@@ -222,8 +234,8 @@ def activity_definition(canonical: Canonical, entry: CatalogueEntry) -> dict[str
 
 
 def topic_tokens(canonical: Canonical, entry: CatalogueEntry) -> frozenset[Token]:
-    """Every topic code of the exercise, with and without its system (for `topic=code` and
-    `topic=system|code`)."""
+    """Every topic code of the exercise, with and without its system, and each system alone
+    (for `topic=code`, `topic=system|code` and `topic=system|`)."""
     exercise = entry.exercise
     codes = [
         ("exercise-category", exercise.category),
@@ -233,9 +245,15 @@ def topic_tokens(canonical: Canonical, entry: CatalogueEntry) -> frozenset[Token
     ]
     tokens: set[Token] = set()
     for vocabulary_id, term in codes:
-        tokens.add((canonical.code_system(vocabulary_id), term.value))
-        tokens.add((None, term.value))
+        system = canonical.code_system(vocabulary_id)
+        tokens |= {(system, term.value), (None, term.value), (system, "")}
     return frozenset(tokens)
+
+
+def tokens_match(tokens: frozenset[Token], wanted: frozenset[Token]) -> bool:
+    """Any wanted token is the entry's: `(system, "")` (from `system|`) stands for every code
+    of that system, and the entry's tokens hold it for each system it has a code in."""
+    return not tokens.isdisjoint(wanted)
 
 
 @dataclass(frozen=True)
@@ -248,8 +266,38 @@ class ActivitySearch:
     topics: tuple[frozenset[Token], ...] = ()
     urls: tuple[frozenset[tuple[str, str | None]], ...] = ()
     statuses: tuple[frozenset[str], ...] = ()
+    last_updated: tuple["UpdatedBound", ...] = ()
     after_id: str | None = None
     count: int = 20
+
+
+UpdatedBound = tuple[str, datetime, datetime]
+"""A `_lastUpdated` value: its prefix and the interval it names, [low, high)."""
+PREFIXES = ("eq", "gt", "ge", "lt", "le")
+
+
+def last_updated_bound(value: str) -> UpdatedBound:
+    """`[prefix]date` or `[prefix]dateTime`; a date (or a time without a zone, read as UTC)
+    names its whole day or that instant. ValueError for anything else."""
+    prefix = value[:2] if value[:2] in PREFIXES else "eq"
+    text = value[2:] if value[:2] in PREFIXES else value
+    if len(text) == 10:
+        low = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        return (prefix, low, low + timedelta(days=1))
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (prefix, moment, moment + timedelta(microseconds=1))
+
+
+def within(moment: datetime, bound: UpdatedBound) -> bool:
+    prefix, low, high = bound
+    return {
+        "eq": low <= moment < high,
+        "gt": moment >= high,
+        "ge": moment >= low,
+        "lt": moment < low,
+        "le": moment < high,
+    }[prefix]
 
 
 @dataclass(frozen=True)
@@ -414,18 +462,25 @@ class ActivityDefinitions:
 
     @staticmethod
     def _has_checks(search: ActivitySearch) -> bool:
-        return bool(search.names or search.topics or search.urls or search.statuses)
+        return bool(
+            search.names or search.topics or search.urls or search.statuses or search.last_updated
+        )
 
     def _matches(self, entry: CatalogueEntry, search: ActivitySearch) -> bool:
-        name = computable_name(entry.slug).casefold()
+        name = folded(computable_name(entry.slug))
         if any(not any(name.startswith(prefix) for prefix in names) for names in search.names):
             return False
         if search.topics:
             tokens = self._topics.get(entry.slug)
             if tokens is None:
                 tokens = self._topics[entry.slug] = topic_tokens(self.canonical, entry)
-            if any(tokens.isdisjoint(values) for values in search.topics):
+            if any(not tokens_match(tokens, values) for values in search.topics):
                 return False
+        if search.last_updated and (
+            entry.updated_at is None
+            or not all(within(entry.updated_at, bound) for bound in search.last_updated)
+        ):
+            return False
         status = fhir_status(entry)
         if any(status not in values for values in search.statuses):
             return False
@@ -488,23 +543,74 @@ def history_bundle(
     }
 
 
-def bundle_entries(base_url: str, page: ActivityPage) -> Iterable[bytes]:
-    """Each match as a searchset entry, joining the ready resource bytes."""
+def bundle_entries(
+    base_url: str, page: ActivityPage, elements: frozenset[str] | None = None
+) -> Iterable[bytes]:
+    """Each match as a searchset entry, joining the ready resource bytes (or their subset)."""
     prefix = f'{{"fullUrl":"{base_url}/{RESOURCE_TYPE}/'.encode()
     for resource_id, resource in zip(page.ids, page.resources, strict=True):
-        yield prefix + resource_id.encode() + b'","resource":' + resource + MATCH
+        shown = resource if elements is None else subset(resource, elements)
+        yield prefix + resource_id.encode() + b'","resource":' + shown + MATCH
 
 
 MATCH = b',"search":{"mode":"match"}}'
 
 
-def searchset(base_url: str, page: ActivityPage, self_url: str, next_url: str | None) -> bytes:
+@dataclass(frozen=True)
+class BundleShape:
+    """How a searchset is given: with `total` or not (`_total=none`), each resource whole or
+    only some top-level elements (`_elements`), and the parameters lenient handling ignored."""
+
+    total: bool = True
+    elements: frozenset[str] | None = None
+    ignored: tuple[str, ...] = ()
+
+
+SUBSETTED = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "SUBSETTED",
+    "display": "subsetted",
+}
+KEPT_ELEMENTS = frozenset({"resourceType", "id", "meta", "status"})
+"""Always kept: what identifies the resource, and its one required element (`status`)."""
+
+
+def subset(resource: bytes, elements: frozenset[str]) -> bytes:
+    """Only the asked top-level elements (and the mandatory ones), tagged SUBSETTED."""
+    whole = orjson.loads(resource)
+    kept = {key: value for key, value in whole.items() if key in elements | KEPT_ELEMENTS}
+    kept["meta"] = {**kept.get("meta", {}), "tag": [SUBSETTED]}
+    return orjson.dumps(kept)
+
+
+def ignored_outcome(ignored: Sequence[str]) -> bytes:
+    names = ", ".join(ignored)
+    text = f"Ignored, as Prefer: handling=lenient asked: {names}."
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "text": narrative("Parameters ignored", text),
+        "issue": [{"severity": "warning", "code": "not-supported", "diagnostics": text}],
+    }
+    return orjson.dumps({"resource": outcome, "search": {"mode": "outcome"}})
+
+
+def searchset(
+    base_url: str,
+    page: ActivityPage,
+    self_url: str,
+    next_url: str | None,
+    shape: BundleShape = BundleShape(),
+) -> bytes:
     links = [{"relation": "self", "url": self_url}]
     if next_url is not None:
         links.append({"relation": "next", "url": next_url})
-    head = orjson.dumps(
-        {"resourceType": "Bundle", "type": "searchset", "total": page.total, "link": links}
-    )
-    if not page.ids:
-        return head
-    return head[:-1] + b',"entry":[' + b",".join(bundle_entries(base_url, page)) + b"]}"
+    head: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if shape.total:
+        head["total"] = page.total
+    head["link"] = links
+    entries = list(bundle_entries(base_url, page, shape.elements))
+    if shape.ignored:
+        entries.append(ignored_outcome(shape.ignored))
+    if not entries:
+        return orjson.dumps(head)
+    return orjson.dumps(head)[:-1] + b',"entry":[' + b",".join(entries) + b"]}"

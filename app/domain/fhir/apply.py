@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from app.domain.fhir.common import compact
+from app.domain.fhir.common import compact, with_narrative
 
 SUBJECT_PATTERN = re.compile(
     r"^(Patient|Group)/[A-Za-z0-9\-.]{1,64}$|^https?://[^\s]{1,400}/(Patient|Group)/[A-Za-z0-9\-.]{1,64}$"
@@ -58,4 +58,6 @@ def care_plan(plan: dict[str, Any], subject: str | None) -> dict[str, Any]:
             "note": [{"text": plan["usage"]}] if plan.get("usage") else None,
         }
     )
-    return result
+    lines = [str(activity["detail"]["code"].get("text")) for activity in result.get("activity", [])]
+    applied: dict[str, Any] = with_narrative(result, *lines)
+    return applied

@@ -14,6 +14,7 @@ from app.domain.fhir.common import (
     Canonical,
     compact,
     content_version,
+    with_narrative,
     with_version,
 )
 from app.domain.fhir.profiles import EXTENSIONS
@@ -117,6 +118,15 @@ def capability_statement(canonical: Canonical, software_version: str) -> dict[st
                     "documentation": parameter.documentation,
                 }
                 for parameter in SEARCH_PARAMETERS
+            ]
+            + [
+                {
+                    "name": "_lastUpdated",
+                    "definition": "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated",
+                    "type": "date",
+                    "documentation": "When the version served was written (eq, gt, ge, lt, le; "
+                    "repeat for a range): for incremental sync.",
+                }
             ],
         },
         _read_only(
@@ -199,8 +209,10 @@ def capability_statement(canonical: Canonical, software_version: str) -> dict[st
             "date": "2026-11-29",
             "publisher": PUBLISHER,
             "description": "A read-only FHIR R4 view of the Backcare exercise catalogue, stored "
-            "routines and the red-flag screening. Unknown or unsupported parameters are refused "
-            "with an OperationOutcome (strict handling), never ignored.",
+            "routines, their feedback and the red-flag screening. Unknown or unsupported "
+            "parameters are refused with an OperationOutcome (strict handling) unless the "
+            "request says `Prefer: handling=lenient`: then they are ignored, left out of the "
+            "Bundle's self link and named in an OperationOutcome entry.",
             "kind": "instance",
             "software": {"name": "Backcare API", "version": software_version},
             "implementation": {"description": "Backcare API FHIR facade"},
@@ -210,12 +222,23 @@ def capability_statement(canonical: Canonical, software_version: str) -> dict[st
                 {
                     "mode": "server",
                     "documentation": "Read-only. `_format` (json) is accepted on every "
-                    "interaction; `_count` on searches, and searchset Bundles page with `next` "
-                    'links. ETag is W/"versionId"; If-None-Match answers 304.',
+                    "interaction. ActivityDefinition searches take `_count` (at most 100), "
+                    "`_summary=count` (no other summary), `_total` (none, estimate, accurate: "
+                    "always exact) and `_elements` (top-level elements; id, meta and status are "
+                    "kept), and page with `next` links; `self` carries only what was used. "
+                    'ETag is W/"versionId", Last-Modified is meta.lastUpdated where known; '
+                    "If-None-Match answers 304.",
                     "resource": resources,
                 }
             ],
         }
+    )
+    resource = with_narrative(
+        resource,
+        *(
+            f"{entry['type']}: " + ", ".join(i["code"] for i in entry["interaction"])
+            for entry in resource["rest"][0]["resource"]
+        ),
     )
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)

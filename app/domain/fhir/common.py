@@ -1,7 +1,9 @@
 """What every FHIR resource here shares: canonical URLs, version ids and FHIR's JSON rules."""
 
 import hashlib
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +62,46 @@ def content_version(resource: dict[str, Any]) -> str:
     return digest[:16]
 
 
-def with_version(resource: dict[str, Any], version_id: str) -> dict[str, Any]:
-    """The resource with `meta.versionId` first after its id, as FHIR servers usually order it."""
+def with_version(
+    resource: dict[str, Any], version_id: str, last_updated: str | None = None
+) -> dict[str, Any]:
+    """The resource with `meta` (versionId, and lastUpdated when known) first after its id, as
+    FHIR servers usually order it."""
     head = {"resourceType": resource["resourceType"], "id": resource["id"]}
-    return {**head, "meta": {"versionId": version_id}, **resource}
+    meta = {"versionId": version_id, "lastUpdated": last_updated} if last_updated else None
+    return {**head, "meta": meta or {"versionId": version_id}, **resource}
 
 
 def markdown_list(lines: list[str], numbered: bool = False) -> str:
     return "\n".join(
         f"{index}. {line}" if numbered else f"- {line}" for index, line in enumerate(lines, 1)
     )
+
+
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def narrative(heading: str, *lines: str | None) -> dict[str, Any]:
+    """A generated narrative: the heading and each line, escaped, in FHIR's XHTML div."""
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    div = f'<div xmlns="{XHTML}"><h3>{html.escape(heading)}</h3>{paragraphs}</div>'
+    return {"status": "generated", "div": div}
+
+
+def with_narrative(resource: dict[str, Any], *lines: str | None) -> dict[str, Any]:
+    """The resource with a narrative made of its title (or name, or id), its description and
+    `lines`."""
+    heading = str(
+        resource.get("title")
+        or resource.get("name")
+        or resource.get("id")
+        or resource["resourceType"]
+    )
+    text = narrative(heading, resource.get("description"), *lines)
+    return {**resource, "text": text}
+
+
+def folded(text: str) -> str:
+    """For string search: accents dropped and case folded (`Cät` finds `cat`)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()

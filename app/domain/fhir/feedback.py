@@ -9,7 +9,15 @@ a routine has at most one feedback, written once.
 from functools import cache
 from typing import Any
 
-from app.domain.fhir.common import PUBLISHER, Canonical, compact, content_version, with_version
+from app.domain.fhir.common import (
+    PUBLISHER,
+    Canonical,
+    compact,
+    content_version,
+    narrative,
+    with_narrative,
+    with_version,
+)
 from app.domain.fhir.terminology import PainScore, coding, concept
 from app.domain.routines.feedback import Difficulty, Feedback, LegSymptom
 
@@ -75,6 +83,9 @@ def feedback_questionnaire(canonical: Canonical) -> dict[str, Any]:
             "item": [_question(canonical, name) for name in Feedback.model_fields],
         }
     )
+    resource = with_narrative(
+        resource, *(str(field.description) for field in Feedback.model_fields.values())
+    )
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)
 
@@ -118,7 +129,9 @@ def questionnaire_response(canonical: Canonical, feedback: dict[str, Any]) -> di
             "item": items,
         }
     )
-    return with_version(resource, "1")
+    lines = [f"{name}: {feedback.get(name)}" for name in Feedback.model_fields if name in feedback]
+    text = narrative(f"Feedback on routine {routine_id}", *lines)
+    return with_version({**resource, "text": text}, "1", feedback["created_at"])
 
 
 def observation_id(routine_id: str, score: PainScore) -> str:
@@ -141,8 +154,13 @@ def pain_observations(canonical: Canonical, feedback: dict[str, Any]) -> list[di
                 "effectiveDateTime": feedback["created_at"],
                 "valueInteger": feedback[answer],
                 "derivedFrom": [{"reference": f"QuestionnaireResponse/{routine_id}"}],
+                "text": narrative(
+                    str(concept(canonical, "pain-score", score)["text"]),
+                    f"{feedback[answer]} out of 10, routine {routine_id}.",
+                ),
             },
             "1",
+            feedback["created_at"],
         )
         for score, answer in PAIN_ANSWERS.items()
     ]

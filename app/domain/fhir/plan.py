@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.fhir.activity import structured_doses
-from app.domain.fhir.common import PUBLISHER, Canonical, compact, markdown_list
+from app.domain.fhir.common import (
+    PUBLISHER,
+    Canonical,
+    compact,
+    markdown_list,
+    with_narrative,
+)
 from app.domain.fhir.terminology import coding, concept
 from app.domain.routines.advice import AEROBIC_TIMES_PER_WEEK, AEROBIC_TIMES_PER_WEEK_MAX, STOP_RULE
 from app.domain.routines.model import BlockName
@@ -275,7 +281,7 @@ def plan_definition(canonical: Canonical, routine: dict[str, Any]) -> dict[str, 
     resource = {
         "resourceType": RESOURCE_TYPE,
         "id": routine_id,
-        "meta": {"versionId": "1"},
+        "meta": {"versionId": "1", "lastUpdated": routine["created_at"]},
         "contained": contained,
         "url": canonical.url(RESOURCE_TYPE, routine_id),
         "version": "1",
@@ -302,5 +308,9 @@ def plan_definition(canonical: Canonical, routine: dict[str, Any]) -> dict[str, 
         ],
         "action": actions,
     }
-    result: dict[str, Any] = compact(resource)
+    lines = [
+        f"{action['title']}: " + ", ".join(child["title"] for child in action.get("action", []))
+        for action in actions
+    ]
+    result: dict[str, Any] = with_narrative(compact(resource), *lines)
     return result

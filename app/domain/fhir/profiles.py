@@ -13,6 +13,7 @@ from app.domain.fhir.common import (
     compact,
     computable_name,
     content_version,
+    with_narrative,
     with_version,
 )
 
@@ -145,6 +146,10 @@ def structure_definition(canonical: Canonical, extension_id: str) -> dict[str, A
             "derivation": "constraint",
             "differential": {"element": elements},
         }
+    )
+    resource = with_narrative(
+        resource,
+        *(f"{part.name} ({part.value_type}): {part.definition}" for part in extension.parts),
     )
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)

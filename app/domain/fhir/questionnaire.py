@@ -4,7 +4,14 @@ ask the same questions a frontend asks before offering a routine."""
 from functools import cache
 from typing import Any
 
-from app.domain.fhir.common import PUBLISHER, Canonical, compact, content_version, with_version
+from app.domain.fhir.common import (
+    PUBLISHER,
+    Canonical,
+    compact,
+    content_version,
+    with_narrative,
+    with_version,
+)
 from app.domain.fhir.terminology import coding
 from app.domain.routines.red_flags import RED_FLAGS, RedFlag, RedFlagId, matched_red_flags
 
@@ -53,6 +60,7 @@ def red_flag_questionnaire(canonical: Canonical) -> dict[str, Any]:
             "item": [flag_item(canonical, flag) for flag in RED_FLAGS],
         }
     )
+    resource = with_narrative(resource, *(flag.question for flag in RED_FLAGS))
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)
 

@@ -17,6 +17,7 @@ from app.domain.fhir.common import (
     Canonical,
     computable_name,
     content_version,
+    with_narrative,
     with_version,
 )
 from app.domain.guidance import FLAGS, LEVELS
@@ -243,6 +244,9 @@ def code_system(canonical: Canonical, vocabulary_id: str) -> dict[str, Any]:
         "count": len(concepts),
         "concept": concepts,
     }
+    resource = with_narrative(
+        resource, *(f"{concept['code']}: {concept['display']}" for concept in concepts)
+    )
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)
 
@@ -264,5 +268,6 @@ def value_set(canonical: Canonical, vocabulary_id: str) -> dict[str, Any]:
         "immutable": False,
         "compose": {"include": [{"system": system["url"], "version": system["version"]}]},
     }
+    resource = with_narrative(resource, f"Includes every code of {system['url']}.")
     version = content_version(resource)
     return with_version({**resource, "version": version}, version)
