@@ -19,9 +19,10 @@ from app.content.bundle import (
 from app.content.seeding import Outcome, SeedReport, seed_catalogue
 from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
-from app.core.startup import StartupError, connect_or_explain
+from app.core.startup import StartupError
 from app.db import migrations
 from app.db.catalogue_queries import exercise_documents, load_sources
+from app.db.connect import connect_or_explain
 from app.db.maintenance import maintenance_lock
 from app.db.session import Database
 from app.domain.exercise import Exercise

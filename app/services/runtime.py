@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from app.core.cursors import Cursors
 from app.core.rate_limits import RateLimits
 from app.core.settings import Settings
-from app.core.startup import connect_or_explain
 from app.core.work_gate import WorkGate
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
+from app.db.connect import connect_or_explain
 from app.db.migrations import SchemaGate, head_revision, schema_revision
 from app.db.routine_store import RoutineStore
 from app.db.secret_queries import stored_signing_secret

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.settings import Settings
-from app.core.startup import StartupError, connect_or_explain
+from app.core.startup import StartupError
+from app.db.connect import connect_or_explain
 from app.main import create_app
 
 PROJECT = Path(__file__).resolve().parents[2]
