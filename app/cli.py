@@ -109,6 +109,7 @@ def export(settings: Settings, arguments: argparse.Namespace) -> int:
 def serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.request_ids import log_config
     from app.core.server import uvicorn_options
 
     connect_or_explain(settings.database_url).dispose()
@@ -118,6 +119,7 @@ def serve(settings: Settings, arguments: argparse.Namespace) -> int:
         port=arguments.port,
         workers=arguments.workers,
         log_level=settings.log_level,
+        log_config=log_config(),
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         **uvicorn_options(settings),

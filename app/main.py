@@ -35,6 +35,7 @@ from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.logging import configure_logging
+from app.core.request_ids import RequestIds
 from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError
 from app.db.catalogue_store import CatalogueStore, one_line
@@ -59,6 +60,11 @@ client (429 with `Retry-After`).
 Every GET also answers HEAD: the same status and headers, no body. A method a path does not
 have is a 405 problem whose `Allow` lists the methods it has. Every GET that sends an `ETag`
 answers `If-None-Match` with a 304 and no body (declared on each): a client keeps its copy.
+
+Send `X-Request-ID` (1 to 128 visible ASCII characters) to name a request, or one is made: every
+answer echoes it, a problem document carries it as `request_id`, and the server's log line for
+the request ends with it, so a failing call can be quoted. Rate-limited operations say what is
+left of the client's budget in the IETF `RateLimit-Policy` and `RateLimit` header fields.
 
 This API gives general exercise information, not medical advice: check with a healthcare
 provider before starting, and stop any exercise that increases pain or causes new pain.
@@ -165,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_origins=settings.cors_public_origins,
         admin_origins=settings.cors_admin_origins,
     )
+    app.add_middleware(RequestIds)
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)
     app.add_exception_handler(DatabaseUnavailableError, database_unavailable(explained=True))

@@ -1,5 +1,6 @@
 """The OpenAPI document as generated clients read it: what FastAPI writes, then the caching
-headers (`app.api.http_cache.document_caching`) and these two adjustments, made once:
+headers (`app.api.http_cache.document_caching`), `X-Request-ID` on every answer, and these two
+adjustments, made once:
 
 - A request field left out takes its default on the server, so it is optional in the contract.
   A `default` beside it would make openapi-typescript 7 (with its default `defaultNonNullable`)
@@ -69,7 +70,30 @@ def merge_patch_schema(exercise: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+REQUEST_ID_HEADER = {
+    "description": "This request's id: the client's own `X-Request-ID` when it sent a usable "
+    "one (1 to 128 visible ASCII characters), else one made for it. Problem documents name it "
+    "as `request_id`, and the server's log line for the request ends with it.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+def document_request_ids(schema: dict[str, Any]) -> None:
+    """`X-Request-ID` on every answer of every operation."""
+    schema.setdefault("components", {}).setdefault("headers", {})["X-Request-ID"] = (
+        REQUEST_ID_HEADER
+    )
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})["X-Request-ID"] = {
+                    "$ref": "#/components/headers/X-Request-ID"
+                }
+
+
 def document_client_shapes(schema: dict[str, Any]) -> dict[str, Any]:
+    document_request_ids(schema)
     schemas = schema.get("components", {}).get("schemas", {})
     without_request_defaults(schemas)
     if MERGE_PATCH_SOURCE in schemas:

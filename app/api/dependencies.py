@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.core.cursors import Cursors
+from app.core.errors import add_answer_headers
 from app.domain.catalogue import Catalogue
 from app.domain.fhir.activity import ActivityDefinitions
 from app.domain.sync import SyncView
@@ -79,8 +80,11 @@ def client_address(request: Request) -> str:
 
 
 async def spend_routine_write(request: Request) -> None:
-    """Anonymous writes (routine creation and feedback) share one budget per client."""
-    await runtime_of(request).rate_limits.spend_routine_write(client_address(request))
+    """Anonymous writes (routine creation and feedback) share one budget per client. What is
+    left of it goes out on the answer, whatever it is, as the RateLimit header fields."""
+    budget = await runtime_of(request).rate_limits.spend_routine_write(client_address(request))
+    if budget is not None:
+        add_answer_headers(request, budget.headers())
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

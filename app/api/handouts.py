@@ -76,7 +76,8 @@ async def get_handout(routine_id: RoutineId, request: Request) -> Response:
     body = handouts.cached(routine_id, variant)
     if body is None:
         if variant.format is HandoutFormat.pdf:  # a rendered PDF is served for free
-            await runtime_of(request).rate_limits.spend_render(client_address(request))
+            budget = await runtime_of(request).rate_limits.spend_render(client_address(request))
+            headers.update({} if budget is None else budget.headers())
         body = await handouts.render(routine_id, variant, document)
     return Response(body, headers=headers, media_type=variant.media_type)
 

@@ -34,3 +34,18 @@ IDEMPOTENT_REPLAYED = header(
     "Idempotency-Key created; absent otherwise.",
     "true",
 )
+
+
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": header(
+        "The client's budget for this kind of request (IETF RateLimit header fields): the "
+        "policy's name, its quota `q` and window `w` in seconds.",
+        '"routine-writes";q=60;w=60',
+    ),
+    "RateLimit": header(
+        "What is left of that budget: `r` requests, until the window moves on in `t` seconds.",
+        '"routine-writes";r=59;t=60',
+    ),
+}
+"""Sent on every answer of a rate-limited operation, whatever its status, while the limiter's
+storage answers."""

@@ -15,11 +15,11 @@ from starlette.responses import Response
 from app.api.auth import AdminKey
 from app.api.dependencies import CursorsDep, RoutinesDep, RoutineWriteBudget, runtime_of
 from app.api.params import JSON, CursorQuery
-from app.api.response_headers import IDEMPOTENT_REPLAYED, location, next_link
+from app.api.response_headers import IDEMPOTENT_REPLAYED, RATE_LIMIT_HEADERS, location, next_link
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import CURSOR_EXAMPLE
 from app.core import cursors
-from app.core.errors import problem_responses
+from app.core.errors import answer_headers, problem_responses
 from app.domain.routines import (
     RED_FLAGS,
     Exclusion,
@@ -296,6 +296,7 @@ async def list_routine_rules() -> RoutineRuleList:
                     "The routine's URL.", "/v1/routines/5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"
                 ),
                 "Idempotent-Replayed": IDEMPOTENT_REPLAYED,
+                **RATE_LIMIT_HEADERS,
             },
         },
         **problem_responses(400, 409, 413, 422, 429, 503),
@@ -309,7 +310,7 @@ async def create_routine(
 ) -> Response:
     # A hot path: the service is read from the runtime directly, as `stored_routine` does.
     created = await runtime_of(request).routines.create(profile, idempotency_key)
-    headers = {"Location": location_of(created.id)}
+    headers = {**answer_headers(request), "Location": location_of(created.id)}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(
@@ -447,6 +448,7 @@ async def get_feedback(routine_id: RoutineId, routines: RoutinesDep) -> Response
                     required=False,
                 ),
                 "Idempotent-Replayed": IDEMPOTENT_REPLAYED,
+                **RATE_LIMIT_HEADERS,
             },
         },
         **problem_responses(400, 401, 403, 404, 409, 410, 413, 422, 429, 503),
@@ -458,6 +460,7 @@ async def give_feedback(
     feedback: Annotated[Feedback, Body()],
     token: DeleteToken,
     routines: RoutinesDep,
+    request: Request,
     idempotency_key: FeedbackIdempotencyKey = None,
 ) -> Response:
     given = await routines.give_feedback(
@@ -469,6 +472,7 @@ async def give_feedback(
         next_routine = {**given.next_routine, "delete_token": given.next_delete_token}
         next_location = location_of(given.next_routine["id"])
     response = json_response({**given.recorded, "next_routine": next_routine}, 201, next_location)
+    response.headers.update(answer_headers(request))
     if given.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response

@@ -20,8 +20,13 @@ PUBLIC_WRITES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 """The writes any origin may make by default: a routine, its feedback, its deletion."""
 ADMIN_PREFIXES = ("/v1/admin/", "/admin/")
-ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match"
-EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, Idempotent-Replayed"
+ALLOWED_HEADERS = (
+    "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-ID"
+)
+EXPOSED_HEADERS = (
+    "ETag, Link, Location, Retry-After, Idempotent-Replayed, RateLimit, RateLimit-Policy, "
+    "X-Request-ID"
+)
 PREFLIGHT_MAX_AGE_SECONDS = "600"
 
 

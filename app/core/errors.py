@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from app.core.request_ids import current_request_id
+
 logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -58,6 +60,11 @@ class Problem(BaseModel):
         default=None,
         description="How many errors there were in all, when there were more than `errors` lists.",
         examples=[1250],
+    )
+    request_id: str | None = Field(
+        description="This request's id, as in the answer's `X-Request-ID` and the server's log "
+        "line: the client's own `X-Request-ID` when it sent a usable one, else one made for it.",
+        examples=["3f1b0c1e4a7d4a559a8e2b5f3f0e9c77"],
     )
 
 
@@ -443,6 +450,21 @@ def operation_outcome(
     }
 
 
+ANSWER_HEADERS = "answer_headers"
+"""Where, in a request's state, the headers every answer to it carries are kept."""
+
+
+def add_answer_headers(request: Request, headers: dict[str, str]) -> None:
+    """Headers every answer to this request carries, a problem as well as a success (the
+    RateLimit fields a rate-limited route sends)."""
+    request.scope.setdefault("state", {}).setdefault(ANSWER_HEADERS, {}).update(headers)
+
+
+def answer_headers(request: Request) -> dict[str, str]:
+    found: dict[str, str] = request.scope.get("state", {}).get(ANSWER_HEADERS, {})
+    return found
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -457,6 +479,7 @@ def problem_response(
     """The problem document; `errors` beyond MAX_LISTED_ERRORS are counted, not listed."""
     listed = errors[:MAX_LISTED_ERRORS]
     total = len(errors) if error_count is None else error_count
+    headers = {**answer_headers(request), **(headers or {})}
     if request.url.path.startswith(FHIR_PATH_PREFIX):
         outcome = operation_outcome(status, slug, detail, listed)
         return Response(
@@ -468,6 +491,7 @@ def problem_response(
         "status": status,
         "detail": detail,
         "instance": request.url.path,
+        "request_id": current_request_id.get(),
     }
     if listed:
         body["errors"] = [error.model_dump(exclude_none=True) for error in listed]

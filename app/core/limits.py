@@ -11,6 +11,7 @@ from app.core.errors import (
     ContentTooLargeError,
     RequestTimeoutError,
 )
+from app.core.request_ids import current_request_id
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
@@ -77,6 +78,7 @@ class BodySizeLimit:
                 "status": status,
                 "detail": detail,
                 "instance": scope["path"],
+                "request_id": current_request_id.get(),
             }
         )
         headers = [

@@ -2,7 +2,9 @@
 
 import logging
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from app.core.request_ids import IN_LOG, RequestIdInLog
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s" + IN_LOG
 
 
 def configure_logging(level: str) -> None:
@@ -13,5 +15,6 @@ def configure_logging(level: str) -> None:
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(RequestIdInLog())
         logger.addHandler(handler)
         logger.propagate = False

@@ -19,6 +19,7 @@ served unlimited and the failure logged: losing the limiter must not take the AP
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio
@@ -35,6 +36,25 @@ REDIS_TIMEOUT_SECONDS = 0.5
 """How long a limit check may wait on Redis before the request goes ahead unlimited."""
 
 
+@dataclass(frozen=True)
+class Budget:
+    """What is left of one client's budget under a policy, as the IETF RateLimit header fields
+    (draft-ietf-httpapi-ratelimit-headers) say it: `RateLimit-Policy` gives the quota and the
+    window in seconds, `RateLimit` what remains and the seconds until the window moves on."""
+
+    policy: str
+    quota: int
+    window_seconds: int
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Policy": f'"{self.policy}";q={self.quota};w={self.window_seconds}',
+            "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_seconds}',
+        }
+
+
 class TooManyRequestsError(ApiError):
     status = 429
     slug = "too-many-requests"
@@ -45,8 +65,9 @@ class TooManyRequestsError(ApiError):
         "seconds in `Retry-After`."
     )
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+    def __init__(self, detail: str, retry_after: int, budget: Budget | None = None) -> None:
+        spent = {} if budget is None else budget.headers()
+        super().__init__(detail, headers={**spent, "Retry-After": str(retry_after)})
 
 
 def async_storage_uri(uri: str) -> str:
@@ -80,26 +101,34 @@ class RateLimits:
         if self.redis_pool is not None:
             await self.redis_pool.disconnect()
 
-    async def spend_routine_write(self, client: str) -> None:
+    async def spend_routine_write(self, client: str) -> Budget | None:
         """Count one routine creation or feedback; 429 once the client's budget is spent."""
-        await self._spend(
+        return await self._spend(
             self.routine_writes, "routine-writes", client, "Too many routines and feedback"
         )
 
-    async def spend_render(self, client: str) -> None:
+    async def spend_render(self, client: str) -> Budget | None:
         """Count one PDF handout rendered for the client; 429 once its budget is spent."""
-        await self._spend(self.renders, "renders", client, "Too many PDF handouts rendered")
+        return await self._spend(self.renders, "renders", client, "Too many PDF handouts rendered")
 
-    async def _spend(self, item: RateLimitItem, budget: str, client: str, too_many: str) -> None:
+    async def _spend(
+        self, item: RateLimitItem, policy: str, client: str, too_many: str
+    ) -> Budget | None:
+        """Count one request against `policy` and say what is left (None when the storage
+        failed and the request goes ahead unlimited); 429 once nothing is left."""
         try:
-            allowed = await self.limiter.hit(item, budget, client)
+            allowed = await self.limiter.hit(item, policy, client)
+            stats = await self.limiter.get_window_stats(item, policy, client)
         except StorageError as error:
             logger.warning("rate limit storage failed, request not limited: %s", error)
-            return
+            return None
+        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        budget = Budget(policy, item.amount, item.get_expiry(), stats.remaining, reset)
         if not allowed:
-            raise await self._refusal(
-                item, (budget, client), f"{too_many} for this client: the limit is {item}."
+            raise TooManyRequestsError(
+                f"{too_many} for this client: the limit is {item}.", reset, budget
             )
+        return budget
 
     async def check_authentication_allowed(self, client: str) -> None:
         """429 while the client has no failed authentications left."""

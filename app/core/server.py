@@ -76,6 +76,7 @@ def _problem(kind: type[ApiError], detail: str) -> bytes:
             "title": kind.title,
             "status": kind.status,
             "detail": detail,
+            "request_id": None,  # refused before the request was read: it has no id
         }
     )
 

@@ -106,6 +106,37 @@ def test_routine_creation_and_feedback_share_one_budget(limited: TestClient) -> 
     assert_too_many(limited.post(feedback_url, json=FEEDBACK, headers=owner))
 
 
+def test_limited_answers_say_the_budget_in_ratelimit_fields(limited: TestClient) -> None:
+    """IETF RateLimit header fields on every answer of a limited operation: a success, a
+    refused body, the 429 itself (nothing left)."""
+    policy = '"routine-writes";q=3;w=3600'
+    first = limited.post("/v1/routines", json=PROFILE)
+    assert first.headers["ratelimit-policy"] == policy
+    remaining, reset = ratelimit(first.headers["ratelimit"])
+    assert remaining == 2
+    assert 1 <= reset <= 3600
+    invalid = limited.post("/v1/routines", json={"minutes": "20"})
+    assert invalid.status_code == 422
+    assert (invalid.headers["ratelimit-policy"], ratelimit(invalid.headers["ratelimit"])[0]) == (
+        policy,
+        1,
+    )
+    limited.post("/v1/routines", json=PROFILE)
+    refused = limited.post("/v1/routines", json=PROFILE)
+    assert_too_many(refused)
+    assert refused.headers["ratelimit-policy"] == policy
+    assert ratelimit(refused.headers["ratelimit"])[0] == 0
+    assert "ratelimit" not in limited.get("/v1/exercises").headers
+
+
+def ratelimit(field: str) -> tuple[int, int]:
+    """`"routine-writes";r=2;t=3600` as (remaining, seconds until reset)."""
+    name, *parameters = field.split(";")
+    assert name == '"routine-writes"'
+    values = dict(parameter.split("=") for parameter in parameters)
+    return int(values["r"]), int(values["t"])
+
+
 def test_reads_are_never_limited(limited: TestClient) -> None:
     created = [limited.post("/v1/routines", json=PROFILE) for _ in range(4)]
     assert [response.status_code for response in created] == [201, 201, 201, 429]
