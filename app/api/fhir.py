@@ -6,7 +6,7 @@ Errors here are OperationOutcomes (see app.core.errors). Every route accepts `_f
 """
 
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -25,6 +25,7 @@ from app.api.routines import stored_routine
 from app.api.routing import NegotiatingRoute, declared_query_names, ignored
 from app.core import cursors
 from app.core.errors import (
+    FHIR_CONTENT_TYPE,
     FHIR_MEDIA_TYPE,
     FieldError,
     GoneError,
@@ -88,6 +89,14 @@ OFFERED = (FHIR_MEDIA_TYPE, "application/json", "application/json+fhir")
 
 class FhirResponse(Response):
     media_type = FHIR_MEDIA_TYPE
+    """The type the contract lists; the header also names the charset (`FHIR_CONTENT_TYPE`)."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        super().init_headers(headers)
+        self.raw_headers = [
+            (name, FHIR_CONTENT_TYPE.encode() if name == b"content-type" else value)
+            for name, value in self.raw_headers
+        ]
 
 
 def acceptable(request: Request) -> None:

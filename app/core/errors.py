@@ -28,6 +28,8 @@ MAX_LISTED_ERRORS = 50
 """A problem lists at most this many errors, then says how many there were in all: a body with
 60,000 bad keys must not get a 6 MB answer."""
 FHIR_MEDIA_TYPE = "application/fhir+json"
+FHIR_CONTENT_TYPE = f"{FHIR_MEDIA_TYPE}; charset=utf-8"
+"""What FHIR answers carry: FHIR's JSON, in UTF-8 as the FHIR specification asks servers to say."""
 FHIR_PATH_PREFIX = "/fhir/"
 """Errors on these paths are FHIR OperationOutcomes: a FHIR client understands no other body."""
 
@@ -483,7 +485,7 @@ def problem_response(
     if request.url.path.startswith(FHIR_PATH_PREFIX):
         outcome = operation_outcome(status, slug, detail, listed)
         return Response(
-            orjson.dumps(outcome), status_code=status, media_type=FHIR_MEDIA_TYPE, headers=headers
+            orjson.dumps(outcome), status_code=status, media_type=FHIR_CONTENT_TYPE, headers=headers
         )
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,

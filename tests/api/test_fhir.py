@@ -18,7 +18,7 @@ from app.domain.fhir.capability import SEARCH_PARAMETERS
 from app.domain.fhir.terminology import VOCABULARIES
 from app.domain.routines import RED_FLAGS
 
-FHIR = "application/fhir+json"
+FHIR = "application/fhir+json; charset=utf-8"
 BASE = "/fhir/r4"
 CANONICAL = "https://backcare.example/fhir/r4"
 

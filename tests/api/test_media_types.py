@@ -148,6 +148,7 @@ ACCEPTABLE = [
     "*/*",
     "application/*",
     "application/json",
+    "application/json; charset=utf-8",
     "application/problem+json",
     "application/json;q=0.1, text/html",
     "text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8",
@@ -191,13 +192,34 @@ def test_an_accept_that_admits_nothing_is_406(
     assert response.status_code == 406
 
 
-@pytest.mark.parametrize("accept", ["application/fhir+json", "application/json", "*/*"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/fhir+json",
+        "application/json",
+        "*/*",
+        "application/fhir+json; fhirVersion=4.0",
+        "application/fhir+json; fhirVersion=4.0.1",
+        "application/fhir+json; charset=utf-8",
+        "application/json; charset=utf-8",
+    ],
+)
 def test_fhir_serves_fhir_json_and_json(client: TestClient, accept: str) -> None:
+    """Parameters the server does not vary on are ignored (RFC 9110, FHIR R4 3.1.0.1.7)."""
     response = client.get("/fhir/r4/ActivityDefinition/cat-stretch", headers={"Accept": accept})
     assert response.status_code == 200
+    assert response.headers["content-type"] == "application/fhir+json; charset=utf-8"
 
 
-@pytest.mark.parametrize("accept", ["text/html", "application/fhir+xml", "application/json;q=0"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/html",
+        "application/fhir+xml",
+        "application/json;q=0",
+        "application/fhir+json; fhirVersion=3.0",
+    ],
+)
 def test_fhir_refuses_what_it_cannot_serve(client: TestClient, accept: str) -> None:
     response = client.get("/fhir/r4/ActivityDefinition/cat-stretch", headers={"Accept": accept})
     assert response.status_code == 406
