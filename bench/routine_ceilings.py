@@ -13,12 +13,18 @@ sends the same mix of sizes as the real endpoint without building anything.
 `GET /v1/routines/{routine_id}` declares the same path parameter as the real route and returns the
 stored bytes of that routine from the same file, without touching the database.
 
-Serve with `uvicorn bench.routine_ceilings:fastapi_app` from the project root, with
-BENCH_ROUTINE_BODIES and BENCH_CEILING_DATABASE_URL (a `sqlite:///` URL) set.
+`plain_app` is the plainest ceiling: its POST validates a plain pydantic model with the profile's
+fields (no strict-JSON types, no examples) and inserts the same bytes with the standard library's
+`sqlite3`: one connection, WAL, synchronous=NORMAL, one `INSERT` and a commit per request, no
+SQLAlchemy. Its GET is the same as `fastapi_app`'s.
+
+Serve with `uvicorn bench.routine_ceilings:fastapi_app` (or `:plain_app`) from the project root,
+with BENCH_ROUTINE_BODIES and BENCH_CEILING_DATABASE_URL (a `sqlite:///` URL) set.
 """
 
 import itertools
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +35,7 @@ from typing import Annotated
 import orjson
 import sqlalchemy as sa
 from fastapi import Body, FastAPI, HTTPException
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.api.routines import RoutineId
@@ -92,3 +99,48 @@ async def get_routine(routine_id: RoutineId) -> Response:
     if body is None:
         raise HTTPException(404)
     return Response(body, media_type=JSON)
+
+
+class PlainProfile(BaseModel):
+    """The profile's fields with plain types and defaults: what a minimal service would check."""
+
+    sensitivity: str = "unknown"
+    level: str = "beginner"
+    target_areas: list[str] = []
+    available_equipment: list[str] = []
+    can_get_on_floor: bool = True
+    helper_available: bool = False
+    leg_symptoms: bool = False
+    minutes: int = 20
+    include_aerobic: bool = False
+    phase: str = "acute"
+    red_flags: list[str] = []
+    cleared_by_clinician: bool = False
+    seed: int | None = None
+
+
+PLAIN_PATH = os.environ["BENCH_CEILING_DATABASE_URL"].removeprefix("sqlite:///")
+PLAIN_CONNECTION = sqlite3.connect(PLAIN_PATH, check_same_thread=False, isolation_level=None)
+PLAIN_CONNECTION.execute("PRAGMA journal_mode=WAL")
+PLAIN_CONNECTION.execute("PRAGMA synchronous=NORMAL")
+PLAIN_CONNECTION.execute(
+    "CREATE TABLE IF NOT EXISTS plain_routine (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
+    "outcome TEXT NOT NULL, document BLOB NOT NULL)"
+)
+PLAIN_INSERT = "INSERT INTO plain_routine (id, created_at, outcome, document) VALUES (?, ?, ?, ?)"
+
+plain_app = FastAPI()
+
+
+@plain_app.post("/v1/routines", status_code=201)
+async def create_plain_routine(profile: Annotated[PlainProfile, Body()]) -> Response:
+    body, _document, outcome = next(ROWS)
+    PLAIN_CONNECTION.execute("BEGIN")
+    PLAIN_CONNECTION.execute(
+        PLAIN_INSERT, (str(uuid.uuid4()), datetime.now(UTC).isoformat(), outcome, body)
+    )
+    PLAIN_CONNECTION.execute("COMMIT")
+    return Response(body, 201, media_type=JSON)
+
+
+plain_app.get("/v1/routines/{routine_id}")(get_routine)

@@ -6,7 +6,9 @@ bytes; and a GET route returning the stored bytes) are each started with one uvi
 127.0.0.1. wrk POSTs a mix of realistic profiles round-robin to both, then GETs the routines made
 from them round-robin. The script prints requests/s, p50 and p99 of the four loads, the ratios and
 PASS/FAIL against the targets: POST reaches 70% of the ceiling's requests/s with p99 at most 1.2x
-the ceiling's p99, and GET reaches 80% of the ceiling's requests/s.
+the ceiling's p99, and GET reaches 80% of the ceiling's requests/s. The POST is also measured
+against the plainest ceiling (`plain_app`: a plain pydantic profile and one `INSERT` with the
+standard library's sqlite3), with the same targets.
 
 Results are printed and written to var/bench/routines.json. See bench/README.md.
 """
@@ -349,6 +351,15 @@ def main() -> int:
         print("loading GET on the ceiling ...", flush=True)
         results["get-ceiling"], cpu["get-ceiling"] = load_with_cpu(server, get_script, arguments)
 
+    plain = "bench.routine_ceilings:plain_app"
+    env["BENCH_CEILING_DATABASE_URL"] = fresh_database("routine_plain_ceiling.db")
+    with serve(plain, env, get_paths[0], "routine-plain-ceiling", start_timeout=60) as server:
+        with httpx.Client(base_url=server.base_url) as client:
+            if create_each(client, requests) != routines:
+                raise RuntimeError("the plain ceiling does not return the bytes the app returned")
+        print("loading POST on the plain ceiling ...", flush=True)
+        results["post-plain"], cpu["post-plain"] = load_with_cpu(server, post_script, arguments)
+
     return report(arguments, requests, routines, results, cpu)
 
 
@@ -368,11 +379,17 @@ def report(
         "get_over_ceiling_p99": ratio(get.p99_ms, get_ceiling.p99_ms),
         "post_over_ceiling_cpu_per_request": ratio(cpu["post"], cpu["post-ceiling"]),
         "get_over_ceiling_cpu_per_request": ratio(cpu["get"], cpu["get-ceiling"]),
+        "post_over_plain_rps": ratio(
+            post.requests_per_second, results["post-plain"].requests_per_second
+        ),
+        "post_over_plain_p99": ratio(post.p99_ms, results["post-plain"].p99_ms),
     }
     verdict = {
         "post_rps": ratios["post_over_ceiling_rps"] >= TARGET_POST_RPS_RATIO,
         "post_p99": ratios["post_over_ceiling_p99"] <= TARGET_POST_P99_RATIO,
         "get_rps": ratios["get_over_ceiling_rps"] >= TARGET_GET_RPS_RATIO,
+        "post_plain_rps": ratios["post_over_plain_rps"] >= TARGET_POST_RPS_RATIO,
+        "post_plain_p99": ratios["post_over_plain_p99"] <= TARGET_POST_P99_RATIO,
     }
     request_bytes, routine_bytes = byte_sizes(requests), byte_sizes(routines)
 
@@ -397,7 +414,7 @@ def report(
         f"{'target':<14}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
         f"{'CPU us/req':>12}"
     )
-    for name in ("post", "post-ceiling", "get", "get-ceiling"):
+    for name in ("post", "post-ceiling", "post-plain", "get", "get-ceiling"):
         result = results[name]
         print(
             f"{name:<14}{result.requests_per_second:>12.1f}{result.p50_ms:>10.2f}"
@@ -417,6 +434,14 @@ def report(
         f"(>= {TARGET_GET_RPS_RATIO:.2f})  {passed('get_rps')}"
     )
     print(f"GET p99 / ceiling p99      {ratios['get_over_ceiling_p99']:.3f}")
+    print(
+        f"POST / plain requests/s    {ratios['post_over_plain_rps']:.3f}  "
+        f"(>= {TARGET_POST_RPS_RATIO:.2f})  {passed('post_plain_rps')}"
+    )
+    print(
+        f"POST p99 / plain p99       {ratios['post_over_plain_p99']:.3f}  "
+        f"(<= {TARGET_POST_P99_RATIO:.2f})  {passed('post_plain_p99')}"
+    )
     print(
         f"CPU per request / ceiling  POST {ratios['post_over_ceiling_cpu_per_request']:.3f}, "
         f"GET {ratios['get_over_ceiling_cpu_per_request']:.3f}  (load average "
