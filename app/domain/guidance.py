@@ -61,7 +61,8 @@ LEVELS: tuple[LevelGuidance, ...] = (
         "stretches. With them, the other hamstring stretches and straight leg raises (some of "
         "which pull on the sciatic nerve), the double knee to chest, the kneeling hip flexor "
         "stretch, the leg extension on all fours, and swimming.",
-        f"{MOVE_UP_AFTER_A_WEEK} {MOVE_UP_IS_A_DESIGN_CHOICE}",
+        f"{MOVE_UP_AFTER_A_WEEK} Not while in the acute phase: the advanced program waits until "
+        f"the pain is easing. {MOVE_UP_IS_A_DESIGN_CHOICE}",
     ),
     LevelGuidance(
         Level.advanced,

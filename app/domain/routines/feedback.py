@@ -160,6 +160,9 @@ class FeedbackRule(StrEnum):
     about_right = "about-right"
 
 
+SEEK_CARE_NOW = EMERGENCY_ADVICE.removesuffix(" Do not start the exercises.")
+"""The red-flag list's emergency advice, less its words for before a routine."""
+
 STOP_RULE_WORDS = (
     "The sources say to stop any exercise that worsens your pain or causes new pain, and to "
     "contact your doctor."
@@ -168,10 +171,10 @@ STOP_RULE_WORDS = (
 RULE_TEXTS: dict[FeedbackRule, str] = {
     FeedbackRule.saddle_numbness: (
         "Numbness or tingling around the genitals, buttocks or inner thighs: stop the routine. "
-        + EMERGENCY_ADVICE
+        + SEEK_CARE_NOW
     ),
     FeedbackRule.leg_weakness: (
-        "Weakness in a leg that is new or getting worse: stop the routine. " + EMERGENCY_ADVICE
+        "Weakness in a leg that is new or getting worse: stop the routine. " + SEEK_CARE_NOW
     ),
     FeedbackRule.new_leg_symptoms: (
         "New symptoms in a leg after exercise: stop the routine and contact your doctor."
