@@ -6,7 +6,7 @@ The routes parse, call the programs service (`app/services/programs.py`) and sha
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 from pydantic.config import JsonDict
 from starlette.responses import Response
 
@@ -40,10 +40,20 @@ CHECK_EXAMPLE: JsonDict = {
 }
 
 
+ONE_SOURCE: list[JsonValue] = [
+    {"required": ["profile", "program"]},
+    {"required": ["from_routine"], "not": {"required": ["program"]}},
+]
+"""A program with its profile, or a routine to start from: the contract says which bodies the
+validator below accepts."""
+
+
 class ProgramSource(BaseModel):
     """A program, whole, or a stored routine to start from with edits: one of the two."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CHECK_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [CHECK_EXAMPLE], "oneOf": ONE_SOURCE}
+    )
 
     profile: Profile | None = Field(
         default=None,
@@ -91,7 +101,7 @@ class RoutineCheck(BaseModel):
     "JSON Pointer to what it concerns, and the sentence shown to people. An unknown or retired "
     "exercise, a dose the exercise cannot take, an empty program or one of 50 items or more "
     "is a 422 naming each field.",
-    responses=problem_responses(400, 413, 422),
+    responses=problem_responses(400, 404, 409, 410, 413, 422, 503),
 )
 async def check_routine(
     request: Annotated[RoutineCheckRequest, Body()], programs: ProgramsDep
@@ -113,7 +123,9 @@ STORE_EXAMPLE: JsonDict = {
 
 
 class ProgramRequest(ProgramSource):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STORE_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [STORE_EXAMPLE], "oneOf": ONE_SOURCE}
+    )
 
     overrides: list[Override] = Field(
         default_factory=list,
@@ -164,7 +176,7 @@ class ProgramRefusal(Problem):
                 )
             },
         },
-        **problem_responses(400, 401, 403, 413, 503),
+        **problem_responses(400, 401, 403, 404, 409, 410, 413, 503),
         422: {
             "model": ProgramRefusal,
             "description": "A block finding without an override (`findings` lists them all), "
