@@ -35,6 +35,7 @@ from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.logging import configure_logging
+from app.core.public_origin import PublicOrigin
 from app.core.request_ids import RequestIds
 from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError
@@ -172,6 +173,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_origins=settings.cors_admin_origins,
     )
     app.add_middleware(RequestIds)
+    if settings.public_base_url_set:
+        app.add_middleware(PublicOrigin, public_base_url=settings.public_base_url)
     app.add_middleware(OneLineStartupFailure)
     install_error_handlers(app)
     app.add_exception_handler(DatabaseUnavailableError, database_unavailable(explained=True))
