@@ -1,6 +1,5 @@
 """Reads and writes of catalogue rows. Writers never commit: the caller's unit of work does."""
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -48,19 +47,26 @@ class ChangedExercise(NamedTuple):
     updated_at: datetime
 
 
-def changed_exercises(session: Session, since_revision: int) -> Iterator[ChangedExercise]:
-    """Exercises changed after `since_revision`, in any status, streamed in batches with their
-    documents as JSON text, so loading a large catalogue never holds every row at once."""
-    statement = sa.select(
-        col(ExerciseRow.slug),
-        col(ExerciseRow.status),
-        col(ExerciseRow.version),
-        col(ExerciseRow.revision),
-        sa.cast(col(ExerciseRow.document), sa.Text),
-        col(ExerciseRow.updated_at),
-    ).where(col(ExerciseRow.revision) > since_revision)
-    for row in session.execute(statement.execution_options(yield_per=1000)):
-        yield ChangedExercise(*row)
+def changed_exercises(
+    session: Session, since_revision: int, after_slug: str, limit: int
+) -> list[ChangedExercise]:
+    """Up to `limit` exercises changed after `since_revision`, in any status, in slug order after
+    `after_slug`, with their documents as JSON text: one batch of a load, which pages through
+    the slug index so each batch is a short query of its own."""
+    statement = (
+        sa.select(
+            col(ExerciseRow.slug),
+            col(ExerciseRow.status),
+            col(ExerciseRow.version),
+            col(ExerciseRow.revision),
+            sa.cast(col(ExerciseRow.document), sa.Text),
+            col(ExerciseRow.updated_at),
+        )
+        .where(col(ExerciseRow.revision) > since_revision, col(ExerciseRow.slug) > after_slug)
+        .order_by(col(ExerciseRow.slug))
+        .limit(limit)
+    )
+    return [ChangedExercise(*row) for row in session.execute(statement)]
 
 
 def _scalar_columns(exercise: Exercise) -> dict[str, Any]:

@@ -164,32 +164,54 @@ class CatalogueStore:
         )
 
     def _load(self, since: int) -> tuple[int, list[Source], dict[str, Change]] | None:
-        """Database I/O only: None when the snapshot is current (or the schema not ready)."""
+        """Database I/O only: None when the snapshot is current (or the schema not ready).
+
+        Rows are read in batches of LOAD_BATCH, each in its own short session, so no unit of
+        work grows with the catalogue (a first load of 100,000 exercises stays far inside the
+        hold timeout's watchdog). A row changed while the batches run may come at its newer
+        revision; the next refresh, from `revision`, reads it again either way."""
         if not self.gate.check():
             return None
+        changed: dict[str, Change] = {}
         with Session(self._engine) as session:
             revision = catalogue_revision(session)
             if revision == since:
                 return None
             sources = load_sources(session)
-            changed: dict[str, Change] = {}
-            withdrawn: list[Tombstone] = []
-            for row in changed_exercises(session, since_revision=since):
-                if row.status != Status.published:
-                    changed[row.slug] = None
-                    withdrawn.append(Tombstone.of(row.slug, row.revision, row.status))
-                    continue
-                try:
-                    exercise = Exercise.model_validate_json(row.document_json)
-                except ValidationError as error:
-                    changed[row.slug] = Unreadable.of(row.version, error)
-                    continue
-                changed[row.slug] = Published(exercise, row.version, row.revision, row.updated_at)
-            once_published = ever_published(session, [tombstone.slug for tombstone in withdrawn])
-            for tombstone in withdrawn:
-                if tombstone.slug in once_published:
-                    changed[tombstone.slug] = tombstone
-            return revision, sources, changed
+            after = self._load_batch(session, since, "", changed)
+        while after is not None:
+            with Session(self._engine) as session:
+                after = self._load_batch(session, since, after, changed)
+        return revision, sources, changed
+
+    @staticmethod
+    def _load_batch(
+        session: Session, since: int, after: str, changed: dict[str, Change]
+    ) -> str | None:
+        """One batch of the rows changed since `since`, after the slug `after`, read into
+        `changed`; the slug to continue after, or None when this was the last batch."""
+        rows = changed_exercises(session, since, after, LOAD_BATCH)
+        withdrawn: list[Tombstone] = []
+        for row in rows:
+            if row.status != Status.published:
+                changed[row.slug] = None
+                withdrawn.append(Tombstone.of(row.slug, row.revision, row.status))
+                continue
+            try:
+                exercise = Exercise.model_validate_json(row.document_json)
+            except ValidationError as error:
+                changed[row.slug] = Unreadable.of(row.version, error)
+                continue
+            changed[row.slug] = Published(exercise, row.version, row.revision, row.updated_at)
+        once_published = ever_published(session, [tombstone.slug for tombstone in withdrawn])
+        for tombstone in withdrawn:
+            if tombstone.slug in once_published:
+                changed[tombstone.slug] = tombstone
+        return rows[-1].slug if len(rows) == LOAD_BATCH else None
+
+
+LOAD_BATCH = 2000
+"""Exercises read per unit of work when loading: about 4 MB of documents."""
 
 
 def one_line(error: BaseException) -> str:

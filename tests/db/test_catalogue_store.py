@@ -1,8 +1,9 @@
 """The snapshot meets a document written by a newer version of the code: it keeps serving what it
 had, says so in the log and in /readyz, and goes on refreshing (tests/test_main.py shows the
-refresher outliving any exception)."""
+refresher outliving any exception). A load of any size runs in short units of work."""
 
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -10,9 +11,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col
 
-from app.db.catalogue_queries import bump_revision
+from app.db import catalogue_store
+from app.db.catalogue_queries import bump_revision, changed_exercises
+from app.db.catalogue_store import CatalogueStore
+from app.db.migrations import SchemaGate, head_revision
 from app.db.models import ExerciseRow
-from app.db.session import build_engine
+from app.db.session import DatabaseLimits, build_engine
 
 SLUG = "heel-raises"
 
@@ -63,3 +67,33 @@ def _stored_document(url: str) -> dict[str, Any]:
         document: dict[str, Any] = session.execute(statement).scalar_one()
     engine.dispose()
     return document
+
+
+def test_a_long_first_load_runs_in_short_units_of_work_the_watchdog_leaves_alone(
+    fresh_database_url: str, seed_exercise_count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 5 rows, each slowed down, so the whole load lasts longer than the hold timeout
+    that cuts any one unit of work (the watchdog guards PostgreSQL connections)."""
+    hold_seconds = 1.0
+    engine = build_engine(fresh_database_url, DatabaseLimits(hold_seconds=hold_seconds))
+    batches: list[int] = []
+
+    def slow_batch(session: Session, since: int, after: str, limit: int) -> Any:
+        rows = changed_exercises(session, since, after, limit)
+        batches.append(len(rows))
+        time.sleep(0.25)
+        return rows
+
+    monkeypatch.setattr(catalogue_store, "LOAD_BATCH", 5)
+    monkeypatch.setattr(catalogue_store, "changed_exercises", slow_batch)
+    store = CatalogueStore(engine, SchemaGate(engine, head_revision(fresh_database_url)))
+    started = time.monotonic()
+    try:
+        assert store.refresh()
+    finally:
+        engine.dispose()
+    assert time.monotonic() - started > hold_seconds
+    assert len(store.catalogue) == seed_exercise_count
+    assert sum(batches) == seed_exercise_count
+    assert max(batches) == 5
+    assert len(batches) == seed_exercise_count // 5 + 1
