@@ -112,7 +112,17 @@ class CatalogueStore:
             self.catalogue = self._merged(revision, sources, changed)
             self._confirm(started)
         logger.info("catalogue at revision %s: %s exercises", revision, len(self.catalogue))
+        self._index_text_in_background(self.catalogue)
         return True
+
+    @staticmethod
+    def _index_text_in_background(catalogue: Catalogue) -> None:
+        """A snapshot built whole (the first load, a large import) serves at once; its text
+        index is built beside it, and `q` reads the texts until it is done."""
+        if not catalogue.text_index.started:
+            threading.Thread(
+                target=catalogue.index_text, name="catalogue-text-index", daemon=True
+            ).start()
 
     def _merged(
         self, revision: int, sources: list[Source], changed: dict[str, Change]

@@ -1,7 +1,8 @@
 """An immutable, indexed snapshot of the published catalogue, and the filtering rules over it.
 
-Filtering happens here, in memory, because the catalogue is small and read-mostly: a request walks
-the narrowest ready index from the cursor onwards and stops at limit + 1 matches. Each entry keeps
+Filtering happens here, in memory, because the catalogue is read-mostly: a request walks the
+narrowest ready index (a filter's postings, or the trigram index's candidates for a rare `q`)
+from the cursor onwards and stops at limit + 1 matches. Each entry keeps
 its public JSON, serialised once on first use, so a list response is a join of ready bytes.
 """
 
@@ -17,6 +18,7 @@ import orjson
 
 from app.domain.exercise import Exercise, Source
 from app.domain.figure.illustrations import Drawings, illustration_links
+from app.domain.text_index import TextIndex, trigrams
 from app.domain.vocabulary import (
     Category,
     Equipment,
@@ -258,6 +260,7 @@ class Catalogue:
             + [(tombstone.revision, tombstone.slug) for tombstone in tombstones.values()]
         )
         """Every exercise a client may hold, as (revision of its last change, slug), in order."""
+        self.text_index = TextIndex()
         self._term_counts: dict[str, Counter[str]] = {}
         self._kept: dict[str, tuple[Any, Follow[Any]]] = {}
         self.changed_slugs: frozenset[str] | None = None
@@ -292,6 +295,10 @@ class Catalogue:
         following.tombstones = self._changed_tombstones(published, withdrawn)
         following._index = self._changed_index(before, published)
         following.feed = self._changed_feed(before, published, withdrawn)
+        following.text_index = self.text_index
+        for slug, entry in published.items():
+            old = before.get(slug)
+            self.text_index.post(slug, entry.search_text, trigrams(old.search_text) if old else ())
         following._term_counts = {
             field_name: changed_counts(counts, field_name, before.values(), published.values())
             for field_name, counts in self._term_counts.items()
@@ -424,7 +431,10 @@ class Catalogue:
             del feed[bisect_left(feed, position)]
         taken = [(entry.revision, slug) for slug, entry in published.items()]
         taken += [(t.revision, slug) for slug, t in withdrawn.items() if t is not None]
-        return sorted(feed + sorted(taken))  # two sorted runs: a linear merge
+        taken.sort()
+        if taken and feed and taken[0] < feed[-1]:
+            return sorted(feed + taken)  # two sorted runs: a linear merge
+        return feed + taken  # changes land after every earlier revision
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -432,14 +442,24 @@ class Catalogue:
     def get(self, slug: str) -> CatalogueEntry | None:
         return self.by_slug.get(slug)
 
+    def index_text(self) -> None:
+        """Post every entry under its trigrams: until this is done (it takes seconds at
+        100,000 exercises, so the store runs it in the background once the snapshot serves),
+        `q` reads the texts instead. Edits made meanwhile post their own entries."""
+        self.text_index.post_all((entry.slug, entry.search_text) for entry in self.entries)
+
     def search(self, query: ExerciseQuery) -> Page:
         candidates = self._narrowest_candidates(query)
+        if query.text:
+            holding_text = self.text_index.candidates(query.text.casefold())
+            if holding_text is not None and len(holding_text) < len(candidates):
+                candidates = sorted(holding_text)
         start = 0 if query.after_slug is None else bisect_right(candidates, query.after_slug)
         found: list[CatalogueEntry] = []
         by_slug = self.by_slug
         for position in range(start, len(candidates)):
-            entry = by_slug[candidates[position]]
-            if entry.matches(query):
+            entry = by_slug.get(candidates[position])
+            if entry is not None and entry.matches(query):
                 if len(found) == query.limit:
                     return Page(found, found[-1].slug)
                 found.append(entry)

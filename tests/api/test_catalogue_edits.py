@@ -1,6 +1,7 @@
 """An edit costs what it changes: one new snapshot entry, the changed component's links checked,
 and no view built again from the whole catalogue."""
 
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -145,3 +146,25 @@ def test_an_edit_closing_a_progression_cycle_through_other_rows_is_refused(
     response = patch(fresh_client, "active-hamstring-stretch", unknown, editor)
     assert response.status_code == 422
     assert "unknown exercise" in response.json()["errors"][0]["message"]
+
+
+def test_a_rare_q_reads_only_the_indexed_candidates_and_follows_edits(
+    fresh_client: TestClient, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deadline = time.monotonic() + 30
+    while not snapshot(fresh_client).text_index.complete and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert patch(fresh_client, "cat-stretch", {"name": "Cat stretch, quokka"}, keys["editor"])
+    read: list[Any] = []
+    monkeypatch.setattr(
+        catalogue_module.CatalogueEntry,
+        "matches",
+        counting(read, catalogue_module.CatalogueEntry.matches),
+    )
+
+    found = fresh_client.get("/v1/exercises", params={"q": "QUOKKA"}).json()["items"]
+
+    assert [item["slug"] for item in found] == ["cat-stretch"]
+    assert len(read) == 1  # the rare word's one candidate, not every text
+    common = fresh_client.get("/v1/exercises", params={"q": "stretch", "limit": 3}).json()
+    assert len(common["items"]) == 3

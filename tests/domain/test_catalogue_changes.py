@@ -56,6 +56,13 @@ def queries() -> list[ExerciseQuery]:
     return found
 
 
+def fragments(catalogue: Catalogue) -> list[str]:
+    """Texts a person might search for: common, rare, short, absent, cut from the entries."""
+    found = ["stretch", "Knee", "ch", "xyzzy", "lying on your", "  "]
+    found += [entry.search_text[7:19] for entry in catalogue.entries[::4]]
+    return found
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
@@ -69,6 +76,7 @@ def test_changed_snapshots_equal_snapshots_built_whole(batches: list[list[Write]
     rows = {exercise.slug: (exercise, 1) for exercise in exercises[:20]}
     tombstones: dict[str, Tombstone] = {}
     current = whole(rows, tombstones)
+    current.index_text()
     revision = current.revision
     for field_name in COUNTED:
         current.term_counts(field_name)
@@ -94,6 +102,7 @@ def test_changed_snapshots_equal_snapshots_built_whole(batches: list[list[Write]
                 withdrawn[slug] = None
         current = current.changed(revision, published, withdrawn)
         expected = whole(rows, tombstones)
+        assert current.text_index.complete
         assert current.slugs == expected.slugs
         assert [(e.slug, e.version, e.revision) for e in current.entries] == [
             (e.slug, e.version, e.revision) for e in expected.entries
@@ -107,6 +116,10 @@ def test_changed_snapshots_equal_snapshots_built_whole(batches: list[list[Write]
             found, wanted = current.search(query), expected.search(query)
             assert [e.slug for e in found.entries] == [e.slug for e in wanted.entries]
             assert found.next_after == wanted.next_after
+        for fragment in fragments(expected):
+            query = ExerciseQuery(text=fragment, limit=100)
+            holding = [e.slug for e in expected.entries if fragment.casefold() in e.search_text]
+            assert [e.slug for e in current.search(query).entries] == holding
         names = current.kept("names", NameIndex.of, NameIndex.following)
         assert names.names == NameIndex.of(expected).names
     assert sources
