@@ -1,6 +1,7 @@
 """An edit costs what it changes: one new snapshot entry, the changed component's links checked,
 and no view built again from the whole catalogue."""
 
+import json
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -85,7 +86,10 @@ def test_an_edit_reads_and_makes_only_the_changed_entry(
     assert response.status_code == 200, response.text
     after = snapshot(fresh_client)
     assert after.revision > before.revision
-    assert (len(validated), len(made), len(whole)) == (1, 1, 0)
+    assert (len(made), len(whole)) == (1, 0)
+    # the edited row only, read once by the writer's refresh (and maybe by the poller racing it)
+    assert 1 <= len(validated) <= 2
+    assert all(json.loads(document)["slug"] == "cat-stretch" for (document,) in validated)
     assert after.changed_slugs == frozenset({"cat-stretch"})
     assert after.get("cat-stretch").exercise.name == "Cat stretch, slow"  # type: ignore[union-attr]
     untouched = [slug for slug in before.slugs if slug != "cat-stretch"]
