@@ -70,8 +70,10 @@ from app.domain.fhir.feedback import (
 from app.domain.fhir.plan import plan_definition
 from app.domain.fhir.profiles import EXTENSIONS_BY_ID, structure_definition
 from app.domain.fhir.questionnaire import (
+    EVALUATE_ID,
     RED_FLAGS_ID,
     ScreeningError,
+    evaluate_operation,
     red_flag_questionnaire,
     reported_flags,
     screening_outcome,
@@ -272,6 +274,22 @@ async def read_capability_statement(resource_id: ResourceId, request: Request) -
             f"No CapabilityStatement has the id {resource_id!r}: only {CAPABILITY_ID}."
         )
     return await fhir_capabilities(request)
+
+
+@router.get(
+    "/OperationDefinition/{resource_id}",
+    summary="Read an OperationDefinition",
+    description="`Questionnaire-evaluate`: the red-flag screening's `$evaluate`, its input "
+    "and the Parameters it answers with.",
+    responses=success("OperationDefinition", {"resourceType": "OperationDefinition"}),
+    openapi_extra=ONLY_FORMAT,
+)
+async def read_operation_definition(resource_id: ResourceId, request: Request) -> Response:
+    if resource_id != EVALUATE_ID:
+        raise NotFoundError(
+            f"No OperationDefinition has the id {resource_id!r}: only {EVALUATE_ID}."
+        )
+    return resource_response(request, evaluate_operation(canonical_of(request)))
 
 
 @router.get(

@@ -637,11 +637,14 @@ def assert_dose_is_computable(
     cited = item["exercise"]["dosage"]
     definition = action["definitionCanonical"]
     if not definition.startswith("#"):
-        assert (cited["sets"], cited["reps"], cited["hold_seconds"]) == (
+        assert (cited["sets"] or 1, cited["reps"] or 1, cited["per_side"]) == (
             item["sets"],
-            item["reps"],
-            item["hold_seconds"],
+            item["reps"] or 1,
+            item["per_side"],
         )
+        low, high = cited["hold_seconds"], cited["hold_seconds_max"] or cited["hold_seconds"]
+        assert item["hold_seconds"] == low or low <= item["hold_seconds"] <= high
+        assert item["duration_minutes"] == cited["duration_minutes"]
         return
     tailored.append(definition)
     contained = {resource["id"]: resource for resource in plan["contained"]}
@@ -755,6 +758,7 @@ class TestCapabilityStatement:
             "PlanDefinition",
             "Questionnaire",
             "CodeSystem",
+            "OperationDefinition",
             "StructureDefinition",
             "ValueSet",
             "QuestionnaireResponse",
@@ -770,6 +774,13 @@ class TestCapabilityStatement:
             for operation in resource.get("operation", [])
         }
         assert operations == {("PlanDefinition", "apply"), ("Questionnaire", "evaluate")}
+        for resource in served.values():
+            for operation in resource.get("operation", []):
+                if operation["definition"].startswith(CANONICAL):
+                    at = client.get(operation["definition"].replace(CANONICAL, BASE))
+                    definition = parsed(at, "OperationDefinition")
+                    assert definition["url"] == operation["definition"]
+                    assert definition["code"] == operation["name"]
         for resource_type, resource in served.items():
             interactions = {i["code"] for i in resource["interaction"]}
             assert interactions <= {"read", "vread", "history-instance", "search-type"}
@@ -820,6 +831,7 @@ class TestCapabilityStatement:
             f"{BASE}/ActivityDefinition/{{resource_id}}/_history/{{version_id}}",
             f"{BASE}/CapabilityStatement/{{resource_id}}",
             f"{BASE}/StructureDefinition/{{resource_id}}",
+            f"{BASE}/OperationDefinition/{{resource_id}}",
             f"{BASE}/PlanDefinition/{{resource_id}}",
             f"{BASE}/Questionnaire/{{resource_id}}",
             f"{BASE}/CodeSystem/{{resource_id}}",

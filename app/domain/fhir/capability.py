@@ -71,6 +71,7 @@ FORMATS = ("json", "application/json", "application/fhir+json")
 READ_ONLY = (
     "CapabilityStatement",
     "CodeSystem",
+    "OperationDefinition",
     "PlanDefinition",
     "Questionnaire",
     "StructureDefinition",
@@ -133,6 +134,10 @@ def capability_statement(canonical: Canonical, software_version: str) -> dict[st
             "CapabilityStatement", f"This statement, also at its canonical URL: {CAPABILITY_ID}."
         ),
         _read_only("CodeSystem", f"Our own vocabularies: {codes}."),
+        _read_only(
+            "OperationDefinition",
+            "Questionnaire-evaluate: the red-flag screening's $evaluate.",
+        ),
         _read_only(
             "Observation",
             "The 0-10 pain ratings before and after a session, from its feedback: id "

@@ -106,15 +106,20 @@ def prescription_text(item: dict[str, Any]) -> str:
 
 
 def is_tailored(item: dict[str, Any]) -> bool:
-    """Whether the routine's dose differs from the cited dosage the ActivityDefinition carries:
-    ordering that definition would then give the wrong dose."""
+    """Whether the routine's dose differs from the cited dosage the ActivityDefinition carries,
+    so ordering that definition would give another dose: other sets (a dosage without sets
+    means one), other repetitions (without repetitions, one), a hold outside the cited one or
+    its range, another side rule or another duration."""
     cited = item["exercise"]["dosage"]
-    given = (item["sets"], item.get("reps"), item["per_side"], item.get("hold_seconds"))
-    return (
-        given
-        != (cited.get("sets"), cited.get("reps"), cited["per_side"], cited.get("hold_seconds"))
-        or bool(cited.get("hold_seconds_max"))
-        or item.get("duration_minutes") != cited.get("duration_minutes")
+    low, high = cited.get("hold_seconds"), cited.get("hold_seconds_max")
+    hold = item.get("hold_seconds")
+    hold_as_cited = hold == low if low is None or not high else low <= (hold or 0) <= high
+    return not (
+        item["sets"] == (cited.get("sets") or 1)
+        and (item.get("reps") or 1) == (cited.get("reps") or 1)
+        and item["per_side"] == cited["per_side"]
+        and hold_as_cited
+        and item.get("duration_minutes") == cited.get("duration_minutes")
     )
 
 

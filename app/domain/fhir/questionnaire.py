@@ -121,3 +121,64 @@ def screening_outcome(canonical: Canonical, reported: list[RedFlagId]) -> dict[s
             for flag in flags
         ]
     return {"resourceType": "Parameters", "parameter": parameters}
+
+
+EVALUATE_ID = "Questionnaire-evaluate"
+EVALUATE_PARAMETERS: tuple[tuple[str, str, str, int, str, str], ...] = (
+    ("response", "in", "QuestionnaireResponse", 1, "1", "The answered red-flag screening."),
+    ("outcome", "out", "code", 1, "1", "refer, or routine when no red flag is answered yes."),
+    ("urgency", "out", "Coding", 0, "1", "For refer: the most urgent flag's referral urgency."),
+    ("advice", "out", "string", 0, "1", "For refer: what that flag advises."),
+    (
+        "redFlag",
+        "out",
+        "Coding",
+        0,
+        "*",
+        "For refer: each red flag answered yes, most urgent first.",
+    ),
+)
+
+
+@cache
+def evaluate_operation(canonical: Canonical) -> dict[str, Any]:
+    """The OperationDefinition of `Questionnaire/red-flags/$evaluate`, which the
+    CapabilityStatement names."""
+    resource = compact(
+        {
+            "resourceType": "OperationDefinition",
+            "id": EVALUATE_ID,
+            "url": canonical.url("OperationDefinition", EVALUATE_ID),
+            "name": "EvaluateRedFlagScreening",
+            "title": "Screen a red-flag QuestionnaireResponse",
+            "status": "active",
+            "kind": "operation",
+            "experimental": False,
+            "publisher": PUBLISHER,
+            "description": "What POST /v1/routines decides from the red flags a "
+            "QuestionnaireResponse to Questionnaire/red-flags answers yes (without a clinician's "
+            "clearance). The body is the QuestionnaireResponse itself. Nothing is stored.",
+            "affectsState": False,
+            "code": "evaluate",
+            "resource": ["Questionnaire"],
+            "system": False,
+            "type": False,
+            "instance": True,
+            "parameter": [
+                {
+                    "name": name,
+                    "use": use,
+                    "min": low,
+                    "max": high,
+                    "documentation": documentation,
+                    "type": value_type,
+                }
+                for name, use, value_type, low, high, documentation in EVALUATE_PARAMETERS
+            ],
+        }
+    )
+    resource = with_narrative(
+        resource, *(f"{name} ({use}): {text}" for name, use, _, _, _, text in EVALUATE_PARAMETERS)
+    )
+    version = content_version(resource)
+    return with_version({**resource, "version": version}, version)
