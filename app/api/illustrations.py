@@ -8,14 +8,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.api.dependencies import CatalogueDep, current_catalogue, runtime_of
+from app.api.dependencies import CatalogueDep, RuntimeDep, current_catalogue, runtime_of
 from app.api.params import JSON, SlugPath
 from app.api.query_model import openapi_parameters, parse_query
 from app.api.routing import StrictQueryRoute
 from app.api.schemas import IllustrationList
 from app.core.errors import PROBLEM_MEDIA_TYPE, problem_responses
 from app.domain.figure.illustrations import PNG_MEDIA_TYPE, SVG_MEDIA_TYPE
-from app.services.illustrations import Illustrations
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
@@ -32,7 +31,6 @@ class PngRoute(StrictQueryRoute):
 router = APIRouter(prefix="/v1", tags=["exercises"], route_class=StrictQueryRoute)
 svg_router = APIRouter(prefix="/v1", tags=["exercises"], route_class=SvgRoute)
 png_router = APIRouter(prefix="/v1", tags=["exercises"], route_class=PngRoute)
-illustrations = Illustrations()
 
 
 class PictureQuery(BaseModel):
@@ -75,10 +73,12 @@ async def picture_response(request: Request, extension: str, scale: int) -> Resp
     version = parse_query(PictureQuery, request, NO_LISTS).v
     slug, frame = request.path_params["slug"], request.path_params["frame"]
     catalogue = current_catalogue(request)
+    runtime = runtime_of(request)
+    illustrations = runtime.illustrations
     entry = illustrations.current(catalogue, slug, version)
     if entry is None:
         assert version is not None
-        content = runtime_of(request).content
+        content = runtime.content
         entry = await run_in_threadpool(illustrations.earlier, content, slug, version)
         illustrations.keep(entry)
     picture = illustrations.picture(entry, frame, extension, scale, version is not None)
@@ -97,8 +97,10 @@ async def picture_response(request: Request, extension: str, scale: int) -> Resp
     response_model=None,
     responses={200: {"model": IllustrationList}, **problem_responses(400, 404, 422, 503)},
 )
-async def list_illustrations(slug: SlugPath, catalogue: CatalogueDep) -> Response:
-    version, items = illustrations.listing(catalogue, slug)
+async def list_illustrations(
+    slug: SlugPath, catalogue: CatalogueDep, runtime: RuntimeDep
+) -> Response:
+    version, items = runtime.illustrations.listing(catalogue, slug)
     body = orjson.dumps({"slug": slug, "version": version, "items": items})
     return Response(body, media_type=JSON, headers={"ETag": f'"{version}"'})
 

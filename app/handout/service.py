@@ -7,21 +7,28 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from app.core.work_gate import WorkGate
+from app.domain.figure.illustrations import drawing_digest
 from app.handout.cache import HandoutCache
 from app.handout.negotiation import HandoutFormat, Variant
 from app.handout.render import render_html, render_pdf, template_digest
-from app.handout.view import handout_view
+from app.handout.view import Pictures, handout_view
 
 
 class Handouts:
     def __init__(
-        self, public_base_url: str, cache: HandoutCache, pdf_gate: WorkGate | None = None
+        self,
+        public_base_url: str,
+        cache: HandoutCache,
+        pdf_gate: WorkGate | None = None,
+        pictures: Pictures | None = None,
     ) -> None:
-        """`pdf_gate` bounds the PDF renders in progress (unbounded without one)."""
+        """`pdf_gate` bounds the PDF renders in progress (unbounded without one); `pictures`
+        draws an exercise version (blocking: it may read a kept version from the database)."""
         self.public_base_url = public_base_url
         self.cache = cache
         self.pdf_gate = pdf_gate
-        self._version = f"{template_digest()}|{public_base_url}"
+        self.pictures = pictures
+        self._version = f"{template_digest()}|{public_base_url}|{drawing_digest()}"
 
     def url(self, routine_id: str) -> str:
         """Where the QR code leads: this handout, which a phone's browser opens as a page."""
@@ -40,7 +47,7 @@ class Handouts:
         """The handout of a stored routine (its JSON as stored), rendered once and cached."""
 
         def page() -> bytes:
-            view = handout_view(orjson.loads(document_json), self.url(routine_id))
+            view = handout_view(orjson.loads(document_json), self.url(routine_id), self.pictures)
             return render_html(view, variant.paper).encode()
 
         async def html() -> bytes:

@@ -7,6 +7,7 @@ routine that was generated, even after the catalogue changes. No web, database o
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,6 +116,9 @@ class ExerciseView:
     choices: list[str]
     """Reasons of kind design choice (how this service set the dose where the source left it
     open): labelled as our choice."""
+    picture: str = ""
+    """The exercise drawn (its last key frame, the one before it faint, an arrow between): SVG
+    markup made by this service, or empty when there is none."""
 
 
 @dataclass(frozen=True)
@@ -158,13 +162,22 @@ class HandoutView:
     arrangement_note: str = ARRANGEMENT_NOTE
 
 
-def handout_view(document: dict[str, Any], url: str) -> HandoutView:
-    """The handout for one stored routine; `url` is where the QR code leads."""
+Pictures = Callable[[str, int], str | None]
+"""The picture of an exercise version, by slug and version: SVG markup, or None."""
+
+
+def handout_view(
+    document: dict[str, Any], url: str, pictures: Pictures | None = None
+) -> HandoutView:
+    """The handout for one stored routine; `url` is where the QR code leads; `pictures` draws
+    each exercise as the routine gave it (its version)."""
     referral = document.get("referral")
     is_referral = document.get("outcome") == "refer"
     shared = () if is_referral else shared_cautions(document)
     blocks = (
-        [] if is_referral else [block_view(block, shared) for block in document.get("blocks", [])]
+        []
+        if is_referral
+        else [block_view(block, shared, pictures) for block in document.get("blocks", [])]
     )
     blocks = [block for block in blocks if block.exercises]
     return HandoutView(
@@ -270,16 +283,28 @@ def safety_lines(document: dict[str, Any], is_referral: bool) -> list[str]:
     return first + own
 
 
-def block_view(block: dict[str, Any], shared: tuple[str, ...] = ()) -> BlockView:
+def block_view(
+    block: dict[str, Any], shared: tuple[str, ...] = (), pictures: Pictures | None = None
+) -> BlockView:
     return BlockView(
-        title=block["title"], exercises=[exercise_view(item, shared) for item in block["items"]]
+        title=block["title"],
+        exercises=[exercise_view(item, shared, pictures) for item in block["items"]],
     )
 
 
-def exercise_view(item: dict[str, Any], shared: tuple[str, ...] = ()) -> ExerciseView:
+def exercise_view(
+    item: dict[str, Any], shared: tuple[str, ...] = (), pictures: Pictures | None = None
+) -> ExerciseView:
     exercise = item["exercise"]
     reasons = item.get("reasons", [])
+    slug, version = exercise.get("slug"), exercise.get("version")
+    picture = (
+        pictures(slug, version)
+        if pictures and isinstance(slug, str) and isinstance(version, int)
+        else None
+    )
     return ExerciseView(
+        picture=picture or "",
         name=exercise["name"],
         summary=exercise.get("summary", ""),
         steps=list(exercise.get("steps", [])),

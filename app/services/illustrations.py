@@ -11,7 +11,12 @@ from app.content.rasterise import svg_to_png
 from app.core.errors import NotFoundError
 from app.core.lru import LruCache
 from app.domain.catalogue import Catalogue, CatalogueEntry
-from app.domain.figure.illustrations import PNG_MEDIA_TYPE, SVG_MEDIA_TYPE, illustration_links
+from app.domain.figure.illustrations import (
+    PNG_MEDIA_TYPE,
+    SVG_MEDIA_TYPE,
+    illustration_links,
+    with_own_ids,
+)
 from app.services.content import Content
 
 PNG_CACHE_ENTRIES = 256
@@ -58,6 +63,23 @@ class Illustrations:
         if not found:
             raise NotFoundError(f"The exercise {slug!r} has no published version {version}.")
         return found[0].entry
+
+    def last_frame(
+        self, catalogue: Catalogue, content: Content, slug: str, version: int
+    ) -> str | None:
+        """The exercise version's last key frame as SVG (the previous frame faint behind it,
+        an arrow between): one picture that shows the movement, for a printed sheet. Blocking:
+        an earlier version is read from the database (and not kept: the old-version cache
+        belongs to the event loop's thread)."""
+        entry = catalogue.get(slug)
+        if entry is None or entry.version != version:
+            found = content.versions(slug, version)
+            if not found:
+                return None
+            entry = found[0].entry
+        figure = entry.exercise.figure
+        drawn = None if figure is None else entry.drawings.svg(figure.frames[-1].name)
+        return None if drawn is None else with_own_ids(drawn, f"{slug}-")
 
     def keep(self, entry: CatalogueEntry) -> None:
         self._old.put((entry.slug, entry.version), entry)

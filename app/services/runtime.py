@@ -27,6 +27,7 @@ from app.domain.sync import SyncViews
 from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
 from app.services.content import Content
+from app.services.illustrations import Illustrations
 from app.services.keys import Keys
 from app.services.programs import Programs
 from app.services.routines import Routines, utc_now
@@ -91,9 +92,12 @@ class Runtime:
     routines: Routines = field(init=False)
     programs: Programs = field(init=False)
     cursors: Cursors = field(init=False)
+    illustrations: Illustrations = field(init=False)
 
     def __post_init__(self) -> None:
         self.cursors = Cursors(self.signing.cursors)
+        self.illustrations = Illustrations()
+        self.handouts.pictures = self.handout_picture
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )
@@ -156,6 +160,12 @@ class Runtime:
             signing=SigningSecrets.of(
                 settings, stored_signing_secret(engine) if store.gate.open else None
             ),
+        )
+
+    def handout_picture(self, slug: str, version: int) -> str | None:
+        """An exercise version drawn for a handout (blocking: see `Illustrations.last_frame`)."""
+        return self.illustrations.last_frame(
+            self.catalogue_store.current(), self.content, slug, version
         )
 
     def schema_revision(self) -> str | None:

@@ -434,3 +434,26 @@ def test_without_weasyprints_libraries_the_pdf_is_503_and_the_html_still_works(
         assert handout(fresh_client, routine_id, format="html").status_code == 200
     finally:
         render.weasyprint.cache_clear()
+
+
+def test_each_exercise_is_drawn_beside_its_steps(
+    client: TestClient, routine: dict[str, Any]
+) -> None:
+    """Each exercise's last key frame (the one before it faint, an arrow between) sits in the
+    picture column, inline, with its own ids; the PDF carries them too."""
+    page = client.get(f"/v1/routines/{routine['id']}/handout", params={"format": "html"}).text
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    tree = parser.parse(page)
+    articles = [e for e in tree.iter() if e.tag == "article"]
+    items = [item for block in routine["blocks"] for item in block["items"]]
+    assert len(articles) == len(items)
+    for article, item in zip(articles, items, strict=True):
+        (figure,) = [e for e in article if e.tag == "figure"]
+        assert figure.get("class") == "picture"
+        (svg,) = [e for e in figure.iter() if str(e.tag).endswith("svg")]
+        slug = item["exercise"]["slug"]
+        assert svg.get("aria-labelledby") == f"{slug}-t {slug}-d"
+    ids = [e.get("id") for e in tree.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)), "no two elements share an id"
+    pdf = client.get(f"/v1/routines/{routine['id']}/handout", params={"format": "pdf"})
+    assert pdf.status_code == 200

@@ -4,17 +4,44 @@ URLs carry the exercise's version (`?v=3`): what one names never changes, so it 
 for good; an edit gives new URLs.
 """
 
+import hashlib
+import inspect
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from app.domain.exercise import Exercise
+from app.domain.figure import body, scene, svg
 from app.domain.figure.scene import Scene, build_scene
 from app.domain.figure.svg import render_frame
 
 PNG_SCALES = (1, 2)
 SVG_MEDIA_TYPE = "image/svg+xml"
 PNG_MEDIA_TYPE = "image/png"
+
+
+def drawing_digest() -> str:
+    """A digest of the drawing code: what a page that embeds pictures (a handout, whose ETag
+    promises the same bytes for good) must change its tag with."""
+    digest = hashlib.sha256()
+    for module in (body, scene, svg):
+        digest.update(inspect.getsource(module).encode())
+    return digest.hexdigest()[:16]
+
+
+def with_own_ids(svg_markup: str, prefix: str) -> str:
+    """The SVG with its ids (title, description, arrowhead) prefixed, so several can sit in one
+    HTML page without two elements sharing an id."""
+    replacements = {
+        'id="t"': f'id="{prefix}t"',
+        'id="d"': f'id="{prefix}d"',
+        'aria-labelledby="t d"': f'aria-labelledby="{prefix}t {prefix}d"',
+        'id="a"': f'id="{prefix}a"',
+        "url(#a)": f"url(#{prefix}a)",
+    }
+    for old, new in replacements.items():
+        svg_markup = svg_markup.replace(old, new)
+    return svg_markup
 
 
 def illustration_path(slug: str, frame: str, extension: str, version: int, scale: int = 1) -> str:
