@@ -1,6 +1,7 @@
 """Request body size and time limits, enforced before the application sees the body."""
 
 import asyncio
+import logging
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,6 +14,7 @@ from app.core.errors import (
 )
 from app.core.request_ids import current_request_id
 
+logger = logging.getLogger("app.limits")
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
@@ -50,6 +52,9 @@ class BodySizeLimit:
             async with asyncio.timeout(self.timeout_seconds):
                 while True:
                     message = await receive()
+                    if message["type"] == "http.disconnect":
+                        went_away(scope, size)
+                        return
                     if message["type"] != "http.request":
                         await self.app(scope, _replay(message, receive), send)
                         return
@@ -89,6 +94,17 @@ class BodySizeLimit:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def went_away(scope: Scope, received: int) -> None:
+    """A client that closes its connection halfway through its body is not an error of ours:
+    one INFO line, no traceback, and the app never sees the half body."""
+    logger.info(
+        "client went away after %d bytes of its body: %s %s",
+        received,
+        scope["method"],
+        scope["path"],
+    )
 
 
 def _replay(first: Message, receive: Receive) -> Receive:

@@ -13,12 +13,15 @@ only from trusted proxies):
 
 Reads are never limited. With `memory://` each process keeps its own counts; with `redis://` all
 processes that name the same Redis share one budget. If Redis cannot be reached the request is
-served unlimited and the failure logged: losing the limiter must not take the API down with it.
+served unlimited: losing the limiter must not take the API down with it. The failure is logged
+once, and for a few seconds the storage is not tried at all (`StorageBreaker`), so a frozen
+Redis costs one timeout, not one per request.
 """
 
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +73,43 @@ class TooManyRequestsError(ApiError):
         super().__init__(detail, headers={**spent, "Retry-After": str(retry_after)})
 
 
+STORAGE_RETRY_SECONDS = 5.0
+"""After a storage failure, how long requests skip the storage (served unlimited) before it is
+tried again: a frozen Redis would otherwise add its 0.5 s timeout to every write."""
+
+
+class StorageBreaker:
+    """A circuit breaker on the limits' storage: the first failure opens it (one warning) and
+    requests skip the storage for STORAGE_RETRY_SECONDS; the next call after that tries it
+    again, and the first that succeeds closes it (one line saying so). So an outage is logged
+    twice, when it starts and when it ends, not once per request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.failing = False
+        self.retry_at = 0.0
+
+    def skipping(self) -> bool:
+        """Whether calls skip the storage now (it failed, and the retry time has not come)."""
+        return self.failing and self.clock() < self.retry_at
+
+    def failed(self, error: Exception) -> None:
+        if not self.failing:
+            logger.warning(
+                "rate limit storage failed, requests are not limited until it answers "
+                "(tried again every %g s): %s",
+                STORAGE_RETRY_SECONDS,
+                error,
+            )
+        self.failing = True
+        self.retry_at = self.clock() + STORAGE_RETRY_SECONDS
+
+    def answered(self) -> None:
+        if self.failing:
+            logger.warning("rate limit storage answers again: requests are limited again")
+            self.failing = False
+
+
 def async_storage_uri(uri: str) -> str:
     """`memory://` and `redis://host:port` as the `limits` async storages spell them."""
     return uri if uri.startswith("async+") else f"async+{uri}"
@@ -95,6 +135,7 @@ class RateLimits:
         self.routine_writes: RateLimitItem = parse(routine_writes)
         self.auth_failures: RateLimitItem = parse(auth_failures)
         self.renders: RateLimitItem = parse(renders)
+        self.breaker = StorageBreaker()
 
     async def close(self) -> None:
         """Drop the Redis connections, which belong to the event loop that opened them."""
@@ -116,12 +157,15 @@ class RateLimits:
     ) -> Budget | None:
         """Count one request against `policy` and say what is left (None when the storage
         failed and the request goes ahead unlimited); 429 once nothing is left."""
+        if self.breaker.skipping():
+            return None
         try:
             allowed = await self.limiter.hit(item, policy, client)
             stats = await self.limiter.get_window_stats(item, policy, client)
         except StorageError as error:
-            logger.warning("rate limit storage failed, request not limited: %s", error)
+            self.breaker.failed(error)
             return None
+        self.breaker.answered()
         reset = max(1, math.ceil(stats.reset_time - time.time()))
         budget = Budget(policy, item.amount, item.get_expiry(), stats.remaining, reset)
         if not allowed:
@@ -132,11 +176,14 @@ class RateLimits:
 
     async def check_authentication_allowed(self, client: str) -> None:
         """429 while the client has no failed authentications left."""
+        if self.breaker.skipping():
+            return
         try:
             allowed = await self.limiter.test(self.auth_failures, "auth-failures", client)
         except StorageError as error:
-            logger.warning("rate limit storage failed, request not limited: %s", error)
+            self.breaker.failed(error)
             return
+        self.breaker.answered()
         if not allowed:
             raise await self._refusal(
                 self.auth_failures,
@@ -146,10 +193,14 @@ class RateLimits:
             )
 
     async def record_authentication_failure(self, client: str) -> None:
+        if self.breaker.skipping():
+            return
         try:
             await self.limiter.hit(self.auth_failures, "auth-failures", client)
         except StorageError as error:
-            logger.warning("rate limit storage failed, failure not counted: %s", error)
+            self.breaker.failed(error)
+            return
+        self.breaker.answered()
 
     async def _refusal(
         self, item: RateLimitItem, identifiers: tuple[str, ...], detail: str

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from limits.errors import StorageError
 from sqlmodel import Session
 
+from app.core.rate_limits import STORAGE_RETRY_SECONDS, StorageBreaker
 from app.core.security import Role
 from app.core.settings import Settings
 from app.db.key_queries import create_key
@@ -212,9 +214,32 @@ def test_an_unreachable_redis_limits_nothing_and_breaks_nothing(
 ) -> None:
     app = limited_app(fresh_database_url, "redis://127.0.0.1:1", routines="1/hour")
     with TestClient(app, client=(new_address(), 1)) as test_client:
-        for _ in range(2):
+        for _ in range(5):
             assert test_client.post("/v1/routines", json=PROFILE).status_code == 201
-    assert "rate limit storage failed" in caplog.text
+    outage = [r for r in caplog.records if "rate limit storage failed" in r.getMessage()]
+    assert len(outage) == 1, "one line per outage, not one per request"
+
+
+def test_the_storage_breaker_skips_a_failed_storage_then_tries_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A frozen Redis costs its timeout once: for a few seconds after a failure the storage is
+    not tried; then it is, and its recovery is logged once."""
+    now = [100.0]
+    breaker = StorageBreaker(clock=lambda: now[0])
+    assert not breaker.skipping()
+    breaker.failed(StorageError(TimeoutError("frozen")))
+    breaker.failed(StorageError(TimeoutError("frozen")))
+    assert breaker.skipping()
+    now[0] += STORAGE_RETRY_SECONDS + 0.1
+    assert not breaker.skipping(), "tried again once the retry time has come"
+    breaker.answered()
+    breaker.answered()
+    assert not breaker.skipping()
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.rate_limits"]
+    assert len(lines) == 2, lines
+    assert "failed" in lines[0]
+    assert "answers again" in lines[1]
 
 
 @pytest.mark.parametrize(
