@@ -41,6 +41,7 @@ class PictureQuery(BaseModel):
     v: int | None = Field(
         default=None,
         ge=1,
+        le=2**31 - 1,
         description="The exercise's version, as the illustration URLs carry it. With it the "
         "answer may be cached for good (`immutable`): an earlier version is still served, as "
         "it was drawn. Without it, the current version, revalidated like the exercise.",
