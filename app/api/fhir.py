@@ -881,10 +881,19 @@ def bundle_of(request: Request, resources: list[dict[str, Any]]) -> dict[str, An
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(entries),
-        "link": [{"relation": "self", "url": str(request.url)}],
+        "link": [{"relation": "self", "url": used_url(request)}],
         "entry": entries,
     }
     return {key: value for key, value in bundle.items() if value != []}
+
+
+def used_url(request: Request) -> str:
+    """The request's URL on the FHIR base, less what the web adds (`utm_*`, `_`)."""
+    used = [
+        (name, value) for name, value in request.query_params.multi_items() if not ignored(name)
+    ]
+    path = f"{fhir_base(request)}{request.url.path.removeprefix(PREFIX)}"
+    return path + (f"?{urlencode(used)}" if used else "")
 
 
 @router.get(

@@ -931,9 +931,13 @@ class TestWhatTheClinicDoesNext:
         assert recorded["pain_before"] == {"valueInteger": 5}
         assert recorded["difficulty"]["valueCoding"]["code"] == "right"
         searched = parsed(
-            client.get(f"{BASE}/QuestionnaireResponse?identifier={routine_id}"), "Bundle"
+            client.get(f"{BASE}/QuestionnaireResponse?identifier={routine_id}&utm_source=x"),
+            "Bundle",
         )
         assert [entry["resource"] for entry in searched["entry"]] == [response]
+        assert searched["link"][0]["url"] == (
+            f"http://testserver{BASE}/QuestionnaireResponse?identifier={routine_id}"
+        )
         bundle = parsed(
             client.get(f"{BASE}/Observation?focus=PlanDefinition/{routine_id}"), "Bundle"
         )
