@@ -58,6 +58,7 @@ from app.db.session import UNAVAILABLE_ERRORS
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
 from app.services.content import AuditQuery, EditorListing
+from app.services.illustrations import drawn_frames
 from app.services.runtime import Runtime
 
 logger = logging.getLogger("app.admin_ui")
@@ -426,6 +427,7 @@ def edit_page(
     context = {
         "admin": admin,
         "row": row,
+        "frames": drawn_frames(row.document) if row is not None else [],
         "text": text,
         "version": version,
         "notice": notice,

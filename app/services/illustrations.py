@@ -7,13 +7,17 @@ names never changes."""
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from app.content.rasterise import svg_to_png
 from app.core.errors import NotFoundError
 from app.core.lru import LruCache
 from app.domain.catalogue import Catalogue, CatalogueEntry
+from app.domain.exercise import Exercise
 from app.domain.figure.illustrations import (
     PNG_MEDIA_TYPE,
     SVG_MEDIA_TYPE,
+    Drawings,
     illustration_links,
     with_own_ids,
 )
@@ -100,6 +104,31 @@ class Illustrations:
             png = svg_to_png(svg, scale)
             self._png.put(key, png)
         return Picture(png, PNG_MEDIA_TYPE, etag, immutable)
+
+
+@dataclass(frozen=True)
+class DrawnFrame:
+    name: str
+    step: int
+    svg: str
+
+
+def drawn_frames(document: dict[str, object]) -> list[DrawnFrame]:
+    """Every key frame of a stored exercise document (in any status) drawn, each SVG with ids
+    of its own: what an editor sees of the figure they wrote. None for a document that no
+    longer validates or has no figure."""
+    try:
+        exercise = Exercise.model_validate(document)
+    except ValidationError:
+        return []
+    if exercise.figure is None:
+        return []
+    drawings = Drawings(exercise)
+    return [
+        DrawnFrame(frame.name, frame.step, with_own_ids(svg, f"{frame.name}-"))
+        for frame in exercise.figure.frames
+        if (svg := drawings.svg(frame.name)) is not None
+    ]
 
 
 def published(catalogue: Catalogue, slug: str) -> CatalogueEntry:

@@ -324,6 +324,16 @@ class TestCsrf:
 
 
 class TestEditing:
+    def test_the_exercise_page_shows_how_its_figure_is_drawn(self, admin: TestClient) -> None:
+        page = admin.get(f"/admin/exercises/{SLUG}")
+        assert page.status_code == 200
+        frames = yaml.safe_load(textarea_of(page.text))["figure"]["frames"]
+        for frame in frames:
+            name = frame["name"]
+            assert f'aria-labelledby="{name}-t {name}-d"' in page.text
+            assert f"<figcaption>{name}: step {frame['step']}</figcaption>" in page.text
+        assert page.text.count("<svg") == len(frames)
+
     def test_edit_an_exercise_and_see_it_through_the_api(
         self, admin: TestClient, admin_key: str
     ) -> None:
