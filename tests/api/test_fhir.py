@@ -487,6 +487,9 @@ class TestPlanDefinition:
             assert [group["title"] for group in groups] == [b["title"] for b in routine["blocks"]]
             for group, block in zip(groups, routine["blocks"], strict=True):
                 assert group["code"][0]["coding"][0]["code"] == block["name"]
+                assert group["timingDuration"]["value"] == sum(
+                    item["estimated_seconds"] for item in block["items"]
+                )
                 assert len(group["action"]) == len(block["items"])
                 frequency = routine["frequency"]
                 aerobic = block["name"] == "aerobic"

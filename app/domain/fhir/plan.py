@@ -12,6 +12,7 @@ from typing import Any
 from app.domain.fhir.activity import structured_doses
 from app.domain.fhir.common import (
     PUBLISHER,
+    UCUM,
     Canonical,
     compact,
     markdown_list,
@@ -222,6 +223,7 @@ def block_action(
         "relatedAction": (
             [{"actionId": previous, "relationship": "after-end"}] if previous else None
         ),
+        "timingDuration": block_duration(block),
         "groupingBehavior": "visual-group",
         "selectionBehavior": "all",
         "requiredBehavior": "must",
@@ -230,6 +232,13 @@ def block_action(
             for index, item in enumerate(block["items"], 1)
         ],
     }
+
+
+def block_duration(block: dict[str, Any]) -> dict[str, Any]:
+    """How long the block takes in one session: its exercises' own times added up (the
+    session's length is the sum over the blocks, with the moves between them)."""
+    seconds = sum(item["estimated_seconds"] for item in block["items"])
+    return {"value": seconds, "unit": "s", "system": UCUM, "code": "s"}
 
 
 def block_context(
