@@ -157,6 +157,13 @@ class CatalogueEntry:
     def detail_json(self) -> bytes:
         return orjson.dumps(self.detail())
 
+    def detail_json_passing(self) -> bytes:
+        """The detail JSON for a view that passes over every exercise (the download, the changes
+        feed): the cached bytes if a read made them, else made without keeping them, so such a
+        view never leaves a second copy of the catalogue behind."""
+        cached: bytes | None = self.__dict__.get("detail_json")
+        return cached if cached is not None else orjson.dumps(self.detail())
+
     def matches(self, query: ExerciseQuery) -> bool:
         exercise = self.exercise
         if query.target_areas and query.target_areas.isdisjoint(self.target_areas):

@@ -71,7 +71,8 @@ class ChangeFeed:
     def item(self, slug: str) -> bytes:
         entry = self.catalogue.get(slug)
         if entry is not None:
-            return feed_item(slug, entry.revision, SyncChange.published, entry.detail_json)
+            document = entry.detail_json_passing()
+            return feed_item(slug, entry.revision, SyncChange.published, document)
         tombstone = self.catalogue.tombstones[slug]
         return feed_item(slug, tombstone.revision, tombstone.change, b"null")
 
@@ -97,7 +98,9 @@ class SyncView:
         entries = self.catalogue.entries
         yield b'{"revision":%d,"items":[' % self.catalogue.revision
         for start in range(0, len(entries), DOCUMENT_BATCH):
-            batch = b",".join(e.detail_json for e in entries[start : start + DOCUMENT_BATCH])
+            batch = b",".join(
+                e.detail_json_passing() for e in entries[start : start + DOCUMENT_BATCH]
+            )
             yield batch if start == 0 else b"," + batch
         yield b"]}"
 

@@ -1,0 +1,302 @@
+"""The catalogue at 1,000, 10,000 and 100,000 exercises: what one request or one edit costs as it
+grows, on PostgreSQL, with two real server processes (`python -m app serve`) on one database.
+
+    .venv/bin/python bench/scale.py --sizes 1000 10000 100000
+
+For each size: a scratch database gets the synthetic catalogue (`insert_catalogue`, COPY), a
+writer and a reader process start on it, and the table row is measured on a machine that is
+shared, so read the growth more than the absolute figures. Writes var/bench/scale.json.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.core.security import Role
+from app.db.key_queries import create_key
+from app.db.session import build_engine
+from app.domain.fhir.common import computable_name
+from bench.catalogue import (
+    BENCH_DIR,
+    PROJECT_ROOT,
+    environment,
+    free_port,
+    insert_catalogue,
+    memory_of,
+    project_command,
+    scratch_database,
+    synthetic_name,
+    write_json,
+)
+
+PROFILE = {
+    "sensitivity": "flexion_sensitive",
+    "target_areas": ["lower_back", "hamstrings"],
+    "available_equipment": ["mat"],
+    "minutes": 20,
+}
+LIST = "/v1/exercises?safe_for=flexion_sensitive&target_area=abdominals"
+EDITS = 50
+
+
+@dataclass
+class Process:
+    popen: subprocess.Popen[bytes]
+    base: str
+    ready_s: float
+
+
+@contextmanager
+def serve(database_url: str, name: str, timeout: float = 900) -> Iterator[Process]:
+    """`python -m app serve` on a free port; ready when /readyz answers 200."""
+    port = free_port()
+    log = (BENCH_DIR / f"scale-{name}.log").open("wb")
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    started = time.perf_counter()
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if popen.poll() is not None:
+                raise RuntimeError(f"{name} exited; see var/bench/scale-{name}.log")
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"{name} not ready in {timeout} s")
+            try:
+                if httpx.get(base + "/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield Process(popen, base, round(time.perf_counter() - started, 1))
+    finally:
+        popen.terminate()
+        try:
+            popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+        log.close()
+
+
+def timed(call: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = call()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1)
+
+
+def editor_key(database_url: str) -> str:
+    engine = build_engine(database_url)
+    with Session(engine) as session, session.begin():
+        key = create_key(session, "bench-scale", Role.editor)
+    engine.dispose()
+    return key
+
+
+class Reads:
+    """GET the list in a loop on its own connection, timing each, until stopped."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=30) as client:
+            while not self._stop.is_set():
+                elapsed, _ = timed(lambda: client.get(LIST).raise_for_status())
+                self.times.append(elapsed)
+                time.sleep(0.005)
+
+    def __enter__(self) -> "Reads":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def edit(client: httpx.Client, slug: str, name: str, key: str) -> float:
+    tag = client.get(f"/v1/exercises/{slug}").raise_for_status().headers["etag"]
+    headers = {"Authorization": f"Bearer {key}", "If-Match": tag}
+    elapsed, response = timed(
+        lambda: client.patch(f"/v1/exercises/{slug}", json={"name": name}, headers=headers)
+    )
+    response.raise_for_status()
+    return elapsed
+
+
+def visible_after(reader: httpx.Client, slug: str, name: str, since: float) -> float:
+    while reader.get(f"/v1/exercises/{slug}").json()["name"] != name:
+        if time.perf_counter() - since > 60:
+            return float("inf")
+        time.sleep(0.01)
+    return (time.perf_counter() - since) * 1000
+
+
+def download_with_health(base: str) -> tuple[float, float, int]:
+    """The whole /v1/catalogue, timed, while /healthz is asked every 10 ms: its worst latency."""
+    health: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while not done.is_set():
+                elapsed, _ = timed(lambda: client.get("/healthz"))
+                health.append(elapsed)
+                time.sleep(0.01)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    with httpx.Client(base_url=base, timeout=600) as client:
+        elapsed, response = timed(lambda: client.get("/v1/catalogue"))
+    done.set()
+    prober.join()
+    return elapsed, max(health or [0.0]), len(response.content)
+
+
+def median_of(client: httpx.Client, path: str, times: int = 20, **kwargs: Any) -> tuple[float, Any]:
+    elapsed: list[float] = []
+    response = None
+    for _ in range(times):
+        took, response = timed(lambda: client.get(path, **kwargs).raise_for_status())
+        elapsed.append(took)
+    return round(statistics.median(elapsed), 1), response
+
+
+def measure(size: int, admin_url: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"exercises": size}
+    with scratch_database(make_url(admin_url)) as url:
+        database_url = url.render_as_string(hide_password=False)
+        project_command("migrate", database_url)
+        insert_catalogue(url, size, seed=1)
+        key = editor_key(database_url)
+        with serve(database_url, "writer") as writer, serve(database_url, "reader") as reader:
+            row["ready_s"] = writer.ready_s
+            row["rss_mib_ready"] = memory_of(writer.popen.pid).rss_mib
+            client = httpx.Client(base_url=writer.base, timeout=600)
+            other = httpx.Client(base_url=reader.base, timeout=600)
+            slugs = [item["slug"] for item in client.get("/v1/exercises?limit=100").json()["items"]]
+            took, response = timed(
+                lambda: client.post("/v1/routines", json=PROFILE).raise_for_status()
+            )
+            row["routine_post_ms"] = round(took, 1)
+            row["routine_body_kb"] = round(len(response.content) / 1024, 1)
+            patches, visible = [], []
+            for number, slug in enumerate(slugs[:5]):
+                name = f"Edited {number} {slug}"
+                started = time.perf_counter()
+                patches.append(edit(client, slug, name, key))
+                visible.append(visible_after(other, slug, name, started))
+            row["patch_ms_median"] = round(statistics.median(patches), 1)
+            row["visible_ms_median"] = round(statistics.median(visible), 1)
+            with Reads(writer.base) as idle:
+                time.sleep(3)
+            with Reads(writer.base) as during:
+                for number in range(EDITS):
+                    slug = slugs[10 + number % 80]
+                    edit(client, slug, f"Burst {number} {slug}", key)
+            row["reads_p99_idle_ms"] = p99(idle.times)
+            row["reads_p99_edits_ms"] = p99(during.times)
+            took, health, size_bytes = download_with_health(writer.base)
+            row["catalogue_download_ms"] = round(took)
+            row["catalogue_mb"] = round(size_bytes / 1e6, 1)
+            row["healthz_max_during_download_ms"] = round(health, 1)
+            took, _ = timed(lambda: client.get("/v1/changes?since=0").raise_for_status())
+            row["changes_first_page_ms"] = round(took, 1)
+            time.sleep(5)  # the text index is built beside the first snapshot
+            rare = httpx.QueryParams(q=synthetic_name(size // 54))
+            row["rare_q_ms"], found = median_of(client, f"/v1/exercises?{rare}")
+            row["rare_q_items"] = len(found.json()["items"])
+            group = f"{size // 54:06d}"
+            prefix = computable_name(f"cat-stretch-s{group}")[:-1]
+            row["fhir_name_ms"], found = median_of(
+                client,
+                f"/fhir/r4/ActivityDefinition?name={prefix}",
+                headers={"Accept": "application/fhir+json"},
+            )
+            row["fhir_name_total"] = found.json()["total"]
+            row["rss_mib_end"] = memory_of(writer.popen.pid).rss_mib
+            client.close()
+            other.close()
+    return row
+
+
+COLUMNS: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
+    ("routine POST ms / body KB", lambda r: f"{r['routine_post_ms']} / {r['routine_body_kb']}"),
+    ("PATCH ms (median of 5)", lambda r: r["patch_ms_median"]),
+    ("visible in the other process ms", lambda r: r["visible_ms_median"]),
+    (
+        "list p99 ms, idle / during 50 edits",
+        lambda r: f"{r['reads_p99_idle_ms']} / {r['reads_p99_edits_ms']}",
+    ),
+    (
+        "/v1/catalogue ms (MB), /healthz max ms meanwhile",
+        lambda r: (
+            f"{r['catalogue_download_ms']} ({r['catalogue_mb']}), "
+            f"{r['healthz_max_during_download_ms']}"
+        ),
+    ),
+    ("/v1/changes?since=0 first page ms", lambda r: r["changes_first_page_ms"]),
+    ("rare q ms (items)", lambda r: f"{r['rare_q_ms']} ({r['rare_q_items']})"),
+    ("FHIR name= ms (total)", lambda r: f"{r['fhir_name_ms']} ({r['fhir_name_total']})"),
+    ("RSS MiB, ready / end", lambda r: f"{r['rss_mib_ready']} / {r['rss_mib_end']}"),
+    ("start-up to ready s", lambda r: r["ready_s"]),
+]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = "| what | " + " | ".join(f"{r['exercises']:,}" for r in rows) + " |"
+    rule = "| --- | " + " | ".join("---:" for _ in rows) + " |"
+    lines = [head, rule]
+    for label, cell in COLUMNS:
+        lines.append(f"| {label} | " + " | ".join(str(cell(r)) for r in rows) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    arguments = parser.parse_args()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in arguments.sizes:
+        print(f"measuring {size} exercises ...", flush=True)
+        rows.append(measure(size, arguments.postgres))
+        print(orjson.dumps(rows[-1]).decode(), flush=True)
+    print(table(rows))
+    write_json("scale.json", {**environment(), "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
