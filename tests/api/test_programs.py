@@ -317,6 +317,7 @@ def test_the_handout_and_fhir_of_a_program(
     assert page.status_code == 200
     assert "Your clinician chose this because on examination" in page.text
     assert "Your clinician chose these exercises" in page.text
+    assert "Beyond what this service would give: 10 repetitions is more than" in page.text
     pdf = client.get(url, params={"format": "pdf"})
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
