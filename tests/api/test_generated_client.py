@@ -1,15 +1,18 @@
 """The contract as an integrator uses it: a Python client generated from the committed
 openapi/openapi.json by openapi-python-client, and a scenario played with that client alone against
 a real server: filters (no equipment among them), paging to the end with signed cursors,
-conditional GETs, a routine, its feedback (with its delete token) and its deletion, an editor's
+conditional GETs, a routine, its feedback (with its delete token, retried with an
+Idempotency-Key), its handout as a page and a PDF, its FHIR PlanDefinition, problems naming their
+request, its deletion (410 for the routine, its feedback, handout and PlanDefinition), an editor's
 edit and retirement with If-Match, and an offline app's sync through /v1/catalogue and
-/v1/changes. Whatever the generated
-code cannot say (a parameter it drops, a header it cannot send, a field it types as optional) fails
-here before an integrator meets it."""
+/v1/changes. Whatever the generated code cannot say (a parameter it drops, a header it cannot send,
+a field it types as optional, a status it does not declare) fails here before an integrator meets
+it."""
 
 import base64
 import importlib
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +144,8 @@ def test_a_generated_client_plays_an_integrators_scenario(
         assert (detail.slug, detail.version) == ("cat-stretch", 1)
 
         routine, outcome = routine_and_feedback(generated, client, live_server)
+        handouts_and_plan(generated, client, routine.id)
+        errors_name_their_request(generated, client)
     delete_with_its_token(generated, live_server, outcome.next_routine)
 
     editor = issue_key(fresh_database_url, "generated-client-editor", Role.editor)
@@ -275,9 +280,18 @@ def routine_and_feedback(
     )
     anyone = give_feedback.sync_detailed(routine.id, client=client, body=feedback)
     assert anyone.status_code == 401, "the id only reads: feedback needs the delete token"
+    key = str(uuid.uuid4())
     with generated.client(base_url, routine.delete_token) as owner:
-        answer = give_feedback.sync_detailed(routine.id, client=owner, body=feedback)
+        answer = give_feedback.sync_detailed(
+            routine.id, client=owner, body=feedback, idempotency_key=key
+        )
+        retried = give_feedback.sync_detailed(
+            routine.id, client=owner, body=feedback, idempotency_key=key
+        )
     assert answer.status_code == 201, answer.content
+    assert retried.status_code == 201, "a retried feedback replays its answer"
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.parsed.to_dict() == answer.parsed.to_dict()
     outcome = answer.parsed
     assert isinstance(outcome, models.FeedbackOut)
     assert outcome.recommendation in set(models.Recommendation)
@@ -291,14 +305,53 @@ def routine_and_feedback(
 
 
 def delete_with_its_token(generated: GeneratedPackage, base_url: str, routine: Any) -> None:
-    """The person deletes a routine with the token its creation returned; it is then gone (410)."""
+    """The person deletes a routine with the token its creation returned; it is then gone (410):
+    the routine, its feedback, its handout and its FHIR PlanDefinition, each a declared 410."""
     with generated.client(base_url, routine.delete_token) as owner:
         delete_routine = generated.operation("routines", "delete_routine")
         assert delete_routine.sync_detailed(routine.id, client=owner).status_code == 204
-        get_routine = generated.operation("routines", "get_routine")
-        gone = get_routine.sync_detailed(routine.id, client=owner)
-        assert gone.status_code == 410
-        assert isinstance(gone.parsed, generated.models.Problem)
+        for tag, operation in [
+            ("routines", "get_routine"),
+            ("routines", "get_feedback"),
+            ("routines", "get_handout"),
+        ]:
+            gone = generated.operation(tag, operation).sync_detailed(routine.id, client=owner)
+            assert gone.status_code == 410, operation
+            assert isinstance(gone.parsed, generated.models.Problem), operation
+            assert gone.parsed.request_id == gone.headers["x-request-id"]
+        plan = generated.operation("fhir", "read_plan_definition")
+        assert plan.sync_detailed(routine.id, client=owner).status_code == 410
+
+
+def handouts_and_plan(generated: GeneratedPackage, client: Any, routine_id: str) -> None:
+    """The handout as the page and as the PDF, each revalidated; the routine as FHIR."""
+    get_handout = generated.operation("routines", "get_handout")
+    models = generated.models
+    page = revalidated(get_handout, routine_id, client=client, format_=models.GetHandoutFormat.HTML)
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.parsed.startswith("<!DOCTYPE html>")
+    pdf = revalidated(get_handout, routine_id, client=client, format_=models.GetHandoutFormat.PDF)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    plan = generated.operation("fhir", "read_plan_definition").sync_detailed(
+        routine_id, client=client
+    )
+    assert plan.status_code == 200, plan.content
+    assert plan.parsed.to_dict()["resourceType"] == "PlanDefinition"
+
+
+def errors_name_their_request(generated: GeneratedPackage, client: Any) -> None:
+    """A problem is parsed as `Problem`, naming the field and the request (the client's id)."""
+    exercise = generated.operation("exercises", "get_exercise")
+    missing = exercise.sync_detailed("no-such-exercise", client=client)
+    assert missing.status_code == 404
+    assert missing.parsed.request_id == missing.headers["x-request-id"]
+    create_routine = generated.operation("routines", "create_routine")
+    too_long = create_routine.sync_detailed(
+        client=client, body=generated.models.Profile(minutes=500)
+    )
+    assert too_long.status_code == 422
+    assert [error.field for error in too_long.parsed.errors] == ["minutes"]
 
 
 EDITED_SUMMARY = "Edited through a generated client."
