@@ -244,7 +244,10 @@ def success(
     }
 
 
-ResourceId = Annotated[str, Path(max_length=64, examples=["cat-stretch"])]
+ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
+"""A FHIR id, as the contract states it (one starting with `_` or `$` would name an
+interaction: see `valid_ids`)."""
+ResourceId = Annotated[str, Path(max_length=64, pattern=ID_PATTERN, examples=["cat-stretch"])]
 
 
 @router.get(
@@ -308,6 +311,13 @@ async def read_structure_definition(resource_id: ResourceId, request: Request) -
 
 
 ALTERNATIVES = r"^[^,]+(,[^,]+)*$"
+LAST_UPDATED_PATTERN = (
+    r"^(eq|gt|ge|lt|le)?[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]0[0-9]:00)?)?$"
+)
+"""A date or dateTime, as the contract states it (the 29th to 31st are valid too, but a
+generator would make 30 February of them)."""
+ELEMENTS_PATTERN = r"^[a-z][A-Za-z0-9]*(,[a-z][A-Za-z0-9]*)*$"
 """Comma-separated alternatives, none empty."""
 STATUS_CODES = "(" + "|".join(sorted(PUBLICATION_STATUSES)) + ")"
 STATUS_TOKEN = f"([^|,]*\\|{STATUS_CODES}?|{STATUS_CODES})"
@@ -363,7 +373,7 @@ SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
         "description": "When the version served was written: a date or dateTime with an "
         "optional prefix (eq, gt, ge, lt, le); repeat it for a range (`ge2026-12-01&"
         "_lastUpdated=lt2026-12-08`). For incremental sync.",
-        "schema": {"type": "string", "maxLength": 40},
+        "schema": {"type": "string", "maxLength": 40, "pattern": LAST_UPDATED_PATTERN},
         "example": "ge2026-12-01",
     },
     {
@@ -386,7 +396,7 @@ SEARCH_PARAMETERS_DOC: list[dict[str, Any]] = [
         "required": False,
         "description": "Only these top-level elements of each resource (with `id` and `meta`, "
         "tagged SUBSETTED).",
-        "schema": {"type": "string", "maxLength": 300, "pattern": ALTERNATIVES},
+        "schema": {"type": "string", "maxLength": 300, "pattern": ELEMENTS_PATTERN},
         "example": "title,version",
     },
     FORMAT_PARAMETER_DOC,
@@ -626,7 +636,9 @@ async def activity_definition_history(resource_id: ResourceId, request: Request)
     openapi_extra=ONLY_FORMAT,
 )
 async def vread_activity_definition(
-    resource_id: ResourceId, version_id: Annotated[str, Path(max_length=64)], request: Request
+    resource_id: ResourceId,
+    version_id: Annotated[str, Path(max_length=64, pattern=ID_PATTERN)],
+    request: Request,
 ) -> Response:
     found = (
         await exercise_versions(request, resource_id, int(version_id))
@@ -730,7 +742,7 @@ SUBJECT_DOC: dict[str, Any] = {
     "in": "query",
     "required": False,
     "description": "Who the plan is for: a Patient or Group reference. Not stored.",
-    "schema": {"type": "string", "maxLength": 500},
+    "schema": {"type": "string", "maxLength": 500, "pattern": SUBJECT_PATTERN.pattern},
     "example": "Patient/123",
 }
 
@@ -823,12 +835,11 @@ async def read_questionnaire_response(resource_id: ResourceId, request: Request)
     return resource_response(request, questionnaire_response(canonical_of(request), feedback))
 
 
-def routine_of_identifier(request: Request, value: str) -> str:
+def routine_of_identifier(request: Request, value: str) -> str | None:
+    """The routine id an identifier names; None for another system (which names none)."""
     system, bar, routine_id = value.rpartition("|")
     expected = routine_identifier(canonical_of(request), "")["system"]
-    if bar and system != expected:
-        raise invalid("identifier", f"the system is {expected}")
-    return routine_id
+    return None if bar and system != expected else routine_id
 
 
 @router.get(
@@ -844,7 +855,11 @@ def routine_of_identifier(request: Request, value: str) -> str:
                 "in": "query",
                 "required": True,
                 "description": "The routine id, optionally after the PlanDefinition system.",
-                "schema": {"type": "string", "maxLength": 300},
+                "schema": {
+                    "type": "string",
+                    "maxLength": 300,
+                    "pattern": r"^([^|]*\|)?[A-Za-z0-9\-.]{1,64}$",
+                },
             },
             FORMAT_PARAMETER_DOC,
         ]
@@ -854,7 +869,8 @@ async def search_questionnaire_responses(request: Request) -> Response:
     value = single(request, "identifier")
     if value is None:
         raise invalid("identifier", "required: the routine id")
-    found = await feedback_or_none(request, routine_of_identifier(request, value))
+    routine_id = routine_of_identifier(request, value)
+    found = None if routine_id is None else await feedback_or_none(request, routine_id)
     canonical = canonical_of(request)
     resources = [] if found is None else [questionnaire_response(canonical, found)]
     return FhirResponse(orjson.dumps(bundle_of(request, resources)))
@@ -928,7 +944,11 @@ async def read_observation(resource_id: ResourceId, request: Request) -> Respons
                 "in": "query",
                 "required": True,
                 "description": "PlanDefinition/{routine-id}",
-                "schema": {"type": "string", "maxLength": 120},
+                "schema": {
+                    "type": "string",
+                    "maxLength": 120,
+                    "pattern": r"^PlanDefinition/[A-Za-z0-9\-.]{1,64}$",
+                },
                 "example": "PlanDefinition/8d54d5f3-ce9d-4c5e-bde8-6a563e13b214",
             },
             FORMAT_PARAMETER_DOC,
