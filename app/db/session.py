@@ -198,6 +198,21 @@ def _cut(dbapi_connection: Any) -> None:
 _WATCHDOG = ConnectionWatchdog()
 
 
+STORAGE_FAILURES = (
+    "disk is full",  # SQLite
+    "no space left on device",  # PostgreSQL, and SQLite's journal
+    "could not extend file",  # PostgreSQL
+    "read-only",  # SQLite's file or a read-only file system; PostgreSQL in recovery
+)
+
+
+def out_of_storage(error: Exception) -> bool:
+    """Whether a write failed because the database cannot store anything now (as opposed to
+    not answering at all, which reads notice too)."""
+    text = str(error).lower()
+    return any(failure in text for failure in STORAGE_FAILURES)
+
+
 class Database:
     """Runs a unit of work in the thread pool, never on the event loop: even SQLite can wait
     (on another writer's lock, up to its busy timeout), and the loop must keep serving.
@@ -216,6 +231,10 @@ class Database:
         self._require_ready = require_ready
         self._sqlite_writer = threading.Lock() if is_sqlite(str(engine.url)) else None
         self._write_wait_seconds = write_wait_seconds
+        self.last_write_failure: tuple[float, str] | None = None
+        """When (time.monotonic()) and why the last write failed for want of storage (a full
+        disk, a read-only file system); None once a write succeeds. Readiness reads it: such a
+        database answers every read and refuses every write."""
 
     async def transaction(
         self, work: Callable[[Connection], Result], prepare: Callable[[], object] | None = None
@@ -231,7 +250,14 @@ class Database:
             with self._one_writer(), self.engine.begin() as connection:
                 return work(connection)
 
-        return await run_in_threadpool(run)
+        try:
+            result = await run_in_threadpool(run)
+        except DRIVER_UNAVAILABLE_ERRORS as error:
+            if out_of_storage(error):
+                self.last_write_failure = (time.monotonic(), str(error).splitlines()[0][:200])
+            raise
+        self.last_write_failure = None
+        return result
 
     @contextmanager
     def _one_writer(self) -> Iterator[None]:

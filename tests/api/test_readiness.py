@@ -3,8 +3,12 @@
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
+from app.api.health import READINESS_QUERY_SECONDS
 from app.cli import seed_database
 from app.core.settings import Settings
 from app.db.catalogue_store import CatalogueStore
@@ -58,3 +62,49 @@ def test_stale_snapshot_makes_readyz_503_until_a_refresh_succeeds(
 
         store.refresh()
         assert client.get("/readyz").status_code == 200
+
+
+def test_readiness_answers_from_the_snapshot_age_before_asking_the_database(
+    fresh_database_url: str,
+) -> None:
+    """A frozen database path made /readyz take 5-30 s to say 503: a stale snapshot is a 503
+    without a query, and a query that does not answer within READINESS_QUERY_SECONDS is one."""
+    settings = Settings(database_url=fresh_database_url, catalogue_refresh_seconds=1)
+    with TestClient(create_app(settings)) as client:
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        asked: list[bool] = []
+
+        def frozen() -> str:
+            asked.append(True)
+            time.sleep(READINESS_QUERY_SECONDS + 1)
+            return "never"
+
+        runtime.schema_revision = frozen
+        runtime.catalogue_store.age = lambda: 3600.0  # the refresher cannot make it younger
+        stale = client.get("/readyz")
+        assert stale.status_code == 503
+        assert "snapshot" in stale.json()["detail"]
+        assert asked == [], "no query when the snapshot already says no"
+        del runtime.catalogue_store.age
+        slow = client.get("/readyz")
+        assert slow.status_code == 503
+        assert "did not answer within" in slow.json()["detail"]
+
+
+def test_a_failed_write_makes_readiness_503_until_a_write_succeeds(
+    fresh_database_url: str,
+) -> None:
+    """A full SQLite disk failed every write while /readyz said ready."""
+    with TestClient(create_app(Settings(database_url=fresh_database_url))) as client:
+        database = client.app.state.runtime.database  # type: ignore[attr-defined]
+
+        def disk_full(connection: Connection) -> None:
+            raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+        with pytest.raises(OperationalError):
+            client.portal.call(database.transaction, disk_full)  # type: ignore[union-attr]
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert "disk is full" in answer.json()["detail"]
+        assert client.post("/v1/routines", json={}).status_code == 201
+        assert client.get("/readyz").status_code == 200, "a write succeeded since"
