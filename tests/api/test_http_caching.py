@@ -375,6 +375,7 @@ class TestIfMatch:
         document["citations"] = [
             {"source": c["source"], "note": c["note"]} for c in document["citations"]
         ]
+        document["summary"] += " Changed."
         replaced = fresh_client.put(
             self.URL, json=document, headers={**editor, "If-Match": '"9", "1"'}
         )
