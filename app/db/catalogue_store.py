@@ -19,7 +19,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.db.audit_queries import ever_published
-from app.db.catalogue_queries import catalogue_revision, changed_exercises, load_sources
+from app.db.catalogue_queries import (
+    ChangedExercise,
+    catalogue_revision,
+    changed_exercises,
+    load_sources,
+)
 from app.db.migrations import SchemaGate
 from app.db.session import DatabaseUnavailableError
 from app.domain.catalogue import Catalogue, CatalogueEntry, Tombstone
@@ -174,12 +179,14 @@ class CatalogueStore:
         )
 
     def _load(self, since: int) -> tuple[int, list[Source], dict[str, Change]] | None:
-        """Database I/O only: None when the snapshot is current (or the schema not ready).
+        """What changed since `since`: None when the snapshot is current (or the schema not
+        ready).
 
-        Rows are read in batches of LOAD_BATCH, each in its own short session, so no unit of
-        work grows with the catalogue (a first load of 100,000 exercises stays far inside the
-        hold timeout's watchdog). A row changed while the batches run may come at its newer
-        revision; the next refresh, from `revision`, reads it again either way."""
+        Rows are read in batches of LOAD_BATCH, each in its own short session, and validated
+        after that session has given its connection back, so no unit of work grows with the
+        catalogue or with how slowly a busy machine validates: a first load of 100,000 exercises
+        stays far inside the hold timeout's watchdog. A row changed while the batches run may
+        come at its newer revision; the next refresh, from `revision`, reads it again."""
         if not self.gate.check():
             return None
         changed: dict[str, Change] = {}
@@ -188,24 +195,35 @@ class CatalogueStore:
             if revision == since:
                 return None
             sources = load_sources(session)
-            after = self._load_batch(session, since, "", changed)
-        while after is not None:
+            rows, once_published = self._read_batch(session, since, "")
+        while True:
+            after = self._take_batch(rows, once_published, changed)
+            if after is None:
+                return revision, sources, changed
             with Session(self._engine) as session:
-                after = self._load_batch(session, since, after, changed)
-        return revision, sources, changed
+                rows, once_published = self._read_batch(session, since, after)
 
     @staticmethod
-    def _load_batch(
-        session: Session, since: int, after: str, changed: dict[str, Change]
-    ) -> str | None:
-        """One batch of the rows changed since `since`, after the slug `after`, read into
-        `changed`; the slug to continue after, or None when this was the last batch."""
+    def _read_batch(
+        session: Session, since: int, after: str
+    ) -> tuple[list[ChangedExercise], set[str]]:
+        """One batch of the rows changed since `since`, after the slug `after`, and which of
+        those no longer published were ever published: database I/O only, so the unit of work
+        lasts one query or two, whatever the validation after it costs."""
         rows = changed_exercises(session, since, after, LOAD_BATCH)
-        withdrawn: list[Tombstone] = []
+        withdrawn = [row.slug for row in rows if row.status != Status.published]
+        return rows, ever_published(session, withdrawn)
+
+    @staticmethod
+    def _take_batch(
+        rows: list[ChangedExercise], once_published: set[str], changed: dict[str, Change]
+    ) -> str | None:
+        """Read a batch into `changed`; the slug to continue after, or None after the last."""
         for row in rows:
             if row.status != Status.published:
-                changed[row.slug] = None
-                withdrawn.append(Tombstone.of(row.slug, row.revision, row.status))
+                published_once = row.slug in once_published
+                tombstone = Tombstone.of(row.slug, row.revision, row.status)
+                changed[row.slug] = tombstone if published_once else None
                 continue
             try:
                 exercise = Exercise.model_validate_json(row.document_json)
@@ -213,10 +231,6 @@ class CatalogueStore:
                 changed[row.slug] = Unreadable.of(row.version, error)
                 continue
             changed[row.slug] = Published(exercise, row.version, row.revision, row.updated_at)
-        once_published = ever_published(session, [tombstone.slug for tombstone in withdrawn])
-        for tombstone in withdrawn:
-            if tombstone.slug in once_published:
-                changed[tombstone.slug] = tombstone
         return rows[-1].slug if len(rows) == LOAD_BATCH else None
 
 
