@@ -223,15 +223,84 @@ FORMAT_PARAMETER_DOC: dict[str, Any] = {
 ONLY_FORMAT = {"parameters": [FORMAT_PARAMETER_DOC]}
 
 
+TEXT = {"type": "string"}
+OBJECTS = {"type": "array", "items": {"type": "object"}}
+ACTION_ELEMENTS: dict[str, Any] = {
+    "id": TEXT,
+    "title": TEXT,
+    "description": TEXT,
+    "textEquivalent": TEXT,
+    "definitionCanonical": TEXT,
+    "code": OBJECTS,
+    "reason": OBJECTS,
+    "timingTiming": {"type": "object"},
+}
+RELATED_ARTIFACTS = {
+    "type": "array",
+    "description": "The sources cited.",
+    "items": {"type": "object", "properties": {"type": TEXT, "display": TEXT}},
+}
+TRIMMED_R4: dict[str, dict[str, Any]] = {
+    "PlanDefinition": {
+        "usage": TEXT,
+        "relatedArtifact": RELATED_ARTIFACTS,
+        "action": {
+            "type": "array",
+            "description": "The routine's blocks as action groups, each with its exercises as "
+            "actions (`definitionCanonical` names the ActivityDefinition as `url|version`).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    **ACTION_ELEMENTS,
+                    "action": {
+                        "type": "array",
+                        "items": {"type": "object", "properties": ACTION_ELEMENTS},
+                    },
+                },
+            },
+        },
+    },
+    "ActivityDefinition": {
+        "usage": TEXT,
+        "dosage": {
+            "type": "array",
+            "description": "Each cited dosage: its text, timing and `doseAndRate`.",
+            "items": {
+                "type": "object",
+                "properties": {"text": TEXT, "timing": {"type": "object"}, "doseAndRate": OBJECTS},
+            },
+        },
+        "relatedArtifact": RELATED_ARTIFACTS,
+        "bodySite": OBJECTS,
+        "topic": OBJECTS,
+    },
+}
+"""The elements this facade emits for a resource, typed as R4 has them (a trimmed R4 schema), so
+a generated client knows they exist. Other elements may come too (`additionalProperties` stays
+open, as FHIR's own JSON schema has it)."""
+COMMON_ELEMENTS: dict[str, Any] = {
+    "id": TEXT,
+    "meta": {"type": "object", "properties": {"versionId": TEXT}},
+    "url": TEXT,
+    "version": TEXT,
+    "name": TEXT,
+    "title": TEXT,
+    "status": TEXT,
+    "description": TEXT,
+}
+
+
 def success(
     resource_type: str, example: dict[str, Any], *refusals: int
 ) -> dict[int | str, dict[str, Any]]:
     """The answers of a read: the resource, a 304, and OperationOutcomes for 400, 404, 406, 422,
     503 and `refusals`."""
+    elements = TRIMMED_R4.get(resource_type)
+    properties = {} if elements is None else {**COMMON_ELEMENTS, **elements}
     schema = {
         "type": "object",
         "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}, **properties},
         "examples": [example],
     }
     return {

@@ -1019,3 +1019,35 @@ class TestWhatTheClinicDoesNext:
                 headers={"Content-Type": FHIR},
             )
             outcome(response, 400)
+
+
+def test_the_contract_types_the_elements_a_plan_and_an_activity_carry(client: TestClient) -> None:
+    """A trimmed R4 schema: each element the contract declares is served with that JSON type."""
+    document = client.get("/openapi.json").json()
+    routine = client.post("/v1/routines", json={"sensitivity": "none", "minutes": 20}).json()
+    served = {
+        "/fhir/r4/PlanDefinition/{resource_id}": client.get(
+            f"/fhir/r4/PlanDefinition/{routine['id']}"
+        ).json(),
+        "/fhir/r4/ActivityDefinition/{resource_id}": client.get(
+            "/fhir/r4/ActivityDefinition/cat-stretch"
+        ).json(),
+    }
+    kinds = {"string": str, "object": dict, "array": list}
+    for path, resource in served.items():
+        declared = document["paths"][path]["get"]["responses"]["200"]["content"]
+        schema = declared["application/fhir+json"]["schema"]
+        for name in ("action", "dosage", "relatedArtifact"):
+            if name in resource:
+                assert name in schema["properties"], (path, name)
+        for name, element in schema["properties"].items():
+            if name in resource and "type" in element:
+                assert isinstance(resource[name], kinds[element["type"]]), (path, name)
+                item = element.get("items", {})
+                for value in resource[name] if element["type"] == "array" else []:
+                    assert isinstance(value, kinds[item.get("type", "object")]), (path, name)
+                    for key, typed in item.get("properties", {}).items():
+                        if key in value and "type" in typed:
+                            assert isinstance(value[key], kinds[typed["type"]]), (path, name, key)
+    assert "action" in served["/fhir/r4/PlanDefinition/{resource_id}"]
+    assert {"dosage", "relatedArtifact"} <= set(served["/fhir/r4/ActivityDefinition/{resource_id}"])
