@@ -33,6 +33,7 @@ from app.db.routine_queries import (
 )
 from app.db.session import Database
 from app.domain.catalogue import Catalogue
+from app.domain.routines.engine import with_excluded_summary
 
 PURGE_BATCH_SIZE = 1000
 """Routines one purge transaction handles at most (ROUTINE_PURGE_BATCH_SIZE)."""
@@ -214,7 +215,8 @@ class RoutineStore:
     async def _decompress(self, stored: StoredRoutine) -> bytes:
         if stored.document_zstd is None:
             raise RoutineDeletedError(stored.id)
-        return self.codec.decompress(stored.document_zstd, await self._dictionary(stored))
+        body = self.codec.decompress(stored.document_zstd, await self._dictionary(stored))
+        return published_shape(body)
 
     async def _dictionary(self, stored: StoredRoutine) -> RoutineDictionary | None:
         dictionary_id = stored.dictionary_id
@@ -227,6 +229,14 @@ class RoutineStore:
         if content is None:
             raise LookupError(f"routine {stored.id} names a missing dictionary")
         return self.codec.remember(RoutineDictionary(dictionary_id, content, stored=True))
+
+
+def published_shape(body: bytes) -> bytes:
+    """A stored routine as the contract has it now. The stored bytes stay as written: one
+    stored before routines carried `excluded_summary` is upgraded here, on every read."""
+    if b'"excluded_summary"' in body:
+        return body
+    return orjson.dumps(with_excluded_summary(orjson.loads(body)))
 
 
 async def _settle(written: asyncio.Future[None], work: Awaitable[None]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
+import zstandard
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -433,3 +434,54 @@ def test_the_excluded_pages_of_a_referral_are_empty_and_cursors_stay_with_their_
     assert client.get(f"/v1/routines/{uuid.uuid4()}/excluded").status_code == 404
     too_many = client.get(f"/v1/routines/{one['id']}/excluded", params={"limit": 101})
     assert too_many.status_code == 422
+
+
+class TestRoutineStoredBeforeTheExclusionSummary:
+    """A routine stored by older code lists every exclusion and has no `excluded_summary`: it
+    is answered in today's shape, its summary counted from that list, the stored bytes kept."""
+
+    PROFILE = {
+        "sensitivity": "flexion_sensitive",
+        "target_areas": ["lower_back"],
+        "available_equipment": ["mat"],
+        "seed": 5,
+    }
+
+    def test_it_is_read_with_a_summary_and_a_bounded_list(
+        self, fresh_database_url: str, excluded_of: Any
+    ) -> None:
+        settings = Settings(database_url=fresh_database_url)
+        with TestClient(create_app(settings)) as client:
+            created = client.post("/v1/routines", json=self.PROFILE)
+            assert created.status_code == 201, created.text
+            routine = client.get(f"/v1/routines/{created.json()['id']}").json()
+            every = excluded_of(client, routine)
+        assert len(every) > 12, "the catalogue leaves out more than a routine lists"
+        old_shape = {key: value for key, value in routine.items() if key != "excluded_summary"}
+        old_shape["excluded"] = every
+        old_bytes = zstandard.ZstdCompressor().compress(orjson.dumps(old_shape))
+        engine = build_engine(fresh_database_url)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(RoutineRow)
+                .where(sa.column("id") == routine["id"])
+                .values(document_zstd=old_bytes, dictionary_id=None)
+            )
+
+        with TestClient(create_app(settings)) as client:
+            response = client.get(f"/v1/routines/{routine['id']}")
+            assert response.status_code == 200, response.text
+            read = response.json()
+            assert client.get(f"/v1/routines/{routine['id']}/handout").status_code == 200
+            assert client.get(f"/fhir/r4/PlanDefinition/{routine['id']}").status_code == 200
+
+        assert read["excluded_summary"] == routine["excluded_summary"]
+        assert read["excluded_summary"]["total"] == len(every)
+        assert len(read["excluded"]) == 12
+        assert all(item in every for item in read["excluded"])
+        assert list(read) == list(routine), "fields in the published order"
+        with Session(engine) as session:
+            stored = session.get(RoutineRow, routine["id"])
+            assert stored is not None
+            assert stored.document_zstd == old_bytes
+        engine.dispose()

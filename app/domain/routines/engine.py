@@ -10,6 +10,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.exercise import DosageOut
@@ -389,6 +390,62 @@ def exclusion_summary(catalogue: Catalogue, chosen_with: Selection) -> Exclusion
         ],
         suited=len(verdicts.eligible) - len(chosen_with.chosen),
     )
+
+
+SUITED_CODES = frozenset(
+    {ExclusionCode.alternative_chosen, ExclusionCode.routine_limit, ExclusionCode.time}
+)
+"""The codes of an exercise that suits the person but did not fit (`unfitted_reason`)."""
+
+
+def listed_exclusion_summary(excluded: Sequence[Exclusion]) -> ExclusionSummary:
+    """The summary of a routine stored before routines carried one, which listed every
+    exclusion: counted from that full list, as `exclusion_summary` counts the catalogue."""
+    counts: Counter[RuleId] = Counter()
+    codes: dict[RuleId, ExclusionCode] = {}
+    suited = 0
+    for item in excluded:
+        broken = [reason for reason in item.reasons if reason.code not in SUITED_CODES]
+        suited += not broken
+        for reason in broken:
+            counts[reason.rule] += 1
+            codes.setdefault(reason.rule, reason.code)
+    return ExclusionSummary(
+        total=len(excluded),
+        by_rule=[
+            RuleCount(rule=rule, code=codes[rule], count=counts[rule])
+            for rule in RuleId
+            if counts[rule]
+        ],
+        suited=suited,
+    )
+
+
+def nearest_listed(excluded: Sequence[Exclusion]) -> list[Exclusion]:
+    """The `EXCLUDED_SHOWN` nearest of a stored full list, as near as the list alone tells:
+    fewer reasons first (one that suits the person before one they may not do), then slug."""
+    return heapq.nsmallest(
+        EXCLUDED_SHOWN, excluded, key=lambda item: (len(item.reasons), item.slug)
+    )
+
+
+def with_excluded_summary(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored routine in the published shape: one written before routines carried
+    `excluded_summary` gets it from its full `excluded` list, which is then bounded like a new
+    routine's. Any other document is returned as it is."""
+    if "excluded_summary" in document or "excluded" not in document:
+        return document
+    excluded = [Exclusion.model_validate(item) for item in document["excluded"]]
+    upgraded: dict[str, Any] = {}
+    for key, value in document.items():
+        if key == "excluded":
+            upgraded[key] = [item.model_dump(mode="json") for item in nearest_listed(excluded)]
+            upgraded["excluded_summary"] = listed_exclusion_summary(excluded).model_dump(
+                mode="json"
+            )
+        else:
+            upgraded[key] = value
+    return upgraded
 
 
 def unfitted_reason(
