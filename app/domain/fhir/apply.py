@@ -9,7 +9,7 @@ from typing import Any
 from app.domain.fhir.common import compact, with_narrative
 
 SUBJECT_PATTERN = re.compile(
-    r"^(Patient|Group)/[A-Za-z0-9\-.]{1,64}$|^https?://[^\s]{1,400}/(Patient|Group)/[A-Za-z0-9\-.]{1,64}$"
+    r"^(Patient|Group)/[A-Za-z0-9\-.]{1,64}$|^https?://[!-~]{1,400}/(Patient|Group)/[A-Za-z0-9\-.]{1,64}$"
 )
 """A reference to a Patient or Group (CarePlan.subject's types), relative or absolute."""
 UNNAMED_SUBJECT = {"display": "The person this plan is applied for (not named to the server)"}
