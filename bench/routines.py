@@ -45,8 +45,8 @@ from bench.catalogue import (  # noqa: E402
 
 ROUTINES_PATH = "/v1/routines"
 JSON_HEADERS = {"Content-Type": "application/json"}
-TARGET_POST_RPS_RATIO = 0.70  # issue 10
-TARGET_POST_P99_RATIO = 1.2  # issue 10
+TARGET_POST_RPS_RATIO = 0.70
+TARGET_POST_P99_RATIO = 1.2
 TARGET_GET_RPS_RATIO = 0.80
 
 # What a frontend sends: every sensitivity and level, floor and bed, helper, leg symptoms,
@@ -160,7 +160,7 @@ PROFILES: list[dict[str, Any]] = [
 
 def request_bodies(single_profile: bool = False) -> list[bytes]:
     """The profiles as request bodies, each checked to be a valid `Profile` first (only the
-    first with `single_profile`: the same body every time, as issue 10 measured)."""
+    first with `single_profile`: the same body every time, as the original target was measured)."""
     profiles = PROFILES[:1] if single_profile else PROFILES
     for profile in profiles:
         Profile.model_validate(profile)

@@ -183,7 +183,7 @@ def test_a_generated_client_plays_an_integrators_scenario(
 
 
 UNSIGNED_CURSOR = base64.urlsafe_b64encode(b'{"after":"a"}').decode().rstrip("=")
-"""Well formed, and what cursors were before issue 11 (the last slug, base64): never signed."""
+"""Well formed, and what cursors were before signing (the last slug, base64): never signed."""
 
 
 def page_to_the_end(generated: GeneratedPackage, client: Any, *, limit: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""Issue 8 through HTTP, on both stores: the rules registry and the engine's safety rules, one
+"""Through HTTP, on both stores: the rules registry and the engine's safety rules, one
 worked example per rule."""
 
 from collections.abc import Callable

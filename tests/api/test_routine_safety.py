@@ -1,4 +1,4 @@
-"""Issue 8's content, red-flag and feedback rules, example by example, through HTTP on both
+"""The content, red-flag and feedback rules, example by example, through HTTP on both
 stores."""
 
 from collections.abc import Callable

@@ -1,5 +1,5 @@
 """Clinical-safety properties of the routine engine over 2,000 random profiles per run, on the real
-seeded catalogue (issue 8: the engine).
+seeded catalogue (the engine itself).
 
 The profiles come from a seeded `random.Random`, so a run is reproducible and each plan is
 generated once and checked by every test. The rules are re-stated here from the exercise records

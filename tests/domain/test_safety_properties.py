@@ -1,6 +1,6 @@
-"""Issue 8's safety rules as properties over random profiles and feedback, on the real seeded
+"""The safety rules as properties over random profiles and feedback, on the real seeded
 catalogue. Each runs over at least 2,000 examples (the engine takes a few milliseconds a
-routine, so this stays fast). The rules are re-stated from the issue, not imported from the
+routine, so this stays fast). The rules are re-stated from the rules' sources, not imported from the
 engine, so a wrong rule fails here instead of agreeing with itself."""
 
 from datetime import UTC, datetime, timedelta
