@@ -1113,6 +1113,19 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     ),
 )
 
+RED_FLAG_RULES: tuple[RuleId, ...] = (
+    RuleId.red_flag_severe_abdominal_pain,
+    RuleId.red_flag_fever,
+    RuleId.red_flag_bladder_or_bowel_control_loss,
+    RuleId.red_flag_strain_pain_beyond_two_weeks,
+    RuleId.red_flag_saddle_numbness,
+    RuleId.red_flag_progressive_leg_weakness,
+    RuleId.red_flag_major_trauma,
+    RuleId.red_flag_history_of_cancer,
+    RuleId.red_flag_unexplained_weight_loss,
+)
+"""The screening's red flags, one rule each."""
+
 CHECK_SEVERITIES: dict[RuleId, Severity] = {
     **dict.fromkeys(
         (
@@ -1122,15 +1135,7 @@ CHECK_SEVERITIES: dict[RuleId, Severity] = {
             RuleId.floor_position,
             RuleId.long_sitting_is_floor,
             RuleId.no_half_kneeling_on_bed,
-            RuleId.red_flag_severe_abdominal_pain,
-            RuleId.red_flag_fever,
-            RuleId.red_flag_bladder_or_bowel_control_loss,
-            RuleId.red_flag_strain_pain_beyond_two_weeks,
-            RuleId.red_flag_saddle_numbness,
-            RuleId.red_flag_progressive_leg_weakness,
-            RuleId.red_flag_major_trauma,
-            RuleId.red_flag_history_of_cancer,
-            RuleId.red_flag_unexplained_weight_loss,
+            *RED_FLAG_RULES,
         ),
         Severity.block,
     ),
@@ -1189,15 +1194,7 @@ RULE_KINDS: dict[RuleId, RuleKind] = {
             RuleId.not_for_everyone,
             RuleId.pain_under_control,
             RuleId.low_impact_only,
-            RuleId.red_flag_severe_abdominal_pain,
-            RuleId.red_flag_fever,
-            RuleId.red_flag_bladder_or_bowel_control_loss,
-            RuleId.red_flag_strain_pain_beyond_two_weeks,
-            RuleId.red_flag_saddle_numbness,
-            RuleId.red_flag_progressive_leg_weakness,
-            RuleId.red_flag_major_trauma,
-            RuleId.red_flag_history_of_cancer,
-            RuleId.red_flag_unexplained_weight_loss,
+            *RED_FLAG_RULES,
             RuleId.cleared_by_clinician,
             RuleId.saddle_numbness,
             RuleId.leg_weakness,
