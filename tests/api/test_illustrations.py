@@ -3,17 +3,16 @@ carry the exercise's version, conditional GETs, and the URLs in the exercise's d
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
+from seeded import SEED_DIR
 
 from app.core.security import Role
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PROBLEM = "application/problem+json"
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -1,10 +1,10 @@
 """Readiness: /readyz and the data endpoints agree on when this process can serve."""
 
 import time
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from seeded import SEED_DIR
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -15,7 +15,6 @@ from app.db.catalogue_store import CatalogueStore
 from app.db.migrations import upgrade
 from app.main import create_app
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 DATA_READS = ["/v1/exercises", "/v1/exercises/cat-stretch", "/v1/target-areas", "/v1/sources"]
 UNKNOWN_ROUTINE = "/v1/routines/5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"
 

@@ -2,10 +2,10 @@
 size with a figure in it (so a reviewer, or CI, sees that each one draws)."""
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
+from seeded import SEED_DIR
 
 from app.content.bundle import load_seed_directory
 from app.content.rasterise import svg_to_png
@@ -13,7 +13,6 @@ from app.domain.exercise import Exercise
 from app.domain.figure.illustrations import Drawings
 from app.domain.figure.svg import INK, WIDTH_PX
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 EXERCISES = load_seed_directory(SEED_DIR).exercises
 
 

@@ -1,10 +1,10 @@
 """The seeded content holds every exercise of DOMAIN.md with its facts, and its rules hold."""
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
+from seeded import SEED_DIR
 
 from app.content.bundle import ContentBundle, load_seed_directory
 from app.domain.exercise import MOTION_FLAGS, Exercise
@@ -18,7 +18,6 @@ from app.domain.vocabulary import (
     SpinalMotion,
 )
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 S000, S001, S002, S003, S004 = (
     "back-injury-rehabilitation",
     "aaos-back-pain-exercises",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from seeded import SEED_DIR
 from sqlmodel import Session, select
 
 from app.cli import seed_database
@@ -14,7 +15,6 @@ from app.content.bundle import ContentInvalidError, load_seed_directory
 from app.db.models import ExerciseRow
 from app.db.session import build_engine
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PROJECT = SEED_DIR.parent
 SEED_EXERCISE_COUNT = len(list((SEED_DIR / "exercises").glob("*.yaml")))
 

@@ -2,10 +2,10 @@
 indexes, feed, term counts and kept indexes, whatever the changes."""
 
 from functools import cache
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seeded import SEED_DIR
 
 from app.content.bundle import load_seed_directory
 from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery, Tombstone
@@ -13,7 +13,6 @@ from app.domain.exercise import Exercise, Source
 from app.domain.fhir.activity import NameIndex
 from app.domain.vocabulary import Category, Level, Position, Status, TargetArea
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 COUNTED = ("target_areas", "category", "equipment", "contraindicated_for", "level")
 Write = tuple[int, int, int]
 """Which exercise (an index), what becomes of it (0 published as is, 1 published at another

@@ -6,13 +6,11 @@ engine, so a wrong rule fails instead of agreeing with itself."""
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seeded import random_profiles, seeded_catalogue
 
-from app.content.bundle import load_seed_directory
-from app.domain.catalogue import Catalogue
 from app.domain.routines import (
     Difficulty,
     Feedback,
@@ -27,9 +25,8 @@ from app.domain.routines import (
     recommend,
 )
 from app.domain.routines.engine import generate_routine
-from app.domain.vocabulary import Equipment, Level, TargetArea
+from app.domain.vocabulary import Level
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 CHAINS = 1000
 RISE_TO_STOP = 3
 ADVANCE_STEP_MINUTES = 5
@@ -40,14 +37,8 @@ START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
 @cache
-def catalogue() -> Catalogue:
-    bundle = load_seed_directory(SEED_DIR)
-    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
-
-
-@cache
 def routine_for(profile_json: str, seed: int) -> RoutinePlan:
-    return generate_routine(catalogue(), Profile.model_validate_json(profile_json), seed)
+    return generate_routine(seeded_catalogue(), Profile.model_validate_json(profile_json), seed)
 
 
 def session_budget(profile: Profile) -> int:
@@ -57,20 +48,7 @@ def session_budget(profile: Profile) -> int:
     return profile.minutes
 
 
-profiles = st.builds(
-    Profile,
-    sensitivity=st.sampled_from(Sensitivity),
-    level=st.sampled_from(Level),
-    target_areas=st.lists(st.sampled_from(TargetArea), max_size=2, unique=True),
-    available_equipment=st.lists(st.sampled_from(Equipment), max_size=4, unique=True),
-    can_get_on_floor=st.booleans(),
-    helper_available=st.booleans(),
-    leg_symptoms=st.booleans(),
-    minutes=st.integers(min_value=5, max_value=90),
-    include_aerobic=st.booleans(),
-    phase=st.sampled_from(Phase),
-    seed=st.none(),
-)
+profiles = random_profiles(most_target_areas=2, most_equipment=4)
 PAIN_CHANGES = (-3, -2, -1, -1, 0, 0, 0, 0, 1, 1, 2, 3)
 """Mostly steady or easing, sometimes rising."""
 LEG_REPORTS: tuple[dict[str, object], ...] = (
@@ -213,7 +191,7 @@ def test_hard_at_no_pain_leaving_acute_keeps_the_short_session() -> None:
     assert outcome.next_profile is not None
     assert outcome.next_profile.phase is Phase.recovering
     assert outcome.next_profile.minutes <= ACUTE_SESSION_MINUTES
-    routine = generate_routine(catalogue(), outcome.next_profile, 1)
+    routine = generate_routine(seeded_catalogue(), outcome.next_profile, 1)
     assert routine.estimated_minutes <= ACUTE_SESSION_MINUTES
 
 

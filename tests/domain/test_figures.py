@@ -3,10 +3,10 @@ range, resting on its surface, lying when it lies, flexing or extending the lumb
 exercise's flag says, showing the side the steps name. Each frame's SVG is parsed and read."""
 
 from functools import cache
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from seeded import SEED_DIR
 
 from app.content.bundle import load_seed_directory
 from app.domain.exercise import Exercise
@@ -15,7 +15,6 @@ from app.domain.figure.illustrations import Drawings, illustration_links
 from app.domain.figure.model import Figure
 from app.domain.vocabulary import SpinalMotion, Status
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 SVG = "{http://www.w3.org/2000/svg}"
 MAX_SVG_BYTES = 8 * 1024
 

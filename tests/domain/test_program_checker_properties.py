@@ -13,9 +13,10 @@ from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_routine_safety_properties import catalogue, plans
+from seeded import seeded_catalogue, seeded_exercise
+from test_routine_safety_properties import plans
 
-from app.domain.exercise import MOTION_FLAGS, Exercise
+from app.domain.exercise import MOTION_FLAGS
 from app.domain.routines import Phase, Profile, RoutinePlan
 from app.domain.routines.checker import ProgramCheck, check_program
 from app.domain.routines.eligibility import FLAGS_AVOIDED
@@ -36,7 +37,7 @@ MUTATIONS_PER_RUN = 2000
 
 
 def checked(profile: Profile, program: Program) -> ProgramCheck:
-    return check_program(catalogue(), profile, program)
+    return check_program(seeded_catalogue(), profile, program)
 
 
 def test_every_generated_routine_checks_without_a_block_or_a_warning() -> None:
@@ -49,15 +50,11 @@ def test_every_generated_routine_checks_without_a_block_or_a_warning() -> None:
         assert not check.blocking
 
 
-def exercise(slug: str) -> Exercise:
-    return catalogue().by_slug[slug].exercise
-
-
 def flagged_for(profile: Profile) -> list[str]:
     avoided = FLAGS_AVOIDED[profile.sensitivity]
     return [
         entry.slug
-        for entry in catalogue().entries
+        for entry in seeded_catalogue().entries
         if avoided & entry.exercise.contraindicated_for
         and entry.exercise.category is not Category.aerobic
     ]
@@ -68,7 +65,7 @@ def expected_flag_rule(profile: Profile, slug: str) -> RuleId:
     from the main motion (direction-flag) or from the set-up (flexion-in-set-up)."""
     if profile.sensitivity is Sensitivity.unknown:
         return RuleId.unknown_direction
-    motion_flag = MOTION_FLAGS.get(exercise(slug).spinal_motion)
+    motion_flag = MOTION_FLAGS.get(seeded_exercise(slug).spinal_motion)
     if motion_flag in FLAGS_AVOIDED[profile.sensitivity]:
         return RuleId.direction_flag
     return RuleId.flexion_in_set_up
@@ -122,7 +119,7 @@ def raise_a_dose(data: st.DataObject) -> None:
     item = plan.blocks[block].items[index]
     program = program_of(plan.model_dump(mode="json")["blocks"])
     dose = program.blocks[block].items[index].dose
-    dosages = exercise(item.exercise.slug).dosages
+    dosages = seeded_exercise(item.exercise.slug).dosages
     pointer = item_pointer(block, index) + "/dose/"
     if item.duration_minutes is not None:
         cited = max(d.duration_minutes or 30 for d in dosages)
@@ -165,21 +162,21 @@ def add_a_third_nerve_stretch(data: st.DataObject) -> None:
     profile, plan = data.draw(st.sampled_from(with_leg_symptoms()), label="routine")
     program = program_of(plan.model_dump(mode="json")["blocks"])
     present = [item.exercise.slug for item in plan.items]
-    tensioning = [slug for slug in present if exercise(slug).tensions_sciatic_nerve]
+    tensioning = [slug for slug in present if seeded_exercise(slug).tensions_sciatic_nerve]
     candidates = [
         entry.slug
-        for entry in catalogue().entries
+        for entry in seeded_catalogue().entries
         if entry.exercise.tensions_sciatic_nerve and entry.slug not in present
     ]
     added = data.draw(st.permutations(candidates), label="added")[: 3 - len(tensioning)]
     mutated = appended(program, [ProgramItem(exercise=slug, dose=Dose()) for slug in added])
     third = added[-1]
-    families = variant_families(catalogue().entries)
+    families = variant_families(seeded_catalogue().entries)
     in_program = [*present, *added[:-1]]
     family = [slug for slug in in_program if families.get(slug, slug) == families.get(third, third)]
     if len(family) >= 2:
         expected = RuleId.variants_at_most_two
-    elif len([slug for slug in in_program if exercise(slug).tensions_sciatic_nerve]) >= 2:
+    elif len([slug for slug in in_program if seeded_exercise(slug).tensions_sciatic_nerve]) >= 2:
         expected = RuleId.nerve_tension_at_most_two
     else:
         expected = RuleId.one_nerve_tension_variant

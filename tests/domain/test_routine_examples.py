@@ -1,10 +1,9 @@
 """Worked examples of the routine engine and the feedback rules on the real seeded catalogue."""
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 
 import pytest
+from seeded import SEED_DIR, seeded_catalogue
 
 from app.content.bundle import load_seed_directory
 from app.domain.catalogue import Catalogue
@@ -26,17 +25,9 @@ from app.domain.routines import (
 from app.domain.routines.engine import generate_routine
 from app.domain.vocabulary import Equipment, Level, Position, SpinalMotion, TargetArea
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
-
-
-@cache
-def catalogue() -> Catalogue:
-    bundle = load_seed_directory(SEED_DIR)
-    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
-
 
 def plan_for(seed: int = 1, /, **fields: object) -> RoutinePlan:
-    return generate_routine(catalogue(), Profile.model_validate(fields), seed)
+    return generate_routine(seeded_catalogue(), Profile.model_validate(fields), seed)
 
 
 def slugs(plan: RoutinePlan) -> list[str]:

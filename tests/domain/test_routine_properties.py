@@ -6,15 +6,12 @@ in the engine fails a test instead of agreeing with itself.
 
 from collections import Counter
 from collections.abc import Sequence
-from functools import cache
 from itertools import pairwise
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seeded import random_profiles, seeded_catalogue, seeds
 
-from app.content.bundle import load_seed_directory
-from app.domain.catalogue import Catalogue
 from app.domain.exercise import Exercise
 from app.domain.routines import (
     Outcome,
@@ -37,13 +34,11 @@ from app.domain.vocabulary import (
     Category,
     Equipment,
     Impact,
-    Level,
     Position,
     SpinalMotion,
     TargetArea,
 )
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 ROUTINE_WIDE = {"time", "alternative_chosen", "routine_limit"}
 """Codes for an exercise that suits the person but is kept out by the routine as a whole."""
 BLOCK_ORDER = ["warm_up", "mobility", "strength", "aerobic", "cool_down"]
@@ -60,28 +55,7 @@ AVOIDED = {
 }
 
 
-@cache
-def catalogue() -> Catalogue:
-    bundle = load_seed_directory(SEED_DIR)
-    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
-
-
-profiles = st.builds(
-    Profile,
-    sensitivity=st.sampled_from(Sensitivity),
-    level=st.sampled_from(Level),
-    target_areas=st.lists(st.sampled_from(TargetArea), max_size=3, unique=True),
-    available_equipment=st.lists(st.sampled_from(Equipment), unique=True),
-    can_get_on_floor=st.booleans(),
-    helper_available=st.booleans(),
-    leg_symptoms=st.booleans(),
-    minutes=st.integers(min_value=5, max_value=90),
-    include_aerobic=st.booleans(),
-    phase=st.sampled_from(Phase),
-    red_flags=st.just([]),
-    seed=st.none(),
-)
-seeds = st.integers(min_value=0, max_value=2**31 - 1)
+profiles = random_profiles()
 
 
 def allowed(exercise: Exercise, profile: Profile) -> bool:
@@ -115,7 +89,9 @@ def allowed(exercise: Exercise, profile: Profile) -> bool:
 
 
 def eligible(profile: Profile) -> list[Exercise]:
-    return [entry.exercise for entry in catalogue().entries if allowed(entry.exercise, profile)]
+    return [
+        entry.exercise for entry in seeded_catalogue().entries if allowed(entry.exercise, profile)
+    ]
 
 
 def smallest_seconds(exercise: Exercise) -> int:
@@ -144,12 +120,14 @@ def largest_seconds(exercise: Exercise) -> int:
 
 
 def generated(profile: Profile, seed: int) -> RoutinePlan:
-    return generate_routine(catalogue(), profile, seed)
+    return generate_routine(seeded_catalogue(), profile, seed)
 
 
 def left_out(profile: Profile, seed: int) -> list[Exclusion]:
     """Every exercise the routine leaves out (the routine itself lists the nearest few)."""
-    everything, more = all_exclusions(catalogue(), profile, seed, None, len(catalogue()))
+    everything, more = all_exclusions(
+        seeded_catalogue(), profile, seed, None, len(seeded_catalogue())
+    )
     assert more is None
     return everything
 
@@ -165,7 +143,7 @@ def test_every_item_is_allowed_and_every_left_out_exercise_says_why(
     assert set(item_slugs) <= allowed_slugs
     assert len(item_slugs) == len(set(item_slugs))
     excluded = {exclusion.slug: exclusion for exclusion in left_out(profile, seed)}
-    assert set(excluded) | set(item_slugs) == {entry.slug for entry in catalogue().entries}
+    assert set(excluded) | set(item_slugs) == {entry.slug for entry in seeded_catalogue().entries}
     assert not set(excluded) & set(item_slugs)
     assert len(plan.excluded) == min(EXCLUDED_SHOWN, len(excluded))
     assert all(excluded[shown.slug] == shown for shown in plan.excluded)
@@ -241,7 +219,7 @@ def test_routine_fills_most_of_the_time_when_the_catalogue_allows(
         (largest_seconds(e) + 2 * GROUND_TRANSFER_SECONDS for e in exercises), default=0
     )
     left_out_for_time = [
-        catalogue().by_slug[exclusion.slug].exercise
+        seeded_catalogue().by_slug[exclusion.slug].exercise
         for exclusion in everything_left_out
         if any(reason.code.value == "time" for reason in exclusion.reasons)
     ]

@@ -1,9 +1,8 @@
 """The rules registry: every rule the engine, the red flags and the feedback apply has one entry,
 with its basis; a rule used in code without an entry fails here."""
 
-from pathlib import Path
-
 import pytest
+from seeded import SEED_DIR
 
 from app.content.bundle import load_seed_directory
 from app.domain.routines import (
@@ -23,8 +22,6 @@ from app.domain.routines.rules import (
     RuleId,
     red_flag_rule,
 )
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
 
 def test_every_rule_id_has_exactly_one_entry() -> None:

@@ -9,36 +9,22 @@ generated once and checked by every test. The rules are re-stated here from the 
 import random
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 import pytest
+from seeded import seeded_catalogue, seeded_exercise
 
-from app.content.bundle import load_seed_directory
-from app.domain.catalogue import Catalogue
-from app.domain.exercise import Exercise
 from app.domain.routines import Phase, Profile, RoutineItem, RoutinePlan
 from app.domain.routines.engine import generate_routine
 from app.domain.routines.profile import Sensitivity
 from app.domain.routines.rules import RULES_BY_ID, Basis
 from app.domain.vocabulary import Category, Equipment, Level, Position, TargetArea
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 PROFILE_COUNT = 2000
 RANDOM_SEED = 20261129
 SHORT_SESSION = 15
 FLOOR = set(Position) - {Position.standing, Position.seated, Position.in_water}
 """Every position but chair sitting, standing and water is down on the floor (or a bed)."""
 GENTLE_CUE = "only to a gentle pull; stop if the leg pain increases or spreads"
-
-
-@cache
-def catalogue() -> Catalogue:
-    bundle = load_seed_directory(SEED_DIR)
-    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
-
-
-def exercise(slug: str) -> Exercise:
-    return catalogue().by_slug[slug].exercise
 
 
 def random_profile(draw: random.Random) -> Profile:
@@ -62,7 +48,9 @@ def plans() -> tuple[tuple[Profile, RoutinePlan], ...]:
     generated = []
     for _ in range(PROFILE_COUNT):
         profile = random_profile(draw)
-        generated.append((profile, generate_routine(catalogue(), profile, draw.getrandbits(31))))
+        generated.append(
+            (profile, generate_routine(seeded_catalogue(), profile, draw.getrandbits(31)))
+        )
     return tuple(generated)
 
 
@@ -103,13 +91,13 @@ def test_leg_symptoms_limit_nerve_tension_and_each_says_gentle_pull() -> None:
         assert len(tensioning) <= 2
         slugs = {item.exercise.slug for item in tensioning}
         for item in tensioning:
-            assert not slugs & set(exercise(item.exercise.slug).variants), slugs
+            assert not slugs & set(seeded_exercise(item.exercise.slug).variants), slugs
             assert any(GENTLE_CUE in detail for detail in details(item, "leg_symptoms"))
         assert not {"assisted-straight-leg-raise", "strap-straight-leg-raise"} <= slugs
 
 
 def _tensions(item: RoutineItem) -> bool:
-    return exercise(item.exercise.slug).tensions_sciatic_nerve
+    return seeded_exercise(item.exercise.slug).tensions_sciatic_nerve
 
 
 def test_frequency_follows_the_session() -> None:
@@ -168,8 +156,8 @@ def variant_family(slug: str) -> set[str]:
     family, frontier = {slug}, [slug]
     while frontier:
         current = frontier.pop()
-        linked = set(exercise(current).variants) | {
-            entry.slug for entry in catalogue().entries if current in entry.exercise.variants
+        linked = set(seeded_exercise(current).variants) | {
+            entry.slug for entry in seeded_catalogue().entries if current in entry.exercise.variants
         }
         frontier.extend(linked - family)
         family |= linked
@@ -177,7 +165,9 @@ def variant_family(slug: str) -> set[str]:
 
 
 def test_at_most_two_variants_of_one_stretch() -> None:
-    families = {entry.slug: frozenset(variant_family(entry.slug)) for entry in catalogue().entries}
+    families = {
+        entry.slug: frozenset(variant_family(entry.slug)) for entry in seeded_catalogue().entries
+    }
     assert any(len(family) >= 3 for family in families.values())
     for _, plan in plans():
         slugs = {item.exercise.slug for item in plan.items}
@@ -203,7 +193,7 @@ def test_on_a_bed_the_instruction_follows_the_position() -> None:
             standing_balance = (
                 position is Position.standing
                 and item.exercise.category is not Category.aerobic
-                and Equipment.wall not in exercise(item.exercise.slug).equipment
+                and Equipment.wall not in seeded_exercise(item.exercise.slug).equipment
             )
             if standing_balance:
                 support = details(item, "standing_support")
@@ -242,8 +232,8 @@ def test_under_filled_routines_say_what_would_fill_them() -> None:
             exclusion.slug
             for exclusion in plan.excluded
             if [reason.code.value for reason in exclusion.reasons] == ["position"]
-            and exercise(exclusion.slug).bed_friendly
-            and exercise(exclusion.slug).position is not Position.half_kneeling
+            and seeded_exercise(exclusion.slug).bed_friendly
+            and seeded_exercise(exclusion.slug).position is not Position.half_kneeling
         ]
         if bed_would_open and Equipment.bed not in profile.available_equipment:
             assert any("bed" in text for text in plan.fill_suggestions)
@@ -254,4 +244,4 @@ def test_under_filled_routines_say_what_would_fill_them() -> None:
 @pytest.mark.parametrize("slug", ["assisted-straight-leg-raise", "strap-straight-leg-raise"])
 def test_the_nerve_stretches_are_marked_in_the_catalogue(slug: str) -> None:
     """The leg-symptom limits read this mark; the property above is vacuous without it."""
-    assert exercise(slug).tensions_sciatic_nerve
+    assert seeded_exercise(slug).tensions_sciatic_nerve

@@ -3,11 +3,11 @@ exercises left out and a summary counting the rest."""
 
 import random
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from seeded import SEED_DIR
 
 from app.content.bundle import ContentBundle, load_seed_directory
 from app.domain.catalogue import Catalogue
@@ -17,7 +17,6 @@ from app.domain.routines.engine import all_exclusions, generate_routine
 from app.domain.routines.model import EXCLUDED_SHOWN
 from app.domain.vocabulary import Level, Position, TargetArea
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 SIZES = (27, 300, 3000)
 MOST_BYTES = 40_000
 """A routine's JSON stays under this at any catalogue size (its items are bounded by the time

@@ -4,15 +4,11 @@ routine, so this stays fast). The rules are re-stated from the rules' sources, n
 engine, so a wrong rule fails here instead of agreeing with itself."""
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seeded import random_profiles, seeded_catalogue, seeded_exercise, seeds
 
-from app.content.bundle import load_seed_directory
-from app.domain.catalogue import Catalogue
-from app.domain.exercise import Exercise
 from app.domain.routines import (
     RED_FLAGS,
     Difficulty,
@@ -28,9 +24,8 @@ from app.domain.routines import (
     recommend,
 )
 from app.domain.routines.engine import generate_routine
-from app.domain.vocabulary import Equipment, Flag, Level, Position, SpinalMotion, TargetArea
+from app.domain.vocabulary import Equipment, Flag, Position, SpinalMotion
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 EXAMPLES = 2000
 OFF_THE_FLOOR = {Position.standing, Position.seated, Position.in_water}
 """Chair sitting, standing and water: long sitting is on the floor (or a bed)."""
@@ -48,39 +43,16 @@ STOP_WORDS = "stop and contact your doctor"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@cache
-def catalogue() -> Catalogue:
-    bundle = load_seed_directory(SEED_DIR)
-    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
-
-
-def exercise(slug: str) -> Exercise:
-    return catalogue().by_slug[slug].exercise
-
-
-profiles = st.builds(
-    Profile,
-    sensitivity=st.sampled_from(Sensitivity),
-    level=st.sampled_from(Level),
-    target_areas=st.lists(st.sampled_from(TargetArea), max_size=3, unique=True),
-    available_equipment=st.lists(st.sampled_from(Equipment), unique=True),
-    can_get_on_floor=st.booleans(),
-    helper_available=st.booleans(),
-    leg_symptoms=st.booleans(),
-    minutes=st.integers(min_value=5, max_value=90),
-    include_aerobic=st.booleans(),
-    phase=st.sampled_from(Phase),
+profiles = random_profiles(
     red_flags=st.one_of(st.just([]), st.lists(st.sampled_from(RedFlagId), max_size=3, unique=True)),
     cleared_by_clinician=st.booleans(),
-    seed=st.none(),
 )
-seeds = st.integers(min_value=0, max_value=2**31 - 1)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(profiles, seeds)
 def test_routines_keep_the_content_and_red_flag_rules(profile: Profile, seed: int) -> None:
-    plan = generate_routine(catalogue(), profile, seed)
+    plan = generate_routine(seeded_catalogue(), profile, seed)
     urgencies = {URGENCY[flag] for flag in profile.red_flags}
     cleared = profile.cleared_by_clinician and urgencies == {Urgency.soon}
     if urgencies and not cleared:
@@ -99,7 +71,7 @@ def test_routines_keep_the_content_and_red_flag_rules(profile: Profile, seed: in
 
     bed = Equipment.bed in profile.available_equipment
     for item in plan.items:
-        record = exercise(item.exercise.slug)
+        record = seeded_exercise(item.exercise.slug)
         codes = {reason.code.value for reason in item.reasons}
         if not profile.can_get_on_floor and record.position not in OFF_THE_FLOOR:
             assert record.bed_friendly
@@ -117,7 +89,7 @@ def test_routines_keep_the_content_and_red_flag_rules(profile: Profile, seed: in
         assert "You asked for aerobic exercise" in plan.explanation
     two_up = [
         e.exercise.name
-        for e in catalogue().entries
+        for e in seeded_catalogue().entries
         if e.exercise.level.rank >= profile.level.rank + 2
     ]
     for suggestion in plan.fill_suggestions:

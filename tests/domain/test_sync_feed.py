@@ -2,11 +2,11 @@
 replicas answer a revision behind never misses a change."""
 
 from functools import cache
-from pathlib import Path
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seeded import SEED_DIR
 
 from app.content.bundle import load_seed_directory
 from app.domain.catalogue import Catalogue, Tombstone
@@ -14,7 +14,6 @@ from app.domain.exercise import Exercise, Source
 from app.domain.sync import FeedPosition, FeedQuery, SyncView
 from app.domain.vocabulary import Status
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 Event = tuple[int, bool]
 """One write: which exercise (an index) and whether it is published afterwards."""
 

@@ -5,23 +5,18 @@ endpoint asks, one box per session of the day."""
 
 import html
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seeded import random_profiles, seeded_catalogue
 
-from app.content.bundle import load_seed_directory
-from app.domain.catalogue import Catalogue
-from app.domain.routines import Feedback, Phase, Profile, RedFlagId, Sensitivity
+from app.domain.routines import Feedback, Profile, RedFlagId
 from app.domain.routines.engine import generate_routine
 from app.domain.routines.rules import RULES_BY_ID, RuleId, RuleKind
-from app.domain.vocabulary import Equipment, Level, TargetArea
 from app.handout.render import render_html
 from app.handout.view import LOG_QUESTIONS, STOP_RULE, handout_view
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 URL = "https://backcare.example/v1/routines/r1/handout"
 SOON_FLAGS = [
     RedFlagId.strain_pain_beyond_two_weeks,
@@ -30,33 +25,18 @@ SOON_FLAGS = [
 ]
 
 
-@cache
-def catalogue() -> Catalogue:
-    bundle = load_seed_directory(SEED_DIR)
-    return Catalogue([(exercise, 1) for exercise in bundle.exercises], bundle.sources, revision=1)
-
-
-profiles = st.builds(
-    Profile,
-    sensitivity=st.sampled_from(Sensitivity),
-    level=st.sampled_from(Level),
-    target_areas=st.lists(st.sampled_from(TargetArea), max_size=2, unique=True),
-    available_equipment=st.lists(st.sampled_from(Equipment), max_size=5, unique=True),
-    can_get_on_floor=st.booleans(),
-    helper_available=st.booleans(),
-    leg_symptoms=st.booleans(),
-    minutes=st.integers(min_value=5, max_value=60),
-    include_aerobic=st.booleans(),
-    phase=st.sampled_from(Phase),
+profiles = random_profiles(
+    most_target_areas=2,
+    most_equipment=5,
+    most_minutes=60,
     red_flags=st.one_of(st.just([]), st.lists(st.sampled_from(SOON_FLAGS), max_size=1)),
     cleared_by_clinician=st.just(True),
-    seed=st.none(),
 )
 
 
 def document(profile: Profile, seed: int) -> dict[str, Any]:
     """The stored routine the handout reads, as the service writes it."""
-    plan = generate_routine(catalogue(), profile, seed)
+    plan = generate_routine(seeded_catalogue(), profile, seed)
     return {
         "id": "r1",
         "created_at": "2026-12-01T09:00:00.000000Z",
