@@ -12,7 +12,6 @@ from app.domain.routines.feedback import (
     Difficulty,
     Feedback,
     FeedbackOutcome,
-    FeedbackRule,
     LegSymptom,
     Recommendation,
     Session,
@@ -36,6 +35,7 @@ from app.domain.routines.model import (
 )
 from app.domain.routines.profile import Phase, Profile, Sensitivity
 from app.domain.routines.red_flags import RED_FLAGS, RedFlag, RedFlagId, Urgency
+from app.domain.routines.rule_ids import RuleId
 
 __all__ = [
     "RED_FLAGS",
@@ -47,7 +47,6 @@ __all__ = [
     "ExerciseSnapshot",
     "Feedback",
     "FeedbackOutcome",
-    "FeedbackRule",
     "Frequency",
     "ItemReason",
     "LegSymptom",
@@ -61,6 +60,7 @@ __all__ = [
     "RoutineBlock",
     "RoutineItem",
     "RoutinePlan",
+    "RuleId",
     "SelectionCode",
     "Sensitivity",
     "Session",

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.routines.profile import MAXIMUM_MINUTES, MINIMUM_MINUTES, Phase, Profile
 from app.domain.routines.red_flags import EMERGENCY_ADVICE, Urgency
+from app.domain.routines.rule_ids import RuleId
 from app.domain.routines.session import SHORT_SESSION_MINUTES, session_minutes
 from app.domain.strict import JsonBool, JsonInt
 from app.domain.vocabulary import LEVEL_ORDER, Level
@@ -142,24 +143,6 @@ class Feedback(BaseModel):
         )
 
 
-class FeedbackRule(StrEnum):
-    saddle_numbness = "saddle-numbness"
-    leg_weakness = "leg-weakness"
-    new_leg_symptoms = "new-leg-symptoms"
-    leg_symptoms_worse = "leg-symptoms-worse"
-    new_pain = "new-pain"
-    pain_rose_sharply = "pain-rose-sharply"
-    pain_rose_again = "pain-rose-again"
-    pain_rose_over_chain = "pain-rose-over-chain"
-    pain_rose = "pain-rose"
-    too_hard = "too-hard"
-    not_completed = "not-completed"
-    pain_too_high_to_advance = "pain-too-high-to-advance"
-    move_up_after_a_week = "move-up-after-a-week"
-    easy_without_pain = "easy-without-more-pain"
-    about_right = "about-right"
-
-
 SEEK_CARE_NOW = EMERGENCY_ADVICE.removesuffix(" Do not start the exercises.")
 """The red-flag list's emergency advice, less its words for before a routine."""
 
@@ -168,78 +151,78 @@ STOP_RULE_WORDS = (
     "contact your doctor."
 )
 
-RULE_TEXTS: dict[FeedbackRule, str] = {
-    FeedbackRule.saddle_numbness: (
+RULE_TEXTS: dict[RuleId, str] = {
+    RuleId.saddle_numbness: (
         "Numbness or tingling around the genitals, buttocks or inner thighs: stop the routine. "
         + SEEK_CARE_NOW
     ),
-    FeedbackRule.leg_weakness: (
+    RuleId.leg_weakness: (
         "Weakness in a leg that is new or getting worse: stop the routine. " + SEEK_CARE_NOW
     ),
-    FeedbackRule.new_leg_symptoms: (
+    RuleId.new_leg_symptoms: (
         "New symptoms in a leg after exercise: stop the routine and contact your doctor."
     ),
-    FeedbackRule.leg_symptoms_worse: (
+    RuleId.leg_symptoms_worse: (
         "Symptoms in your leg got worse or spread after exercise: stop the routine and contact "
         "your doctor."
     ),
-    FeedbackRule.new_pain: (
+    RuleId.new_pain: (
         "You had no pain before the session and pain after it: that is new pain. Stop the "
         "routine and contact your doctor."
     ),
-    FeedbackRule.pain_rose_sharply: (
+    RuleId.pain_rose_sharply: (
         f"Pain rose by {PAIN_RISE_TO_STOP} points or more: stop the routine and contact your "
         "doctor."
     ),
-    FeedbackRule.pain_rose_again: (
+    RuleId.pain_rose_again: (
         "Your pain rose during this session and during the one before: stop the routine and "
         "contact your doctor."
     ),
-    FeedbackRule.pain_rose_over_chain: (
+    RuleId.pain_rose_over_chain: (
         f"Your pain has risen during sessions by {CHAIN_RISE_TO_STOP} points or more in all: "
         "stop the routine and contact your doctor."
     ),
-    FeedbackRule.pain_rose: (
+    RuleId.pain_rose: (
         f"Pain rose by 1 or 2 points: the next routine is gentler. {STOP_RULE_WORDS} If your "
         "pain rises again, stop and contact your doctor. (Easing off rather than stopping at a "
         "rise of 1 or 2 points is a design choice of this API.)"
     ),
-    FeedbackRule.too_hard: "The routine felt hard: make the next one gentler.",
-    FeedbackRule.not_completed: (
+    RuleId.too_hard: "The routine felt hard: make the next one gentler.",
+    RuleId.not_completed: (
         "The routine was not finished but felt manageable: repeat it before moving on."
     ),
-    FeedbackRule.pain_too_high_to_advance: (
+    RuleId.pain_too_high_to_advance: (
         f"The routine felt easy, but your pain after it was {PAIN_TOO_HIGH_TO_ADVANCE} or more: "
         "get your pain under control before moving on, so repeat it."
     ),
-    FeedbackRule.move_up_after_a_week: (
+    RuleId.move_up_after_a_week: (
         "The routine felt easy and your pain did not rise: repeat it. Move up only after about a "
         f"week of such sessions ({MOVE_UP_MINIMUM_SESSIONS} or more, over "
         f"{MOVE_UP_MINIMUM_DAYS} days or more), not after one (a design choice of this API)."
     ),
-    FeedbackRule.easy_without_pain: (
+    RuleId.easy_without_pain: (
         "About a week of complete sessions without your pain rising, and this one felt easy: "
         "move on to a harder one."
     ),
-    FeedbackRule.about_right: "The routine felt about right: repeat it.",
+    RuleId.about_right: "The routine felt about right: repeat it.",
 }
 
-RULE_RECOMMENDATIONS: dict[FeedbackRule, Recommendation] = {
-    FeedbackRule.saddle_numbness: Recommendation.stop_and_consult,
-    FeedbackRule.leg_weakness: Recommendation.stop_and_consult,
-    FeedbackRule.new_leg_symptoms: Recommendation.stop_and_consult,
-    FeedbackRule.leg_symptoms_worse: Recommendation.stop_and_consult,
-    FeedbackRule.new_pain: Recommendation.stop_and_consult,
-    FeedbackRule.pain_rose_sharply: Recommendation.stop_and_consult,
-    FeedbackRule.pain_rose_again: Recommendation.stop_and_consult,
-    FeedbackRule.pain_rose_over_chain: Recommendation.stop_and_consult,
-    FeedbackRule.pain_rose: Recommendation.regress,
-    FeedbackRule.too_hard: Recommendation.regress,
-    FeedbackRule.not_completed: Recommendation.repeat,
-    FeedbackRule.pain_too_high_to_advance: Recommendation.repeat,
-    FeedbackRule.move_up_after_a_week: Recommendation.repeat,
-    FeedbackRule.easy_without_pain: Recommendation.advance,
-    FeedbackRule.about_right: Recommendation.repeat,
+RULE_RECOMMENDATIONS: dict[RuleId, Recommendation] = {
+    RuleId.saddle_numbness: Recommendation.stop_and_consult,
+    RuleId.leg_weakness: Recommendation.stop_and_consult,
+    RuleId.new_leg_symptoms: Recommendation.stop_and_consult,
+    RuleId.leg_symptoms_worse: Recommendation.stop_and_consult,
+    RuleId.new_pain: Recommendation.stop_and_consult,
+    RuleId.pain_rose_sharply: Recommendation.stop_and_consult,
+    RuleId.pain_rose_again: Recommendation.stop_and_consult,
+    RuleId.pain_rose_over_chain: Recommendation.stop_and_consult,
+    RuleId.pain_rose: Recommendation.regress,
+    RuleId.too_hard: Recommendation.regress,
+    RuleId.not_completed: Recommendation.repeat,
+    RuleId.pain_too_high_to_advance: Recommendation.repeat,
+    RuleId.move_up_after_a_week: Recommendation.repeat,
+    RuleId.easy_without_pain: Recommendation.advance,
+    RuleId.about_right: Recommendation.repeat,
 }
 
 PHYSICAL_THERAPIST = (
@@ -248,9 +231,9 @@ PHYSICAL_THERAPIST = (
 )
 """Source 000's suggestion, given with every recommendation but advance."""
 
-RULE_URGENCY: dict[FeedbackRule, Urgency] = {
-    FeedbackRule.saddle_numbness: Urgency.emergency,
-    FeedbackRule.leg_weakness: Urgency.emergency,
+RULE_URGENCY: dict[RuleId, Urgency] = {
+    RuleId.saddle_numbness: Urgency.emergency,
+    RuleId.leg_weakness: Urgency.emergency,
 }
 """Feedback answered as the red-flag list answers the same symptom at screening."""
 
@@ -280,7 +263,7 @@ class FeedbackOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     recommendation: Recommendation
-    rule_id: FeedbackRule
+    rule_id: RuleId
     rule: str
     adjustment: str | None
     """What changed in next_profile, in words; None when nothing did."""
@@ -344,40 +327,40 @@ def ready_to_move_up(history: Sequence[Session], now: datetime) -> bool:
 
 def applicable_rule(
     feedback: Feedback, history: Sequence[Session] = (), now: datetime | None = None
-) -> FeedbackRule:
+) -> RuleId:
     """The first rule that applies. `history` is the feedback on the earlier routines of the
     chain, oldest first; `now` is when this feedback is given (moving up needs both)."""
     if feedback.saddle_numbness:
-        return FeedbackRule.saddle_numbness
+        return RuleId.saddle_numbness
     if LegSymptom.weakness in feedback.symptoms:
-        return FeedbackRule.leg_weakness
+        return RuleId.leg_weakness
     if feedback.new_leg_symptoms:
-        return FeedbackRule.new_leg_symptoms
+        return RuleId.new_leg_symptoms
     if feedback.leg_symptoms_worse:
-        return FeedbackRule.leg_symptoms_worse
+        return RuleId.leg_symptoms_worse
     if feedback.symptoms:
-        return FeedbackRule.new_leg_symptoms
+        return RuleId.new_leg_symptoms
     if feedback.pain_before == 0 and feedback.pain_after > 0:
-        return FeedbackRule.new_pain
+        return RuleId.new_pain
     if feedback.pain_change >= PAIN_RISE_TO_STOP:
-        return FeedbackRule.pain_rose_sharply
+        return RuleId.pain_rose_sharply
     if feedback.pain_rose and history and history[-1].feedback.pain_rose:
-        return FeedbackRule.pain_rose_again
+        return RuleId.pain_rose_again
     if chain_rise(feedback, history) >= CHAIN_RISE_TO_STOP:
-        return FeedbackRule.pain_rose_over_chain
+        return RuleId.pain_rose_over_chain
     if feedback.pain_rose:
-        return FeedbackRule.pain_rose
+        return RuleId.pain_rose
     if feedback.difficulty is Difficulty.hard:
-        return FeedbackRule.too_hard
+        return RuleId.too_hard
     if not feedback.completed:
-        return FeedbackRule.not_completed
+        return RuleId.not_completed
     if feedback.difficulty is not Difficulty.easy:
-        return FeedbackRule.about_right
+        return RuleId.about_right
     if feedback.pain_after >= PAIN_TOO_HIGH_TO_ADVANCE:
-        return FeedbackRule.pain_too_high_to_advance
+        return RuleId.pain_too_high_to_advance
     if now is None or not ready_to_move_up(history, now):
-        return FeedbackRule.move_up_after_a_week
-    return FeedbackRule.easy_without_pain
+        return RuleId.move_up_after_a_week
+    return RuleId.easy_without_pain
 
 
 def recommend(
@@ -391,7 +374,7 @@ def recommend(
     change = next_profile_change(profile, recommendation)
     if change is not None and pain_gone(profile, feedback):
         change = out_of_acute(profile, change, recommendation)
-    if rule is FeedbackRule.move_up_after_a_week and change is not None and now is not None:
+    if rule is RuleId.move_up_after_a_week and change is not None and now is not None:
         count, first = good_run_start(history, now)
         days = (now - first).days
         progress = (

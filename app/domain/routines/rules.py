@@ -5,15 +5,17 @@ appears under in a routine (if any), and its basis: the source ids with the word
 them, or a design choice with why. Item reasons, exclusion reasons, the frequency and feedback
 rules name these ids, so a clinician or integrator can audit any routine (GET /v1/routine-rules).
 
-To add a rule: add a `RuleId` member and one `RoutineRule` to `ROUTINE_RULES`. The tests fail
-when an id has no entry, an entry has no id, a quote is empty, or a design choice says no why.
+To add a rule: add a `RuleId` member (`rule_ids.py`) and one `RoutineRule` to `ROUTINE_RULES`.
+The tests fail when an id has no entry, an entry has no id, a quote is empty, or a design choice
+says no why.
 """
 
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.domain.routines.feedback import PAIN_NOT_EASING, RULE_TEXTS, FeedbackRule
+from app.domain.routines.feedback import PAIN_NOT_EASING, RULE_TEXTS
+from app.domain.routines.rule_ids import RuleId as RuleId
 from app.domain.schema_config import ALWAYS_PRESENT
 
 BACK_INJURY_REHABILITATION = "back-injury-rehabilitation"
@@ -21,107 +23,6 @@ AAOS_PROGRAM = "aaos-back-pain-exercises"
 PHYSICAL_THERAPY = "physical-therapy-for-back-pain"
 WHAT_STRETCH = "what-stretch-relieves-lower-back-pain"
 RELIEF_STRETCHES = "back-pain-relief-stretches"
-
-
-class RuleId(StrEnum):
-    # Who may do an exercise (exclusion reasons).
-    not_published = "not-published"
-    direction_flag = "direction-flag"
-    unknown_direction = "unknown-direction"
-    level = "level"
-    equipment = "equipment"
-    floor_position = "floor-position"
-    no_half_kneeling_on_bed = "no-half-kneeling-on-bed"
-    helper = "helper"
-    high_impact = "high-impact"
-    aerobic_not_requested = "aerobic-not-requested"
-    # What fits in one routine (exclusion reasons).
-    time = "time"
-    one_aerobic_activity = "one-aerobic-activity"
-    variants_at_most_two = "variants-at-most-two"
-    nerve_tension_at_most_two = "nerve-tension-at-most-two"
-    one_nerve_tension_variant = "one-nerve-tension-variant"
-    floor_once = "floor-once"
-    # Why an exercise is in the routine (item reasons).
-    indicated_extension = "indicated-extension"
-    indicated_flexion = "indicated-flexion"
-    indicated_left_out = "indicated-left-out"
-    target_area = "target-area"
-    aerobic_requested = "aerobic-requested"
-    balance = "balance"
-    cool_down = "cool-down"
-    fill = "fill"
-    # How much of it (item reasons).
-    sets_cited = "sets-cited"
-    sets_raised = "sets-raised"
-    no_extra_sets_acute = "no-extra-sets-acute"
-    reps_default = "reps-default"
-    hold_range = "hold-range"
-    aerobic_scaled = "aerobic-scaled"
-    dose_above_cited = "dose-above-cited"
-    # Programs a clinician builds.
-    clinician_chosen = "clinician-chosen"
-    clinician_override = "clinician-override"
-    program_follows_feedback = "program-follows-feedback"
-    # How and where (item reasons).
-    on_bed = "on-bed"
-    standing_support = "standing-support"
-    leg_symptoms_gentle_pull = "leg-symptoms-gentle-pull"
-    # How often (frequency).
-    acute_session_length = "acute-session-length"
-    short_session_three_times_a_day = "short-session-three-times-a-day"
-    long_session_once_a_day = "long-session-once-a-day"
-    pain_gone_once_a_day = "pain-gone-once-a-day"
-    aerobic_frequency = "aerobic-frequency"
-    # Safety notes.
-    stop_rule = "stop-rule"
-    check_first = "check-first"
-    move_slowly = "move-slowly"
-    not_for_everyone = "not-for-everyone"
-    pain_under_control = "pain-under-control"
-    low_impact_only = "low-impact-only"
-    under_filled = "under-filled"
-    # Red flags (GET /v1/red-flags): one rule per screening question.
-    red_flag_severe_abdominal_pain = "red-flag-severe-abdominal-pain"
-    red_flag_fever = "red-flag-fever"
-    red_flag_bladder_or_bowel_control_loss = "red-flag-bladder-or-bowel-control-loss"
-    red_flag_strain_pain_beyond_two_weeks = "red-flag-strain-pain-beyond-two-weeks"
-    red_flag_saddle_numbness = "red-flag-saddle-numbness"
-    red_flag_progressive_leg_weakness = "red-flag-progressive-leg-weakness"
-    red_flag_major_trauma = "red-flag-major-trauma"
-    red_flag_history_of_cancer = "red-flag-history-of-cancer"
-    red_flag_unexplained_weight_loss = "red-flag-unexplained-weight-loss"
-    cleared_by_clinician = "cleared-by-clinician"
-    # Feedback (the ids are the feedback rule ids of POST /v1/routines/{id}/feedback).
-    saddle_numbness = "saddle-numbness"
-    leg_weakness = "leg-weakness"
-    new_leg_symptoms = "new-leg-symptoms"
-    leg_symptoms_worse = "leg-symptoms-worse"
-    new_pain = "new-pain"
-    pain_rose_sharply = "pain-rose-sharply"
-    pain_rose_again = "pain-rose-again"
-    pain_rose_over_chain = "pain-rose-over-chain"
-    pain_rose = "pain-rose"
-    too_hard = "too-hard"
-    not_completed = "not-completed"
-    pain_too_high_to_advance = "pain-too-high-to-advance"
-    move_up_after_a_week = "move-up-after-a-week"
-    easy_without_pain = "easy-without-more-pain"
-    about_right = "about-right"
-    pain_gone_moves_phase = "pain-gone-moves-phase"
-    # Feedback over a chain of sessions (what the next routine may be, advice over weeks).
-    never_longer_when_easing = "never-longer-when-easing"
-    acute_stops_at_intermediate = "acute-stops-at-intermediate"
-    pain_not_easing_two_weeks = "pain-not-easing-two-weeks"
-    physical_therapist = "physical-therapist"
-    ice_and_heat = "ice-and-heat"
-    # Content: rules the seed follows and the engine reads (seed/, tests/content).
-    flexion_in_set_up = "flexion-in-set-up"
-    long_sitting_is_floor = "long-sitting-is-floor"
-    nerve_tension_marking = "nerve-tension-marking"
-    strap_flat_back_set_up = "strap-flat-back-set-up"
-    prone_extension_on_a_firm_bed = "prone-extension-on-a-firm-bed"
-    both_sides_inferred = "both-sides-inferred"
 
 
 class RuleArea(StrEnum):
@@ -867,14 +768,14 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.saddle_numbness,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.saddle_numbness],
+        RULE_TEXTS[RuleId.saddle_numbness],
         "Not in the sources: the red-flag list's saddle numbness (an emergency at screening) "
         "gets the same urgency when it is reported after a session.",
     ),
     design_choice(
         RuleId.leg_weakness,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.leg_weakness],
+        RULE_TEXTS[RuleId.leg_weakness],
         "Not in the sources: the red-flag list's progressive leg weakness (an emergency at "
         "screening) gets the same urgency when new or worse weakness is reported after a "
         "session.",
@@ -882,7 +783,7 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.new_leg_symptoms,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.new_leg_symptoms],
+        RULE_TEXTS[RuleId.new_leg_symptoms],
         "Leg symptoms that appear with exercise can mean an irritated nerve: the stop rule's "
         "'new pain', applied to the leg.",
         STOP_QUOTE,
@@ -890,7 +791,7 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.leg_symptoms_worse,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.leg_symptoms_worse],
+        RULE_TEXTS[RuleId.leg_symptoms_worse],
         "Leg symptoms that get worse or spread are the stop rule's 'worsen the pain', applied "
         "to the leg.",
         STOP_QUOTE,
@@ -898,13 +799,13 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     from_sources(
         RuleId.new_pain,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.new_pain],
+        RULE_TEXTS[RuleId.new_pain],
         STOP_QUOTE,
     ),
     design_choice(
         RuleId.pain_rose_sharply,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.pain_rose_sharply],
+        RULE_TEXTS[RuleId.pain_rose_sharply],
         "The sources say to stop when pain worsens; a rise of 3 on a 0-10 scale is where this "
         "API stops rather than adjusts (the threshold is a design choice).",
         STOP_QUOTE,
@@ -912,7 +813,7 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     from_sources(
         RuleId.pain_rose_again,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.pain_rose_again],
+        RULE_TEXTS[RuleId.pain_rose_again],
         STOP_QUOTE,
         why=(
             "The sources stop at any rise; easing off once at a rise of 1 or 2 is this API's "
@@ -922,7 +823,7 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.pain_rose_over_chain,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.pain_rose_over_chain],
+        RULE_TEXTS[RuleId.pain_rose_over_chain],
         "The sources say to stop when pain worsens; small rises that add up to 3 over a chain "
         "are treated like one rise of 3, so easing off never hides a steady climb (the "
         "threshold and the adding up are design choices).",
@@ -931,7 +832,7 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.pain_rose,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.pain_rose],
+        RULE_TEXTS[RuleId.pain_rose],
         "A rise of 1 or 2 points is treated as a sign to ease off rather than stop, with the "
         "stop rule repeated (the tolerance is a design choice).",
         STOP_QUOTE,
@@ -939,20 +840,20 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.too_hard,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.too_hard],
+        RULE_TEXTS[RuleId.too_hard],
         "The sources give levels but no rule for moving down; easing off when it feels hard "
         "keeps the person exercising.",
     ),
     design_choice(
         RuleId.not_completed,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.not_completed],
+        RULE_TEXTS[RuleId.not_completed],
         "Moving on before the routine can be finished would skip a step.",
     ),
     from_sources(
         RuleId.pain_too_high_to_advance,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.pain_too_high_to_advance],
+        RULE_TEXTS[RuleId.pain_too_high_to_advance],
         PAIN_CONTROL_QUOTE,
         why=(
             "The threshold, pain of 5 or more after the session, is a design choice: the "
@@ -962,21 +863,21 @@ RULE_ENTRIES: tuple[RoutineRule, ...] = (
     design_choice(
         RuleId.move_up_after_a_week,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.move_up_after_a_week],
+        RULE_TEXTS[RuleId.move_up_after_a_week],
         "The sources give three levels but no rule for moving up; one easy session is too "
         "little to go on, so the API's own move-up guidance (about a week) applies.",
     ),
     design_choice(
         RuleId.easy_without_pain,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.easy_without_pain],
+        RULE_TEXTS[RuleId.easy_without_pain],
         "The sources give three levels but no rule for moving up; about a week of complete "
         "sessions without more pain, ending with an easy one, is the signal used here.",
     ),
     design_choice(
         RuleId.about_right,
         RuleArea.feedback,
-        RULE_TEXTS[FeedbackRule.about_right],
+        RULE_TEXTS[RuleId.about_right],
         "Nothing suggests a change.",
     ),
     from_sources(
