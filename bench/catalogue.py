@@ -21,6 +21,7 @@ import platform
 import random
 import re
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,7 +42,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from app.content.bundle import load_seed_directory  # noqa: E402
-from app.db.models import CatalogueStateRow, ExerciseRow, SourceRow  # noqa: E402
+from app.db.catalogue_queries import progression_links  # noqa: E402
+from app.db.models import (  # noqa: E402
+    CatalogueStateRow,
+    ExerciseProgressionRow,
+    ExerciseRow,
+    SourceRow,
+)
 from app.domain.exercise import Exercise  # noqa: E402
 from app.domain.vocabulary import Level, Position, TargetArea  # noqa: E402
 
@@ -403,39 +410,102 @@ def psycopg_conninfo(url: URL) -> str:
 
 
 def insert_catalogue(url: URL, count: int, seed: int) -> None:
-    """Sources and `count` published exercises at catalogue revision 1, written with COPY."""
+    """Sources and `count` published exercises (and their progression links) at catalogue
+    revision 1: written with COPY on PostgreSQL, with one executemany per table on SQLite."""
     revision = 1
     now = datetime.now(UTC)
-    sources = load_seed_directory(SEED_DIR).sources
+    sources = [source.model_dump(mode="json") for source in load_seed_directory(SEED_DIR).sources]
     source_columns = list(SourceRow.model_fields)
     exercise_columns = [name for name in ExerciseRow.model_fields if name != "id"]
+    link_columns = list(ExerciseProgressionRow.model_fields)
+
+    def exercise_rows() -> Iterator[tuple[list[Any], list[list[Any]]]]:
+        for document in synthetic_documents(count, seed):
+            row = {
+                "slug": document["slug"],
+                "status": document["status"],
+                "version": 1,
+                "revision": revision,
+                "name": document["name"],
+                "document": orjson.dumps(document).decode(),
+                "created_at": now,
+                "updated_at": now,
+            }
+            links = [
+                [document["slug"], direction, target]
+                for direction, target in sorted(progression_links(document))
+            ]
+            yield [row.get(column) for column in exercise_columns], links
+
+    tables = (
+        (SourceRow.__tablename__, source_columns),
+        (ExerciseRow.__tablename__, exercise_columns),
+        (ExerciseProgressionRow.__tablename__, link_columns),
+    )
+    if url.get_backend_name() == "sqlite":
+        insert_catalogue_sqlite(url, tables, sources, exercise_rows(), revision)
+        return
     with psycopg.connect(psycopg_conninfo(url)) as connection, connection.cursor() as cursor:
-        with cursor.copy(
-            f"COPY {SourceRow.__tablename__} ({', '.join(source_columns)}) FROM STDIN"
-        ) as copy:
+        copies = [f"COPY {table} ({', '.join(columns)}) FROM STDIN" for table, columns in tables]
+        with cursor.copy(copies[0]) as copy:
             for source in sources:
-                values = source.model_dump(mode="json")
-                copy.write_row([values.get(column) for column in source_columns])
-        with cursor.copy(
-            f"COPY {ExerciseRow.__tablename__} ({', '.join(exercise_columns)}) FROM STDIN"
-        ) as copy:
-            for document in synthetic_documents(count, seed):
-                row = {
-                    "slug": document["slug"],
-                    "status": document["status"],
-                    "version": 1,
-                    "revision": revision,
-                    "name": document["name"],
-                    "document": orjson.dumps(document).decode(),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                copy.write_row([row.get(column) for column in exercise_columns])
+                copy.write_row([source.get(column) for column in source_columns])
+        links: list[list[Any]] = []
+        with cursor.copy(copies[1]) as copy:
+            for row, row_links in exercise_rows():
+                copy.write_row(row)
+                links.extend(row_links)
+        with cursor.copy(copies[2]) as copy:
+            for link in links:
+                copy.write_row(link)
         cursor.execute(
             f"UPDATE {CatalogueStateRow.__tablename__} SET revision = %s WHERE id = 1",
             (revision,),
         )
-        cursor.execute(f"ANALYZE {ExerciseRow.__tablename__}")
+        for table, _ in tables[1:]:
+            cursor.execute(f"ANALYZE {table}")
+
+
+def sqlite_value(value: Any) -> Any:
+    """A value as SQLAlchemy stores it on SQLite (a UTC timestamp without its zone)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
+
+
+def insert_catalogue_sqlite(
+    url: URL,
+    tables: tuple[tuple[str, list[str]], ...],
+    sources: list[dict[str, Any]],
+    exercise_rows: Iterator[tuple[list[Any], list[list[Any]]]],
+    revision: int,
+) -> None:
+    """insert_catalogue's rows into a migrated SQLite database, in one transaction."""
+
+    def insert(table: str, columns: list[str]) -> str:
+        marks = ", ".join("?" for _ in columns)
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+    (source_table, source_columns), exercises, links = tables
+    rows: list[list[Any]] = []
+    link_rows: list[list[Any]] = []
+    for row, row_links in exercise_rows:
+        rows.append([sqlite_value(value) for value in row])
+        link_rows.extend(row_links)
+    connection = sqlite3.connect(str(url.database))
+    try:
+        with connection:
+            connection.executemany(
+                insert(source_table, source_columns),
+                [[source.get(column) for column in source_columns] for source in sources],
+            )
+            connection.executemany(insert(*exercises), rows)
+            connection.executemany(insert(*links), link_rows)
+            connection.execute(
+                f"UPDATE {CatalogueStateRow.__tablename__} SET revision = ? WHERE id = 1",
+                (revision,),
+            )
+        connection.execute("ANALYZE")
+    finally:
+        connection.close()
 
 
 @contextmanager

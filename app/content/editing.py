@@ -1,12 +1,10 @@
 """Editing one exercise: the same validation as seed loading and import, optimistic concurrency
 on the exercise's version, an audit entry per change. Callers own the transaction."""
 
-import threading
-import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 import yaml
 from sqlmodel import Session
 
@@ -35,12 +33,13 @@ from app.db.catalogue_queries import (
     bump_revision,
     exercise_row,
     insert_exercise,
+    linked_component,
     load_sources,
     update_exercise,
 )
 from app.db.models import ExerciseRow
 from app.domain.catalogue import CatalogueEntry
-from app.domain.exercise import Citation, Exercise
+from app.domain.exercise import Citation, Exercise, Source
 from app.domain.vocabulary import Status
 
 BODY = Place("body")
@@ -87,96 +86,33 @@ def issue_field_error(issue: ContentIssue) -> FieldError:
     )
 
 
-def validate_in_catalogue(session: Session, candidate: Exercise) -> None:
+def validate_in_catalogue(session: Session, candidate: Exercise, source_ids: set[str]) -> None:
     """The catalogue, with `candidate` in place, must pass the shared content rules.
 
     Stored exercises passed those rules when they were written, so only the candidate's
-    citations and the progression links of the exercises linked to it (its component, where a
-    cycle it makes would be) are checked, against every stored slug: an edit costs what it
-    touches, however large the catalogue grows.
-    """
-    graph = link_graph(session)
-    with graph.lock:
-        graph.catch_up(session)
-        component = graph.component(candidate)
-        records = [graph.links[slug] for slug in component if slug != candidate.slug]
-        records.append(Links.of(candidate))
-        source_ids = {source.id for source in load_sources(session)}
-        problems = link_problems(source_ids, records, elsewhere=graph.links.keys())
+    citations and links, and the progression links of the exercises joined to it (its
+    component, where a cycle it makes would be) are checked: one indexed query, whatever the
+    size of the catalogue. Callers hold the catalogue's write lock, so no other edit changes
+    the component meanwhile."""
+    record = Links.of(candidate)
+    targets = {*record.easier, *record.harder}
+    component = linked_component(session, candidate.slug, targets, set(record.variants))
+    records = [
+        Links(
+            slug=slug,
+            easier=tuple(sorted(target for direction, target in links if direction == "easier")),
+            harder=tuple(sorted(target for direction, target in links if direction == "harder")),
+        )
+        for slug, links in sorted(component.links.items())
+    ]
+    records.append(record)
+    elsewhere = component.existing | component.links.keys()
+    problems = link_problems(source_ids, records, elsewhere=elsewhere)
     if problems:
         raise rejected(
             ContentIssue.at(CATALOGUE, problem.slug, problem.path, problem.message)
             for problem in problems
         )
-
-
-class LinkGraph:
-    """Every stored exercise's progression links, in any status, and who links to whom, kept in
-    step with the database by catalogue revision: each edit reads only the rows changed since
-    the last one (every catalogue write moves the changed rows to a new revision)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.revision = -1
-        self.links: dict[str, Links] = {}
-        self.linked_from: dict[str, set[str]] = {}
-
-    def catch_up(self, session: Session) -> None:
-        table = ExerciseRow.__table__  # type: ignore[attr-defined]
-        statement = sa.select(
-            table.c.slug, table.c.revision, table.c.document["progressions"]
-        ).where(table.c.revision > self.revision)
-        for slug, revision, progressions in session.execute(statement):
-            self.revision = max(self.revision, revision)
-            self._replace(slug, stored_progressions(slug, progressions))
-
-    def _replace(self, slug: str, links: Links) -> None:
-        old = self.links.get(slug)
-        for target in (*old.easier, *old.harder) if old else ():
-            self.linked_from.get(target, set()).discard(slug)
-        for target in (*links.easier, *links.harder):
-            self.linked_from.setdefault(target, set()).add(slug)
-        self.links[slug] = links
-
-    def component(self, candidate: Exercise) -> set[str]:
-        """The slugs linked to the candidate (its new links in place), either way, at any depth."""
-        seen = {candidate.slug}
-        pending = [candidate.slug]
-        while pending:
-            slug = pending.pop()
-            links = Links.of(candidate) if slug == candidate.slug else self.links.get(slug)
-            neighbours = self.linked_from.get(slug, set())
-            if links is not None:
-                neighbours = neighbours | {*links.easier, *links.harder}
-            for neighbour in neighbours - seen:
-                if neighbour in self.links:
-                    seen.add(neighbour)
-                    pending.append(neighbour)
-        return seen
-
-
-_GRAPHS: "weakref.WeakKeyDictionary[object, LinkGraph]" = weakref.WeakKeyDictionary()
-_GRAPHS_LOCK = threading.Lock()
-
-
-def link_graph(session: Session) -> LinkGraph:
-    """The link graph of the session's database, one per engine."""
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    with _GRAPHS_LOCK:
-        graph = _GRAPHS.get(engine)
-        if graph is None:
-            graph = _GRAPHS[engine] = LinkGraph()
-        return graph
-
-
-def stored_progressions(slug: str, progressions: Any) -> Links:
-    progressions = progressions or {}
-    return Links(
-        slug=slug,
-        easier=tuple(progressions.get("easier", ())),
-        harder=tuple(progressions.get("harder", ())),
-    )
 
 
 def parse_exercise(document: Any) -> Exercise:
@@ -220,78 +156,126 @@ def current_row(session: Session, slug: str) -> ExerciseRow:
     return row
 
 
-def create_exercise(session: Session, exercise: Exercise, actor: str) -> ExerciseRow:
+@dataclass(frozen=True)
+class Saved:
+    """An exercise as a write left it, with the sources its citations name: what the answer
+    shows, made from what the write already read (nothing is read back)."""
+
+    exercise: Exercise
+    version: int
+    sources: dict[str, Source]
+
+    def entry(self) -> CatalogueEntry:
+        return CatalogueEntry(self.exercise, self.version, self.sources)
+
+
+class Edit:
+    """One edit of a stored exercise: its row and the sources, each read once, then the write
+    (revision, row, version, links and audit) in the caller's unit of work."""
+
+    def __init__(self, session: Session, slug: str) -> None:
+        self.session = session
+        self.slug = slug
+        self.row = current_row(session, slug)
+        self.sources = sources_by_id(session)
+
+    def require_version(self, expected_version: int | None) -> int:
+        """The version the edit replaces: 412 when `expected_version` is no longer current."""
+        version = self.row.version if expected_version is None else expected_version
+        if self.row.version != version:
+            raise stale(self.slug, self.row.version, version)
+        return version
+
+    def replace(self, exercise: Exercise, expected_version: int | None, actor: str) -> Saved:
+        """Write `exercise` over the row if it is still at `expected_version` (None: any
+        version). An exercise equal to the stored one writes nothing: no new version, no
+        revision (so no entry in the changes feed, nothing for a syncing client to download
+        again), no audit."""
+        slug = self.slug
+        if exercise.slug != slug:
+            raise rejected(
+                [ContentIssue.at(BODY, slug, ("slug",), "must equal the slug in the path")]
+            )
+        version = self.require_version(expected_version)
+        before = self.row.document
+        if Exercise.model_validate(before) == exercise:
+            return Saved(exercise, version, self.sources)
+        revision = bump_revision(self.session)  # the write lock, before the links are read
+        validate_in_catalogue(self.session, exercise, set(self.sources))
+        after = exercise.model_dump(mode="json")
+        if not update_exercise(self.session, exercise, version, revision, before=before):
+            raise stale(slug, None, version)
+        action = (
+            "retire"
+            if exercise.status is Status.retired and before.get("status") != Status.retired
+            else "update"
+        )
+        record_change(self.session, actor, action, slug, before, after)
+        return Saved(exercise, version + 1, self.sources)
+
+    def replace_document(self, document: Any, expected_version: int | None, actor: str) -> Saved:
+        """PUT's body: the exercise, as GET returned it or as the seed format writes it. What
+        GET shows beside the exercise (its `version`, each citation's source details) is
+        read-only: sent as GET showed it, it is ignored; changed, it is refused (422 naming it),
+        so a client can GET, edit and PUT back the same document."""
+        if expected_version is not None:
+            self.require_version(expected_version)
+        editable = without_read_only(self.row, self.sources, document)
+        return self.replace(parse_exercise(editable), expected_version, actor)
+
+
+def sources_by_id(session: Session) -> dict[str, Source]:
+    return {source.id: source for source in load_sources(session)}
+
+
+def create_exercise(session: Session, exercise: Exercise, actor: str) -> Saved:
     """Create under the catalogue's write lock (the revision bump), taken before the slug check,
     so a create racing another create or an import of the same slug is a 409, never a 500."""
     revision = bump_revision(session)
     if exercise_row(session, exercise.slug) is not None:
         raise ConflictError(f"An exercise with the slug {exercise.slug!r} already exists.")
-    validate_in_catalogue(session, exercise)
+    sources = sources_by_id(session)
+    validate_in_catalogue(session, exercise, set(sources))
     row = insert_exercise(session, exercise, revision)
     record_change(session, actor, "create", exercise.slug, None, row.document)
-    return row
+    return Saved(exercise, row.version, sources)
 
 
 def replace_exercise(
     session: Session, slug: str, exercise: Exercise, expected_version: int | None, actor: str
-) -> ExerciseRow:
-    """Write `exercise` over `slug` if it is still at `expected_version` (None: any version).
-    An exercise equal to the stored one writes nothing: no new version, no revision (so no
-    entry in the changes feed, nothing for a syncing client to download again), no audit."""
-    if exercise.slug != slug:
-        raise rejected([ContentIssue.at(BODY, slug, ("slug",), "must equal the slug in the path")])
-    row = current_row(session, slug)
-    version = row.version if expected_version is None else expected_version
-    if row.version != version:
-        raise stale(slug, row.version, version)
-    if Exercise.model_validate(row.document) == exercise:
-        return row
-    validate_in_catalogue(session, exercise)
-    before = row.document
-    if not update_exercise(session, exercise, version, bump_revision(session)):
-        raise stale(slug, None, version)
-    session.expire(row)
-    action = (
-        "retire"
-        if exercise.status is Status.retired and before.get("status") != Status.retired
-        else "update"
-    )
-    record_change(session, actor, action, slug, before, exercise.model_dump(mode="json"))
-    return current_row(session, slug)
+) -> Saved:
+    return Edit(session, slug).replace(exercise, expected_version, actor)
 
 
 def replace_document(
     session: Session, slug: str, document: Any, expected_version: int | None, actor: str
-) -> ExerciseRow:
-    """PUT's body: the exercise, as GET returned it or as the seed format writes it. What GET
-    shows beside the exercise (its `version`, each citation's source details) is read-only:
-    sent as GET showed it, it is ignored; changed, it is refused (422 naming it), so a client
-    can GET, edit and PUT back the same document."""
-    row = current_row(session, slug)
-    if expected_version is not None and row.version != expected_version:
-        raise stale(slug, row.version, expected_version)
-    editable = without_read_only(session, row, document)
-    return replace_exercise(session, slug, parse_exercise(editable), expected_version, actor)
+) -> Saved:
+    return Edit(session, slug).replace_document(document, expected_version, actor)
 
 
 def patch_exercise(
     session: Session, slug: str, patch: dict[str, Any], expected_version: int | None, actor: str
-) -> ExerciseRow:
-    row = current_row(session, slug)
-    merged = merge_patch(row.document, patch)
-    return replace_document(session, slug, merged, expected_version, actor)
+) -> Saved:
+    edit = Edit(session, slug)
+    merged = merge_patch(edit.row.document, patch)
+    return edit.replace_document(merged, expected_version, actor)
+
+
+def retire_exercise(session: Session, slug: str, expected_version: int | None, actor: str) -> Saved:
+    edit = Edit(session, slug)
+    retired = Exercise.model_validate({**edit.row.document, "status": Status.retired.value})
+    return edit.replace(retired, expected_version, actor)
 
 
 EDITABLE = frozenset(Exercise.model_fields)
 EDITABLE_IN_CITATION = frozenset(Citation.model_fields)
 
 
-def without_read_only(session: Session, row: ExerciseRow, document: Any) -> Any:
+def without_read_only(row: ExerciseRow, sources: dict[str, Source], document: Any) -> Any:
     """`document` less the read-only fields GET shows, each equal to what GET shows; 422 naming
     each one that differs. Anything else unknown is left for the parser to refuse."""
     if not isinstance(document, dict):
         return document
-    sources = {source.id: source for source in load_sources(session)}
     entry = CatalogueEntry(Exercise.model_validate(row.document), row.version, sources)
     shown = entry.detail()
     issues: list[ContentIssue] = []
@@ -336,14 +320,6 @@ def read_only(slug: str, path: tuple[str | int, ...], shown: Any) -> ContentIssu
         path,
         f"read-only, and it is {shown!r} here: send it as GET gave it, or leave it out",
     )
-
-
-def retire_exercise(
-    session: Session, slug: str, expected_version: int | None, actor: str
-) -> ExerciseRow:
-    row = current_row(session, slug)
-    retired = Exercise.model_validate({**row.document, "status": Status.retired.value})
-    return replace_exercise(session, slug, retired, expected_version, actor)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

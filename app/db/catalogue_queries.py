@@ -8,7 +8,13 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.db.models import CatalogueStateRow, ExerciseRow, ExerciseVersionRow, SourceRow
+from app.db.models import (
+    CatalogueStateRow,
+    ExerciseProgressionRow,
+    ExerciseRow,
+    ExerciseVersionRow,
+    SourceRow,
+)
 from app.domain.exercise import Exercise, Source
 
 
@@ -127,6 +133,7 @@ def insert_exercise(
     session.flush()
     assert row.id is not None
     record_version(session, row.id, 1, row.document, now)
+    replace_progressions(session, exercise.slug, progression_links(row.document))
     return row
 
 
@@ -136,10 +143,12 @@ def update_exercise(
     expected_version: int,
     revision: int,
     seed_hash: str | None = None,
+    before: dict[str, Any] | None = None,
 ) -> bool:
     """Write a new version only if the stored one is still `expected_version` (compare-and-set):
     of two writers starting from the same version, exactly one gets True. Only seed passes
-    `seed_hash`; every other writer leaves it, which is how seed knows the row was edited."""
+    `seed_hash`; every other writer leaves it, which is how seed knows the row was edited.
+    `before`, the document being replaced, spares rewriting progression links it already has."""
     seeded = {"seed_hash": seed_hash} if seed_hash is not None else {}
     document = exercise.model_dump(mode="json")
     now = datetime.now(UTC)
@@ -161,7 +170,107 @@ def update_exercise(
     if written is None:
         return False
     record_version(session, written, expected_version + 1, document, now)
+    links = progression_links(document)
+    if before is None or progression_links(before) != links:
+        replace_progressions(session, exercise.slug, links, replacing=True)
     return True
+
+
+Link = tuple[str, str]
+"""(direction, target slug): one progression link of an exercise."""
+DIRECTIONS = ("easier", "harder")
+
+
+def progression_links(document: dict[str, Any]) -> frozenset[Link]:
+    """A stored document's progression links."""
+    progressions = document.get("progressions") or {}
+    return frozenset(
+        (direction, target)
+        for direction in DIRECTIONS
+        for target in progressions.get(direction, ())
+    )
+
+
+def replace_progressions(
+    session: Session, slug: str, links: frozenset[Link], replacing: bool = False
+) -> None:
+    """Keep `exercise_progression` equal to the document's links: one DELETE (when `replacing`
+    links written before) and one INSERT of all of them."""
+    table = ExerciseProgressionRow.__table__  # type: ignore[attr-defined]
+    if replacing:
+        session.execute(sa.delete(table).where(table.c.exercise_slug == slug))
+    if links:
+        rows = [
+            {"exercise_slug": slug, "direction": direction, "target_slug": target}
+            for direction, target in sorted(links)
+        ]
+        session.execute(sa.insert(table), rows)
+
+
+class Component(NamedTuple):
+    """What an edit's link check reads: the stored exercises joined to the edited one and
+    their links, and which of the slugs it names exist."""
+
+    links: dict[str, set[Link]]
+    existing: set[str]
+
+
+def linked_component(session: Session, slug: str, linked: set[str], named: set[str]) -> Component:
+    """The stored exercises joined to `slug` by progression links, either way, at any depth,
+    each with its stored links, when `slug`'s own links are `linked` (its stored ones are left
+    out: they are being replaced); and which of `linked` and `named` are stored exercises. One
+    recursive query over the link table's two indexes: it reads the component, whatever the
+    size of the catalogue."""
+    links = ExerciseProgressionRow.__table__.alias("link")  # type: ignore[attr-defined]
+    exercise = ExerciseRow.__table__  # type: ignore[attr-defined]
+    seeds = sa.select(exercise.c.slug.label("slug")).where(
+        exercise.c.slug.in_(sorted(linked | {slug}))
+    )
+    component = seeds.cte("component", recursive=True)
+    step = (
+        sa.select(
+            sa.case(
+                (links.c.exercise_slug == component.c.slug, links.c.target_slug),
+                else_=links.c.exercise_slug,
+            )
+        )
+        .select_from(component)
+        .join(
+            links,
+            sa.or_(
+                links.c.exercise_slug == component.c.slug, links.c.target_slug == component.c.slug
+            ),
+        )
+        .where(links.c.exercise_slug != slug)
+    )
+    component = component.union(step)
+    members = (
+        sa.select(
+            sa.literal(True).label("member"),
+            component.c.slug,
+            links.c.direction,
+            links.c.target_slug,
+        )
+        .select_from(component)
+        .join(exercise, exercise.c.slug == component.c.slug)
+        .outerjoin(
+            links,
+            sa.and_(links.c.exercise_slug == component.c.slug, component.c.slug != slug),
+        )
+    )
+    existing = sa.select(sa.literal(False), exercise.c.slug, sa.null(), sa.null()).where(
+        exercise.c.slug.in_(sorted(linked | named))
+    )
+    found = Component({}, set())
+    for member, found_slug, direction, target in session.execute(members.union_all(existing)):
+        if not member:
+            found.existing.add(found_slug)
+            continue
+        member_links = found.links.setdefault(found_slug, set())
+        if direction is not None:
+            member_links.add((direction, target))
+    found.links.pop(slug, None)
+    return found
 
 
 def record_version(

@@ -82,6 +82,21 @@ class ExerciseVersionRow(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=utc_timestamp())
 
 
+class ExerciseProgressionRow(SQLModel, table=True):
+    """One progression link of an exercise (any status): `exercise_slug` names `target_slug` as
+    `direction` (easier or harder). A copy of the document's `progressions`, written with it
+    (app.db.catalogue_queries), so an edit finds the exercises linked to it, either way and at
+    any depth, with one indexed query instead of reading every document."""
+
+    __tablename__ = "exercise_progression"
+
+    exercise_slug: str = Field(
+        foreign_key="exercise.slug", primary_key=True, index=True, max_length=80
+    )
+    direction: str = Field(primary_key=True, max_length=10)
+    target_slug: str = Field(primary_key=True, index=True, max_length=80)
+
+
 class CatalogueStateRow(SQLModel, table=True):
     """One row: the catalogue's revision, bumped in the same transaction as every change."""
 

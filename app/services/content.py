@@ -108,39 +108,51 @@ class Content:
 
     # --- writes -----------------------------------------------------------------------------
 
+    # Each write reads the row and the sources once and answers from what it wrote: its
+    # statements are bounded, whatever the size of the catalogue.
+
     def create(self, exercise: Exercise, actor: str) -> StoredExercise:
         with self._writer.unit_of_work() as session:
-            return _stored(session, editing.create_exercise(session, exercise, actor))
+            saved = editing.create_exercise(session, exercise, actor)
+        return _saved(saved)
 
     def replace(
         self, slug: str, exercise: Exercise, expected: int | None, actor: str
     ) -> StoredExercise:
         with self._writer.unit_of_work() as session:
-            row = editing.replace_exercise(session, slug, exercise, expected, actor)
-            return _stored(session, row)
+            saved = editing.replace_exercise(session, slug, exercise, expected, actor)
+        return _saved(saved)
 
     def replace_document(
         self, slug: str, document: Any, expected: int | None, actor: str
     ) -> StoredExercise:
         """PUT's body, which may carry the read-only fields GET shows (see replace_document)."""
         with self._writer.unit_of_work() as session:
-            row = editing.replace_document(session, slug, document, expected, actor)
-            return _stored(session, row)
+            saved = editing.replace_document(session, slug, document, expected, actor)
+        return _saved(saved)
 
     def patch(
         self, slug: str, patch: dict[str, Any], expected: int | None, actor: str
     ) -> StoredExercise:
         with self._writer.unit_of_work() as session:
-            return _stored(session, editing.patch_exercise(session, slug, patch, expected, actor))
+            saved = editing.patch_exercise(session, slug, patch, expected, actor)
+        return _saved(saved)
 
     def retire(self, slug: str, expected: int | None, actor: str) -> StoredExercise:
         with self._writer.unit_of_work() as session:
-            return _stored(session, editing.retire_exercise(session, slug, expected, actor))
+            saved = editing.retire_exercise(session, slug, expected, actor)
+        return _saved(saved)
 
     def import_bundle(self, document: Any, dry_run: bool, actor: str) -> ImportOutcome:
         """A bundle (`{sources, exercises}`): all of it or none; a dry run writes nothing."""
         with self._writer.unit_of_work() as session:
             return importing.import_bundle(session, document, dry_run, actor)
+
+
+def _saved(saved: editing.Saved) -> StoredExercise:
+    return StoredExercise(
+        slug=saved.exercise.slug, version=saved.version, detail_json=saved.entry().detail_json
+    )
 
 
 def _stored(session: Session, row: ExerciseRow) -> StoredExercise:

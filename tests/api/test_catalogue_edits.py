@@ -2,21 +2,29 @@
 and no view built again from the whole catalogue."""
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from app.core.security import Role
+from app.core.settings import Settings
 from app.db import catalogue_store
+from app.db.catalogue_queries import bump_revision, exercise_documents, insert_exercise
+from app.db.session import build_engine
 from app.domain import catalogue as catalogue_module
 from app.domain import sync
 from app.domain.catalogue import Catalogue
 from app.domain.exercise import Exercise
 from app.domain.fhir import activity
+from app.main import create_app
+from app.services.content import Content
 
 FHIR = {"Accept": "application/fhir+json"}
 
@@ -172,3 +180,96 @@ def test_a_rare_q_reads_only_the_indexed_candidates_and_follows_edits(
     assert len(read) == 1  # the rare word's one candidate, not every text
     common = fresh_client.get("/v1/exercises", params={"q": "stretch", "limit": 3}).json()
     assert len(common["items"]) == 3
+
+
+def grow_catalogue(url: str, groups: int) -> None:
+    """`groups` copies of the seeded exercises, each renamed with its group's suffix and linked
+    only inside its group (so every progression component keeps the seed's size), written the
+    way the editors' writes write them."""
+    engine = build_engine(url)
+    with Session(engine) as session, session.begin():
+        seeded = exercise_documents(session)
+        revision = bump_revision(session)
+        for group in range(1, groups + 1):
+            suffix = f"-g{group}"
+            for slug, document in seeded:
+                links = document["progressions"]
+                copy = {
+                    **document,
+                    "slug": slug + suffix,
+                    "name": f"{document['name']} {group}",
+                    "progressions": {
+                        direction: [target + suffix for target in links[direction]]
+                        for direction in ("easier", "harder")
+                    },
+                    "variants": [variant + suffix for variant in document["variants"]],
+                }
+                insert_exercise(session, Exercise.model_validate(copy), revision)
+    engine.dispose()
+
+
+class EditStatements:
+    """The SQL statements one call of a Content write runs, in its own thread (the poller's
+    refreshes, in other threads, are not counted)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.statements: list[str] = []
+        self._counting = threading.local()
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *arguments: Any) -> None:
+        if getattr(self._counting, "on", False):
+            self.statements.append(arguments[2])
+
+    def around(self, write: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*arguments: Any, **keywords: Any) -> Any:
+            self._counting.on = True
+            try:
+                return write(*arguments, **keywords)
+            finally:
+                self._counting.on = False
+
+        return counted
+
+
+@pytest.mark.parametrize("groups", [0, 20])
+def test_an_edit_runs_the_same_few_statements_whatever_the_catalogue_size(
+    fresh_database_url: str,
+    issue_key: Callable[..., dict[str, str]],
+    seed_exercise_count: int,
+    monkeypatch: pytest.MonkeyPatch,
+    groups: int,
+) -> None:
+    """The first edit of a process and the next ones: the row and the sources read once, the
+    revision, the row, its version, the audit entry written, the changed component's links
+    read with one query, the snapshot refreshed from the changed row; nothing per exercise."""
+    grow_catalogue(fresh_database_url, groups)
+    editor = issue_key(fresh_database_url, "editor-key", Role.editor)
+    with TestClient(create_app(Settings(database_url=fresh_database_url))) as client:
+        assert len(snapshot(client)) == seed_exercise_count * (groups + 1)
+        engine = client.app.state.runtime.catalogue_store._engine  # type: ignore[attr-defined]
+        counted = EditStatements(engine)
+        monkeypatch.setattr(Content, "patch", counted.around(Content.patch))
+        per_edit = []
+        for number, slug in enumerate(["cat-stretch", "cat-stretch", "heel-raises"]):
+            counted.statements.clear()
+            response = patch(client, slug, {"name": f"Renamed {number}"}, editor)
+            assert response.status_code == 200, response.text
+            per_edit.append(len(counted.statements))
+        counted.statements.clear()
+        relinked = {"progressions": {"harder": ["wall-squat", "heel-slides"]}}
+        response = patch(client, "heel-raises", relinked, editor)
+        assert response.status_code == 200, response.text
+        per_edit.append(len(counted.statements))
+        heel_raises = snapshot(client).get("heel-raises")
+        assert heel_raises is not None
+        assert heel_raises.exercise.progressions.harder == ["wall-squat", "heel-slides"]
+
+    # a new link set: its old links deleted and the new ones inserted, two statements more
+    assert per_edit == [EDIT_STATEMENTS] * 3 + [EDIT_STATEMENTS + 2]
+
+
+EDIT_STATEMENTS = 10
+"""Read the row and the sources; bump the revision; read the changed component's links (and
+which linked slugs exist); update the row, add its version and the audit entry; the refresh
+after the commit: the revision, the sources, the changed rows."""
