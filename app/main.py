@@ -35,6 +35,7 @@ from app.core.cors import CorsPolicy
 from app.core.errors import database_unavailable, install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.logging import configure_logging
+from app.core.outages import OutageLog
 from app.core.public_origin import PublicOrigin
 from app.core.request_ids import RequestIds
 from app.core.settings import Settings, get_settings
@@ -74,13 +75,17 @@ provider before starting, and stop any exercise that increases pain or causes ne
 
 async def keep_catalogue_fresh(store: CatalogueStore, interval: float) -> None:
     """Poll the catalogue revision so changes made by other processes show within `interval`.
-    Nothing ends the polling but cancellation: any failure is one log line and the next poll."""
+    Nothing ends the polling but cancellation: a failing poll is logged once when the failures
+    start and once when a poll succeeds again, and the next poll comes all the same."""
+    outage = OutageLog(logger, "catalogue refresh", "serving the last snapshot")
     while True:
         await asyncio.sleep(interval)
         try:
             await run_in_threadpool(store.refresh)
         except Exception as error:
-            logger.warning("catalogue refresh failed: %s", one_line(error))
+            outage.failed(one_line(error))
+        else:
+            outage.answered()
 
 
 def warm_up_then_settle(freeze_heap: bool) -> None:

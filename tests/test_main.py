@@ -32,15 +32,19 @@ class Lines(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def test_refresher_survives_any_exception_with_one_log_line_each() -> None:
+def test_refresher_survives_any_exception_and_logs_the_outage_once() -> None:
+    """Two failing polls in a row are one outage: one WARNING when it starts (naming the first
+    error), one INFO line when a poll succeeds again, nothing for the polls after."""
     store = FlakyStore()
     lines = Lines()
     logger = logging.getLogger("app")
     logger.addHandler(lines)
+    level = logger.level
+    logger.setLevel(logging.INFO)
 
     async def run() -> None:
         task = asyncio.create_task(keep_catalogue_fresh(store, 0.001))  # type: ignore[arg-type]
-        while store.calls < 4:
+        while store.calls < 6:
             await asyncio.sleep(0.001)
         task.cancel()
 
@@ -48,11 +52,12 @@ def test_refresher_survives_any_exception_with_one_log_line_each() -> None:
         asyncio.run(run())
     finally:
         logger.removeHandler(lines)
-    assert store.calls >= 4
-    failures = [line for line in lines.lines if "catalogue refresh failed" in line]
-    assert failures == [
-        "catalogue refresh failed: RuntimeError: boom",
-        "catalogue refresh failed: KeyError: 'missing'",
+        logger.setLevel(level)
+    assert store.calls >= 6
+    outage = [line for line in lines.lines if "catalogue refresh" in line]
+    assert outage == [
+        "catalogue refresh failed (serving the last snapshot): RuntimeError: boom",
+        "catalogue refresh works again",
     ]
 
 

@@ -32,6 +32,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from app.core.errors import ApiError
+from app.core.outages import OutageLog
 
 logger = logging.getLogger("app.rate_limits")
 
@@ -79,35 +80,35 @@ tried again: a frozen Redis would otherwise add its 0.5 s timeout to every write
 
 
 class StorageBreaker:
-    """A circuit breaker on the limits' storage: the first failure opens it (one warning) and
-    requests skip the storage for STORAGE_RETRY_SECONDS; the next call after that tries it
-    again, and the first that succeeds closes it (one line saying so). So an outage is logged
-    twice, when it starts and when it ends, not once per request."""
+    """A circuit breaker on the limits' storage: the first failure opens it and requests skip
+    the storage for STORAGE_RETRY_SECONDS; the next call after that tries it again, and the
+    first that succeeds closes it. The outage is logged when it starts and when it ends
+    (`OutageLog`), not once per request."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.failing = False
         self.retry_at = 0.0
+        self.outage = OutageLog(
+            logger,
+            "rate limit storage",
+            f"requests are not limited until it answers, tried again every "
+            f"{STORAGE_RETRY_SECONDS:g} s",
+        )
+
+    @property
+    def failing(self) -> bool:
+        return self.outage.failing
 
     def skipping(self) -> bool:
         """Whether calls skip the storage now (it failed, and the retry time has not come)."""
         return self.failing and self.clock() < self.retry_at
 
     def failed(self, error: Exception) -> None:
-        if not self.failing:
-            logger.warning(
-                "rate limit storage failed, requests are not limited until it answers "
-                "(tried again every %g s): %s",
-                STORAGE_RETRY_SECONDS,
-                error,
-            )
-        self.failing = True
+        self.outage.failed(error)
         self.retry_at = self.clock() + STORAGE_RETRY_SECONDS
 
     def answered(self) -> None:
-        if self.failing:
-            logger.warning("rate limit storage answers again: requests are limited again")
-            self.failing = False
+        self.outage.answered()
 
 
 def async_storage_uri(uri: str) -> str:
@@ -117,7 +118,11 @@ def async_storage_uri(uri: str) -> str:
 
 class RateLimits:
     def __init__(
-        self, storage_uri: str, routine_writes: str, auth_failures: str, renders: str = "30/minute"
+        self,
+        storage_uri: str,
+        routine_writes: str,
+        auth_failures: str,
+        renders: str = "30/minute",
     ) -> None:
         self.redis_pool: redis.asyncio.ConnectionPool | None = None
         options: dict[str, Any] = {}
