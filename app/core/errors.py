@@ -620,8 +620,9 @@ def database_unavailable(explained: bool) -> Callable[[Request, Exception], Awai
     driver's own never reach it (they may quote SQL)."""
 
     async def handler(request: Request, exc: Exception) -> Response:
-        reason = " ".join(str(exc).split("\n", 1)[0].split()) or type(exc).__name__
-        logger.warning("503 on %s %s: %s", request.method, request.url.path, reason[:300])
+        logger.warning(
+            "503 on %s %s: %s", request.method, request.url.path, unavailable_reason(exc)
+        )
         return problem_response(
             request,
             ServiceUnavailableError.status,
@@ -632,6 +633,19 @@ def database_unavailable(explained: bool) -> Callable[[Request, Exception], Awai
         )
 
     return handler
+
+
+def unavailable_reason(error: Exception) -> str:
+    """Why the database could not answer, in one line: the driver's own first line (a
+    SQLAlchemy error's first line may be a hint about autoflush, not the cause)."""
+    cause = getattr(error, "orig", None)
+    if isinstance(cause, Exception):
+        return f"{type(cause).__name__}: {_first_line(cause)}"[:300]
+    return (_first_line(error) or type(error).__name__)[:300]
+
+
+def _first_line(error: Exception) -> str:
+    return " ".join(str(error).split("\n", 1)[0].split())
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -47,6 +47,21 @@ class Settings(BaseSettings):
         description="PostgreSQL: a unit of work holding a connection longer than this (say, "
         "waiting on a path that froze) has the connection cut and answers 503.",
     )
+    database_ping_timeout_seconds: float = Field(
+        default=2,
+        gt=0,
+        description="PostgreSQL: a pooled connection's liveness ping at checkout, and the "
+        "round trip allowed past the statement timeout, must answer within this; a connection "
+        "that does not is cut (a frozen path) and replaced.",
+    )
+    database_import_hold_timeout_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="PostgreSQL: the hold bound an import's one transaction declares in place "
+        "of DATABASE_HOLD_TIMEOUT_SECONDS (the largest import the limits allow takes tens of "
+        "seconds on a busy database); a frozen path is still cut within the statement and ping "
+        "timeouts.",
+    )
     sqlite_busy_timeout_seconds: float = Field(
         default=5, gt=0, description="SQLite: wait this long for another writer's lock."
     )

@@ -26,7 +26,8 @@ from app.db.catalogue_queries import (
     load_sources,
 )
 from app.db.migrations import SchemaGate
-from app.db.session import DatabaseUnavailableError
+from app.db.reachability import Reachability
+from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue, CatalogueEntry, Tombstone
 from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import Status
@@ -66,9 +67,11 @@ class CatalogueStore:
     never block the writers' own refreshes or shutdown behind it); only merging what was loaded
     into the snapshot takes the lock, which is pure computation."""
 
-    def __init__(self, engine: Engine, gate: SchemaGate) -> None:
+    def __init__(self, engine: Engine, gate: SchemaGate, reachability: Reachability) -> None:
         self._engine = engine
         self.gate = gate
+        self.reachability = reachability
+        """Told by every refresh whether the database answered: writes read it."""
         self._merge_lock = threading.Lock()
         self._loads = threading.Condition()
         self._loading = 0
@@ -103,6 +106,11 @@ class CatalogueStore:
             self._loading += 1
         try:
             loaded = self._load(since=self.catalogue.revision)
+        except DRIVER_UNAVAILABLE_ERRORS:
+            self.reachability.failed()
+            raise
+        else:
+            self.reachability.answered()
         finally:
             with self._loads:
                 self._loading -= 1
@@ -254,7 +262,9 @@ class CatalogueWriter:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
+        """Blocking (the database's I/O included): call it off the event loop."""
         self.store.gate.require()
+        self.store.reachability.require()
         with Session(self.engine) as session, session.begin():
             yield session
         self.store.refresh_after_write()

@@ -23,6 +23,7 @@ from app.db.catalogue_queries import (
 )
 from app.db.catalogue_store import CatalogueWriter
 from app.db.models import AuditEntryRow, ExerciseRow
+from app.db.session import holding_for
 from app.domain.catalogue import CatalogueEntry
 from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import VERSIONED_STATUSES
@@ -57,8 +58,12 @@ class ExerciseVersion:
 
 
 class Content:
-    def __init__(self, writer: CatalogueWriter) -> None:
+    def __init__(self, writer: CatalogueWriter, import_hold_seconds: float) -> None:
         self._writer = writer
+        self._import_hold_seconds = import_hold_seconds
+        """The bound an import's one transaction declares (DATABASE_IMPORT_HOLD_TIMEOUT_SECONDS):
+        the largest allowed takes tens of seconds on a busy database, more than other units
+        may hold a connection."""
 
     def _read(self) -> Session:
         self._writer.store.gate.require()
@@ -145,7 +150,7 @@ class Content:
 
     def import_bundle(self, document: Any, dry_run: bool, actor: str) -> ImportOutcome:
         """A bundle (`{sources, exercises}`): all of it or none; a dry run writes nothing."""
-        with self._writer.unit_of_work() as session:
+        with holding_for(self._import_hold_seconds), self._writer.unit_of_work() as session:
             return importing.import_bundle(session, document, dry_run, actor)
 
 

@@ -17,6 +17,7 @@ from app.core.work_gate import WorkGate
 from app.db.catalogue_store import CatalogueStore, CatalogueWriter, one_line
 from app.db.connect import connect_or_explain
 from app.db.migrations import SchemaGate, head_revision, schema_revision
+from app.db.reachability import Reachability
 from app.db.routine_store import RoutineStore
 from app.db.secret_queries import stored_signing_secret
 from app.db.session import Database, DatabaseLimits
@@ -43,6 +44,7 @@ def database_limits(settings: Settings) -> DatabaseLimits:
         checkout_seconds=settings.database_checkout_timeout_seconds,
         statement_seconds=settings.database_statement_timeout_seconds,
         hold_seconds=settings.database_hold_timeout_seconds,
+        ping_seconds=settings.database_ping_timeout_seconds,
         sqlite_busy_seconds=settings.sqlite_busy_timeout_seconds,
     )
 
@@ -111,8 +113,11 @@ class Runtime:
     def start(cls, settings: Settings, clock: Clock = utc_now) -> "Runtime":
         """Connect (or stop with one line saying why) and load the catalogue if the schema is
         ready; a database not yet migrated is logged and answered 503 until it is."""
-        engine = connect_or_explain(settings.database_url, database_limits(settings))
-        store = CatalogueStore(engine, SchemaGate(engine, head_revision(settings.database_url)))
+        limits = database_limits(settings)
+        engine = connect_or_explain(settings.database_url, limits)
+        reachability = Reachability(engine, look_bound_seconds=limits.ping_seconds)
+        gate = SchemaGate(engine, head_revision(settings.database_url))
+        store = CatalogueStore(engine, gate, reachability)
         try:
             store.refresh()
         except Exception as error:
@@ -120,7 +125,10 @@ class Runtime:
         if not store.gate.open:
             logger.warning("%s", store.gate.explain())
         database = Database(
-            engine, store.gate.require, write_wait_seconds=settings.sqlite_busy_timeout_seconds
+            engine,
+            store.gate.require,
+            reachability.require,
+            write_wait_seconds=settings.sqlite_busy_timeout_seconds,
         )
         writer = CatalogueWriter(engine, store)
         return cls(
@@ -129,7 +137,7 @@ class Runtime:
             engine=engine,
             catalogue_store=store,
             catalogue_writer=writer,
-            content=Content(writer),
+            content=Content(writer, settings.database_import_hold_timeout_seconds),
             database=database,
             keys=Keys(database),
             plan_cache=PlanCache(),

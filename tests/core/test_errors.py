@@ -3,9 +3,17 @@
 import json
 
 import pytest
+from sqlalchemy import exc
 
 import app.main  # noqa: F401  (every module that declares a problem type is imported)
-from app.core.errors import HTTP_ERRORS, ApiError, field_error, malformed_json, problem_types
+from app.core.errors import (
+    HTTP_ERRORS,
+    ApiError,
+    field_error,
+    malformed_json,
+    problem_types,
+    unavailable_reason,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +74,12 @@ def test_a_body_error_points_into_the_body_as_rfc_6901_says(
 ) -> None:
     error = field_error({"loc": location, "msg": "invalid"})
     assert (error.location, error.pointer) == ("body", pointer)
+
+
+def test_a_database_outage_is_logged_by_its_cause_not_by_sqlalchemys_autoflush_hint() -> None:
+    cut = ConnectionResetError("consuming input failed: server closed the connection\nmore")
+    error = exc.OperationalError("INSERT INTO routine VALUES (%(profile)s)", {}, cut)
+    error.add_detail("raised as a result of Query-invoked autoflush; consider using a session")
+    reason = unavailable_reason(error)
+    assert reason == "ConnectionResetError: consuming input failed: server closed the connection"
+    assert unavailable_reason(TimeoutError("no connection came free")) == "no connection came free"

@@ -16,6 +16,7 @@ from app.db.catalogue_queries import bump_revision, changed_exercises
 from app.db.catalogue_store import CatalogueStore
 from app.db.migrations import SchemaGate, head_revision
 from app.db.models import ExerciseRow
+from app.db.reachability import Reachability
 from app.db.session import DatabaseLimits, build_engine
 
 SLUG = "heel-raises"
@@ -86,7 +87,8 @@ def test_a_long_first_load_runs_in_short_units_of_work_the_watchdog_leaves_alone
 
     monkeypatch.setattr(catalogue_store, "LOAD_BATCH", 5)
     monkeypatch.setattr(catalogue_store, "changed_exercises", slow_batch)
-    store = CatalogueStore(engine, SchemaGate(engine, head_revision(fresh_database_url)))
+    gate = SchemaGate(engine, head_revision(fresh_database_url))
+    store = CatalogueStore(engine, gate, Reachability(engine, hold_seconds))
     started = time.monotonic()
     try:
         assert store.refresh()

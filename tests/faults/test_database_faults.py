@@ -14,7 +14,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from app.db.session import DatabaseLimits, build_engine, holding_for
 
 PROFILE = b'{"sensitivity": "flexion_sensitive"}'
 JSON = {"content-type": "application/json"}
@@ -24,10 +28,14 @@ SHORT_BOUNDS = {
     "database_checkout_timeout_seconds": "1",
     "database_statement_timeout_seconds": "1",
     "database_hold_timeout_seconds": "1",
+    "database_ping_timeout_seconds": "1",
     "catalogue_max_age_seconds": "1",
 }
 ANSWER_BOUND_SECONDS = 10.0
 """Generous over the worst case of the bounds above (a 1 s hold cut, then a 2 s connect)."""
+FAIL_FAST_SECONDS = 1.0
+"""A write while the database is known not to answer: under the 1 s hold bound, so only a write
+that did not wait on the database at all answers within it."""
 
 
 class TcpProxy:
@@ -237,3 +245,107 @@ def test_frozen_path_answers_within_the_bound_and_recovers(
     server.process.terminate()
     server.process.wait(timeout=ANSWER_BOUND_SECONDS)
     assert "Traceback" not in server.log()
+
+
+def test_writes_fail_fast_while_the_database_is_known_frozen_and_succeed_once_it_thaws(
+    proxy: TcpProxy, fresh_database_url: str, server_process: Any
+) -> None:
+    """Once the catalogue refresher has found the path frozen, a write answers 503 without
+    waiting out the ping, hold and connect bounds; the first write after the path thaws is
+    stored, without waiting for the refresher to notice."""
+    server = server_process(through(proxy, fresh_database_url), **SHORT_BOUNDS)
+    server.start()
+    with httpx.Client(base_url=server.base, timeout=ANSWER_BOUND_SECONDS) as client:
+        assert client.post("/v1/routines", content=PROFILE, headers=JSON).status_code == 201
+        proxy.freeze()
+        deadline = time.monotonic() + ANSWER_BOUND_SECONDS
+        while "catalogue refresh failed" not in server.log():
+            assert time.monotonic() < deadline, "the refresher never found the path frozen"
+            time.sleep(0.1)
+        for _ in range(3):
+            started = time.monotonic()
+            answer = client.post("/v1/routines", content=PROFILE, headers=JSON)
+            took = time.monotonic() - started
+            assert_unavailable(answer)
+            assert "not answered this server" in answer.json()["detail"]
+            assert took < FAIL_FAST_SECONDS, f"a write during the outage took {took:.2f} s"
+        proxy.thaw()
+        assert client.post("/v1/routines", content=PROFILE, headers=JSON).status_code == 201
+    server.stop()
+    log = server.log()
+    assert "Traceback" not in log
+    assert sum("catalogue refresh failed" in line for line in log.splitlines()) == 1, log
+
+
+@contextlib.contextmanager
+def engine_through(proxy: TcpProxy, database_url: str, limits: DatabaseLimits) -> Iterator[Engine]:
+    engine = build_engine(through(proxy, database_url), limits)
+    try:
+        yield engine
+    finally:
+        proxy.thaw()
+        engine.dispose()
+
+
+def watchdog_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "connection cut" in r.getMessage()]
+
+
+def test_a_frozen_pooled_connection_fails_its_ping_within_the_ping_bound(
+    proxy: TcpProxy, fresh_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The liveness ping at checkout has its own short bound, not the unit of work's hold."""
+    limits = DatabaseLimits(connect_seconds=2, hold_seconds=60, ping_seconds=0.5)
+    with engine_through(proxy, fresh_database_url, limits) as engine:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(OperationalError), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        took = time.monotonic() - started
+    assert took < 0.5 + 2 + 2, f"{took:.1f} s: the ping waited past its bound"
+    [line] = watchdog_lines(caplog)
+    assert "liveness ping within 0.5 s" in line
+
+
+def test_the_watchdog_tells_a_long_transaction_from_a_frozen_path(
+    proxy: TcpProxy, fresh_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A unit of work that declares a longer bound (as an import does) runs past the usual one
+    while the database answers each statement; the same unit without it is cut as over-long;
+    and a frozen path is cut within the statement timeout and a ping, whatever was declared."""
+    limits = DatabaseLimits(connect_seconds=2, statement_seconds=1, hold_seconds=1, ping_seconds=1)
+
+    def long_but_answered(engine: Engine) -> None:
+        with engine.begin() as connection:
+            for _ in range(5):
+                connection.execute(text("SELECT pg_sleep(0.4)"))
+
+    with engine_through(proxy, fresh_database_url, limits) as engine:
+        with holding_for(30):
+            long_but_answered(engine)
+        assert watchdog_lines(caplog) == []
+
+        with pytest.raises(OperationalError):
+            long_but_answered(engine)
+        [over_long] = watchdog_lines(caplog)
+        assert "over-long transaction" in over_long
+        assert "past its bound of 1 s" in over_long
+
+        frozen_at: list[float] = []
+
+        def frozen_midway() -> None:
+            with holding_for(60), engine.begin() as connection:
+                connection.execute(text("SELECT 1"))
+                proxy.freeze()
+                frozen_at.append(time.monotonic())
+                connection.execute(text("SELECT 1"))
+
+        with pytest.raises(OperationalError):
+            frozen_midway()
+        took = time.monotonic() - frozen_at[0]
+    assert took < 1 + 1 + 2, f"{took:.1f} s: the frozen statement waited past its bound"
+    frozen = watchdog_lines(caplog)[1]
+    assert "no answer to a statement" in frozen
+    assert "the path to the database froze" in frozen
