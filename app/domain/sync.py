@@ -11,16 +11,19 @@ an exercise changed after that revision has left its old place for one past it, 
 pass brings it.
 """
 
+import operator
+import struct
+import threading
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
 import orjson
 
-from app.domain.catalogue import Catalogue
+from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.vocabulary import SyncChange
 
 
@@ -85,47 +88,187 @@ def feed_item(slug: str, revision: int, change: SyncChange, exercise: bytes) -> 
 class SyncView:
     """What sync serves from one snapshot, each part built on first use."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, pieces: "DownloadPieces | None" = None) -> None:
         self.catalogue = catalogue
+        self.pieces = pieces if pieces is not None else DownloadPieces()
 
     @cached_property
     def changes(self) -> ChangeFeed:
         return ChangeFeed(self.catalogue)
 
-    def document(self) -> Iterator[bytes]:
-        """Every published exercise's public document, in slug order, with the revision: made
-        a batch at a time as it is sent (from a worker thread), never held whole."""
-        entries = self.catalogue.entries
-        yield b'{"revision":%d,"items":[' % self.catalogue.revision
-        for start in range(0, len(entries), DOCUMENT_BATCH):
-            batch = b",".join(
-                e.detail_json_passing() for e in entries[start : start + DOCUMENT_BATCH]
-            )
-            yield batch if start == 0 else b"," + batch
-        yield b"]}"
-
     def document_gzip(self) -> Iterator[bytes]:
-        compressor = zlib.compressobj(6, zlib.DEFLATED, GZIP_WINDOW)
-        for chunk in self.document():
-            compressed = compressor.compress(chunk)
-            if compressed:
-                yield compressed
-        yield compressor.flush()
+        """Every published exercise's public document, in slug order, with the revision, as one
+        gzip stream: the compressed pieces of the runs of entries unchanged since an earlier
+        download are sent as they were kept; only the runs an edit changed are made again. Made
+        a run at a time as it is sent (from a worker thread), never held whole."""
+        joined = GzipJoin()
+        yield joined.header()
+        for piece in self._pieces():
+            yield joined.add(piece)
+        yield joined.trailer()
+
+    def document(self) -> Iterator[bytes]:
+        """The same document uncompressed, for a client that does not accept gzip."""
+        for piece in self._pieces():
+            yield zlib.decompressobj(RAW_DEFLATE).decompress(piece.deflated)
+
+    def _pieces(self) -> Iterator["Piece"]:
+        yield Piece.of(b'{"revision":%d,"items":[' % self.catalogue.revision)
+        for index, run in enumerate(self.pieces.runs(self.catalogue.entries)):
+            if index:
+                yield COMMA
+            yield run
+        yield CLOSE
+        self.pieces.forget_unused()
 
 
-DOCUMENT_BATCH = 256
-GZIP_WINDOW = 16 + zlib.MAX_WBITS
-"""zlib's window bits for a gzip stream (header and trailer) rather than raw deflate."""
+RAW_DEFLATE = -zlib.MAX_WBITS
+"""zlib's window bits for deflate without a header or trailer."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Plain bytes compressed on their own as raw deflate, ending on a byte boundary and not
+    final (a sync flush), so pieces laid end to end make one deflate stream; with the plain
+    length and CRC-32 that gzip's trailer needs."""
+
+    deflated: bytes
+    crc: int
+    length: int
+
+    @classmethod
+    def of(cls, plain: bytes) -> "Piece":
+        compressor = zlib.compressobj(6, zlib.DEFLATED, RAW_DEFLATE)
+        deflated = compressor.compress(plain) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        return cls(deflated, zlib.crc32(plain), len(plain))
+
+
+COMMA = Piece.of(b",")
+CLOSE = Piece.of(b"]}")
+
+
+class GzipJoin:
+    """One gzip stream from pieces: a header, the pieces, a final empty block, the trailer."""
+
+    def __init__(self) -> None:
+        self.crc = 0
+        self.length = 0
+
+    def header(self) -> bytes:
+        return GZIP_MAGIC + b"\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time
+
+    def add(self, piece: Piece) -> bytes:
+        self.crc = crc32_combine(self.crc, piece.crc, piece.length)
+        self.length += piece.length
+        return piece.deflated
+
+    def trailer(self) -> bytes:
+        final_empty_block = b"\x03\x00"
+        return final_empty_block + struct.pack("<II", self.crc, self.length & 0xFFFFFFFF)
+
+
+class DownloadPieces:
+    """The download's compressed runs of entries, kept from one snapshot to the next.
+
+    The entries (in slug order) are cut into runs where a slug's hash says so, so a new or
+    withdrawn exercise changes only its own run's bounds, not every run after it. A run is kept
+    with the entry objects it was made from: a snapshot shares every unchanged entry with the
+    one before, so a run whose entries are the same objects is sent as it was kept. What a
+    download did not use is forgotten when it ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[tuple[CatalogueEntry, ...], Piece]] = {}
+        self._used: set[str] = set()
+
+    def runs(self, entries: Sequence[CatalogueEntry]) -> Iterator[Piece]:
+        run: list[CatalogueEntry] = []
+        for entry in entries:
+            run.append(entry)
+            if len(run) == RUN_MOST or run_ends_after(entry.slug):
+                yield self._piece(tuple(run))
+                run = []
+        if run:
+            yield self._piece(tuple(run))
+
+    def _piece(self, run: tuple[CatalogueEntry, ...]) -> Piece:
+        first = run[0].slug
+        with self._lock:
+            kept = self._kept.get(first)
+            self._used.add(first)
+        if kept is not None and len(kept[0]) == len(run) and all(map(operator.is_, kept[0], run)):
+            return kept[1]
+        piece = Piece.of(b",".join(entry.detail_json_passing() for entry in run))
+        with self._lock:
+            self._kept[first] = (run, piece)
+        return piece
+
+    def forget_unused(self) -> None:
+        with self._lock:
+            self._kept = {first: self._kept[first] for first in self._used if first in self._kept}
+            self._used = set()
+
+
+RUN_MEAN = 64
+"""Entries per run of the download, on average: a run is what an edit makes again."""
+RUN_MOST = 4 * RUN_MEAN
+
+
+def run_ends_after(slug: str) -> bool:
+    return zlib.crc32(slug.encode()) % RUN_MEAN == 0
+
+
+CRC32_POLYNOMIAL = 0xEDB88320
+
+
+def _multiply_mod_p(a: int, b: int) -> int:
+    """a * b modulo the CRC-32 polynomial (bit-reflected, as zlib computes it)."""
+    m = 1 << 31
+    product = 0
+    while True:
+        if a & m:
+            product ^= b
+            if a & (m - 1) == 0:
+                return product
+        m >>= 1
+        b = (b >> 1) ^ CRC32_POLYNOMIAL if b & 1 else b >> 1
+
+
+def _powers_of_x() -> list[int]:
+    """x^(2^k) modulo the polynomial, k = 0..31."""
+    powers, power = [], 1 << 30
+    for _ in range(32):
+        powers.append(power)
+        power = _multiply_mod_p(power, power)
+    return powers
+
+
+X_POWERS = _powers_of_x()
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of two byte strings laid end to end, from each one's CRC and the second's
+    length (zlib's crc32_combine, which Python's zlib does not expose)."""
+    power, bit = 1 << 31, 3  # x^0; x^(8 * length2) is found bit by bit of length2
+    while length2:
+        if length2 & 1:
+            power = _multiply_mod_p(X_POWERS[bit & 31], power)
+        length2 >>= 1
+        bit += 1
+    return _multiply_mod_p(power, crc1) ^ crc2
 
 
 class SyncViews:
-    """Keeps the sync view of the latest snapshot; a new snapshot gets a new view."""
+    """Keeps the sync view of the latest snapshot; a new snapshot gets a new view, with the
+    download's pieces carried over."""
 
     def __init__(self) -> None:
         self._current: SyncView | None = None
+        self._pieces = DownloadPieces()
 
     def for_catalogue(self, catalogue: Catalogue) -> SyncView:
         current = self._current
         if current is None or current.catalogue is not catalogue:
-            current = self._current = SyncView(catalogue)
+            current = self._current = SyncView(catalogue, self._pieces)
         return current

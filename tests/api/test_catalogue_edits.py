@@ -273,3 +273,45 @@ EDIT_STATEMENTS = 10
 """Read the row and the sources; bump the revision; read the changed component's links (and
 which linked slugs exist); update the row, add its version and the audit entry; the refresh
 after the commit: the revision, the sources, the changed rows."""
+
+
+def test_a_download_after_an_edit_makes_again_only_the_edited_run(
+    fresh_database_url: str,
+    issue_key: Callable[..., dict[str, str]],
+    seed_exercise_count: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/v1/catalogue keeps each run of entries compressed; after an edit the next download
+    serialises the edited exercise's run only, and is the same document a fresh one would be."""
+    grow_catalogue(fresh_database_url, groups=20)
+    editor = issue_key(fresh_database_url, "editor-key", Role.editor)
+    made: list[Any] = []
+    monkeypatch.setattr(
+        catalogue_module.CatalogueEntry,
+        "detail_json_passing",
+        counting(made, catalogue_module.CatalogueEntry.detail_json_passing),
+    )
+    with TestClient(create_app(Settings(database_url=fresh_database_url))) as client:
+        published = len(snapshot(client).entries)
+        assert published > sync.RUN_MOST
+        first = client.get("/v1/catalogue", headers={"Accept-Encoding": "gzip"})
+        assert first.headers["content-encoding"] == "gzip"
+        assert len(first.json()["items"]) == published
+        assert len(made) == published
+        made.clear()
+
+        assert patch(client, "cat-stretch-g7", {"name": "Cat stretch, seventh"}, editor).is_success
+        again = client.get("/v1/catalogue", headers={"Accept-Encoding": "gzip"})
+        plain = client.get("/v1/catalogue", headers={"Accept-Encoding": "identity"})
+
+    assert 1 <= len(made) <= sync.RUN_MOST
+    assert {entry.slug for (entry,) in made} >= {"cat-stretch-g7"}
+    assert "content-encoding" not in plain.headers
+    assert again.json() == plain.json()
+    items = again.json()["items"]
+    assert [item["slug"] for item in items] == sorted(item["slug"] for item in items)
+    renamed = [item["name"] for item in items if item["slug"] == "cat-stretch-g7"]
+    assert renamed == ["Cat stretch, seventh"]
+    assert [item for item in items if item["slug"] != "cat-stretch-g7"] == [
+        item for item in first.json()["items"] if item["slug"] != "cat-stretch-g7"
+    ]
