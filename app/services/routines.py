@@ -45,7 +45,7 @@ from app.domain.routines import Feedback, Outcome, Profile, Recommendation, Sess
 from app.domain.routines.checker import check_program
 from app.domain.routines.engine import all_exclusions
 from app.domain.routines.feedback import PAIN_GONE, FeedbackOutcome
-from app.domain.routines.memo import PlanCache, generated_plan, plan_key
+from app.domain.routines.memo import GeneratedPlan, PlanCache, generated_plan, plan_key
 from app.domain.routines.profile import DEFAULT_SEED, MAXIMUM_SEED
 from app.domain.routines.program import Override, Program
 from app.domain.routines.program_plan import (
@@ -116,14 +116,17 @@ async def off_the_loop(work: Callable[..., Result], *arguments: object) -> Resul
 
 
 def new_routine(
-    plan: dict[str, Any],
+    plan: GeneratedPlan,
     profile: Profile,
     created_at: datetime,
     previous: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A routine document: `plan` (the engine's output) with its id, time, profile and chain."""
+) -> tuple[dict[str, Any], bytes]:
+    """A routine document and its bytes: `plan` (the engine's output) with its id, time,
+    profile and chain first. Only those few members are serialised here: the plan's bytes,
+    made once when it was generated, follow them as they are (the same bytes as serialising
+    the whole document)."""
     seed = seed_of(profile)
-    return {
+    head = {
         "id": str(uuid.uuid4()),
         "created_at": rfc3339(created_at),
         "profile": {**profile.model_dump(mode="json"), "seed": seed},
@@ -131,8 +134,9 @@ def new_routine(
         "earlier_routine_ids": (
             [] if previous is None else [*previous["earlier_routine_ids"], previous["id"]]
         ),
-        **plan,
     }
+    document_json = b"".join((orjson.dumps(head)[:-1], b",", memoryview(plan.json)[1:]))
+    return {**head, **plan.data}, document_json
 
 
 def next_program(
@@ -262,8 +266,7 @@ class Routines:
         profile, the routine that first request created instead (409 for another profile)."""
         catalogue = self._catalogue()
         plan = await self._plan(catalogue, profile)
-        document = new_routine(plan, profile, self._clock())
-        body = orjson.dumps(document)
+        document, body = new_routine(plan, profile, self._clock())
         routine_id = document["id"]
         if idempotency_key is None:
             token, key_hash = generate_delete_token(), None
@@ -281,7 +284,7 @@ class Routines:
             return CreatedRoutine(routine_id, body, token, replayed=True)
         return CreatedRoutine(routine_id, body, token)
 
-    async def _plan(self, catalogue: Catalogue, profile: Profile) -> dict[str, Any]:
+    async def _plan(self, catalogue: Catalogue, profile: Profile) -> GeneratedPlan:
         """The engine's routine for `profile`: memoised, else generated in the thread pool."""
         key = plan_key(catalogue, profile, seed_of(profile))
         plan = self._plan_cache.get(key)
@@ -375,6 +378,7 @@ class Routines:
         earlier = await self.store.chain_feedback(routine["earlier_routine_ids"])
         outcome = recommend(profile, feedback, [session_of(record) for record in earlier], now)
         next_routine = next_row = None
+        next_json: bytes | None = None
         adjustment = outcome.adjustment
         token = generate_delete_token()
         if outcome.next_profile is not None and routine.get("origin") == PROGRAM_ORIGIN:
@@ -384,11 +388,12 @@ class Routines:
             next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
             next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
             plan = await self._plan(catalogue, next_profile)
-            next_routine = new_routine(plan, next_profile, now, routine)
+            next_routine, next_json = new_routine(plan, next_profile, now, routine)
         if next_routine is not None:
             if idempotency_key is not None:
                 token = delete_token_for(idempotency_key, next_routine["id"])
-            next_json = orjson.dumps(next_routine)
+            if next_json is None:
+                next_json = orjson.dumps(next_routine)
             next_row = self.store.prepare(catalogue, next_routine, next_json, hash_key(token))
         recorded = {
             "routine_id": routine_id,

@@ -102,6 +102,33 @@ def test_created_routine_reads_back_exactly(client: TestClient) -> None:
     assert created["frequency"]
 
 
+def test_a_memoised_routine_is_one_json_document_in_the_contracts_order(
+    client: TestClient,
+) -> None:
+    """The plan's bytes are made once and follow each routine's own members: the bytes must be
+    exactly the document serialised whole (no key twice, the same order), first time or not,
+    and for the routine a feedback makes."""
+    profile = {"sensitivity": "none", "minutes": 15, "seed": 5}
+    for _ in range(2):
+        response = client.post("/v1/routines", json=profile)
+        assert response.status_code == 201
+        assert orjson.dumps(orjson.loads(response.content)) == response.content
+        assert list(orjson.loads(response.content))[:5] == [
+            "id",
+            "created_at",
+            "profile",
+            "previous_routine_id",
+            "earlier_routine_ids",
+        ]
+    routine = orjson.loads(response.content)
+    DELETE_TOKENS[routine["id"]] = routine["delete_token"]
+    following = give_feedback(client, routine["id"], GOOD_FEEDBACK)
+    assert following.status_code == 201, following.text
+    made = client.get(f"/v1/routines/{following.json()['next_routine']['id']}")
+    assert orjson.dumps(orjson.loads(made.content)) == made.content
+    assert orjson.loads(made.content)["previous_routine_id"] == routine["id"]
+
+
 def test_flexion_sensitive_gets_the_extension_exercise_first(client: TestClient) -> None:
     routine = create(client, sensitivity="flexion_sensitive")
     slugs = exercise_slugs(routine)
