@@ -4,19 +4,27 @@ The routes parse, call the routines service (`app/services/routines.py`) and sha
 the response bytes, `Location`, the status.
 """
 
+import re
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.responses import Response
 
 from app.api.auth import AdminKey
-from app.api.dependencies import CursorsDep, RoutinesDep, RoutineWriteBudget, runtime_of
+from app.api.dependencies import (
+    CursorsDep,
+    RoutinesDep,
+    RoutineWriteBudget,
+    runtime_of,
+    spend_routine_write,
+)
 from app.api.params import JSON, CursorQuery
 from app.api.response_headers import IDEMPOTENT_REPLAYED, RATE_LIMIT_HEADERS, location, next_link
-from app.api.routing import StrictQueryRoute
+from app.api.routing import StrictQueryRoute, answers_well_formed
 from app.api.schemas import CURSOR_EXAMPLE
 from app.core import cursors
 from app.core.errors import answer_headers, problem_responses
@@ -186,19 +194,21 @@ class PurgeOut(BaseModel):
 
 
 RoutineId = Annotated[str, Path(max_length=36, examples=["5f0c6a4e-8a7b-4e0f-9a55-2f7f1e0c9d31"])]
+IDEMPOTENCY_KEY_LENGTHS = (16, 255)
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[!-~]+$")
 IDEMPOTENCY_KEY_SCHEMA = {
     "type": "string",
-    "minLength": 16,
-    "maxLength": 255,
-    "pattern": "^[!-~]+$",
+    "minLength": IDEMPOTENCY_KEY_LENGTHS[0],
+    "maxLength": IDEMPOTENCY_KEY_LENGTHS[1],
+    "pattern": IDEMPOTENCY_KEY_PATTERN.pattern,
 }
 IdempotencyKey = Annotated[
     str | None,
     WithJsonSchema(IDEMPOTENCY_KEY_SCHEMA),
     Header(
-        min_length=16,
-        max_length=255,
-        pattern=r"^[!-~]+$",
+        min_length=IDEMPOTENCY_KEY_LENGTHS[0],
+        max_length=IDEMPOTENCY_KEY_LENGTHS[1],
+        pattern=IDEMPOTENCY_KEY_PATTERN.pattern,
         description="A unique value per routine you mean to create (a random UUID): a retry "
         "with the same key and body returns the routine the first attempt created, the same "
         "id and bytes and delete token, instead of a second routine. The same key with another "
@@ -210,9 +220,9 @@ FeedbackIdempotencyKey = Annotated[
     str | None,
     WithJsonSchema(IDEMPOTENCY_KEY_SCHEMA),
     Header(
-        min_length=16,
-        max_length=255,
-        pattern=r"^[!-~]+$",
+        min_length=IDEMPOTENCY_KEY_LENGTHS[0],
+        max_length=IDEMPOTENCY_KEY_LENGTHS[1],
+        pattern=IDEMPOTENCY_KEY_PATTERN.pattern,
         description="A unique value per feedback you give (a random UUID): a retry with the same "
         "key and body returns the first answer again, the next routine's id, bytes and delete "
         "token included, instead of a 409. The same key with other feedback is a 409. Kept "
@@ -232,6 +242,30 @@ def with_delete_token(document_json: bytes, token: str) -> bytes:
     return b"".join(
         (memoryview(document_json)[:-1], b',"delete_token":', orjson.dumps(token), b"}")
     )
+
+
+def well_formed_idempotency_key(key: str) -> bool:
+    """Whether `IdempotencyKey`'s declaration accepts `key`."""
+    shortest, longest = IDEMPOTENCY_KEY_LENGTHS
+    return shortest <= len(key) <= longest and IDEMPOTENCY_KEY_PATTERN.fullmatch(key) is not None
+
+
+async def create_well_formed(route: APIRoute, request: Request) -> Response | None:
+    """`create_routine` for a request FastAPI would pass as it is (a well-formed
+    Idempotency-Key or none, a body the route's `Profile` field validates), past FastAPI's
+    dependency solving: the same budget spent (`RoutineWriteBudget`) and the same endpoint.
+    Anything else (None) goes through FastAPI, which says what is wrong."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not well_formed_idempotency_key(key):
+        return None
+    document = getattr(request, "_json", None)  # the body, parsed once by the route's checks
+    if document is None or route.body_field is None:
+        return None
+    profile, errors = route.body_field.validate(document, {}, loc=("body",))
+    if errors:
+        return None
+    await spend_routine_write(request)
+    return await create_routine(profile, request, key)
 
 
 def json_response(document: Any, status_code: int, location: str | None) -> Response:
@@ -303,6 +337,7 @@ async def list_routine_rules() -> RoutineRuleList:
     },
     dependencies=[RoutineWriteBudget],
 )
+@answers_well_formed(create_well_formed)
 async def create_routine(
     profile: Annotated[Profile, Body()],
     request: Request,

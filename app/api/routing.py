@@ -13,18 +13,26 @@
   (naming the header and what is accepted), never parsed on a guess.
 - `Accept` is honoured: a route that answers JSON refuses with 406 an Accept that admits neither
   JSON nor problem+json (`produces`). Routes that serve other formats negotiate for themselves.
+
+A hot write route may also answer its well-formed requests itself (`answers_well_formed`), past
+FastAPI's per-request dependency solving, which costs more than the rest of such a route; every
+other request (a missing or invalid field, an override in force) goes the usual way, so errors
+are FastAPI's and the app's as before.
 """
 
 import re
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.api.params import JSON
 from app.core.errors import (
@@ -48,6 +56,10 @@ JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 FORM_NUL = b"%00"
 JSON_BODIES = (JSON, "application/*+json")
 """What a route taking a JSON body model reads (as FastAPI does: `+json` types are JSON too)."""
+WellFormedHandler = Callable[[APIRoute, Request], Awaitable[Response | None]]
+"""Answers a request whose parameters and body are well formed, or None to let the route's
+usual handler (FastAPI's) answer it."""
+WELL_FORMED = "answers_well_formed"
 IGNORED_PREFIX = "utm_"
 CACHE_BUSTER = "_"
 
@@ -70,6 +82,22 @@ def declared_query_names(dependant: Dependant) -> frozenset[str]:
                 names.add(field.alias)
         pending.extend(current.dependencies)
     return frozenset(names)
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def answers_well_formed(handler: WellFormedHandler) -> Callable[[Endpoint], Endpoint]:
+    """Declare an endpoint's fast path: `handler` is called (with the route and the request,
+    once the route's own checks have passed and the JSON body is parsed) before FastAPI's
+    handler, and answers in its place unless it returns None. It must answer exactly as the
+    endpoint would through FastAPI, and return None for anything it does not check itself."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, WELL_FORMED, handler)
+        return endpoint
+
+    return mark
 
 
 def operation_id(route: APIRoute) -> str:
@@ -99,6 +127,19 @@ class StrictQueryRoute(APIRoute):
         super().__init__(path, endpoint, **{**kwargs, "generate_unique_id_function": operation_id})
         refuse_two_query_declarations(self)
         self.responses = {**implied_problems(self), **self.responses}
+        self.literal_prefix = self.path_format.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """As FastAPI matches, with a path that does not start with the route's literal part
+        (its path up to the first parameter) refused first: every request is tried against the
+        routes in turn, and the full match costs several times this."""
+        if (
+            scope["type"] == "http"
+            and not get_route_path(scope).startswith(self.literal_prefix)
+            and "fastapi" not in scope  # an included router's route matches its own way
+        ):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -107,11 +148,12 @@ class StrictQueryRoute(APIRoute):
             parameter["name"] for parameter in extra_parameters if parameter.get("in") == "query"
         }
         reads_json = takes_json_body(self)
+        well_formed: WellFormedHandler | None = getattr(self.endpoint, WELL_FORMED, None)
 
         async def strict_handler(request: Request) -> Response:
             if "\x00" in request.scope["path"]:
                 raise nul_refused("path", "path")
-            if self.checks_query and request.query_params:
+            if self.checks_query and request.scope["query_string"] and request.query_params:
                 check_query(request, allowed)
             accept = request.headers.get("accept")
             if accept and self.produces is not None and not best_match(accept, self.produces):
@@ -124,6 +166,10 @@ class StrictQueryRoute(APIRoute):
                 if reads_json and body:
                     check_json_media_type(request.headers.get("content-type"))
                     parse_json_once(request, body)
+            if well_formed is not None and not request.app.dependency_overrides:
+                answer = await well_formed(self, request)
+                if answer is not None:
+                    return answer
             return await handler(request)
 
         return strict_handler

@@ -6,8 +6,8 @@ the app's own log lines for that request."""
 
 import copy
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -26,7 +26,7 @@ def request_id_of(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == HEADER and USABLE.fullmatch(value):
             return str(value, "ascii")
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestIds:

@@ -115,21 +115,25 @@ async def off_the_loop(work: Callable[..., Result], *arguments: object) -> Resul
     return await anyio.to_thread.run_sync(work, *arguments)
 
 
+def routine_profile(profile: Profile) -> dict[str, Any]:
+    """A routine's `profile` member: every field, defaults included, and the seed used."""
+    return {**profile.model_dump(mode="json"), "seed": seed_of(profile)}
+
+
 def new_routine(
     plan: GeneratedPlan,
-    profile: Profile,
+    profile: dict[str, Any],
     created_at: datetime,
     previous: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bytes]:
     """A routine document and its bytes: `plan` (the engine's output) with its id, time,
-    profile and chain first. Only those few members are serialised here: the plan's bytes,
-    made once when it was generated, follow them as they are (the same bytes as serialising
-    the whole document)."""
-    seed = seed_of(profile)
+    profile (`routine_profile`) and chain first. Only those few members are serialised here:
+    the plan's bytes, made once when it was generated, follow them as they are (the same bytes
+    as serialising the whole document)."""
     head = {
         "id": str(uuid.uuid4()),
         "created_at": rfc3339(created_at),
-        "profile": {**profile.model_dump(mode="json"), "seed": seed},
+        "profile": profile,
         "previous_routine_id": None if previous is None else previous["id"],
         "earlier_routine_ids": (
             [] if previous is None else [*previous["earlier_routine_ids"], previous["id"]]
@@ -265,8 +269,9 @@ class Routines:
         """Store a new routine for `profile`. With an Idempotency-Key already used for the same
         profile, the routine that first request created instead (409 for another profile)."""
         catalogue = self._catalogue()
-        plan = await self._plan(catalogue, profile)
-        document, body = new_routine(plan, profile, self._clock())
+        profile_member = routine_profile(profile)
+        plan = await self._plan(catalogue, profile, profile_member)
+        document, body = new_routine(plan, profile_member, self._clock())
         routine_id = document["id"]
         if idempotency_key is None:
             token, key_hash = generate_delete_token(), None
@@ -284,9 +289,12 @@ class Routines:
             return CreatedRoutine(routine_id, body, token, replayed=True)
         return CreatedRoutine(routine_id, body, token)
 
-    async def _plan(self, catalogue: Catalogue, profile: Profile) -> GeneratedPlan:
-        """The engine's routine for `profile`: memoised, else generated in the thread pool."""
-        key = plan_key(catalogue, profile, seed_of(profile))
+    async def _plan(
+        self, catalogue: Catalogue, profile: Profile, profile_member: dict[str, Any]
+    ) -> GeneratedPlan:
+        """The engine's routine for `profile` (`profile_member` is its `routine_profile`):
+        memoised, else generated in the thread pool."""
+        key = plan_key(catalogue, orjson.dumps(profile_member))
         plan = self._plan_cache.get(key)
         if plan is None:
             plan = await off_the_loop(generated_plan, catalogue, profile, seed_of(profile))
@@ -387,8 +395,9 @@ class Routines:
         elif outcome.next_profile is not None:
             next_seed = (routine["profile"]["seed"] + 1) % (MAXIMUM_SEED + 1)
             next_profile = outcome.next_profile.model_copy(update={"seed": next_seed})
-            plan = await self._plan(catalogue, next_profile)
-            next_routine, next_json = new_routine(plan, next_profile, now, routine)
+            next_member = routine_profile(next_profile)
+            plan = await self._plan(catalogue, next_profile, next_member)
+            next_routine, next_json = new_routine(plan, next_member, now, routine)
         if next_routine is not None:
             if idempotency_key is not None:
                 token = delete_token_for(idempotency_key, next_routine["id"])

@@ -9,9 +9,12 @@ import orjson
 import pytest
 import sqlalchemy as sa
 import zstandard
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.api import routines as routines_api
+from app.api.dependencies import spend_routine_write
 from app.core.security import hash_key
 from app.core.settings import Settings
 from app.db.models import ExerciseRow, RoutineRow
@@ -127,6 +130,57 @@ def test_a_memoised_routine_is_one_json_document_in_the_contracts_order(
     made = client.get(f"/v1/routines/{following.json()['next_routine']['id']}")
     assert orjson.dumps(orjson.loads(made.content)) == made.content
     assert orjson.loads(made.content)["previous_routine_id"] == routine["id"]
+
+
+def test_the_fast_creation_spends_and_checks_what_the_route_declares(client: TestClient) -> None:
+    """Well-formed creations skip FastAPI's dependency solving (`create_well_formed`), so the
+    route must declare nothing that path does not do itself: the write budget, the
+    Idempotency-Key header and the profile body."""
+    route = next(
+        route
+        for route in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.endpoint is routines_api.create_routine
+    )
+    dependant = route.dependant
+    assert [dependency.call for dependency in dependant.dependencies] == [spend_routine_write]
+    assert [param.alias for param in dependant.header_params] == ["idempotency-key"]
+    assert [param.name for param in dependant.body_params] == ["profile"]
+    assert not dependant.query_params
+    assert not dependant.cookie_params
+    assert not dependant.path_params
+
+
+@pytest.mark.parametrize("key", [None, "3f1b0c1e-4a7d-4a55-9a8e-2b5f3f0e9c77"])
+def test_a_well_formed_creation_answers_as_fastapis_path_does(
+    client: TestClient, key: str | None
+) -> None:
+    """The same request through the fast path and, with an override in force, through FastAPI's
+    handler: the same status, headers and document (less its own id, time and token)."""
+    profile = {"sensitivity": "extension_sensitive", "minutes": 15, "seed": 2}
+    answers = []
+    for overridden in (False, True):
+        if overridden:
+            client.app.dependency_overrides[unused_dependency] = unused_dependency  # type: ignore[attr-defined]
+        headers = {"Idempotency-Key": f"{key}-{overridden}"} if key else {}
+        try:
+            answers.append(client.post("/v1/routines", json=profile, headers=headers))
+        finally:
+            client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+    fast, usual = answers
+    assert fast.status_code == usual.status_code == 201
+    varying = {"location", "x-request-id", "ratelimit", "content-length"}
+    assert {k: v for k, v in fast.headers.items() if k not in varying} == {
+        k: v for k, v in usual.headers.items() if k not in varying
+    }
+    assert set(fast.headers) == set(usual.headers)
+    mine = {"id", "created_at", "delete_token"}
+    assert {k: v for k, v in fast.json().items() if k not in mine} == {
+        k: v for k, v in usual.json().items() if k not in mine
+    }
+
+
+def unused_dependency() -> None:
+    """A dependency no route uses: overriding it only sends requests FastAPI's usual way."""
 
 
 def test_flexion_sensitive_gets_the_extension_exercise_first(client: TestClient) -> None:

@@ -13,12 +13,14 @@ from app.domain.routines.profile import Profile
 
 PLAN_CACHE_SIZE = 256
 
-PlanKey = tuple[int, bytes, int]
+PlanKey = tuple[int, bytes]
 
 
-def plan_key(catalogue: Catalogue, profile: Profile, seed: int) -> PlanKey:
-    """Everything the engine reads: the catalogue revision, the profile and the seed."""
-    return (catalogue.revision, profile.model_dump_json().encode(), seed)
+def plan_key(catalogue: Catalogue, routine_profile_json: bytes) -> PlanKey:
+    """Everything the engine reads: the catalogue revision, and the profile with its seed as a
+    routine's `profile` member serialises them (made once per request, for the key and the
+    routine alike)."""
+    return (catalogue.revision, routine_profile_json)
 
 
 @dataclass(frozen=True)
