@@ -23,13 +23,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio
 from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
+from limits.util import WindowStats
 
 from app.core.errors import ApiError
 from app.core.outages import OutageLog
@@ -111,6 +112,97 @@ class StorageBreaker:
         self.outage.answered()
 
 
+class Limiter(Protocol):
+    """What the budgets ask of a limiter: `limits`' sliding window counter or ours."""
+
+    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
+
+    async def test(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
+
+
+SWEEP_SECONDS = 10.0
+"""How often, at most, `InProcessWindows` drops the counters of windows that are over."""
+
+
+class InProcessWindows:
+    """The sliding window counter of `limits` (`SlidingWindowCounterRateLimiter` on its memory
+    storage: the same keys, counters, expiries and arithmetic) for `memory://`, as plain
+    dictionary operations on the event loop's thread. The library's memory storage takes a lock,
+    awaits several times and starts an expiry task on every hit, which cost more than the rest
+    of a routine's creation; here nothing awaits, so no two hits interleave. Counters of windows
+    that are over are dropped when read, and all of them at most every SWEEP_SECONDS, so the
+    table holds the live windows only."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.counters: dict[str, list[float]] = {}
+        """A window's key: [count, when it expires]."""
+        self.next_sweep = 0.0
+
+    def _count(self, key: str, now: float) -> int:
+        counter = self.counters.get(key)
+        if counter is None:
+            return 0
+        if counter[1] <= now:
+            del self.counters[key]
+            return 0
+        return int(counter[0])
+
+    def _window(self, key: str, expiry: int, now: float) -> tuple[int, float, int, float, str]:
+        """The previous window's count and seconds left, the current one's, and its key."""
+        current_key = f"{key}/{int(now / expiry)}"
+        previous = self._count(f"{key}/{int((now - expiry) / expiry)}", now)
+        current = self._count(current_key, now)
+        previous_ttl = 0.0 if previous == 0 else (1 - (((now - expiry) / expiry) % 1)) * expiry
+        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+        return previous, previous_ttl, current, current_ttl, current_key
+
+    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        limit, expiry = item.amount, item.get_expiry()
+        if cost > limit:
+            return False
+        now = self.clock()
+        if now >= self.next_sweep:
+            self._sweep(now)
+        previous, previous_ttl, current, _, current_key = self._window(
+            item.key_for(*identifiers), expiry, now
+        )
+        if math.floor(previous * previous_ttl / expiry + current) + cost > limit:
+            return False
+        counter = self.counters.get(current_key)
+        if counter is None:
+            self.counters[current_key] = [cost, now + 2 * expiry]
+        else:
+            counter[0] += cost
+        return True
+
+    async def test(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        expiry = item.get_expiry()
+        previous, previous_ttl, current, _, _ = self._window(
+            item.key_for(*identifiers), expiry, self.clock()
+        )
+        return previous * previous_ttl / expiry + current < item.amount - cost + 1
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        expiry = item.get_expiry()
+        now = self.clock()
+        previous, previous_ttl, current, current_ttl, _ = self._window(
+            item.key_for(*identifiers), expiry, now
+        )
+        remaining = max(0, item.amount - math.floor(previous * previous_ttl / expiry + current))
+        if not (previous or current):
+            return WindowStats(now, remaining)
+        previous_reset = previous_ttl % (expiry / previous) if previous else math.inf
+        current_reset = current_ttl % expiry if current else math.inf
+        return WindowStats(now + min(previous_reset, current_reset), remaining)
+
+    def _sweep(self, now: float) -> None:
+        self.counters = {key: c for key, c in self.counters.items() if c[1] > now}
+        self.next_sweep = now + SWEEP_SECONDS
+
+
 def async_storage_uri(uri: str) -> str:
     """`memory://` and `redis://host:port` as the `limits` async storages spell them."""
     return uri if uri.startswith("async+") else f"async+{uri}"
@@ -125,18 +217,23 @@ class RateLimits:
         renders: str = "30/minute",
     ) -> None:
         self.redis_pool: redis.asyncio.ConnectionPool | None = None
-        options: dict[str, Any] = {}
+        self.limiter: Limiter
         if storage_uri.startswith("redis"):
             self.redis_pool = redis.asyncio.ConnectionPool.from_url(
                 storage_uri,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
-            options = {"implementation": "redispy", "connection_pool": self.redis_pool}
-        storage = storage_from_string(
-            async_storage_uri(storage_uri), wrap_exceptions=True, **options
-        )
-        self.limiter = SlidingWindowCounterRateLimiter(storage)
+            options: dict[str, Any] = {
+                "implementation": "redispy",
+                "connection_pool": self.redis_pool,
+            }
+            storage = storage_from_string(
+                async_storage_uri(storage_uri), wrap_exceptions=True, **options
+            )
+            self.limiter = SlidingWindowCounterRateLimiter(storage)
+        else:
+            self.limiter = InProcessWindows()
         self.routine_writes: RateLimitItem = parse(routine_writes)
         self.auth_failures: RateLimitItem = parse(auth_failures)
         self.renders: RateLimitItem = parse(renders)
