@@ -23,6 +23,7 @@ from app.api import (
     handouts,
     health,
     illustrations,
+    media,
     problems,
     programs,
     reference,
@@ -169,6 +170,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger_limits={"/v1/admin/import": admin.IMPORT_LIMIT_BYTES},
+        larger_limit_patterns={
+            media.UPLOAD_PATH_PATTERN: settings.media_max_upload_bytes + media.UPLOAD_OVERHEAD_BYTES
+        },
         timeout_seconds=settings.request_body_timeout_seconds,
     )
     app.add_middleware(HttpCaching)
@@ -188,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         exercises,
         illustrations,
+        media,
         handouts,
         routines,
         programs,

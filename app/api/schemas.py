@@ -9,6 +9,7 @@ from app.domain.exercise import (
     Contraindication,
     DosageOut,
     ExerciseFields,
+    Media,
     ProgressionsOut,
     Slug,
 )
@@ -78,6 +79,40 @@ class IllustrationLink(BaseModel):
     )
     png_url: str = Field(description="A PNG, 320 pixels wide.")
     png_2x_url: str = Field(description="A PNG at twice the size, for dense screens.")
+
+
+MEDIA_EXAMPLE: dict[str, Any] = {
+    "license": "CC-BY-4.0",
+    "author": "A. Physio",
+    "source_url": "https://commons.wikimedia.org/wiki/File:Cat_stretch.jpg",
+    "alt": "A woman on hands and knees rounding her back.",
+    "id": "9f86d081884c",
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "content_type": "image/jpeg",
+    "width": 1600,
+    "height": 1200,
+    "byte_size": 182034,
+    "url": "/v1/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg",
+    "thumbnail_url": "/v1/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    "/thumbnail.jpg",
+}
+
+
+class MediaRecord(Media):
+    """An image an editor attached, with the URLs of its file and thumbnail."""
+
+    model_config = ConfigDict(**examples(MEDIA_EXAMPLE), **ALWAYS_PRESENT)
+
+    url: str = Field(
+        description="The file, named by its SHA-256: it never changes, cache it for good."
+    )
+    thumbnail_url: str = Field(description="The file scaled down, in the same format.")
+
+
+class MediaList(BaseModel):
+    slug: Slug = Field(examples=["cat-stretch"])
+    version: int = Field(ge=1, description="The exercise's version (also the ETag).")
+    items: list[MediaRecord]
 
 
 class IllustrationList(BaseModel):
@@ -192,6 +227,10 @@ class ExerciseDetail(ExerciseFields):
     version: int = Field(ge=1, description="Increases with every change to the exercise.")
     illustrations: list[IllustrationLink] = Field(
         description="The exercise drawn from its `figure`, one picture per key frame."
+    )
+    media: list[MediaRecord] = Field(  # type: ignore[assignment]
+        description="Images editors attached, each with its licence, author, source, alt text "
+        "and the URLs of its file and thumbnail."
     )
 
 

@@ -190,27 +190,40 @@ class Edit:
         """Write `exercise` over the row if it is still at `expected_version` (None: any
         version). An exercise equal to the stored one writes nothing: no new version, no
         revision (so no entry in the changes feed, nothing for a syncing client to download
-        again), no audit."""
+        again), no audit. Its media are the stored ones whatever `exercise` says: only the media
+        edits change them."""
         slug = self.slug
         if exercise.slug != slug:
             raise rejected(
                 [ContentIssue.at(BODY, slug, ("slug",), "must equal the slug in the path")]
             )
         version = self.require_version(expected_version)
-        before = self.row.document
-        if Exercise.model_validate(before) == exercise:
+        stored = self.stored()
+        exercise = exercise.model_copy(update={"media": stored.media})
+        if stored == exercise:
             return Saved(exercise, version, self.sources)
         revision = bump_revision(self.session)  # the write lock, before the links are read
         validate_in_catalogue(self.session, exercise, set(self.sources))
-        after = exercise.model_dump(mode="json")
-        if not update_exercise(self.session, exercise, version, revision, before=before):
-            raise stale(slug, None, version)
         action = (
             "retire"
-            if exercise.status is Status.retired and before.get("status") != Status.retired
+            if exercise.status is Status.retired and stored.status is not Status.retired
             else "update"
         )
-        record_change(self.session, actor, action, slug, before, after)
+        return self.write(exercise, version, actor, action, revision)
+
+    def stored(self) -> Exercise:
+        return Exercise.model_validate(self.row.document)
+
+    def write(
+        self, exercise: Exercise, version: int, actor: str, action: str, revision: int
+    ) -> Saved:
+        """`exercise` as the next version over `version` (compare-and-set: 412 when another
+        write won) at catalogue `revision`, audited as `action`."""
+        before = self.row.document
+        after = exercise.model_dump(mode="json")
+        if not update_exercise(self.session, exercise, version, revision, before=before):
+            raise stale(self.slug, None, version)
+        record_change(self.session, actor, action, self.slug, before, after)
         return Saved(exercise, version + 1, self.sources)
 
     def replace_document(self, document: Any, expected_version: int | None, actor: str) -> Saved:
@@ -231,6 +244,8 @@ def sources_by_id(session: Session) -> dict[str, Source]:
 def create_exercise(session: Session, exercise: Exercise, actor: str) -> Saved:
     """Create under the catalogue's write lock (the revision bump), taken before the slug check,
     so a create racing another create or an import of the same slug is a 409, never a 500."""
+    if exercise.media:
+        raise rejected([ContentIssue.at(BODY, exercise.slug, ("media",), MEDIA_READ_ONLY)])
     revision = bump_revision(session)
     if exercise_row(session, exercise.slug) is not None:
         raise ConflictError(f"An exercise with the slug {exercise.slug!r} already exists.")
@@ -267,7 +282,13 @@ def retire_exercise(session: Session, slug: str, expected_version: int | None, a
     return edit.replace(retired, expected_version, actor)
 
 
-EDITABLE = frozenset(Exercise.model_fields)
+SHOWN_READ_ONLY = frozenset({"media"})
+"""Fields of the record an exercise's write keeps as stored: sent as GET showed them, ignored."""
+MEDIA_READ_ONLY = (
+    "read-only here: attach and remove images through /v1/exercises/{slug}/media (send it as "
+    "GET gave it, or leave it out)"
+)
+EDITABLE = frozenset(Exercise.model_fields) - SHOWN_READ_ONLY
 EDITABLE_IN_CITATION = frozenset(Citation.model_fields)
 
 
@@ -281,7 +302,10 @@ def without_read_only(row: ExerciseRow, sources: dict[str, Source], document: An
     issues: list[ContentIssue] = []
     editable = {}
     for name, value in document.items():
-        if name in EDITABLE or name not in shown:
+        if name in SHOWN_READ_ONLY:
+            if value not in (shown[name], row.document.get(name, [])):
+                issues.append(ContentIssue.at(BODY, row.slug, (name,), MEDIA_READ_ONLY))
+        elif name in EDITABLE or name not in shown:
             editable[name] = value
         elif value != shown[name]:
             issues.append(read_only(row.slug, (name,), shown[name]))

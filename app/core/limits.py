@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,17 +32,32 @@ class BodySizeLimit:
         max_bytes: int,
         larger_limits: dict[str, int] | None = None,
         timeout_seconds: float = 30.0,
+        larger_limit_patterns: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger_limits = larger_limits or {}
+        self.larger_limit_patterns = [
+            (re.compile(pattern), limit) for pattern, limit in (larger_limit_patterns or {}).items()
+        ]
         self.timeout_seconds = timeout_seconds
+
+    def limit_for(self, path: str) -> int:
+        """The path's own limit (exact, else the first pattern matching it whole), or the
+        default."""
+        exact = self.larger_limits.get(path)
+        if exact is not None:
+            return exact
+        for pattern, limit in self.larger_limit_patterns:
+            if pattern.fullmatch(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
-        limit = self.larger_limits.get(scope["path"], self.max_bytes)
+        limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, send, 413, f"The body is over the limit of {limit} bytes.")

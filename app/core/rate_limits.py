@@ -215,6 +215,7 @@ class RateLimits:
         routine_writes: str,
         auth_failures: str,
         renders: str = "30/minute",
+        media_uploads: str = "30/minute",
     ) -> None:
         self.redis_pool: redis.asyncio.ConnectionPool | None = None
         self.limiter: Limiter
@@ -237,6 +238,7 @@ class RateLimits:
         self.routine_writes: RateLimitItem = parse(routine_writes)
         self.auth_failures: RateLimitItem = parse(auth_failures)
         self.renders: RateLimitItem = parse(renders)
+        self.media_uploads: RateLimitItem = parse(media_uploads)
         self.breaker = StorageBreaker()
 
     async def close(self) -> None:
@@ -253,6 +255,12 @@ class RateLimits:
     async def spend_render(self, client: str) -> Budget | None:
         """Count one PDF handout rendered for the client; 429 once its budget is spent."""
         return await self._spend(self.renders, "renders", client, "Too many PDF handouts rendered")
+
+    async def spend_media_upload(self, client: str) -> Budget | None:
+        """Count one image upload from the client; 429 once its budget is spent."""
+        return await self._spend(
+            self.media_uploads, "media-uploads", client, "Too many image uploads"
+        )
 
     async def _spend(
         self, item: RateLimitItem, policy: str, client: str, too_many: str

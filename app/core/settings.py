@@ -160,6 +160,48 @@ class Settings(BaseSettings):
         "transaction, so no statement nears the database's timeouts at any volume and a purge "
         "stopped part-way keeps what it did.",
     )
+    media_max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="The largest image file an editor may upload, in bytes; 413 past it.",
+    )
+    media_max_pixels: int = Field(
+        default=40_000_000,
+        ge=10_000,
+        le=200_000_000,
+        description="The most pixels an uploaded image may declare (width times height), checked "
+        "from its header before it is decoded, so a decompression bomb costs nothing; 413 past it.",
+    )
+    media_max_dimension: int = Field(
+        default=2048,
+        ge=64,
+        le=10_000,
+        description="Uploaded images are scaled down to at most this many pixels on their longer "
+        "side before they are stored and served.",
+    )
+    media_thumbnail_size: int = Field(
+        default=320,
+        ge=16,
+        le=2048,
+        description="The longer side of each image's thumbnail, in pixels.",
+    )
+    media_processing_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Uploaded images decoded and re-encoded at once per process; unset, one per "
+        "CPU core.",
+    )
+    media_processing_queue: int = Field(
+        default=4,
+        ge=0,
+        description="Uploads that may wait for a free image worker; past them, 503 with "
+        "Retry-After.",
+    )
+    rate_limit_media_uploads: str = Field(
+        default="30/minute",
+        description="Image uploads per client, in the `limits` notation.",
+    )
     log_level: str = "info"
     freeze_heap_at_start: bool = Field(
         default=True,
@@ -200,7 +242,12 @@ class Settings(BaseSettings):
         "must sign alike: set it to the same value everywhere, or leave both unset.",
     )
 
-    @field_validator("rate_limit_routines", "rate_limit_auth_failures", "rate_limit_renders")
+    @field_validator(
+        "rate_limit_routines",
+        "rate_limit_auth_failures",
+        "rate_limit_renders",
+        "rate_limit_media_uploads",
+    )
     @classmethod
     def _limits_notation(cls, value: str) -> str:
         try:

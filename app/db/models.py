@@ -97,6 +97,33 @@ class ExerciseProgressionRow(SQLModel, table=True):
     target_slug: str = Field(primary_key=True, index=True, max_length=80)
 
 
+class ExerciseMediaRow(SQLModel, table=True):
+    """The stored file of an image attached to an exercise: its re-encoded bytes (named by their
+    SHA-256) and its thumbnail. The record the catalogue publishes (licence, author, source,
+    alt text, size) lives in the exercise's document, versioned and audited with it; this row
+    is what its URL serves while a published version lists it. Written with the edit that
+    attaches it; deleted with the edit that removes it."""
+
+    __tablename__ = "exercise_media"
+    __table_args__ = (sa.UniqueConstraint("exercise_id", "media_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exercise_id: int = Field(foreign_key="exercise.id", index=True)
+    media_id: str = Field(max_length=12)
+    sha256: str = Field(max_length=64, index=True)
+    content_type: str = Field(max_length=20)
+    width: int
+    height: int
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    thumbnail: bytes = Field(sa_type=sa.LargeBinary)
+    thumbnail_width: int
+    thumbnail_height: int
+    exercise_version: int
+    """The exercise's version the attaching edit made."""
+    created_at: datetime = Field(sa_type=utc_timestamp())
+    created_by: str = Field(max_length=80)
+
+
 class CatalogueStateRow(SQLModel, table=True):
     """One row: the catalogue's revision, bumped in the same transaction as every change."""
 

@@ -18,6 +18,7 @@ import orjson
 
 from app.domain.exercise import Exercise, Source
 from app.domain.figure.illustrations import Drawings, illustration_links
+from app.domain.media import shown_media
 from app.domain.text_index import TextIndex, trigrams
 from app.domain.vocabulary import (
     Category,
@@ -124,6 +125,7 @@ class CatalogueEntry:
         document = self.exercise.model_dump(mode="json")
         document["version"] = self.version
         document["illustrations"] = self.illustrations
+        document["media"] = shown_media(self.exercise.media)
         document["citations"] = [
             self.cited(citation["source"], citation.get("note"))
             for citation in document["citations"]

@@ -18,8 +18,10 @@ from app.domain.vocabulary import (
     Category,
     Equipment,
     Flag,
+    ImageType,
     Impact,
     Level,
+    License,
     Position,
     PublisherKind,
     SpinalMotion,
@@ -63,6 +65,7 @@ MAX_ITEMS = {
     "citations": 10,
     "progressions.easier": 10,
     "progressions.harder": 10,
+    "media": 12,
 }
 """The most items each list of an exercise may hold (a seeded exercise has at most 8 steps). With
 each text capped too, no exercise, and so no routine or handout made from it, can grow without
@@ -137,6 +140,48 @@ class Citation(Record):
     note: Text | None = None
 
 
+MEDIA_ID_PATTERN = r"^[0-9a-f]{12}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+HttpUrl = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2000
+    ),
+    NoNul,
+]
+AltText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NoNul
+]
+
+
+class Attribution(Record):
+    """What an editor says of an image they attach: its licence, its author, where it came
+    from, and the words for people who cannot see it. All required."""
+
+    license: License = Field(description="An SPDX licence id from the allowed list.")
+    author: ShortText = Field(description="Who made the image, as its licence asks to name them.")
+    source_url: HttpUrl = Field(description="Where the image was found (http or https).")
+    alt: AltText = Field(description="Text for the image, for people who cannot see it.")
+
+
+class Media(Attribution):
+    """An image an editor attached to the exercise: the file as it was re-encoded and stored
+    (named by its content hash) and its attribution. Only the media endpoints write these."""
+
+    id: Annotated[str, StringConstraints(pattern=MEDIA_ID_PATTERN)] = Field(
+        description="The first 12 hex digits of `sha256`: unique within the exercise."
+    )
+    sha256: Annotated[str, StringConstraints(pattern=SHA256_PATTERN)] = Field(
+        description="SHA-256 of the stored (re-encoded) file, which names its URL."
+    )
+    content_type: ImageType
+    width: Annotated[int, Field(ge=1, le=100_000), NumberOnly]
+    height: Annotated[int, Field(ge=1, le=100_000), NumberOnly]
+    byte_size: Annotated[int, Field(ge=1), NumberOnly] = Field(
+        description="The stored file's length in bytes."
+    )
+
+
 class ExerciseFields(Record):
     """Every field of an exercise but its citations, whose shape differs between content and the
     public record (which expands each cited source)."""
@@ -179,6 +224,13 @@ class ExerciseFields(Record):
         default=None,
         description="The key frames its illustrations are drawn from: poses on a surface, "
         "each showing one step.",
+    )
+    media: list[Media] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS["media"],
+        description="Images editors attached, each with its licence, author, source and alt "
+        "text. Read-only in an exercise's writes: attached and removed through "
+        "/v1/exercises/{slug}/media.",
     )
 
     @model_validator(mode="after")

@@ -15,6 +15,36 @@ class Category(StrEnum):
     aerobic = "aerobic"
 
 
+class License(StrEnum):
+    """The licences an editor's image may carry (SPDX ids): each lets the catalogue show the
+    image and pass it on, with its author named. Nothing else is accepted."""
+
+    cc0_1_0 = "CC0-1.0"
+    cc_by_4_0 = "CC-BY-4.0"
+    cc_by_sa_4_0 = "CC-BY-SA-4.0"
+    cc_by_3_0 = "CC-BY-3.0"
+    cc_by_sa_3_0 = "CC-BY-SA-3.0"
+
+
+class ImageType(StrEnum):
+    """The image formats media are accepted in and served as (each kept in its own format)."""
+
+    jpeg = "image/jpeg"
+    png = "image/png"
+    webp = "image/webp"
+
+    @property
+    def extension(self) -> str:
+        return IMAGE_EXTENSIONS[self]
+
+
+IMAGE_EXTENSIONS: dict[ImageType, str] = {
+    ImageType.jpeg: "jpg",
+    ImageType.png: "png",
+    ImageType.webp: "webp",
+}
+
+
 class Level(StrEnum):
     beginner = "beginner"
     intermediate = "intermediate"

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from app.content.images import ImageLimits
 from app.core.cursors import Cursors
 from app.core.rate_limits import RateLimits
 from app.core.settings import Settings
@@ -30,6 +31,7 @@ from app.handout.service import Handouts
 from app.services.content import Content
 from app.services.illustrations import Illustrations
 from app.services.keys import Keys
+from app.services.media import ExerciseMedia
 from app.services.programs import Programs
 from app.services.routines import Routines, utc_now
 
@@ -91,6 +93,7 @@ class Runtime:
     fhir_views: ActivityViews
     sync_views: SyncViews
     signing: SigningSecrets
+    media: ExerciseMedia
     routines: Routines = field(init=False)
     programs: Programs = field(init=False)
     cursors: Cursors = field(init=False)
@@ -151,6 +154,7 @@ class Runtime:
                 routine_writes=settings.rate_limit_routines,
                 auth_failures=settings.rate_limit_auth_failures,
                 renders=settings.rate_limit_renders,
+                media_uploads=settings.rate_limit_media_uploads,
             ),
             handouts=Handouts(
                 settings.public_base_url,
@@ -165,6 +169,20 @@ class Runtime:
                 Canonical(settings.fhir_canonical_base, settings.public_base_url)
             ),
             sync_views=SyncViews(),
+            media=ExerciseMedia(
+                writer,
+                ImageLimits(
+                    max_bytes=settings.media_max_upload_bytes,
+                    max_pixels=settings.media_max_pixels,
+                    max_dimension=settings.media_max_dimension,
+                    thumbnail_size=settings.media_thumbnail_size,
+                ),
+                WorkGate(
+                    settings.media_processing_concurrency or os.cpu_count() or 1,
+                    settings.media_processing_queue,
+                    "processing uploaded images",
+                ),
+            ),
             signing=SigningSecrets.of(
                 settings, stored_signing_secret(engine) if store.gate.open else None
             ),

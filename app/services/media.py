@@ -1,0 +1,183 @@
+"""Editors' images of an exercise, for the JSON API, the admin UI and the CLI: attach (checked
+and re-encoded off the event loop, a bounded number at a time), list, remove, and serve a file
+by its content hash.
+
+An image's record is part of the exercise's document (so its versions, the changes feed,
+`/v1/catalogue`, export and the audit trail carry it as they carry any field); its file is a row
+of `exercise_media`, served while the published version of its exercise lists it: not for a
+draft, not once retired, not once removed.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+
+from app.content import media as media_edits
+from app.content.editing import current_row
+from app.content.images import ImageLimits, process_image
+from app.core.errors import NotFoundError
+from app.core.lru import LruCache
+from app.core.work_gate import WorkGate
+from app.db.catalogue_store import CatalogueWriter
+from app.db.media_queries import MediaFile, ServedFile, files_by_hash
+from app.domain.catalogue import Catalogue
+from app.domain.exercise import Attribution, Exercise
+from app.domain.media import media_id, media_links, shown_media
+from app.domain.vocabulary import ImageType
+
+FILE_CACHE_ENTRIES = 128
+FILE_CACHE_MAX_BYTES = 512 * 1024
+"""Files kept per process are at most this long (every thumbnail, most photos), so the cache
+holds at most 64 MB."""
+
+
+@dataclass(frozen=True)
+class Attached:
+    """An attached image as the API shows it, and the exercise's version the attach made."""
+
+    slug: str
+    version: int
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServedImage:
+    body: bytes
+    content_type: str
+    etag: str
+
+
+def prepare_file(data: bytes, limits: ImageLimits) -> MediaFile:
+    """An upload checked and re-encoded into the file to store (blocking: seconds for a big
+    photo; 413, 415 or 422 naming `file` when it cannot be accepted)."""
+    image = process_image(data, limits)
+    return MediaFile(
+        media_id=media_id(image.sha256),
+        sha256=image.sha256,
+        content_type=image.content_type.value,
+        width=image.width,
+        height=image.height,
+        data=image.data,
+        thumbnail=image.thumbnail,
+        thumbnail_width=image.thumbnail_width,
+        thumbnail_height=image.thumbnail_height,
+    )
+
+
+class ExerciseMedia:
+    def __init__(self, writer: CatalogueWriter, limits: ImageLimits, gate: WorkGate) -> None:
+        self._writer = writer
+        self.limits = limits
+        self._gate = gate
+        self._files: LruCache[tuple[str, bool], list[ServedFile]] = LruCache(FILE_CACHE_ENTRIES)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def attach(
+        self,
+        slug: str,
+        data: bytes,
+        attribution: Attribution,
+        expected_version: int | None,
+        actor: str,
+    ) -> Attached:
+        """Check and re-encode the upload in a worker thread (503 when as many are in progress
+        or waiting as the gate allows), then store it as an edit of the exercise."""
+        async with self._gate.admit():
+            file = await run_in_threadpool(prepare_file, data, self.limits)
+        return await run_in_threadpool(
+            self.attach_file, slug, file, attribution, expected_version, actor
+        )
+
+    def attach_file(
+        self,
+        slug: str,
+        file: MediaFile,
+        attribution: Attribution,
+        expected_version: int | None,
+        actor: str,
+    ) -> Attached:
+        """A prepared file attached in its own unit of work (blocking)."""
+        with self._writer.unit_of_work() as session:
+            saved, media = media_edits.attach_media(
+                session, slug, file, attribution, expected_version, actor
+            )
+        return Attached(slug, saved.version, media_links(media))
+
+    def remove(self, slug: str, id_: str, expected_version: int | None, actor: str) -> int:
+        """Take the image off the exercise and delete its file (blocking); the new version."""
+        with self._writer.unit_of_work() as session:
+            version = media_edits.remove_media(session, slug, id_, expected_version, actor).version
+        # What is served is checked against the snapshot on every read, so the removed file
+        # stops serving with the next snapshot anyway; dropping the cache (removal is rare)
+        # frees its bytes.
+        self._files.clear()
+        return version
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def listing(self, catalogue: Catalogue, slug: str) -> tuple[int, list[dict[str, Any]]]:
+        """The published exercise's version and its images as the API shows them."""
+        entry = catalogue.get(slug)
+        if entry is None:
+            raise NotFoundError(f"No published exercise has the slug {slug!r}.")
+        return entry.version, shown_media(entry.exercise.media)
+
+    def record(self, catalogue: Catalogue, slug: str, id_: str) -> tuple[int, dict[str, Any]]:
+        version, items = self.listing(catalogue, slug)
+        for item in items:
+            if item["id"] == id_:
+                return version, item
+        raise NotFoundError(f"{slug!r} has no image {id_!r}.")
+
+    def cached_files(self, sha256: str, thumbnail: bool) -> list[ServedFile] | None:
+        """What the cache holds for the hash (event loop's thread only)."""
+        return self._files.get((sha256, thumbnail))
+
+    def load_files(self, sha256: str, thumbnail: bool) -> list[ServedFile]:
+        """The stored files with the hash (blocking: a database read)."""
+        with self._read() as session:
+            return files_by_hash(session, sha256, thumbnail)
+
+    def _read(self) -> Session:
+        self._writer.store.gate.require()
+        return Session(self._writer.engine)
+
+    def keep_files(self, sha256: str, thumbnail: bool, files: list[ServedFile]) -> None:
+        if files and all(len(file.body) <= FILE_CACHE_MAX_BYTES for file in files):
+            self._files.put((sha256, thumbnail), files)
+
+    def served(
+        self,
+        catalogue: Catalogue,
+        sha256: str,
+        extension: str,
+        thumbnail: bool,
+        files: list[ServedFile],
+    ) -> ServedImage:
+        """The file to serve, if a published exercise lists it under this extension: 404
+        otherwise (never attached, removed, its exercise a draft or retired)."""
+        for file in files:
+            entry = catalogue.get(file.slug)
+            if entry is None or ImageType(file.content_type).extension != extension:
+                continue
+            if any(item.sha256 == sha256 for item in entry.exercise.media):
+                suffix = "-thumbnail" if thumbnail else ""
+                return ServedImage(file.body, file.content_type, f'"{sha256}{suffix}"')
+        raise NotFoundError("No published exercise has this image.")
+
+    def stored_file(self, slug: str, id_: str, thumbnail: bool = False) -> ServedImage:
+        """An exercise's image file in any status, for editors (blocking): the admin UI's
+        pages and export."""
+        with self._read() as session:
+            row = current_row(session, slug)
+            for item in Exercise.model_validate(row.document).media:
+                if item.id == id_:
+                    for file in files_by_hash(session, item.sha256, thumbnail):
+                        if file.slug == slug:
+                            suffix = "-thumbnail" if thumbnail else ""
+                            etag = f'"{item.sha256}{suffix}"'
+                            return ServedImage(file.body, file.content_type, etag)
+        raise NotFoundError(f"{slug!r} has no image {id_!r}.")
