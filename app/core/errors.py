@@ -288,7 +288,10 @@ class ContentTooLargeError(ApiError):
     status = 413
     slug = "content-too-large"
     title = "Content too large"
-    description = "The body is over the size limit: 1 MB, or 5 MB for an import."
+    description = (
+        "The body is over the size limit: 1 MB, 5 MB for an import, or the image upload limit "
+        "(MEDIA_MAX_UPLOAD_BYTES, 10 MB by default) plus 64 KB for an upload."
+    )
 
 
 class UnsupportedMediaTypeError(ApiError):

@@ -255,6 +255,18 @@ def one_too_many(document: dict[str, Any], field: str) -> dict[str, Any]:
         "variants": "cat-stretch",
         "progressions.easier": "cat-stretch",
         "progressions.harder": "cat-stretch",
+        "media": {
+            "id": "9f86d081884c",
+            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "content_type": "image/png",
+            "width": 10,
+            "height": 10,
+            "byte_size": 100,
+            "license": "CC0-1.0",
+            "author": "Someone",
+            "source_url": "https://example.org/a.png",
+            "alt": "A picture.",
+        },
     }
     *parents, name = field.split(".")
     holder = document
