@@ -1,15 +1,20 @@
 """The catalogue at 1,000, 10,000 and 100,000 exercises: what one request or one edit costs as it
-grows, on PostgreSQL, with two real server processes (`python -m app serve`) on one database.
+grows, with two real server processes (`python -m app serve`) on one database.
 
-    .venv/bin/python bench/scale.py --sizes 1000 10000 100000
+    .venv/bin/python bench/scale.py --sizes 1000 10000 100000 --sqlite-sizes 10000 \
+        --startup-sizes 300000
 
-For each size: a scratch database gets the synthetic catalogue (`insert_catalogue`, COPY), a
-writer and a reader process start on it, and the table row is measured on a machine that is
-shared, so read the growth more than the absolute figures. Writes var/bench/scale.json.
+For each size: a scratch database (PostgreSQL, or a SQLite file for `--sqlite-sizes`) gets the
+synthetic catalogue (`insert_catalogue`), a writer and a reader process start on it, and the
+table row is measured on a machine that is shared, so read the growth more than the absolute
+figures. `--startup-sizes` measures only start-up and memory (one process, PostgreSQL), and the
+table ends with those two extrapolated to 1,000,000 exercises from the largest sizes measured,
+stated as an extrapolation. Writes var/bench/scale.json.
 """
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +28,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -205,12 +210,49 @@ def median_of(client: httpx.Client, path: str, times: int = 20, **kwargs: Any) -
     return round(statistics.median(elapsed), 1), response
 
 
-def measure(size: int, admin_url: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"exercises": size}
+@contextmanager
+def scratch_catalogue(size: int, admin_url: str | None) -> Iterator[str]:
+    """A migrated scratch database holding `size` synthetic exercises: on PostgreSQL next to
+    `admin_url`'s, or a SQLite file under var/bench when `admin_url` is None."""
+    if admin_url is None:
+        path = BENCH_DIR / f"scale-{size}.sqlite"
+        for stale in BENCH_DIR.glob(f"{path.name}*"):
+            stale.unlink()
+        url = make_url(f"sqlite:///{path}")
+        try:
+            yield fill(url, size)
+        finally:
+            for made in BENCH_DIR.glob(f"{path.name}*"):
+                made.unlink()
+        return
     with scratch_database(make_url(admin_url)) as url:
-        database_url = url.render_as_string(hide_password=False)
-        project_command("migrate", database_url)
-        insert_catalogue(url, size, seed=1)
+        yield fill(url, size)
+
+
+def fill(url: URL, size: int) -> str:
+    database_url = url.render_as_string(hide_password=False)
+    project_command("migrate", database_url)
+    insert_catalogue(url, size, seed=1)
+    return database_url
+
+
+def measure_startup(size: int, admin_url: str) -> dict[str, Any]:
+    """Start-up to ready and memory only, one process: for sizes too large to edit at length."""
+    with scratch_catalogue(size, admin_url) as database_url, serve(database_url, "alone") as alone:
+        return {
+            "exercises": size,
+            "store": "postgresql",
+            "ready_s": alone.ready_s,
+            "rss_mib_ready": memory_of(alone.popen.pid).rss_mib,
+        }
+
+
+def measure(size: int, admin_url: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "exercises": size,
+        "store": "sqlite" if admin_url is None else "postgresql",
+    }
+    with scratch_catalogue(size, admin_url) as database_url:
         key = editor_key(database_url)
         with serve(database_url, "writer") as writer, serve(database_url, "reader") as reader:
             row["ready_s"] = writer.ready_s
@@ -239,6 +281,7 @@ def measure(size: int, admin_url: str) -> dict[str, Any]:
                     edit(client, slug, f"Burst {number} {slug}", key)
             row["reads_p99_idle_ms"] = p99(idle.times)
             row["reads_p99_edits_ms"] = p99(during.times)
+            row["reads_p99_ratio"] = round(row["reads_p99_edits_ms"] / row["reads_p99_idle_ms"], 2)
             took, health, size_bytes = download_with_health(writer.base)
             row["catalogue_download_ms"] = round(took)
             row["catalogue_gzip_mb"] = round(size_bytes / 1e6, 1)
@@ -268,8 +311,8 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
     ("PATCH ms (median of 5)", lambda r: r["patch_ms_median"]),
     ("visible in the other process ms", lambda r: r["visible_ms_median"]),
     (
-        "list p99 ms, idle / during 50 edits",
-        lambda r: f"{r['reads_p99_idle_ms']} / {r['reads_p99_edits_ms']}",
+        "list p99 ms, idle / during 50 edits (ratio)",
+        lambda r: f"{r['reads_p99_idle_ms']} / {r['reads_p99_edits_ms']} ({r['reads_p99_ratio']}x)",
     ),
     (
         "/v1/catalogue ms (MB gzip), /healthz max ms meanwhile",
@@ -286,30 +329,97 @@ COLUMNS: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
 ]
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    head = "| what | " + " | ".join(f"{r['exercises']:,}" for r in rows) + " |"
-    rule = "| --- | " + " | ".join("---:" for _ in rows) + " |"
-    lines = [head, rule]
+def table(rows: list[dict[str, Any]], startups: list[dict[str, Any]]) -> str:
+    heads = [f"{r['exercises']:,}" + (" SQLite" if r["store"] == "sqlite" else "") for r in rows]
+    heads += [f"{r['exercises']:,} (start-up only)" for r in startups]
+    lines = [
+        "| what | " + " | ".join(heads) + " |",
+        "| --- | " + " | ".join("---:" for _ in heads) + " |",
+    ]
     for label, cell in COLUMNS:
-        lines.append(f"| {label} | " + " | ".join(str(cell(r)) for r in rows) + " |")
+        cells = [str(cell(r)) for r in rows]
+        if label in STARTUP_COLUMNS:
+            cells += [str(cell({**r, "rss_mib_end": "-"})) for r in startups]
+        else:
+            cells += ["-" for _ in startups]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+STARTUP_COLUMNS = ("RSS MiB, ready / end", "start-up to ready s")
+EXTRAPOLATED_TO = 1_000_000
+
+
+def extrapolation(measured: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Start-up and RSS at ready at 1,000,000 exercises, on the line through the two largest
+    PostgreSQL sizes measured: an extrapolation, not a measurement."""
+    points = sorted(
+        (r for r in measured if r["store"] == "postgresql"), key=lambda r: r["exercises"]
+    )[-2:]
+    if len(points) < 2 or points[0]["exercises"] == points[1]["exercises"]:
+        return None
+    small, large = points
+
+    def at(field: str) -> float:
+        low, high = float(small[field]), float(large[field])
+        slope = (high - low) / (large["exercises"] - small["exercises"])
+        return float(round(high + slope * (EXTRAPOLATED_TO - large["exercises"]), 1))
+
+    return {
+        "exercises": EXTRAPOLATED_TO,
+        "from": [small["exercises"], large["exercises"]],
+        "ready_s": at("ready_s"),
+        "rss_mib_ready": at("rss_mib_ready"),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
+    parser.add_argument("--sqlite-sizes", type=int, nargs="*", default=[10000])
+    parser.add_argument("--startup-sizes", type=int, nargs="*", default=[])
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     arguments = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for size in arguments.sizes:
-        print(f"measuring {size} exercises ...", flush=True)
-        rows.append(measure(size, arguments.postgres))
+    load = [os.getloadavg()]
+    rows: list[dict[str, Any]] = []
+    plan: list[tuple[int, str | None]] = [(size, arguments.postgres) for size in arguments.sizes]
+    plan += [(size, None) for size in arguments.sqlite_sizes]
+    for size, admin_url in plan:
+        print(
+            f"measuring {size} exercises ({'PostgreSQL' if admin_url else 'SQLite'}) ...",
+            flush=True,
+        )
+        rows.append(measure(size, admin_url))
+        load.append(os.getloadavg())
         print(orjson.dumps(rows[-1]).decode(), flush=True)
-    print(table(rows))
-    write_json("scale.json", {**environment(), "rows": rows})
+    startups = []
+    for size in arguments.startup_sizes:
+        print(f"start-up and memory at {size} exercises (PostgreSQL) ...", flush=True)
+        startups.append(measure_startup(size, arguments.postgres))
+        load.append(os.getloadavg())
+        print(orjson.dumps(startups[-1]).decode(), flush=True)
+    print(table(rows, startups))
+    extrapolated = extrapolation(rows + startups)
+    if extrapolated is not None:
+        print(
+            f"\nExtrapolated (not measured) to {EXTRAPOLATED_TO:,} exercises on the line through "
+            f"{extrapolated['from'][0]:,} and {extrapolated['from'][1]:,}: start-up to ready "
+            f"{extrapolated['ready_s']} s, RSS at ready {extrapolated['rss_mib_ready']} MiB."
+        )
+    print(f"load average (1, 5, 15 min) at the start and after each size: {load}")
+    write_json(
+        "scale.json",
+        {
+            **environment(),
+            "rows": rows,
+            "startup_only": startups,
+            "extrapolated": extrapolated,
+            "load_average": load,
+        },
+    )
     return 0
 
 
