@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import ValidationError
@@ -30,6 +29,7 @@ from app.db.reachability import Reachability
 from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue, CatalogueEntry, Tombstone
 from app.domain.exercise import Exercise, Source
+from app.domain.exercise_facts import PLAIN, DocumentCodec, UnknownShapeError
 from app.domain.vocabulary import Status
 
 logger = logging.getLogger("app.catalogue")
@@ -50,10 +50,7 @@ class Unreadable:
 
 
 class Published(NamedTuple):
-    exercise: Exercise
-    version: int
-    revision: int
-    updated_at: datetime | None = None
+    entry: CatalogueEntry
 
 
 Change = Published | Unreadable | Tombstone | None
@@ -78,6 +75,8 @@ class CatalogueStore:
         self.catalogue = Catalogue([], [], revision=-1)
         self.confirmed_at = time.monotonic()
         """When the database last confirmed the snapshot current (time.monotonic())."""
+        self.codec: DocumentCodec = PLAIN
+        """Packs the documents entries keep: trained from the first large batch loaded."""
         self.unreadable: dict[str, int] = {}
         """Exercises (slug: stored version) whose stored document this code cannot read, most
         likely written by a newer version of the code: the snapshot keeps what it had."""
@@ -152,13 +151,7 @@ class CatalogueStore:
                 self.unreadable[slug] = change.version
                 self._log_unreadable(slug, change)
             elif isinstance(change, Published):
-                published[slug] = CatalogueEntry(
-                    change.exercise,
-                    change.version,
-                    catalogue.sources,
-                    change.revision,
-                    change.updated_at,
-                )
+                published[slug] = change.entry
             else:
                 withdrawn[slug] = change
         return catalogue.changed(revision, published, withdrawn)
@@ -204,8 +197,9 @@ class CatalogueStore:
                 return None
             sources = load_sources(session)
             rows, once_published = self._read_batch(session, since, "")
+        by_id = {source.id: source for source in sources}
         while True:
-            after = self._take_batch(rows, once_published, changed)
+            after = self._take_batch(rows, once_published, changed, by_id)
             if after is None:
                 return revision, sources, changed
             with Session(self._engine) as session:
@@ -222,27 +216,50 @@ class CatalogueStore:
         withdrawn = [row.slug for row in rows if row.status != Status.published]
         return rows, ever_published(session, withdrawn)
 
-    @staticmethod
     def _take_batch(
-        rows: list[ChangedExercise], once_published: set[str], changed: dict[str, Change]
+        self,
+        rows: list[ChangedExercise],
+        once_published: set[str],
+        changed: dict[str, Change],
+        sources: dict[str, Source],
     ) -> str | None:
-        """Read a batch into `changed`; the slug to continue after, or None after the last."""
-        for row in rows:
+        """Read a batch into `changed`; the slug to continue after, or None after the last.
+
+        A stored document was validated when it was written: its facts are read from the JSON
+        (`CatalogueEntry.stored`) without validating it again; only a document whose facts
+        cannot be read is validated, to say why."""
+        documents = [row.document_json.encode() for row in rows]
+        if self.codec is PLAIN:
+            self.codec = DocumentCodec.trained(documents)
+        for row, document in zip(rows, documents, strict=True):
             if row.status != Status.published:
                 published_once = row.slug in once_published
                 tombstone = Tombstone.of(row.slug, row.revision, row.status)
                 changed[row.slug] = tombstone if published_once else None
                 continue
             try:
-                exercise = Exercise.model_validate_json(row.document_json)
-            except ValidationError as error:
-                changed[row.slug] = Unreadable.of(row.version, error)
+                entry = CatalogueEntry.stored(
+                    document, row.version, sources, row.revision, row.updated_at, self.codec
+                )
+            except UnknownShapeError:
+                changed[row.slug] = unreadable(row, document)
                 continue
-            changed[row.slug] = Published(exercise, row.version, row.revision, row.updated_at)
+            changed[row.slug] = Published(entry)
         return rows[-1].slug if len(rows) == LOAD_BATCH else None
 
 
 LOAD_BATCH = 2000
+
+
+def unreadable(row: ChangedExercise, document: bytes) -> "Unreadable":
+    """Why a stored document whose facts could not be read is not one this code reads."""
+    try:
+        Exercise.model_validate_json(document)
+    except ValidationError as error:
+        return Unreadable.of(row.version, error)
+    return Unreadable(row.version, "its facts could not be read")
+
+
 """Exercises read per unit of work when loading: about 4 MB of documents."""
 
 

@@ -2,21 +2,35 @@
 
 Filtering happens here, in memory, because the catalogue is read-mostly: a request walks the
 narrowest ready index (a filter's postings, or the trigram index's candidates for a rare `q`)
-from the cursor onwards and stops at limit + 1 matches. Each entry keeps
-its public JSON, serialised once on first use, so a list response is a join of ready bytes.
+from the cursor onwards and stops at limit + 1 matches. An entry keeps its stored JSON, packed,
+and the facts the filters read (`exercise_facts`); the public JSON of the exercises read most is
+kept ready in bounded caches, so a list response is mostly a join of ready bytes.
 """
 
+import sys
+import threading
 from bisect import bisect_left, bisect_right, insort
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 
 from app.domain.exercise import Exercise, Source
+from app.domain.exercise_facts import (
+    KNOWN_FIELDS,
+    PLAIN,
+    DocumentCodec,
+    Dose,
+    UnknownShapeError,
+    chosen_dose,
+    cited_sources_of,
+    dose_of,
+    search_text_of,
+    shared,
+)
 from app.domain.figure.illustrations import Drawings, illustration_links
 from app.domain.media import shown_media
 from app.domain.text_index import TextIndex, trigrams
@@ -24,6 +38,7 @@ from app.domain.vocabulary import (
     Category,
     Equipment,
     Flag,
+    Impact,
     Level,
     Position,
     SpinalMotion,
@@ -74,36 +89,192 @@ class ExerciseQuery:
     limit: int = 20
 
 
-@dataclass(eq=False)
-class CatalogueEntry:
-    exercise: Exercise
-    version: int
-    sources: dict[str, Source] = field(repr=False)
-    revision: int = 0
-    """The catalogue revision of the exercise's last change (what the changes feed orders by)."""
-    updated_at: datetime | None = None
-    """When this version was written (FHIR's meta.lastUpdated); None where it is not known."""
+ENTRY_SLOTS = (
+    "slug",
+    "name",
+    "version",
+    "sources",
+    "revision",
+    "updated_at",
+    "category",
+    "level",
+    "position",
+    "spinal_motion",
+    "impact",
+    "target_areas",
+    "equipment",
+    "equipment_used",
+    "equipment_required",
+    "contraindicated_for",
+    "bed_friendly",
+    "needs_helper",
+    "tensions_sciatic_nerve",
+    "easier",
+    "harder",
+    "variants",
+    "cited_sources",
+    "dose",
+    "search_text",
+    "_packed",
+    "_codec",
+)
 
-    def __post_init__(self) -> None:
-        exercise = self.exercise
-        self.slug = exercise.slug
-        self.target_areas = frozenset(exercise.target_areas)
-        self.equipment_used = frozenset(exercise.equipment) | frozenset(exercise.optional_equipment)
-        self.equipment_required = frozenset(exercise.equipment)
-        self.contraindicated_for = exercise.contraindicated_for
-        self.level_rank = exercise.level.rank
-        self.search_text = " ".join([exercise.name, *exercise.aliases, exercise.summary]).casefold()
+
+class CatalogueEntry:
+    """One published exercise of a snapshot: its packed stored JSON and the facts filters, search
+    and routines read (`exercise_facts`), shared with every snapshot it stays unchanged in. The
+    `Exercise` model, and the JSON a request returns, are made from the packed JSON when asked
+    for, and kept in bounded caches (`KEPT_MODELS`, `KEPT_JSON`), not on the entry."""
+
+    __slots__ = ENTRY_SLOTS
+
+    slug: str
+    name: str
+    version: int
+    sources: dict[str, Source]
+    revision: int
+    """The catalogue revision of the exercise's last change (what the changes feed orders by)."""
+    updated_at: datetime | None
+    """When this version was written (FHIR's meta.lastUpdated); None where it is not known."""
+    category: Category
+    level: Level
+    position: Position
+    spinal_motion: SpinalMotion
+    impact: Impact
+    target_areas: frozenset[TargetArea]
+    equipment: tuple[Equipment, ...]
+    """What it needs, in the record's order."""
+    equipment_used: frozenset[Equipment]
+    """What it needs or may use."""
+    equipment_required: frozenset[Equipment]
+    contraindicated_for: frozenset[Flag]
+    bed_friendly: bool
+    needs_helper: bool
+    tensions_sciatic_nerve: bool
+    easier: tuple[str, ...]
+    harder: tuple[str, ...]
+    variants: tuple[str, ...]
+    cited_sources: tuple[str, ...]
+    dose: Dose
+    search_text: str
+    _packed: bytes
+    _codec: DocumentCodec
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        version: int,
+        sources: dict[str, Source],
+        revision: int = 0,
+        updated_at: datetime | None = None,
+    ) -> None:
+        document = exercise.model_dump(mode="json")
+        self._take(document, orjson.dumps(document), PLAIN)
+        self._place(version, sources, revision, updated_at)
+        _MODELS.put(self, exercise)
+
+    @classmethod
+    def stored(
+        cls,
+        document_json: bytes,
+        version: int,
+        sources: dict[str, Source],
+        revision: int = 0,
+        updated_at: datetime | None = None,
+        codec: DocumentCodec = PLAIN,
+    ) -> "CatalogueEntry":
+        """An entry of a stored document, read without building its model (UnknownShapeError
+        when its facts cannot be read; see `exercise_facts`)."""
+        entry = object.__new__(cls)
+        entry._take(orjson.loads(document_json), document_json, codec)
+        entry._place(version, sources, revision, updated_at)
+        return entry
+
+    def _place(
+        self, version: int, sources: dict[str, Source], revision: int, updated_at: datetime | None
+    ) -> None:
+        self.version = version
+        self.sources = sources
+        self.revision = revision
+        self.updated_at = updated_at
+
+    def _take(self, document: Any, document_json: bytes, codec: DocumentCodec) -> None:
+        """The facts of a stored document (as `Exercise.model_dump(mode="json")` gives it,
+        defaults possibly left out), and the document itself, packed."""
+        if not isinstance(document, dict) or not KNOWN_FIELDS.issuperset(document):
+            raise UnknownShapeError("not an exercise document of this code's fields")
+        try:
+            self._read(document)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+            raise UnknownShapeError(str(error)) from error
+        self._packed = codec.pack(document_json)
+        self._codec = codec
+
+    def _read(self, document: dict[str, Any]) -> None:
+        progressions = document.get("progressions") or {}
+        equipment = tuple(Equipment(item) for item in document.get("equipment", ()))
+        optional = frozenset(Equipment(item) for item in document.get("optional_equipment", ()))
+        self.slug = sys.intern(document["slug"])
+        self.name = document["name"]
+        self.category = Category(document["category"])
+        self.level = Level(document["level"])
+        self.position = Position(document["position"])
+        self.spinal_motion = SpinalMotion(document["spinal_motion"])
+        self.impact = Impact(document.get("impact", Impact.low))
+        self.target_areas = shared(frozenset(TargetArea(a) for a in document["target_areas"]))
+        self.equipment = shared(equipment)
+        self.equipment_required = shared(frozenset(equipment))
+        self.equipment_used = shared(self.equipment_required | optional)
+        self.contraindicated_for = shared(
+            frozenset(Flag(item["flag"]) for item in document["contraindications"])
+        )
+        self.bed_friendly = bool(document.get("bed_friendly", False))
+        self.needs_helper = bool(document.get("needs_helper", False))
+        self.tensions_sciatic_nerve = bool(document.get("tensions_sciatic_nerve", False))
+        self.easier = tuple(sys.intern(slug) for slug in progressions.get("easier", ()))
+        self.harder = tuple(sys.intern(slug) for slug in progressions.get("harder", ()))
+        self.variants = tuple(sys.intern(slug) for slug in document.get("variants", ()))
+        self.cited_sources = cited_sources_of(document)
+        self.dose = dose_of(chosen_dose(document["dosages"]))
+        self.search_text = search_text_of(
+            document["name"], document.get("aliases", []), document["summary"]
+        )
+
+    def citing(self, sources: dict[str, Source]) -> "CatalogueEntry":
+        """The same exercise citing changed sources."""
+        entry = object.__new__(CatalogueEntry)
+        for name in ENTRY_SLOTS:
+            setattr(entry, name, getattr(self, name))
+        entry.sources = sources
+        return entry
+
+    @property
+    def document_json(self) -> bytes:
+        """The stored document, as it was read."""
+        return self._codec.unpack(self._packed)
+
+    @property
+    def exercise(self) -> Exercise:
+        """The whole model, made from the stored document on first use (kept in a bounded
+        cache: read it for what a request returns, not to filter)."""
+        return _MODELS.get_or_make(self, self._model)
+
+    def _model(self) -> Exercise:
+        return Exercise.model_validate_json(self.document_json)
+
+    @property
+    def level_rank(self) -> int:
+        return self.level.rank
 
     def index_keys(self) -> list["IndexKey"]:
         """The filter index postings this entry belongs to."""
-        exercise = self.exercise
         keys: list[IndexKey] = [
-            ("category", exercise.category),
-            ("position", exercise.position),
-            ("level", exercise.level),
-            ("spinal_motion", exercise.spinal_motion),
-            ("bed_friendly", str(exercise.bed_friendly)),
-            ("needs_helper", str(exercise.needs_helper)),
+            ("category", self.category),
+            ("position", self.position),
+            ("level", self.level),
+            ("spinal_motion", self.spinal_motion),
+            ("bed_friendly", str(self.bed_friendly)),
+            ("needs_helper", str(self.needs_helper)),
         ]
         keys += [("target_area", area) for area in self.target_areas]
         keys += [("equipment", item) for item in self.equipment_used]
@@ -113,8 +284,11 @@ class CatalogueEntry:
         """The terms of a field this entry counts for (see `Catalogue.term_counts`)."""
         if field_name == "equipment":
             return self.equipment_used
-        value = getattr(self.exercise, field_name)
-        return value if isinstance(value, list | frozenset) else (value,)
+        if field_name in ENTRY_SLOTS:
+            value = getattr(self, field_name)
+        else:
+            value = getattr(self.exercise, field_name)
+        return value if isinstance(value, list | tuple | frozenset) else (value,)
 
     def summary(self) -> dict[str, Any]:
         document = self.exercise.model_dump(mode="json", include=set(LIST_FIELDS))
@@ -143,42 +317,53 @@ class CatalogueEntry:
             "note": note,
         }
 
-    @cached_property
+    @property
     def illustrations(self) -> list[dict[str, Any]]:
         return illustration_links(self.exercise, self.version)
 
-    @cached_property
+    @property
     def drawings(self) -> Drawings:
-        return Drawings(self.exercise)
+        return _DRAWINGS.get_or_make(self, lambda: Drawings(self.exercise))
 
-    @cached_property
+    @property
     def summary_json(self) -> bytes:
-        return orjson.dumps(self.summary())
+        return _SUMMARIES.get_or_make(self, lambda: orjson.dumps(self.summary()))
 
-    @cached_property
+    @property
     def detail_json(self) -> bytes:
-        return orjson.dumps(self.detail())
+        return _DETAILS.get_or_make(self, lambda: orjson.dumps(self.detail()))
 
     def detail_json_passing(self) -> bytes:
         """The detail JSON for a view that passes over every exercise (the download, the changes
-        feed): the cached bytes if a read made them, else made without keeping them, so such a
-        view never leaves a second copy of the catalogue behind."""
-        cached: bytes | None = self.__dict__.get("detail_json")
-        return cached if cached is not None else orjson.dumps(self.detail())
+        feed): the cached bytes if a read made them, else made without keeping them (nor the
+        model), so such a view never leaves a second copy of the catalogue behind."""
+        cached = _DETAILS.peek(self)
+        if cached is not None:
+            return cached
+        model = _MODELS.peek(self)
+        if model is None:
+            model = self._model()
+        document = model.model_dump(mode="json")
+        document["version"] = self.version
+        document["illustrations"] = illustration_links(model, self.version)
+        document["citations"] = [
+            self.cited(citation["source"], citation.get("note"))
+            for citation in document["citations"]
+        ]
+        return orjson.dumps(document)
 
     def matches(self, query: ExerciseQuery) -> bool:
-        exercise = self.exercise
         if query.target_areas and query.target_areas.isdisjoint(self.target_areas):
             return False
-        if query.categories and exercise.category not in query.categories:
+        if query.categories and self.category not in query.categories:
             return False
-        if query.positions and exercise.position not in query.positions:
+        if query.positions and self.position not in query.positions:
             return False
-        if query.levels and exercise.level not in query.levels:
+        if query.levels and self.level not in query.levels:
             return False
-        if query.max_level is not None and self.level_rank > query.max_level.rank:
+        if query.max_level is not None and self.level.rank > query.max_level.rank:
             return False
-        if query.spinal_motions and exercise.spinal_motion not in query.spinal_motions:
+        if query.spinal_motions and self.spinal_motion not in query.spinal_motions:
             return False
         if query.equipment and query.equipment.isdisjoint(self.equipment_used):
             return False
@@ -188,11 +373,59 @@ class CatalogueEntry:
             return False
         if query.safe_for and not query.safe_for.isdisjoint(self.contraindicated_for):
             return False
-        if query.bed_friendly is not None and exercise.bed_friendly != query.bed_friendly:
+        if query.bed_friendly is not None and self.bed_friendly != query.bed_friendly:
             return False
-        if query.needs_helper is not None and exercise.needs_helper != query.needs_helper:
+        if query.needs_helper is not None and self.needs_helper != query.needs_helper:
             return False
         return not (query.text and query.text.casefold() not in self.search_text)
+
+    def __repr__(self) -> str:
+        return f"CatalogueEntry({self.slug!r}, version={self.version})"
+
+
+V = TypeVar("V")
+
+
+class KeptPerEntry(Generic[V]):
+    """A bounded, locked cache of something made from an entry (its model, its JSON): requests
+    in the event loop and generation in worker threads share it."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[CatalogueEntry, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, entry: CatalogueEntry) -> V | None:
+        with self._lock:
+            return self._kept.get(entry)
+
+    def put(self, entry: CatalogueEntry, value: V) -> None:
+        with self._lock:
+            self._kept[entry] = value
+            self._kept.move_to_end(entry)
+            if len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+    def get_or_make(self, entry: CatalogueEntry, make: Callable[[], V]) -> V:
+        with self._lock:
+            value = self._kept.get(entry)
+            if value is not None:
+                self._kept.move_to_end(entry)
+                return value
+        value = make()
+        self.put(entry, value)
+        return value
+
+
+KEPT_MODELS = 1024
+"""Exercise models kept made (about 8.6 KB each): a routine reads those it chose and shows."""
+KEPT_JSON = 4096
+"""List and detail JSON kept per kind (0.5-3 KB each): the pages and exercises read most."""
+
+_MODELS: KeptPerEntry[Exercise] = KeptPerEntry(KEPT_MODELS)
+_SUMMARIES: KeptPerEntry[bytes] = KeptPerEntry(KEPT_JSON)
+_DETAILS: KeptPerEntry[bytes] = KeptPerEntry(KEPT_JSON)
+_DRAWINGS: KeptPerEntry[Drawings] = KeptPerEntry(256)
 
 
 @dataclass(frozen=True)
@@ -353,18 +586,12 @@ class Catalogue:
 
     def with_sources(self, sources: Iterable[Source]) -> "Catalogue":
         """The same exercises citing changed sources (rare: every entry is made again)."""
-        exercises = [(entry.exercise, entry.version) for entry in self.entries]
-        revisions = {entry.slug: entry.revision for entry in self.entries}
-        remade = Catalogue(
-            exercises,
-            sources,
-            self.revision,
-            revisions=revisions,
-            tombstones=self.tombstones.values(),
+        remade = object.__new__(Catalogue)
+        remade.revision = self.revision
+        remade.sources = {source.id: source for source in sources}
+        remade._assemble(
+            [entry.citing(remade.sources) for entry in self.entries], dict(self.tombstones)
         )
-        for entry in remade.entries:
-            kept = self.get(entry.slug)
-            entry.updated_at = kept.updated_at if kept is not None else None
         return remade
 
     def _changed_order(
@@ -507,7 +734,7 @@ class Catalogue:
         """
         component = self._linked_component(slug)
         harder_of = {
-            member: [s for s in self.by_slug[member].exercise.progressions.harder if s in component]
+            member: [s for s in self.by_slug[member].harder if s in component]
             for member in component
         }
         incoming = Counter(s for targets in harder_of.values() for s in targets)
@@ -530,8 +757,8 @@ class Catalogue:
         seen = {slug}
         pending = [slug]
         while pending:
-            progressions = self.by_slug[pending.pop()].exercise.progressions
-            for neighbour in [*progressions.easier, *progressions.harder]:
+            linked = self.by_slug[pending.pop()]
+            for neighbour in [*linked.easier, *linked.harder]:
                 if neighbour in self.by_slug and neighbour not in seen:
                     seen.add(neighbour)
                     pending.append(neighbour)

@@ -1,5 +1,6 @@
 """A snapshot made by applying changes equals one built whole from the same rows: its order,
-indexes, feed, term counts and kept indexes, whatever the changes."""
+indexes, feed, term counts and kept indexes (the names, the routines' groups), whatever the
+changes."""
 
 from functools import cache
 
@@ -11,6 +12,7 @@ from app.content.bundle import load_seed_directory
 from app.domain.catalogue import Catalogue, CatalogueEntry, ExerciseQuery, Tombstone
 from app.domain.exercise import Exercise, Source
 from app.domain.fhir.activity import NameIndex
+from app.domain.routines.verdicts import RoutineIndex, build_routine_index, follow_routine_index
 from app.domain.vocabulary import Category, Level, Position, Status, TargetArea
 
 COUNTED = ("target_areas", "category", "equipment", "contraindicated_for", "level")
@@ -80,6 +82,7 @@ def test_changed_snapshots_equal_snapshots_built_whole(batches: list[list[Write]
     for field_name in COUNTED:
         current.term_counts(field_name)
     current.kept("names", NameIndex.of, NameIndex.following)
+    current.kept("routines", build_routine_index, follow_routine_index)
     for batch in batches:
         revision += 1
         published: dict[str, CatalogueEntry] = {}
@@ -121,4 +124,19 @@ def test_changed_snapshots_equal_snapshots_built_whole(batches: list[list[Write]
             assert [e.slug for e in current.search(query).entries] == holding
         names = current.kept("names", NameIndex.of, NameIndex.following)
         assert names.names == NameIndex.of(expected).names
+        routines = current.kept("routines", build_routine_index, follow_routine_index)
+        assert groups_of(routines) == groups_of(build_routine_index(expected))
+        assert routines.families == build_routine_index(expected).families
     assert sources
+
+
+def groups_of(index: RoutineIndex) -> dict[object, tuple[bool, list[str], dict[str, list[str]]]]:
+    """Each group's members and members by area, and whether its representative is one."""
+    return {
+        key: (
+            group.representative.slug in group.members,
+            group.members,
+            {str(area): slugs for area, slugs in group.by_area.items()},
+        )
+        for key, group in index.groups.items()
+    }

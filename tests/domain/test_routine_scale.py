@@ -1,7 +1,10 @@
 """A routine's size does not grow with the catalogue: it holds what was chosen, the nearest few
-exercises left out and a summary counting the rest."""
+exercises left out and a summary counting the rest; nor does the work of making one, which reads
+a bounded number of the catalogue's entries."""
 
+import copy
 import random
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -10,11 +13,12 @@ import pytest
 from seeded import SEED_DIR
 
 from app.content.bundle import ContentBundle, load_seed_directory
-from app.domain.catalogue import Catalogue
+from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.exercise import Exercise
 from app.domain.routines import Profile
 from app.domain.routines.engine import all_exclusions, generate_routine
 from app.domain.routines.model import EXCLUDED_SHOWN
+from app.domain.routines.verdicts import routine_index
 from app.domain.vocabulary import Level, Position, TargetArea
 
 SIZES = (27, 300, 3000)
@@ -141,3 +145,46 @@ def test_the_same_seed_gives_the_same_routine_on_a_large_catalogue(
     profile = Profile.model_validate(PROFILES[2])
     first = generate_routine(catalogues[3000], profile, 11)
     assert generate_routine(catalogues[3000], profile, 11) == first
+
+
+class CountedReads(dict[str, CatalogueEntry]):
+    """A snapshot's `by_slug` that counts the entries read through it."""
+
+    reads = 0
+
+    def __getitem__(self, slug: str) -> CatalogueEntry:
+        self.reads += 1
+        return super().__getitem__(slug)
+
+    def get(self, slug: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(slug, default)
+
+
+class UnwalkedEntries(list[CatalogueEntry]):
+    """A snapshot's `entries` that refuses to be walked (its length may be read)."""
+
+    def __iter__(self) -> Iterator[CatalogueEntry]:
+        raise AssertionError("generation walked the whole catalogue")
+
+
+MOST_ENTRIES_READ = 1_500
+"""Entries one generation may read whatever the catalogue's size: the candidates drawn for each
+need, the nearest exclusions weighed, the exercises a sentence names."""
+
+
+@pytest.mark.parametrize("fields", PROFILES)
+def test_generation_reads_a_bounded_number_of_entries_as_the_catalogue_grows(
+    catalogues: dict[int, Catalogue], fields: dict[str, Any]
+) -> None:
+    profile = Profile.model_validate(fields)
+    reads = {}
+    for size in (300, 3000):
+        routine_index(catalogues[size])  # kept by the snapshot, built once (not per routine)
+        counted = copy.copy(catalogues[size])
+        counted.by_slug = CountedReads(catalogues[size].by_slug)
+        counted.entries = UnwalkedEntries(catalogues[size].entries)
+        plan = generate_routine(counted, profile, 7)
+        assert plan == generate_routine(catalogues[size], profile, 7)
+        reads[size] = counted.by_slug.reads
+    assert max(reads.values()) <= MOST_ENTRIES_READ, reads

@@ -1,12 +1,15 @@
 """May this person do this exercise, and if not, why: one rule per function, one code each.
 
 Time is not decided here (an exercise can be eligible and still not fit); see `selection.py`.
+The rules read a snapshot entry's facts; only the wording of a flag's exclusion reads the whole
+exercise (its contraindications' own reasons), and only for the exclusions a routine shows.
 """
 
 from collections.abc import Callable
+from typing import Protocol
 
 from app.domain.catalogue import CatalogueEntry
-from app.domain.exercise import MOTION_FLAGS, Exercise
+from app.domain.exercise import MOTION_FLAGS
 from app.domain.routines.model import ExclusionCode, ExclusionReason
 from app.domain.routines.profile import Profile, Sensitivity
 from app.domain.routines.rules import RuleId
@@ -35,27 +38,38 @@ neutral stretch may still bend the back on the way in (the bed-edge hip flexor s
 EXCLUDED_IMPACTS: frozenset[Impact] = frozenset({Impact.high})
 """Source 002: avoid high-impact activity (running, jogging, jumping) while the back heals."""
 
-Rule = Callable[[Exercise, Profile], ExclusionReason | None]
+Rule = Callable[[CatalogueEntry, Profile], ExclusionReason | None]
 
 
-def flag_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def flag_clash(exercise: CatalogueEntry, profile: Profile) -> RuleId | None:
+    """The flag rule an exercise breaks for this person, if any (without its wording)."""
     clashes = FLAGS_AVOIDED[profile.sensitivity] & exercise.contraindicated_for
     if not clashes:
         return None
-    reasons = [c.reason for c in exercise.contraindications if c.flag in clashes]
     if profile.sensitivity is Sensitivity.unknown:
+        return RuleId.unknown_direction
+    from_motion = MOTION_FLAGS.get(exercise.spinal_motion) in clashes
+    return RuleId.direction_flag if from_motion else RuleId.flexion_in_set_up
+
+
+def flag_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
+    rule = flag_clash(exercise, profile)
+    if rule is None:
+        return None
+    clashes = FLAGS_AVOIDED[profile.sensitivity] & exercise.contraindicated_for
+    if rule is RuleId.unknown_direction:
         ways = " and ".join(BENDS[flag] for flag in Flag if flag in clashes)
         lead = (
             f"It bends the lower back {ways}; with the direction that eases your pain unknown, "
             "neither forward nor backward bending is offered."
         )
-        return ExclusionReason(code=ExclusionCode.flag, rule=RuleId.unknown_direction, detail=lead)
-    from_motion = MOTION_FLAGS.get(exercise.spinal_motion) in clashes
-    rule = RuleId.direction_flag if from_motion else RuleId.flexion_in_set_up
+        return ExclusionReason(code=ExclusionCode.flag, rule=rule, detail=lead)
+    contraindications = exercise.exercise.contraindications
+    reasons = [c.reason for c in contraindications if c.flag in clashes]
     return ExclusionReason(code=ExclusionCode.flag, rule=rule, detail=" ".join(reasons))
 
 
-def level_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def level_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
     if exercise.level.rank <= profile.level.rank:
         return None
     return ExclusionReason(
@@ -72,7 +86,7 @@ def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def equipment_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def equipment_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
     missing = [item for item in exercise.equipment if item not in profile.available_equipment]
     if not missing:
         return None
@@ -86,7 +100,7 @@ NEVER_ON_A_BED: frozenset[Position] = frozenset({Position.half_kneeling})
 """Positions never offered on a bed to someone who cannot get down to the floor (fall risk)."""
 
 
-def position_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def position_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
     """Without the floor, only upright or water work, or floor work that can be done on a bed
     (never half-kneeling: kneeling on one knee on a soft, raised surface risks a fall)."""
     if profile.can_get_on_floor or exercise.position in FLOOR_FREE_POSITIONS:
@@ -118,7 +132,7 @@ def position_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | Non
     return ExclusionReason(code=ExclusionCode.position, rule=rule, detail=detail)
 
 
-def helper_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def helper_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
     if not exercise.needs_helper or profile.helper_available:
         return None
     return ExclusionReason(
@@ -128,7 +142,7 @@ def helper_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
     )
 
 
-def impact_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def impact_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
     if exercise.impact not in EXCLUDED_IMPACTS:
         return None
     return ExclusionReason(
@@ -138,7 +152,7 @@ def impact_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
     )
 
 
-def aerobic_rule(exercise: Exercise, profile: Profile) -> ExclusionReason | None:
+def aerobic_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | None:
     if exercise.category is not Category.aerobic or profile.wants_aerobic:
         return None
     return ExclusionReason(
@@ -161,16 +175,24 @@ RULES: tuple[Rule, ...] = (
 
 def exclusion_reasons(entry: CatalogueEntry, profile: Profile) -> list[ExclusionReason]:
     """Every rule the exercise breaks for this person; empty means eligible."""
-    found = (rule(entry.exercise, profile) for rule in RULES)
+    found = (rule(entry, profile) for rule in RULES)
     return [reason for reason in found if reason is not None]
 
 
-def rule_ids(exercise: Exercise, profile: Profile) -> tuple[RuleId, ...]:
-    """The ids of the rules the exercise breaks for this person, in rule order."""
-    found = (rule(exercise, profile) for rule in RULES)
-    return tuple(reason.rule for reason in found if reason is not None)
+def rule_ids(exercise: CatalogueEntry, profile: Profile) -> tuple[RuleId, ...]:
+    """The ids of the rules the exercise breaks for this person, in rule order (the flag's
+    without wording it)."""
+    flag = flag_clash(exercise, profile)
+    found = (rule(exercise, profile) for rule in RULES[1:])
+    rules = tuple(reason.rule for reason in found if reason is not None)
+    return rules if flag is None else (flag, *rules)
 
 
-def done_on_bed(exercise: Exercise, profile: Profile) -> bool:
+class Placed(Protocol):
+    @property
+    def position(self) -> Position: ...
+
+
+def done_on_bed(exercise: Placed, profile: Profile) -> bool:
     """An eligible floor exercise for someone who cannot get down is done on a bed."""
     return not profile.can_get_on_floor and exercise.position not in FLOOR_FREE_POSITIONS

@@ -8,12 +8,12 @@ import bisect
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
-from app.domain.exercise import DosageOut
+from app.domain.exercise import Dosage, DosageOut
 from app.domain.routines.advice import (
     advice_sources,
     citations_for,
@@ -42,14 +42,20 @@ from app.domain.routines.model import (
     SelectionCode,
 )
 from app.domain.routines.ordering import block_for, flatten, order_routine
-from app.domain.routines.prescription import Prescription, prescribe
+from app.domain.routines.prescription import Prescription, choose_dosage, prescribe
 from app.domain.routines.profile import Profile
 from app.domain.routines.red_flags import RedFlag, matched_red_flags
 from app.domain.routines.rules import ROUTINE_RULES, RuleId
-from app.domain.routines.selection import FILL_TARGET, INDICATED_MOTIONS, select
+from app.domain.routines.selection import (
+    FILL_TARGET,
+    INDICATED_MOTIONS,
+    POOL_LIMIT,
+    candidate_pool,
+    select,
+)
 from app.domain.routines.session import session_minutes
 from app.domain.routines.timing import routine_seconds, whole_minutes
-from app.domain.routines.verdicts import Verdicts
+from app.domain.routines.verdicts import EligibilityGroup, Verdicts, first_slugs
 from app.domain.vocabulary import Category, Equipment, Position, SpinalMotion, display_name
 
 RULE_CODES: dict[RuleId, ExclusionCode] = {
@@ -111,6 +117,8 @@ class Selection:
     """What the routine is made from: every exercise judged, and those chosen."""
 
     verdicts: Verdicts
+    pool: list[CatalogueEntry]
+    """The suited exercises the selection drew from (`candidate_pool`)."""
     chosen: list[Prescription]
 
     @property
@@ -120,7 +128,8 @@ class Selection:
 
 def selection(catalogue: Catalogue, profile: Profile, seed: int) -> Selection:
     verdicts = Verdicts(catalogue, profile)
-    return Selection(verdicts, select(verdicts.eligible, profile, seed, verdicts.families))
+    pool = candidate_pool(verdicts, profile, seed)
+    return Selection(verdicts, pool, select(pool, profile, seed, verdicts.families))
 
 
 def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePlan:
@@ -130,7 +139,7 @@ def routine_plan(catalogue: Catalogue, profile: Profile, seed: int) -> RoutinePl
     flat = flatten(ordered)
     seconds = routine_seconds([item.seconds for item in flat], [item.position for item in flat])
     with_aerobic = any(item.is_aerobic for item in chosen)
-    cited = [source for item in flat for source in item.exercise.cited_sources]
+    cited = [source for item in flat for source in item.entry.cited_sources]
     frequency = frequency_for(profile, whole_minutes(seconds), with_aerobic)
     suggestions = fill_suggestions(verdicts, profile) if under_filled(profile, seconds) else []
     summary = exclusion_summary(catalogue, chosen_with)
@@ -210,7 +219,10 @@ def routine_item(item: Prescription, profile: Profile) -> RoutineItem:
         category=exercise.category,
         level=exercise.level,
         target_areas=list(exercise.target_areas),
-        dosage=DosageOut.model_validate(item.dosage, from_attributes=True),
+        dosage=DosageOut.model_validate(
+            item.dosage if isinstance(item.dosage, Dosage) else choose_dosage(exercise),
+            from_attributes=True,
+        ),
         cautions=list(exercise.cautions),
     )
     return RoutineItem(
@@ -248,7 +260,7 @@ def needs_standing_support(item: Prescription, profile: Profile) -> bool:
         not profile.can_get_on_floor
         and not item.is_aerobic
         and item.position is Position.standing
-        and Equipment.wall not in item.exercise.equipment
+        and Equipment.wall not in item.entry.equipment
     )
 
 
@@ -285,7 +297,7 @@ def final_reasons(item: Prescription, profile: Profile) -> list[ItemReason]:
                 ),
             )
         )
-    if done_on_bed(item.exercise, profile):
+    if done_on_bed(item.entry, profile):
         reasons.append(
             ItemReason(
                 code=SelectionCode.on_bed,
@@ -304,7 +316,7 @@ def final_reasons(item: Prescription, profile: Profile) -> list[ItemReason]:
                 detail="Hold on to a counter or chair back while you do it, for balance.",
             )
         )
-    if profile.leg_symptoms and item.exercise.tensions_sciatic_nerve:
+    if profile.leg_symptoms and item.entry.tensions_sciatic_nerve:
         reasons.append(
             ItemReason(
                 code=SelectionCode.leg_symptoms,
@@ -324,7 +336,7 @@ def exclusion(entry: CatalogueEntry, chosen_with: Selection) -> Exclusion:
     reasons = chosen_with.verdicts.reasons(entry) or [
         unfitted_reason(entry, chosen_with.chosen, chosen_with.verdicts)
     ]
-    return Exclusion(slug=entry.slug, name=entry.exercise.name, reasons=reasons)
+    return Exclusion(slug=entry.slug, name=entry.name, reasons=reasons)
 
 
 def nearness(profile: Profile) -> Callable[[CatalogueEntry, int], tuple[int, int, str]]:
@@ -338,15 +350,47 @@ def nearness(profile: Profile) -> Callable[[CatalogueEntry, int], tuple[int, int
     return key
 
 
+NEAREST_PER_GROUP = 3
+NEAREST_WEIGHED = 240
+"""Above `POOL_LIMIT` exercises, how many ruled-out exercises `nearest_exclusions` weighs at
+most: the first few of each group, groups breaking fewer rules first."""
+
+
 def nearest_exclusions(catalogue: Catalogue, chosen_with: Selection) -> list[Exclusion]:
     """The `EXCLUDED_SHOWN` exercises left out nearest to the routine, nearest first, with
-    their reasons: one pass over the catalogue, reasons written for those shown only."""
-    key = nearness(chosen_with.verdicts.profile)
+    their reasons (written for those shown only).
+
+    In a catalogue of up to `POOL_LIMIT` exercises every one is weighed. In a larger one the
+    candidates are bounded: the suited ones the selection drew (its pool), and from the groups
+    of exercises ruled out, groups breaking fewer rules first, the first `NEAREST_PER_GROUP` in
+    slug order among those working each asked area and of the group, until `NEAREST_WEIGHED`
+    were weighed or none left could come nearer than those found."""
+    verdicts = chosen_with.verdicts
+    key = nearness(verdicts.profile)
     chosen = chosen_with.chosen_slugs
-    suited = (key(entry, 0) for entry in chosen_with.verdicts.eligible if entry.slug not in chosen)
-    ruled_out = (key(entry, len(rules)) for entry, rules in chosen_with.verdicts.ineligible())
-    nearest = heapq.nsmallest(EXCLUDED_SHOWN, itertools.chain(suited, ruled_out))
-    return [exclusion(catalogue.by_slug[slug], chosen_with) for _, _, slug in nearest]
+    by_slug = catalogue.by_slug
+    exact = len(catalogue) <= POOL_LIMIT
+    suited = verdicts.eligible if exact else chosen_with.pool
+    nearest = heapq.nsmallest(
+        EXCLUDED_SHOWN, (key(entry, 0) for entry in suited if entry.slug not in chosen)
+    )
+    asked = list(dict.fromkeys(verdicts.profile.target_areas))
+    weighed = 0
+    for group, rules in sorted(verdicts.ineligible_groups(), key=lambda pair: len(pair[1])):
+        if len(nearest) == EXCLUDED_SHOWN and nearest[-1] < (-len(asked), len(rules), ""):
+            break  # no exercise breaking this many rules can come nearer
+        if exact:
+            slugs: Collection[str] = group.members
+        else:
+            if weighed >= NEAREST_WEIGHED:
+                break
+            postings = [*(group.by_area.get(area, []) for area in asked), group.members]
+            slugs = {slug for posting in postings for slug in posting[:NEAREST_PER_GROUP]}
+            weighed += len(slugs)
+        nearest = heapq.nsmallest(
+            EXCLUDED_SHOWN, [*nearest, *(key(by_slug[slug], len(rules)) for slug in slugs)]
+        )
+    return [exclusion(by_slug[slug], chosen_with) for _, _, slug in nearest]
 
 
 def all_exclusions(
@@ -388,7 +432,7 @@ def exclusion_summary(catalogue: Catalogue, chosen_with: Selection) -> Exclusion
             for rule in RuleId
             if counts[rule]
         ],
-        suited=len(verdicts.eligible) - len(chosen_with.chosen),
+        suited=verdicts.eligible_count - len(chosen_with.chosen),
     )
 
 
@@ -452,17 +496,13 @@ def unfitted_reason(
     entry: CatalogueEntry, chosen: Sequence[Prescription], verdicts: Verdicts
 ) -> ExclusionReason:
     profile, families = verdicts.profile, verdicts.families
-    if entry.exercise.category is Category.aerobic and any(item.is_aerobic for item in chosen):
+    if entry.category is Category.aerobic and any(item.is_aerobic for item in chosen):
         return ExclusionReason(
             code=ExclusionCode.alternative_chosen,
             rule=RuleId.one_aerobic_activity,
             detail="A routine holds one aerobic activity, and another one was chosen.",
         )
-    block = (
-        BlockName.aerobic
-        if entry.exercise.category is Category.aerobic
-        else block_for(entry.exercise)
-    )
+    block = BlockName.aerobic if entry.category is Category.aerobic else block_for(entry)
     limit = broken_limit(chosen, prescribe(entry, profile, block, []), profile, families)
     if limit is not None:
         return ExclusionReason(
@@ -482,49 +522,50 @@ def under_filled(profile: Profile, seconds: int) -> bool:
 def fill_suggestions(verdicts: Verdicts, profile: Profile) -> list[str]:
     """What would open up more exercises: each suggestion names the exercises kept out by that
     one thing alone (aerobic not asked for, no bed, missing equipment, no helper, the level)."""
-    only: dict[RuleId, list[CatalogueEntry]] = {}
-    for entry, rules in verdicts.ineligible():
+    only: dict[RuleId, list[EligibilityGroup]] = {}
+    for group, rules in verdicts.ineligible_groups():
         if len(rules) == 1:
-            only.setdefault(rules[0], []).append(entry)
-    for entries in only.values():
-        entries.sort(key=lambda entry: entry.slug)
+            only.setdefault(rules[0], []).append(group)
     suggestions: list[str] = []
     aerobic = only.get(RuleId.aerobic_not_requested, [])
     if aerobic:
         suggestions.append(
             "Asking for aerobic exercise (include_aerobic) would add one of these, which you "
-            f"have the equipment for: {names(aerobic)}."
+            f"have the equipment for: {names(verdicts.catalogue, aerobic)}."
         )
     on_a_bed = [
-        entry for entry in only.get(RuleId.floor_position, []) if entry.exercise.bed_friendly
+        group for group in only.get(RuleId.floor_position, []) if group.representative.bed_friendly
     ]
     if on_a_bed:
         suggestions.append(
             "Listing a bed in available_equipment would open up floor exercises that can be "
-            f"done on a bed: {names(on_a_bed)}."
+            f"done on a bed: {names(verdicts.catalogue, on_a_bed)}."
         )
-    by_missing: dict[str, list[CatalogueEntry]] = {}
-    for entry in only.get(RuleId.equipment, []):
+    by_missing: dict[str, list[EligibilityGroup]] = {}
+    for group in only.get(RuleId.equipment, []):
         missing = [
-            item for item in entry.exercise.equipment if item not in profile.available_equipment
+            item
+            for item in group.representative.equipment
+            if item not in profile.available_equipment
         ]
         needed = " and ".join(display_name(item) for item in missing)
-        by_missing.setdefault(needed, []).append(entry)
-    for needed, entries_needing in by_missing.items():
-        suggestions.append(
-            f"{needed} (in available_equipment) would add: {names(entries_needing)}."
-        )
+        by_missing.setdefault(needed, []).append(group)
+    for needed, groups_needing in by_missing.items():
+        listed = names(verdicts.catalogue, groups_needing)
+        suggestions.append(f"{needed} (in available_equipment) would add: {listed}.")
     helped = only.get(RuleId.helper, [])
     if helped:
-        suggestions.append(f"A helper would add: {names(helped)}.")
+        suggestions.append(f"A helper would add: {names(verdicts.catalogue, helped)}.")
     next_rank = profile.level.rank + 1
     higher = [
-        entry for entry in only.get(RuleId.level, []) if entry.exercise.level.rank == next_rank
+        group
+        for group in only.get(RuleId.level, [])
+        if group.representative.level.rank == next_rank
     ]
     if higher:
         suggestions.append(
-            f"Moving up to {higher[0].exercise.level.value}, when you are ready, would add: "
-            f"{names(higher)}."
+            f"Moving up to {higher[0].representative.level.value}, when you are ready, would "
+            f"add: {names(verdicts.catalogue, higher)}."
         )
     return suggestions
 
@@ -533,9 +574,10 @@ NAMES_SHOWN = 8
 """A sentence names at most this many exercises, then says how many more there are."""
 
 
-def names(entries: Sequence[CatalogueEntry]) -> str:
-    shown = ", ".join(entry.exercise.name for entry in entries[:NAMES_SHOWN])
-    more = len(entries) - NAMES_SHOWN
+def names(catalogue: Catalogue, groups: Sequence[EligibilityGroup]) -> str:
+    """The first `NAMES_SHOWN` exercises of `groups` in slug order, and how many more."""
+    shown = ", ".join(catalogue.by_slug[slug].name for slug in first_slugs(groups, NAMES_SHOWN))
+    more = sum(len(group.members) for group in groups) - NAMES_SHOWN
     return f"{shown} and {more} more" if more > 0 else shown
 
 
@@ -592,10 +634,10 @@ def indicated_left_out(
     and why, so nobody takes its absence for a choice."""
     motion = INDICATED_MOTIONS.get(profile.sensitivity)
     chosen = chosen_with.chosen
-    if motion is None or any(item.exercise.spinal_motion is motion for item in chosen):
+    if motion is None or any(item.entry.spinal_motion is motion for item in chosen):
         return None
     direction = INDICATED_DIRECTION_NAMES[motion]
-    missing = [entry for entry in catalogue.entries if entry.exercise.spinal_motion is motion]
+    missing = chosen_with.verdicts.groups(lambda facts: facts.spinal_motion is motion)
     if not missing:
         return (
             f"The indicated direction for your back is {direction}, but no exercise in the "
@@ -612,22 +654,20 @@ def aerobic_left_out(profile: Profile, catalogue: Catalogue, chosen_with: Select
     """When aerobic work was asked for and the routine has none, say why for each activity."""
     if not profile.wants_aerobic or any(item.is_aerobic for item in chosen_with.chosen):
         return None
-    activities = [
-        entry for entry in catalogue.entries if entry.exercise.category is Category.aerobic
-    ]
+    activities = chosen_with.verdicts.groups(lambda facts: facts.category is Category.aerobic)
     if not activities:
         return "You asked for aerobic exercise, but the catalogue has no aerobic activity."
     why = why_each(activities, chosen_with)
     return f"You asked for aerobic exercise, but none is in this routine. {why}"
 
 
-def why_each(entries: Sequence[CatalogueEntry], chosen_with: Selection) -> str:
-    """Each exercise (the first `NAMES_SHOWN`) with the first reason it is left out."""
-    why = "; ".join(
-        f"{entry.exercise.name}: {first_reason(chosen_with.verdicts.reasons(entry))}"
-        for entry in entries[:NAMES_SHOWN]
-    )
-    more = len(entries) - NAMES_SHOWN
+def why_each(groups: Sequence[EligibilityGroup], chosen_with: Selection) -> str:
+    """Each exercise of `groups` (the first `NAMES_SHOWN` in slug order) with the first reason
+    it is left out."""
+    verdicts = chosen_with.verdicts
+    shown = [verdicts.catalogue.by_slug[slug] for slug in first_slugs(groups, NAMES_SHOWN)]
+    why = "; ".join(f"{entry.name}: {first_reason(verdicts.reasons(entry))}" for entry in shown)
+    more = sum(len(group.members) for group in groups) - NAMES_SHOWN
     return f"{why}; and {more} more" if more > 0 else why
 
 

@@ -58,7 +58,7 @@ def variant_families(entries: Iterable[CatalogueEntry]) -> VariantFamilies:
         return slug
 
     for entry in entries:
-        for variant in entry.exercise.variants:
+        for variant in entry.variants:
             first, second = sorted((root(entry.slug), root(variant)))
             parent[second] = first
     return {slug: root(slug) for slug in list(parent)}
@@ -92,8 +92,8 @@ def broken_limit(
     same_family = [item for item in chosen if family_of(item.entry.slug, families) == family]
     if len(same_family) >= MAXIMUM_VARIANTS:
         return RuleId.variants_at_most_two
-    if profile.leg_symptoms and candidate.exercise.tensions_sciatic_nerve:
-        tensioning = [item for item in chosen if item.exercise.tensions_sciatic_nerve]
+    if profile.leg_symptoms and candidate.entry.tensions_sciatic_nerve:
+        tensioning = [item for item in chosen if item.entry.tensions_sciatic_nerve]
         if len(tensioning) >= MAXIMUM_NERVE_TENSIONING:
             return RuleId.nerve_tension_at_most_two
         family_slugs = {item.entry.slug for item in same_family}

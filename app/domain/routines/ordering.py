@@ -10,8 +10,8 @@ its block. Ties keep selection order, which is where the seed's variation shows.
 """
 
 from collections.abc import Sequence
+from typing import Protocol
 
-from app.domain.exercise import Exercise
 from app.domain.routines.model import BlockName
 from app.domain.routines.prescription import Prescription
 from app.domain.routines.timing import height_of
@@ -28,7 +28,13 @@ CATEGORY_BLOCKS: dict[Category, BlockName] = {
 OrderedBlocks = list[tuple[BlockName, list[Prescription]]]
 
 
-def block_for(exercise: Exercise) -> BlockName:
+class Categorised(Protocol):
+    @property
+    def category(self) -> Category: ...
+
+
+def block_for(exercise: Categorised) -> BlockName:
+    """The block an exercise (a model or a snapshot's entry) goes in, by its category."""
     return CATEGORY_BLOCKS[exercise.category]
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from app.domain.catalogue import CatalogueEntry
 from app.domain.exercise import Dosage, Exercise
+from app.domain.exercise_facts import Dose
 from app.domain.routines.model import BlockName, ItemReason, SelectionCode
 from app.domain.routines.profile import Phase, Profile
 from app.domain.routines.rules import RuleId
@@ -22,12 +23,16 @@ AEROBIC_MINUTES_WHEN_UNSTATED = 30
 """Source 002: at least 30 minutes."""
 
 
+CitedDose = Dosage | Dose
+"""A cited dosage: the model's, or the numbers of the one a snapshot's entry keeps."""
+
+
 @dataclass
 class Prescription:
     """One exercise while the routine is being built; it becomes a `RoutineItem`."""
 
     entry: CatalogueEntry
-    dosage: Dosage
+    dosage: CitedDose
     block: BlockName
     sets: int
     reps: int | None
@@ -44,11 +49,12 @@ class Prescription:
 
     @property
     def exercise(self) -> Exercise:
+        """The whole model (made from the stored document): for what the routine shows."""
         return self.entry.exercise
 
     @property
     def position(self) -> Position:
-        return self.exercise.position
+        return self.entry.position
 
     @property
     def per_side(self) -> bool:
@@ -87,7 +93,7 @@ class DoseLimit:
     rule: RuleId
 
 
-def sets_limit(dosage: Dosage, *, acute: bool) -> DoseLimit:
+def sets_limit(dosage: CitedDose, *, acute: bool) -> DoseLimit:
     """A cited set count is never exceeded; where none is cited, one set in the acute phase and
     at most `MAXIMUM_UNCITED_SETS` elsewhere."""
     if dosage.sets is not None:
@@ -127,7 +133,7 @@ def hold_limit(dosage: Dosage) -> int:
     return dosage.hold_seconds_max or dosage.hold_seconds or 0
 
 
-def minutes_limit(dosage: Dosage) -> int:
+def minutes_limit(dosage: CitedDose) -> int:
     return dosage.duration_minutes or AEROBIC_MINUTES_WHEN_UNSTATED
 
 
@@ -140,7 +146,7 @@ def choose_dosage(exercise: Exercise) -> Dosage:
     return exercise.dosages[0]
 
 
-def hold_for_level(dosage: Dosage, level: Level) -> tuple[int | None, ItemReason | None]:
+def hold_for_level(dosage: CitedDose, level: Level) -> tuple[int | None, ItemReason | None]:
     """A hold range (5-10 s): beginners hold for its lower end, everyone else for its upper end."""
     if dosage.hold_seconds_max is None or level is Level.beginner:
         return dosage.hold_seconds, None
@@ -155,7 +161,7 @@ def hold_for_level(dosage: Dosage, level: Level) -> tuple[int | None, ItemReason
     return dosage.hold_seconds_max, reason
 
 
-def repetitions(dosage: Dosage) -> tuple[int, ItemReason | None]:
+def repetitions(dosage: CitedDose) -> tuple[int, ItemReason | None]:
     if dosage.reps is not None:
         return dosage.reps, None
     if dosage.sets is not None:
@@ -174,11 +180,11 @@ def repetitions(dosage: Dosage) -> tuple[int, ItemReason | None]:
 def prescribe(
     entry: CatalogueEntry, profile: Profile, block: BlockName, reasons: list[ItemReason]
 ) -> Prescription:
-    """The exercise at its cited dosage, one set unless the source says more."""
-    exercise = entry.exercise
+    """The exercise at its cited dosage (`choose_dosage`, kept by the entry), one set unless
+    the source says more."""
     level = profile.level
-    dosage = choose_dosage(exercise)
-    if exercise.category is Category.aerobic:
+    dosage = entry.dose
+    if entry.category is Category.aerobic:
         minutes = minutes_limit(dosage)
         return Prescription(entry, dosage, block, 1, None, None, minutes, list(reasons))
     reps, reps_reason = repetitions(dosage)

@@ -17,12 +17,14 @@ the time. No addition may break a routine-wide limit (`limits.py`): two variants
 nerve tension with leg symptoms, one trip down to the floor.
 The seed shuffles the candidates of each step, so another seed may give another routine.
 
-A large catalogue is not walked whole by each step: when more exercises are eligible than
-`POOL_LIMIT`, the selection draws from a pool the seed samples from them, up to `POOL_QUOTA` for
-each thing a step looks for (the indicated direction, gentlest first; each target area, those
-covering more of the asked areas first; aerobic work; each block of the balanced core; gentle
-stretches in each position), so a routine costs the same at 30 exercises as at 100,000. A small
-catalogue is used whole: the pool is then every eligible exercise.
+A large catalogue is not walked at all: when more exercises are eligible than `POOL_LIMIT`, the
+selection draws from a pool the seed samples, up to `POOL_QUOTA` for each thing a step looks for
+(the indicated direction, gentlest first; each target area, those covering more of the asked
+areas first among `AREA_SAMPLE` drawn; aerobic work; each block of the balanced core; gentle
+stretches in each position). Each is drawn from the slug lists of the eligible groups
+(`verdicts.py`) by position, never by reading the exercises, so a routine costs the same at 300
+exercises as at 100,000. A small catalogue is used whole: the pool is then every eligible
+exercise.
 
 Greedy choices can strand time on short routines (a long stretch taken first leaves gaps nothing
 fits). So when an attempt fills less than `FILL_TARGET` of the minutes, the selection is tried
@@ -32,7 +34,9 @@ The time is the session's (`session.py`): at most 15 minutes in the acute phase.
 """
 
 import random
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 
 from app.domain.catalogue import CatalogueEntry
 from app.domain.routines.limits import VariantFamilies, broken_limit
@@ -43,7 +47,8 @@ from app.domain.routines.profile import Phase, Profile, Sensitivity
 from app.domain.routines.rules import RuleId
 from app.domain.routines.session import session_minutes
 from app.domain.routines.timing import routine_seconds
-from app.domain.vocabulary import Category, Level, SpinalMotion, TargetArea
+from app.domain.routines.verdicts import Verdicts
+from app.domain.vocabulary import Category, Level, Position, SpinalMotion, TargetArea
 
 FILL_TARGET = 0.8
 """A routine should fill at least this share of the minutes asked when the catalogue allows."""
@@ -86,46 +91,67 @@ POOL_LIMIT = 240
 POOL_QUOTA = 24
 """Above `POOL_LIMIT`, at most this many candidates for each thing a step looks for."""
 
+AREA_SAMPLE = 4 * POOL_QUOTA
+"""Above `POOL_LIMIT`, the exercises drawn for a target area, of which the `POOL_QUOTA` that
+cover most of the asked areas join the pool."""
+
 MAXIMUM_MISSES = 60
 """Filling the time stops after this many candidates in a row that would not fit."""
 
 
-def candidate_pool(
-    eligible: Sequence[CatalogueEntry], profile: Profile, seed: int
-) -> list[CatalogueEntry]:
+def candidate_pool(verdicts: Verdicts, profile: Profile, seed: int) -> list[CatalogueEntry]:
     """The eligible exercises the selection draws from, in slug order: all of them in a small
     catalogue, else a sample drawn by the seed with a quota for each need (module docstring)."""
-    if len(eligible) <= POOL_LIMIT:
-        return list(eligible)
+    if verdicts.eligible_count <= POOL_LIMIT:
+        return verdicts.eligible
     draw = random.Random(seed)
-    needs: dict[object, dict[int, list[CatalogueEntry]]] = {}
-    asked = frozenset(profile.target_areas)
+    asked = list(dict.fromkeys(profile.target_areas))
     motion = INDICATED_MOTIONS.get(profile.sensitivity)
-
-    def need(name: object, tier: int, entry: CatalogueEntry) -> None:
-        needs.setdefault(name, {}).setdefault(tier, []).append(entry)
-
-    for entry in eligible:
-        exercise = entry.exercise
-        if exercise.spinal_motion is motion:
-            need("indicated", exercise.level.rank, entry)
-        covered = asked & entry.target_areas
-        for area in covered:
-            need(area, -len(covered), entry)
-        need(block_for(exercise), 0, entry)
-        if exercise.category is Category.stretch and exercise.level is Level.beginner:
-            need(("cool_down", exercise.position), 0, entry)
-    pool: dict[str, CatalogueEntry] = {}
-    for tiers in needs.values():
+    needs: dict[object, dict[int, list[list[str]]]] = {"indicated": {}}
+    needs |= {area: {} for area in asked}
+    needs |= {block: {} for block in BlockName}
+    needs |= {("cool_down", position): {} for position in Position}
+    for group in verdicts.eligible_groups:
+        facts = group.representative
+        if facts.spinal_motion is motion:
+            needs["indicated"].setdefault(facts.level.rank, []).append(group.members)
+        for area in asked:
+            if area in group.by_area:
+                needs[area].setdefault(0, []).append(group.by_area[area])
+        needs[block_for(facts)].setdefault(0, []).append(group.members)
+        if facts.category is Category.stretch and facts.level is Level.beginner:
+            needs[("cool_down", facts.position)].setdefault(0, []).append(group.members)
+    by_slug = verdicts.catalogue.by_slug
+    covered = frozenset(asked)
+    pool: set[str] = set()
+    for need, tiers in needs.items():
         wanted = POOL_QUOTA
         for tier in sorted(tiers):
-            members = tiers[tier]
-            for entry in draw.sample(members, min(wanted, len(members))):
-                pool[entry.slug] = entry
-            wanted -= min(wanted, len(members))
+            lists = tiers[tier]
+            if need in covered:
+                drawn = drawn_slugs(lists, AREA_SAMPLE, draw)
+                drawn.sort(key=lambda slug: -len(covered & by_slug[slug].target_areas))
+                taken = drawn[:wanted]
+            else:
+                taken = drawn_slugs(lists, wanted, draw)
+            pool.update(taken)
+            wanted -= len(taken)
             if not wanted:
                 break
-    return sorted(pool.values(), key=lambda entry: entry.slug)
+    return [by_slug[slug] for slug in sorted(pool)]
+
+
+def drawn_slugs(lists: Sequence[Sequence[str]], count: int, draw: random.Random) -> list[str]:
+    """Up to `count` slugs drawn by `draw` from the concatenation of `lists`, read by position
+    (nothing but the drawn ones is touched)."""
+    ends = list(accumulate(len(slugs) for slugs in lists))
+    total = ends[-1] if ends else 0
+    drawn: list[str] = []
+    for position in draw.sample(range(total), min(count, total)):
+        which = bisect_right(ends, position)
+        start = ends[which - 1] if which else 0
+        drawn.append(lists[which][position - start])
+    return drawn
 
 
 class RoutineBuilder:
@@ -170,13 +196,13 @@ class RoutineBuilder:
         candidates = list(entries)
         self.random.shuffle(candidates)
         chosen = {item.entry.slug for item in self.chosen}
-        return sorted(candidates, key=lambda entry: not chosen.isdisjoint(entry.exercise.variants))
+        return sorted(candidates, key=lambda entry: not chosen.isdisjoint(entry.variants))
 
     def aerobic(self) -> Prescription | None:
         return next((item for item in self.chosen if item.is_aerobic), None)
 
     def covers(self, area: TargetArea) -> bool:
-        return any(area in item.exercise.target_areas for item in self.chosen)
+        return any(area in item.entry.target_areas for item in self.chosen)
 
     def add_first_fitting(
         self, candidates: Iterable[CatalogueEntry], block: BlockName | None, reason: ItemReason
@@ -190,9 +216,9 @@ class RoutineBuilder:
     def add(
         self, entry: CatalogueEntry, block: BlockName | None, reason: ItemReason
     ) -> Prescription | None:
-        if entry.exercise.category is Category.aerobic:
+        if entry.category is Category.aerobic:
             return self._add_aerobic(entry, reason)
-        prescription = prescribe(entry, self.profile, block or block_for(entry.exercise), [reason])
+        prescription = prescribe(entry, self.profile, block or block_for(entry), [reason])
         return prescription if self.try_add(prescription) else None
 
     def _add_aerobic(self, entry: CatalogueEntry, reason: ItemReason) -> Prescription | None:
@@ -216,10 +242,11 @@ def ordered_seconds(ordered: Sequence[Prescription]) -> int:
 
 
 def select(
-    eligible: Sequence[CatalogueEntry], profile: Profile, seed: int, families: VariantFamilies
+    pool: Sequence[CatalogueEntry], profile: Profile, seed: int, families: VariantFamilies
 ) -> list[Prescription]:
-    """The first attempt that fills the target share of the time, else the fullest attempt."""
-    eligible = candidate_pool(eligible, profile, seed)
+    """The first attempt that fills the target share of the time, else the fullest attempt,
+    from `pool` (`candidate_pool`)."""
+    eligible = pool
     attempt_seeds = random.Random(seed)
     target = FILL_TARGET * session_minutes(profile) * 60
     best: RoutineBuilder | None = None
@@ -255,9 +282,9 @@ def add_indicated_direction(builder: RoutineBuilder) -> None:
     if motion is None:
         return
     candidates = builder.shuffled(
-        entry for entry in builder.remaining() if entry.exercise.spinal_motion is motion
+        entry for entry in builder.remaining() if entry.spinal_motion is motion
     )
-    candidates.sort(key=lambda entry: entry.exercise.level.rank)
+    candidates.sort(key=lambda entry: entry.level.rank)
     reason = ItemReason(
         code=SelectionCode.indicated_direction,
         rule=INDICATED_RULES[sensitivity],
@@ -275,9 +302,9 @@ def add_target_areas(builder: RoutineBuilder) -> None:
             continue
         uncovered = {other for other in requested if not builder.covers(other)}
         candidates = builder.shuffled(
-            entry for entry in builder.remaining() if area in entry.exercise.target_areas
+            entry for entry in builder.remaining() if area in entry.target_areas
         )
-        candidates.sort(key=lambda entry: -len(uncovered.intersection(entry.exercise.target_areas)))
+        candidates.sort(key=lambda entry: -len(uncovered.intersection(entry.target_areas)))
         reason = ItemReason(
             code=SelectionCode.target_area,
             rule=RuleId.target_area,
@@ -290,7 +317,7 @@ def add_aerobic(builder: RoutineBuilder) -> None:
     if not builder.profile.wants_aerobic or builder.aerobic() is not None:
         return
     candidates = builder.shuffled(
-        entry for entry in builder.remaining() if entry.exercise.category is Category.aerobic
+        entry for entry in builder.remaining() if entry.category is Category.aerobic
     )
     reason = ItemReason(
         code=SelectionCode.balance,
@@ -305,7 +332,7 @@ def add_balance(builder: RoutineBuilder) -> None:
         if any(item.block is block and not item.indicated for item in builder.chosen):
             continue
         candidates = builder.shuffled(
-            entry for entry in builder.remaining() if block_for(entry.exercise) is block
+            entry for entry in builder.remaining() if block_for(entry) is block
         )
         reason = ItemReason(
             code=SelectionCode.balance,
@@ -322,9 +349,9 @@ def add_cool_down(builder: RoutineBuilder) -> None:
     candidates = builder.shuffled(
         entry
         for entry in builder.remaining()
-        if entry.exercise.category is Category.stretch and entry.exercise.level is Level.beginner
+        if entry.category is Category.stretch and entry.level is Level.beginner
     )
-    candidates.sort(key=lambda entry: entry.exercise.position is not last_position)
+    candidates.sort(key=lambda entry: entry.position is not last_position)
     reason = ItemReason(
         code=SelectionCode.cool_down,
         rule=RuleId.cool_down,
@@ -335,9 +362,7 @@ def add_cool_down(builder: RoutineBuilder) -> None:
 
 def add_the_rest(builder: RoutineBuilder) -> None:
     queues = [
-        builder.shuffled(
-            entry for entry in builder.remaining() if block_for(entry.exercise) is block
-        )
+        builder.shuffled(entry for entry in builder.remaining() if block_for(entry) is block)
         for block in (BlockName.mobility, BlockName.strength, BlockName.warm_up)
     ]
     reason = ItemReason(

@@ -1,124 +1,201 @@
-"""Who may do which exercise, for one profile, in one cheap pass over the catalogue.
+"""Who may do which exercise, for one profile, judged group by group, never exercise by exercise.
 
-The eligibility rules (`eligibility.py`) read only a few fields of an exercise: its flags and
+The eligibility rules (`eligibility.py`) read only a few facts of an exercise: its flags and
 spinal motion, level, equipment, position, whether it can be done on a bed or needs a helper, its
-impact and whether it is aerobic. A catalogue of any size holds far fewer distinct combinations of
-these than exercises, so each snapshot groups its exercises by them once (kept while the snapshot
-lives), and a profile is judged once per group: which rules a group breaks is the same for every
-exercise in it. The detailed reasons, whose wording can quote an exercise's own contraindication,
-are written only for the exercises a routine shows (`Verdicts.reasons`).
+impact and its category. A catalogue of any size holds far fewer distinct combinations of these
+than exercises, so each snapshot keeps its exercises grouped by them (`RoutineIndex`, kept on the
+snapshot and carried to the following ones with only the changed exercises moved), and a profile
+is judged once per group: which rules a group breaks is the same for every exercise in it. Counts
+come from the groups' sizes; lists (the candidates a routine draws from, the exercises a sentence
+names) from the groups' slug-ordered members, a few at a time. The detailed reasons, whose
+wording can quote an exercise's own contraindication, are written only for the exercises a
+routine shows (`Verdicts.reasons`).
 """
 
-import threading
-import weakref
+import heapq
+import itertools
+from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
-from app.domain.exercise import Exercise
 from app.domain.routines.eligibility import exclusion_reasons, rule_ids
 from app.domain.routines.limits import VariantFamilies, variant_families
 from app.domain.routines.model import ExclusionReason
 from app.domain.routines.profile import Profile
 from app.domain.routines.rules import RuleId
-from app.domain.vocabulary import Category
+from app.domain.vocabulary import TargetArea
+
+EligibilityKey = tuple[object, ...]
 
 
-def eligibility_key(exercise: Exercise) -> tuple[object, ...]:
-    """Everything the eligibility rules read to decide (not to word) an exclusion."""
+def eligibility_key(entry: CatalogueEntry) -> EligibilityKey:
+    """Everything the eligibility rules read to decide (not to word) an exclusion, and the
+    category (which block an exercise goes in)."""
     return (
-        exercise.contraindicated_for,
-        exercise.spinal_motion,
-        exercise.level,
-        tuple(exercise.equipment),
-        exercise.position,
-        exercise.bed_friendly,
-        exercise.needs_helper,
-        exercise.impact,
-        exercise.category is Category.aerobic,
+        entry.contraindicated_for,
+        entry.spinal_motion,
+        entry.level,
+        entry.equipment,
+        entry.position,
+        entry.bed_friendly,
+        entry.needs_helper,
+        entry.impact,
+        entry.category,
     )
 
 
 @dataclass(frozen=True)
 class EligibilityGroup:
-    """Exercises the eligibility rules cannot tell apart: `members` in slug order."""
+    """Exercises the eligibility rules cannot tell apart: `members` in slug order, and those
+    working each target area (`by_area`), in slug order too. Never changed once made: an edit
+    makes a new group for the following snapshot."""
 
-    representative: Exercise
-    members: list[CatalogueEntry]
+    representative: CatalogueEntry
+    members: list[str]
+    by_area: dict[TargetArea, list[str]]
+
+    @property
+    def first(self) -> str:
+        """What orders groups, whatever order they were made in (groups share no member)."""
+        return self.members[0]
+
+
+Judged = list[tuple[EligibilityGroup, tuple[RuleId, ...]]]
+
+JUDGEMENTS_KEPT = 64
+"""Profiles whose judgement of the groups a snapshot's index keeps (a seed changes nothing)."""
 
 
 @dataclass(frozen=True)
-class CatalogueRoutineIndex:
-    """What routines need from one catalogue snapshot, built once per snapshot."""
+class RoutineIndex:
+    """What routines need from one catalogue snapshot."""
 
-    revision: int
-    groups: list[EligibilityGroup]
-    positions: dict[str, int]
-    """Each published exercise's place in the snapshot's slug order."""
+    groups: dict[EligibilityKey, EligibilityGroup]
     families: VariantFamilies
+    linked: frozenset[str]
+    """The exercises that name variants (what `families` is made from)."""
+    judgements: dict[str, Judged] = field(default_factory=dict, compare=False)
+    """Each group with the rules it breaks, per profile (its JSON less the seed), ordered by
+    the groups' first members: the rules read nothing else, so another seed judges nothing."""
+
+    def judged(self, profile: Profile) -> Judged:
+        key = profile.model_dump_json(exclude={"seed"})
+        judged = self.judgements.get(key)
+        if judged is None:
+            groups = self.groups.values()
+            judged = [(group, rule_ids(group.representative, profile)) for group in groups]
+            judged.sort(key=lambda pair: pair[0].first)
+            if len(self.judgements) >= JUDGEMENTS_KEPT:
+                self.judgements.clear()
+            self.judgements[key] = judged
+        return judged
 
 
-_indexes: "weakref.WeakKeyDictionary[Catalogue, CatalogueRoutineIndex]" = (
-    weakref.WeakKeyDictionary()
-)
-_indexes_lock = threading.Lock()
-
-
-def routine_index(catalogue: Catalogue) -> CatalogueRoutineIndex:
-    """The snapshot's routine index, built on first use (in a worker thread: generation never
-    runs on the event loop) and rebuilt if the snapshot's revision moves."""
-    with _indexes_lock:
-        index = _indexes.get(catalogue)
-    if index is not None and index.revision == catalogue.revision:
-        return index
-    index = build_routine_index(catalogue)
-    with _indexes_lock:
-        _indexes[catalogue] = index
-    return index
-
-
-def build_routine_index(catalogue: Catalogue) -> CatalogueRoutineIndex:
-    grouped: dict[tuple[object, ...], EligibilityGroup] = {}
+def build_routine_index(catalogue: Catalogue) -> RoutineIndex:
+    members: dict[EligibilityKey, list[CatalogueEntry]] = {}
     for entry in catalogue.entries:
-        key = eligibility_key(entry.exercise)
-        group = grouped.get(key)
-        if group is None:
-            grouped[key] = EligibilityGroup(entry.exercise, [entry])
-        else:
-            group.members.append(entry)
-    return CatalogueRoutineIndex(
-        revision=catalogue.revision,
-        groups=list(grouped.values()),
-        positions={entry.slug: position for position, entry in enumerate(catalogue.entries)},
-        families=variant_families(catalogue.entries),
+        members.setdefault(eligibility_key(entry), []).append(entry)
+    linked = frozenset(entry.slug for entry in catalogue.entries if entry.variants)
+    return RoutineIndex(
+        groups={key: grouped(entries) for key, entries in members.items()},
+        families=variant_families(catalogue.by_slug[slug] for slug in sorted(linked)),
+        linked=linked,
     )
 
 
+def grouped(entries: Sequence[CatalogueEntry]) -> EligibilityGroup:
+    """A group of `entries` (in slug order)."""
+    by_area: dict[TargetArea, list[str]] = {}
+    for entry in entries:
+        for area in entry.target_areas:
+            by_area.setdefault(area, []).append(entry.slug)
+    return EligibilityGroup(entries[0], [entry.slug for entry in entries], by_area)
+
+
+def follow_routine_index(index: RoutineIndex, following: Catalogue) -> RoutineIndex:
+    """The index of the following snapshot: each changed exercise leaves its group and joins
+    its new one (only those groups are copied); the variant families are made again only when
+    a changed exercise names variants or did."""
+    changed = following.changed_slugs or frozenset()
+    groups = dict(index.groups)
+    touched: dict[EligibilityKey, list[str]] = {}
+    for slug in sorted(changed):
+        for key, group in groups.items():
+            members = touched.get(key, group.members)
+            place = bisect_left(members, slug)
+            if place < len(members) and members[place] == slug:
+                if key not in touched:
+                    members = touched[key] = list(members)
+                del members[place]
+                break
+        entry = following.get(slug)
+        if entry is not None:
+            key = eligibility_key(entry)
+            if key not in touched:
+                touched[key] = list(groups[key].members) if key in groups else []
+            insort(touched[key], slug)
+    for key, slugs in touched.items():
+        if slugs:
+            groups[key] = grouped([following.by_slug[slug] for slug in slugs])
+        else:
+            groups.pop(key, None)
+    now_linked = {slug for slug in changed if (entry := following.get(slug)) and entry.variants}
+    if not (changed & index.linked) and not now_linked:
+        return RoutineIndex(groups, index.families, index.linked)
+    linked = (index.linked - changed) | now_linked
+    families = variant_families(following.by_slug[slug] for slug in sorted(linked))
+    return RoutineIndex(groups, families, frozenset(linked))
+
+
+def routine_index(catalogue: Catalogue) -> RoutineIndex:
+    """The snapshot's routine index: built on first use (in a worker thread: generation never
+    runs on the event loop), then carried to each following snapshot by its refresh."""
+    return catalogue.kept("routines", build_routine_index, follow_routine_index)
+
+
+def first_slugs(groups: Iterable[EligibilityGroup], count: int) -> list[str]:
+    """The first `count` slugs, in slug order, of the members of `groups`."""
+    return list(itertools.islice(heapq.merge(*(group.members for group in groups)), count))
+
+
 class Verdicts:
-    """The eligibility of every exercise of a catalogue for one profile."""
+    """The eligibility of every exercise of a catalogue for one profile, group by group."""
 
     def __init__(self, catalogue: Catalogue, profile: Profile) -> None:
         index = routine_index(catalogue)
+        self.catalogue = catalogue
         self.profile = profile
         self.families = index.families
-        self._positions = index.positions
-        self._judged = [(group, rule_ids(group.representative, profile)) for group in index.groups]
-        eligible = [entry for group, rules in self._judged if not rules for entry in group.members]
-        eligible.sort(key=lambda entry: self._positions[entry.slug])
-        self.eligible = eligible
-        """The exercises the person may do, in slug order."""
+        judged = index.judged(profile)
+        self._judged = judged
+        self.eligible_groups = [group for group, rules in judged if not rules]
+        """The groups of exercises the person may do, ordered by their first member."""
+        self.eligible_count = sum(len(group.members) for group in self.eligible_groups)
+
+    @cached_property
+    def eligible(self) -> list[CatalogueEntry]:
+        """Every exercise the person may do, in slug order (as many as there are: read it where
+        they are few, see `selection.candidate_pool`)."""
+        by_slug = self.catalogue.by_slug
+        return [by_slug[slug] for slug in heapq.merge(*(g.members for g in self.eligible_groups))]
 
     def reasons(self, entry: CatalogueEntry) -> list[ExclusionReason]:
         """Why `entry` is kept out, worded for this exercise (empty: eligible)."""
         return exclusion_reasons(entry, self.profile)
 
-    def ineligible(self) -> Iterator[tuple[CatalogueEntry, tuple[RuleId, ...]]]:
-        """Every exercise the person may not do, with the rules it breaks, group by group."""
+    def ineligible_groups(self) -> Iterator[tuple[EligibilityGroup, tuple[RuleId, ...]]]:
+        """Every group the person may not do, with the rules it breaks."""
         for group, rules in self._judged:
             if rules:
-                for entry in group.members:
-                    yield entry, rules
+                yield group, rules
+
+    def groups(self, keep: Callable[[CatalogueEntry], bool]) -> list[EligibilityGroup]:
+        """Every group, eligible or not, whose representative `keep` accepts (a fact every
+        member shares: its motion, its category)."""
+        return [group for group, _ in self._judged if keep(group.representative)]
 
     def rule_counts(self) -> Counter[RuleId]:
         """How many exercises break each eligibility rule (one may break several)."""
