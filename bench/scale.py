@@ -58,6 +58,8 @@ PROFILE = {
 }
 LIST = "/v1/exercises?safe_for=flexion_sensitive&target_area=abdominals"
 EDITS = 50
+ROUTINES = 20
+"""Routine POSTs timed after the first, each with its own seed (so none is a memoised plan)."""
 
 
 @dataclass
@@ -265,6 +267,17 @@ def measure(size: int, admin_url: str | None) -> dict[str, Any]:
             )
             row["routine_post_ms"] = round(took, 1)
             row["routine_body_kb"] = round(len(response.content) / 1024, 1)
+            posts, bodies = [], []
+            for seed in range(1, ROUTINES + 1):
+                took, response = timed(
+                    lambda seed=seed: client.post(
+                        "/v1/routines", json={**PROFILE, "seed": seed}
+                    ).raise_for_status()
+                )
+                posts.append(took)
+                bodies.append(len(response.content))
+            row["routine_post_p50_ms"] = round(statistics.median(posts), 1)
+            row["routine_body_max_kb"] = round(max(bodies) / 1024, 1)
             patches, visible = [], []
             for number, slug in enumerate(slugs[:5]):
                 name = f"Edited {number} {slug}"
@@ -308,6 +321,10 @@ def measure(size: int, admin_url: str | None) -> dict[str, Any]:
 
 COLUMNS: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
     ("routine POST ms / body KB", lambda r: f"{r['routine_post_ms']} / {r['routine_body_kb']}"),
+    (
+        f"routine POST p50 ms / largest body KB ({ROUTINES} seeds)",
+        lambda r: f"{r['routine_post_p50_ms']} / {r['routine_body_max_kb']}",
+    ),
     ("PATCH ms (median of 5)", lambda r: r["patch_ms_median"]),
     ("visible in the other process ms", lambda r: r["visible_ms_median"]),
     (
@@ -343,7 +360,22 @@ def table(rows: list[dict[str, Any]], startups: list[dict[str, Any]]) -> str:
         else:
             cells += ["-" for _ in startups]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    measured = [*rows, *startups]
+    smallest = min(measured, key=lambda r: r["exercises"])
+    lines.append(
+        f"| RSS KB per exercise at ready, over {smallest['exercises']:,} | "
+        + " | ".join(kb_per_exercise(smallest, r) for r in measured)
+        + " |"
+    )
     return "\n".join(lines)
+
+
+def kb_per_exercise(smallest: dict[str, Any], row: dict[str, Any]) -> str:
+    """What each exercise beyond the smallest size adds to a worker's memory at ready."""
+    more = row["exercises"] - smallest["exercises"]
+    if more <= 0:
+        return "-"
+    return f"{(row['rss_mib_ready'] - smallest['rss_mib_ready']) * 1024 / more:.2f}"
 
 
 STARTUP_COLUMNS = ("RSS MiB, ready / end", "start-up to ready s")

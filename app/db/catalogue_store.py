@@ -30,6 +30,7 @@ from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
 from app.domain.catalogue import Catalogue, CatalogueEntry, Tombstone
 from app.domain.exercise import Exercise, Source
 from app.domain.exercise_facts import PLAIN, DocumentCodec, UnknownShapeError
+from app.domain.routines.verdicts import routine_index
 from app.domain.vocabulary import Status
 
 logger = logging.getLogger("app.catalogue")
@@ -130,10 +131,11 @@ class CatalogueStore:
     @staticmethod
     def _index_text_in_background(catalogue: Catalogue) -> None:
         """A snapshot built whole (the first load, a large import) serves at once; its text
-        index is built beside it, and `q` reads the texts until it is done."""
+        index is built beside it, and `q` reads the texts until it is done; then the routines'
+        groups (`routine_index`), which the first routine would otherwise build."""
         if not catalogue.text_index.started:
             threading.Thread(
-                target=catalogue.index_text, name="catalogue-text-index", daemon=True
+                target=index_in_background, args=(catalogue,), name="catalogue-index", daemon=True
             ).start()
 
     def _merged(
@@ -249,6 +251,11 @@ class CatalogueStore:
 
 
 LOAD_BATCH = 2000
+
+
+def index_in_background(catalogue: Catalogue) -> None:
+    catalogue.index_text()
+    routine_index(catalogue)
 
 
 def unreadable(row: ChangedExercise, document: bytes) -> "Unreadable":

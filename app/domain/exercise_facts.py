@@ -130,7 +130,8 @@ class DocumentCodec:
         return tools
 
     def pack(self, document: bytes) -> bytes:
-        return self._tools()[0].compress(document)
+        packed = self._tools()[0].compress(document)
+        return bytes(memoryview(packed))  # the compressor's buffer is sized for the worst case
 
     def unpack(self, packed: bytes) -> bytes:
         return self._tools()[1].decompress(packed)
