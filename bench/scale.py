@@ -361,12 +361,15 @@ def table(rows: list[dict[str, Any]], startups: list[dict[str, Any]]) -> str:
             cells += ["-" for _ in startups]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     measured = [*rows, *startups]
-    smallest = min(measured, key=lambda r: r["exercises"])
-    lines.append(
-        f"| RSS KB per exercise at ready, over {smallest['exercises']:,} | "
-        + " | ".join(kb_per_exercise(smallest, r) for r in measured)
-        + " |"
-    )
+    postgresql = [r for r in measured if r["store"] == "postgresql"]
+    if postgresql:
+        smallest = min(postgresql, key=lambda r: r["exercises"])
+        cells = [kb_per_exercise(smallest, r) if r in postgresql else "-" for r in measured]
+        lines.append(
+            f"| RSS KB per exercise at ready, over {smallest['exercises']:,} on PostgreSQL | "
+            + " | ".join(cells)
+            + " |"
+        )
     return "\n".join(lines)
 
 
