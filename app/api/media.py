@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from app.api.admin import expected_version
@@ -20,7 +21,7 @@ from app.api.dependencies import (
     runtime_of,
 )
 from app.api.params import JSON, SlugPath
-from app.api.response_headers import location
+from app.api.response_headers import RATE_LIMIT_HEADERS, location
 from app.api.routing import StrictQueryRoute, media_type_of
 from app.api.schemas import MediaList, MediaRecord
 from app.content.images import FILE_FIELD
@@ -125,8 +126,8 @@ async def upload_parts(request: Request, max_file_bytes: int) -> tuple[bytes, At
         raise unsupported_media_type(content_type, (MULTIPART,))
     try:
         form = await request.form(max_files=1, max_fields=len(ATTRIBUTION_FIELDS) + 2)
-    except Exception as error:  # python-multipart's and Starlette's parse errors
-        raise malformed_body(f"The multipart body cannot be read: {error}") from None
+    except HTTPException as error:  # Starlette's answer to a body python-multipart refuses
+        raise malformed_body(f"The multipart body cannot be read: {error.detail}") from None
     try:
         errors: list[FieldError] = []
         upload = form.get(FILE_FIELD)
@@ -177,7 +178,8 @@ async def upload_parts(request: Request, max_file_bytes: int) -> tuple[bytes, At
             "headers": {
                 "Location": location(
                     "The image's record.", "/v1/exercises/cat-stretch/media/3f1b0c1e4a7d"
-                )
+                ),
+                **RATE_LIMIT_HEADERS,
             },
         },
         **WRITE_ERRORS,

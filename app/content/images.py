@@ -311,9 +311,8 @@ def scaled(image: Image.Image, longest: int) -> Image.Image:
     return smaller
 
 
-def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
-    """An upload checked and re-encoded for storing, with its thumbnail; 413, 415 or 422
-    naming `file` for anything that cannot be accepted."""
+def checked(data: bytes, limits: ImageLimits) -> ImageType:
+    """The upload's format, once its length, signature and structure pass (413, 415, 422)."""
     if len(data) > limits.max_bytes:
         raise file_problem(
             ImageTooLargeError,
@@ -324,17 +323,121 @@ def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
         raise file_problem(InvalidImageError, "The file is empty.", "empty file")
     kind = sniff(data)
     check_container(data, kind)
+    return kind
+
+
+def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
+    """An upload checked and re-encoded for storing, with its thumbnail; 413, 415 or 422
+    naming `file` for anything that cannot be accepted."""
+    kind = checked(data, limits)
     with open_checked(data, kind, limits) as opened:
         image = bare(scaled(upright_srgb(opened, kind), limits.max_dimension))
-    stored = encode(image, kind)
+    return stored_as(kind, encode(image, kind), image, limits)
+
+
+def stored_as(
+    kind: ImageType, data: bytes, image: Image.Image, limits: ImageLimits
+) -> ProcessedImage:
     thumbnail = bare(scaled(image, limits.thumbnail_size))
     return ProcessedImage(
         content_type=kind,
-        data=stored,
-        sha256=hashlib.sha256(stored).hexdigest(),
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
         width=image.width,
         height=image.height,
         thumbnail=encode(thumbnail, kind),
         thumbnail_width=thumbnail.width,
         thumbnail_height=thumbnail.height,
     )
+
+
+def keep_stored_form(data: bytes, limits: ImageLimits) -> ProcessedImage:
+    """A file already in the form this service stores (what export writes), kept byte for byte
+    so that export and import round-trip it: checked like any upload, and refused (422 naming
+    `file`) if it carries any metadata, is larger than served, or is in a mode that is never
+    stored. Its thumbnail is made afresh."""
+    kind = checked(data, limits)
+    found = metadata_segments(data, kind)
+    if found:
+        raise file_problem(
+            InvalidImageError,
+            f"The file carries metadata ({', '.join(found)}): only files as this service "
+            "stores them are kept as they are; upload it to have it re-encoded.",
+            "carries metadata",
+        )
+    with open_checked(data, kind, limits) as opened:
+        modes = ("L", "RGB") if kind is ImageType.jpeg else ("L", "RGB", "RGBA")
+        if max(opened.size) > limits.max_dimension or opened.mode not in modes:
+            raise file_problem(
+                InvalidImageError,
+                f"The file is {opened.width} x {opened.height} in mode {opened.mode}: not the "
+                f"form this service stores (at most {limits.max_dimension} pixels a side).",
+                "not in the stored form",
+            )
+        image = bare(opened)
+    return stored_as(kind, data, image, limits)
+
+
+JPEG_KEPT_SEGMENTS = {0xE0: b"JFIF\x00"}
+"""The only application segment a stored JPEG carries: JFIF's (pixel density)."""
+PNG_KEPT_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND", b"pHYs"})
+WEBP_KEPT_CHUNKS = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH"})
+
+
+def metadata_segments(data: bytes, kind: ImageType) -> list[str]:
+    """The names of the segments or chunks carrying anything but the image (EXIF, XMP, ICC,
+    comments, text), walked by the format's structure (the container check passed)."""
+    if kind is ImageType.png:
+        return _png_extra_chunks(data)
+    if kind is ImageType.webp:
+        return _webp_extra_chunks(data)
+    return _jpeg_extra_segments(data)
+
+
+def _png_extra_chunks(data: bytes) -> list[str]:
+    found = []
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        chunk_type = data[position + 4 : position + 8]
+        if chunk_type not in PNG_KEPT_CHUNKS:
+            found.append(chunk_type.decode("latin-1"))
+        position += 12 + length
+    return found
+
+
+def _webp_extra_chunks(data: bytes) -> list[str]:
+    found = []
+    position = 12
+    while position + 8 <= len(data):
+        chunk_type = data[position : position + 4]
+        length = int.from_bytes(data[position + 4 : position + 8], "little")
+        if chunk_type not in WEBP_KEPT_CHUNKS:
+            found.append(chunk_type.decode("latin-1").strip())
+        position += 8 + length + (length % 2)
+    return found
+
+
+def _jpeg_extra_segments(data: bytes) -> list[str]:
+    """APPn and COM segments before the first scan, but JFIF's."""
+    found = []
+    position = 2
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xFF:
+            position += 1
+            continue
+        if marker == 0xDA or marker == 0xD9:
+            break
+        if marker in STANDALONE_MARKERS:
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        payload = data[position + 4 : position + 2 + length]
+        is_application = 0xE0 <= marker <= 0xEF
+        if marker == 0xFE or (
+            is_application and not payload.startswith(JPEG_KEPT_SEGMENTS.get(marker, b"\xff"))
+        ):
+            found.append("COM" if marker == 0xFE else f"APP{marker - 0xE0}")
+        position += 2 + length
+    return found

@@ -211,6 +211,23 @@ def test_every_missing_field_is_named_at_once(http: TestClient, editor: dict[str
     assert sorted(fields_named(empty)) == sorted(["file", "license", "author", "source_url", "alt"])
 
 
+def test_a_malformed_multipart_body_is_a_400(http: TestClient, editor: dict[str, str]) -> None:
+    two_files = http.post(
+        "/v1/exercises/ankle-pumps/media",
+        files=[("file", ("a.jpg", b"a")), ("file", ("b.jpg", b"b"))],
+        headers=editor,
+    )
+    assert two_files.status_code == 400
+    assert two_files.json()["type"].endswith("/malformed-body")
+    broken = http.post(
+        "/v1/exercises/ankle-pumps/media",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nno end",
+        headers={**editor, "Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code in (400, 422)
+    assert broken.headers["content-type"] == PROBLEM
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

@@ -6,12 +6,14 @@ import io
 import image_files
 import pytest
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from app.content.images import (
     ImageLimits,
     ImageTooLargeError,
     InvalidImageError,
     UnsupportedImageError,
+    keep_stored_form,
     process_image,
 )
 from app.core.errors import ApiError
@@ -75,9 +77,9 @@ def test_the_hash_names_the_stored_bytes() -> None:
     assert image.sha256 == hashlib.sha256(image.data).hexdigest()
 
 
-def refusal(data: bytes, limits: ImageLimits = LIMITS) -> ApiError:
+def refusal(data: bytes, limits: ImageLimits = LIMITS, keep: bool = False) -> ApiError:
     with pytest.raises(ApiError) as raised:
-        process_image(data, limits)
+        (keep_stored_form if keep else process_image)(data, limits)
     error = raised.value
     assert [item.field for item in error.errors] == ["file"]
     return error
@@ -150,3 +152,51 @@ def test_an_animated_image_is_refused() -> None:
 def test_transparency_is_kept_in_png() -> None:
     data = image_files.encoded(image_files.picture((64, 64)).convert("RGBA"), "PNG")
     assert opened(process_image(data, LIMITS).data).mode == "RGBA"
+
+
+@pytest.mark.parametrize("make", [image_files.jpeg, image_files.png, image_files.webp])
+def test_a_stored_file_is_kept_byte_for_byte(make: object) -> None:
+    stored = process_image(make(), LIMITS)  # type: ignore[operator]
+    kept = keep_stored_form(stored.data, LIMITS)
+    assert kept.data == stored.data
+    assert kept.sha256 == stored.sha256
+    assert (kept.width, kept.height) == (stored.width, stored.height)
+    assert opened(kept.thumbnail).size == (stored.thumbnail_width, stored.thumbnail_height)
+
+
+def png_with_text() -> bytes:
+    info = PngInfo()
+    info.add_text("Comment", "made on a phone")
+    return image_files.encoded(image_files.picture((300, 200)), "PNG", pnginfo=info)
+
+
+def webp_with_exif() -> bytes:
+    exif = image_files.picture((8, 8)).getexif()
+    exif[image_files.MAKE] = "PhoneMaker"
+    return image_files.encoded(image_files.picture((300, 200)), "WEBP", exif=exif.tobytes())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        image_files.jpeg_with_gps((300, 200)),
+        image_files.encoded(image_files.picture((300, 200)), "JPEG", comment=b"a comment"),
+        png_with_text(),
+        webp_with_exif(),
+    ],
+    ids=["jpeg-exif", "jpeg-comment", "png-text", "webp-exif"],
+)
+def test_a_file_carrying_metadata_is_not_kept_as_it_is(data: bytes) -> None:
+    error = refusal(data, keep=True)
+    assert isinstance(error, InvalidImageError)
+    assert "metadata" in error.detail
+
+
+def test_a_png_may_keep_its_pixel_density() -> None:
+    data = image_files.encoded(image_files.picture((300, 200)), "PNG", dpi=(72, 72))
+    assert keep_stored_form(data, LIMITS).data == data
+
+
+def test_a_file_larger_than_served_is_not_kept_as_it_is() -> None:
+    error = refusal(image_files.png((1000, 500)), keep=True)
+    assert "not the form this service stores" in error.detail
