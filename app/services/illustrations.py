@@ -81,9 +81,7 @@ class Illustrations:
             if not found:
                 return None
             entry = found[0].entry
-        figure = entry.exercise.figure
-        drawn = None if figure is None else entry.drawings.svg(figure.frames[-1].name)
-        return None if drawn is None else with_own_ids(drawn, f"{slug}-")
+        return movement_picture(entry)
 
     def keep(self, entry: CatalogueEntry) -> None:
         self._old.put((entry.slug, entry.version), entry)
@@ -104,6 +102,14 @@ class Illustrations:
             png = svg_to_png(svg, scale)
             self._png.put(key, png)
         return Picture(png, PNG_MEDIA_TYPE, etag, immutable)
+
+
+def movement_picture(entry: CatalogueEntry) -> str | None:
+    """The exercise's last key frame as SVG, the frame before it faint behind and an arrow
+    between, its ids prefixed with the slug (a page may hold many): None without a figure."""
+    figure = entry.exercise.figure
+    drawn = None if figure is None else entry.drawings.svg(figure.frames[-1].name)
+    return None if drawn is None else with_own_ids(drawn, f"{entry.slug}-")
 
 
 @dataclass(frozen=True)
