@@ -115,6 +115,7 @@ ENTRY_SLOTS = (
     "cited_sources",
     "dose",
     "search_text",
+    "media_hashes",
     "_packed",
     "_codec",
 )
@@ -157,6 +158,8 @@ class CatalogueEntry:
     cited_sources: tuple[str, ...]
     dose: Dose
     search_text: str
+    media_hashes: tuple[str, ...]
+    """The SHA-256 of each attached image's file: what its URL may serve."""
     _packed: bytes
     _codec: DocumentCodec
 
@@ -239,6 +242,7 @@ class CatalogueEntry:
         self.search_text = search_text_of(
             document["name"], document.get("aliases", []), document["summary"]
         )
+        self.media_hashes = tuple(str(item["sha256"]) for item in document.get("media", ()))
 
     def citing(self, sources: dict[str, Source]) -> "CatalogueEntry":
         """The same exercise citing changed sources."""
@@ -296,10 +300,15 @@ class CatalogueEntry:
         return {name: document[name] for name in LIST_FIELDS}
 
     def detail(self) -> dict[str, Any]:
-        document = self.exercise.model_dump(mode="json")
+        return self.detail_of(self.exercise)
+
+    def detail_of(self, model: Exercise) -> dict[str, Any]:
+        """The public record of this entry's exercise, `model`: the document with its version,
+        illustrations, media links and each citation's source."""
+        document = model.model_dump(mode="json")
         document["version"] = self.version
-        document["illustrations"] = self.illustrations
-        document["media"] = shown_media(self.exercise.media)
+        document["illustrations"] = illustration_links(model, self.version)
+        document["media"] = shown_media(model.media)
         document["citations"] = [
             self.cited(citation["source"], citation.get("note"))
             for citation in document["citations"]
@@ -343,14 +352,7 @@ class CatalogueEntry:
         model = _MODELS.peek(self)
         if model is None:
             model = self._model()
-        document = model.model_dump(mode="json")
-        document["version"] = self.version
-        document["illustrations"] = illustration_links(model, self.version)
-        document["citations"] = [
-            self.cited(citation["source"], citation.get("note"))
-            for citation in document["citations"]
-        ]
-        return orjson.dumps(document)
+        return orjson.dumps(self.detail_of(model))
 
     def matches(self, query: ExerciseQuery) -> bool:
         if query.target_areas and query.target_areas.isdisjoint(self.target_areas):

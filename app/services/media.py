@@ -173,7 +173,7 @@ class ExerciseMedia:
             entry = catalogue.get(file.slug)
             if entry is None or ImageType(file.content_type).extension != extension:
                 continue
-            if any(item.sha256 == sha256 for item in entry.exercise.media):
+            if sha256 in entry.media_hashes:
                 suffix = "-thumbnail" if thumbnail else ""
                 return ServedImage(file.body, file.content_type, f'"{sha256}{suffix}"')
         raise NotFoundError("No published exercise has this image.")
