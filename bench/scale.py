@@ -18,7 +18,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,29 +124,41 @@ def editor_key(database_url: str) -> str:
     return key
 
 
+def read_list(base: str, ready: Any, stop: Any, times: Any) -> None:
+    """GET the list in a loop until `stop` is set, each time into `times` (ms)."""
+    measured = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        client.get(LIST).raise_for_status()
+        ready.set()
+        while not stop.is_set():
+            elapsed, _ = timed(lambda: client.get(LIST).raise_for_status())
+            measured.append(elapsed)
+            time.sleep(0.005)
+    times.send(measured)
+
+
 class Reads:
-    """GET the list in a loop on its own connection, timing each, until stopped."""
+    """GET the list in a loop from a process of its own (so the edits' client never delays
+    it), timing each, until the block ends."""
 
     def __init__(self, base: str) -> None:
-        self.base = base
+        context = multiprocessing.get_context("spawn")
+        self._ready, self._stop = context.Event(), context.Event()
+        self._received, sent = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=read_list, args=(base, self._ready, self._stop, sent), daemon=True
+        )
         self.times: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as client:
-            while not self._stop.is_set():
-                elapsed, _ = timed(lambda: client.get(LIST).raise_for_status())
-                self.times.append(elapsed)
-                time.sleep(0.005)
 
     def __enter__(self) -> "Reads":
-        self._thread.start()
+        self._process.start()
+        self._ready.wait(60)
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join()
+        self.times = self._received.recv()
+        self._process.join()
 
 
 def edit(client: httpx.Client, slug: str, name: str, key: str) -> float:
