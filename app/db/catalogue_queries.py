@@ -58,7 +58,15 @@ def changed_exercises(
 ) -> list[ChangedExercise]:
     """Up to `limit` exercises changed after `since_revision`, in any status, in slug order after
     `after_slug`, with their documents as JSON text: one batch of a load, which pages through
-    the slug index so each batch is a short query of its own."""
+    the slug index so each batch is a short query of its own.
+
+    After the first load (`since_revision` >= 0) the changed rows are found through the revision
+    index first, then read by slug: a refresh after one edit reads that row, where reading the
+    slug index in order and filtering on the revision (what SQLite chose, its statistics saying
+    every row shares one revision after a bulk load) passed over every row."""
+    changed = col(ExerciseRow.revision) > since_revision
+    if since_revision >= 0:
+        changed = col(ExerciseRow.slug).in_(sa.select(col(ExerciseRow.slug)).where(changed))
     statement = (
         sa.select(
             col(ExerciseRow.slug),
@@ -68,7 +76,7 @@ def changed_exercises(
             sa.cast(col(ExerciseRow.document), sa.Text),
             col(ExerciseRow.updated_at),
         )
-        .where(col(ExerciseRow.revision) > since_revision, col(ExerciseRow.slug) > after_slug)
+        .where(changed, col(ExerciseRow.slug) > after_slug)
         .order_by(col(ExerciseRow.slug))
         .limit(limit)
     )
