@@ -226,9 +226,9 @@ class Component(NamedTuple):
 def linked_component(session: Session, slug: str, linked: set[str], named: set[str]) -> Component:
     """The stored exercises joined to `slug` by progression links, either way, at any depth,
     each with its stored links, when `slug`'s own links are `linked` (its stored ones are left
-    out: they are being replaced); and which of `linked` and `named` are stored exercises. One
-    recursive query over the link table's two indexes: it reads the component, whatever the
-    size of the catalogue."""
+    out: they are being replaced); and which of `linked` and `named` are stored exercises. A
+    recursive query over the link table's two indexes, then the members' links: they read the
+    component, whatever the size of the catalogue."""
     links = ExerciseProgressionRow.__table__.alias("link")  # type: ignore[attr-defined]
     exercise = ExerciseRow.__table__  # type: ignore[attr-defined]
     seeds = sa.select(exercise.c.slug.label("slug")).where(
@@ -252,32 +252,24 @@ def linked_component(session: Session, slug: str, linked: set[str], named: set[s
         .where(links.c.exercise_slug != slug)
     )
     component = component.union(step)
-    members = (
-        sa.select(
-            sa.literal(True).label("member"),
-            component.c.slug,
-            links.c.direction,
-            links.c.target_slug,
-        )
-        .select_from(component)
-        .join(exercise, exercise.c.slug == component.c.slug)
-        .outerjoin(
-            links,
-            sa.and_(links.c.exercise_slug == component.c.slug, component.c.slug != slug),
-        )
-    )
-    existing = sa.select(sa.literal(False), exercise.c.slug, sa.null(), sa.null()).where(
+    members = sa.select(sa.literal(True).label("member"), component.c.slug)
+    existing = sa.select(sa.literal(False), exercise.c.slug).where(
         exercise.c.slug.in_(sorted(linked | named))
     )
     found = Component({}, set())
-    for member, found_slug, direction, target in session.execute(members.union_all(existing)):
-        if not member:
+    for member, found_slug in session.execute(members.union_all(existing)):
+        if member and found_slug != slug:
+            found.links[found_slug] = set()
+        elif not member:
             found.existing.add(found_slug)
-            continue
-        member_links = found.links.setdefault(found_slug, set())
-        if direction is not None:
-            member_links.add((direction, target))
-    found.links.pop(slug, None)
+    if found.links:
+        # a query of its own: joined to the recursive query, the planner expects a large
+        # component and reads the whole link table
+        statement = sa.select(links.c.exercise_slug, links.c.direction, links.c.target_slug).where(
+            links.c.exercise_slug.in_(sorted(found.links))
+        )
+        for member, direction, target in session.execute(statement):
+            found.links[member].add((direction, target))
     return found
 
 
