@@ -26,6 +26,7 @@ from app.domain.routines.model import (
     BLOCK_TITLES,
     EXCLUDED_SHOWN,
     NOTHING_EXCLUDED,
+    POOL_LIMIT,
     BlockName,
     Exclusion,
     ExclusionCode,
@@ -49,7 +50,6 @@ from app.domain.routines.rules import ROUTINE_RULES, RuleId
 from app.domain.routines.selection import (
     FILL_TARGET,
     INDICATED_MOTIONS,
-    POOL_LIMIT,
     candidate_pool,
     select,
 )

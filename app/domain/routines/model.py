@@ -13,6 +13,10 @@ from app.domain.vocabulary import Category, Level, Position, SpinalMotion, Targe
 EXCLUDED_SHOWN = 12
 """A routine lists at most this many of the exercises it leaves out (the nearest ones)."""
 
+POOL_LIMIT = 240
+"""Up to this many eligible exercises, the selection considers every one; up to this many
+exercises in the catalogue, the nearest exclusions are found among every one."""
+
 
 class Outcome(StrEnum):
     routine = "routine"
@@ -207,16 +211,20 @@ EXCLUDED_DESCRIPTION = (
     "The exercises nearest to being in the routine, each with every reason it is left out: "
     "first those covering more of the target areas asked for, then those kept out by fewer "
     "rules (an exercise that suits the person but did not fit comes before one they may not "
-    "do), then in slug order. At most {shown}, whatever the size of the catalogue; "
-    "`excluded_summary` counts all of them, and GET /v1/routines/{{id}}/excluded pages through "
-    "every one."
+    "do), then in slug order. At most {shown}, whatever the size of the catalogue. In a "
+    "catalogue of more than {pool} exercises they are the nearest among a bounded set of "
+    "candidates (the suitable exercises the selection drew from, and the first few of each kind "
+    "ruled out), so making a routine costs the same at any size. `excluded_summary` counts all "
+    "of them, and GET /v1/routines/{{id}}/excluded pages through every one."
 )
 
 
 class RoutinePlan(Frozen):
     outcome: Outcome
     blocks: list[RoutineBlock]
-    excluded: list[Exclusion] = Field(description=EXCLUDED_DESCRIPTION.format(shown=EXCLUDED_SHOWN))
+    excluded: list[Exclusion] = Field(
+        description=EXCLUDED_DESCRIPTION.format(shown=EXCLUDED_SHOWN, pool=POOL_LIMIT)
+    )
     excluded_summary: ExclusionSummary
     estimated_seconds: int
     estimated_minutes: int

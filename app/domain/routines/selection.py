@@ -40,7 +40,7 @@ from itertools import accumulate
 
 from app.domain.catalogue import CatalogueEntry
 from app.domain.routines.limits import VariantFamilies, broken_limit
-from app.domain.routines.model import BlockName, ItemReason, SelectionCode
+from app.domain.routines.model import POOL_LIMIT, BlockName, ItemReason, SelectionCode
 from app.domain.routines.ordering import block_for, flatten, order_routine
 from app.domain.routines.prescription import Prescription, prescribe
 from app.domain.routines.profile import Phase, Profile, Sensitivity
@@ -84,9 +84,6 @@ INDICATED_REASONS: dict[Sensitivity, str] = {
 }
 
 BALANCE_BLOCKS: tuple[BlockName, ...] = (BlockName.warm_up, BlockName.mobility, BlockName.strength)
-
-POOL_LIMIT = 240
-"""Up to this many eligible exercises, the selection considers every one."""
 
 POOL_QUOTA = 24
 """Above `POOL_LIMIT`, at most this many candidates for each thing a step looks for."""
