@@ -257,6 +257,12 @@ class CatalogueEntry:
         """The stored document, as it was read."""
         return self._codec.unpack(self._packed)
 
+    def document(self) -> dict[str, Any]:
+        """The stored document, parsed but not validated again (nor kept): for the few fields a
+        routine shows, which need not make the whole model."""
+        document: dict[str, Any] = orjson.loads(self.document_json)
+        return document
+
     @property
     def exercise(self) -> Exercise:
         """The whole model, made from the stored document on first use (kept in a bounded

@@ -64,8 +64,8 @@ def flag_rule(exercise: CatalogueEntry, profile: Profile) -> ExclusionReason | N
             "neither forward nor backward bending is offered."
         )
         return ExclusionReason(code=ExclusionCode.flag, rule=rule, detail=lead)
-    contraindications = exercise.exercise.contraindications
-    reasons = [c.reason for c in contraindications if c.flag in clashes]
+    contraindications = exercise.document()["contraindications"]
+    reasons = [item["reason"] for item in contraindications if Flag(item["flag"]) in clashes]
     return ExclusionReason(code=ExclusionCode.flag, rule=rule, detail=" ".join(reasons))
 
 

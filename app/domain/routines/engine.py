@@ -14,6 +14,7 @@ from typing import Any
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.exercise import Dosage, DosageOut
+from app.domain.exercise_facts import chosen_dose
 from app.domain.routines.advice import (
     advice_sources,
     citations_for,
@@ -43,7 +44,7 @@ from app.domain.routines.model import (
     SelectionCode,
 )
 from app.domain.routines.ordering import block_for, flatten, order_routine
-from app.domain.routines.prescription import Prescription, choose_dosage, prescribe
+from app.domain.routines.prescription import Prescription, prescribe
 from app.domain.routines.profile import Profile
 from app.domain.routines.red_flags import RedFlag, matched_red_flags
 from app.domain.routines.rules import ROUTINE_RULES, RuleId
@@ -207,23 +208,26 @@ def referral_plan(
 
 
 def routine_item(item: Prescription, profile: Profile) -> RoutineItem:
-    exercise = item.exercise
+    """The item as the routine shows it, its texts read from the entry's stored document."""
+    entry = item.entry
+    document = entry.document()
+    if isinstance(item.dosage, Dosage):
+        dosage = DosageOut.model_validate(item.dosage, from_attributes=True)
+    else:
+        dosage = DosageOut.model_validate(chosen_dose(document["dosages"]))
     snapshot = ExerciseSnapshot(
-        slug=exercise.slug,
-        version=item.entry.version,
-        name=exercise.name,
-        summary=exercise.summary,
-        steps=list(exercise.steps),
-        position=exercise.position,
-        spinal_motion=exercise.spinal_motion,
-        category=exercise.category,
-        level=exercise.level,
-        target_areas=list(exercise.target_areas),
-        dosage=DosageOut.model_validate(
-            item.dosage if isinstance(item.dosage, Dosage) else choose_dosage(exercise),
-            from_attributes=True,
-        ),
-        cautions=list(exercise.cautions),
+        slug=entry.slug,
+        version=entry.version,
+        name=document["name"],
+        summary=document["summary"],
+        steps=document["steps"],
+        position=entry.position,
+        spinal_motion=entry.spinal_motion,
+        category=entry.category,
+        level=entry.level,
+        target_areas=document["target_areas"],
+        dosage=dosage,
+        cautions=document.get("cautions", []),
     )
     return RoutineItem(
         exercise=snapshot,
