@@ -42,6 +42,8 @@ DATABASE_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "backcare_test")
 os.environ.setdefault("RATE_LIMIT_ROUTINES", "1000000/minute")
 os.environ.setdefault("RATE_LIMIT_AUTH_FAILURES", "1000000/minute")
 os.environ.setdefault("RATE_LIMIT_RENDERS", "1000000/minute")
+# Refusals are answered at once (tests/api/test_rate_limits.py checks the pause itself).
+os.environ.setdefault("RATE_LIMIT_REFUSAL_DELAY_SECONDS", "0")
 # Each test starts and stops apps in this one process: freezing the heap at every start would keep
 # every earlier app's cycles forever (tests/test_main.py checks the freeze itself).
 os.environ.setdefault("FREEZE_HEAP_AT_START", "false")

@@ -11,13 +11,21 @@ only from trusted proxies):
   refused with 429 until the window moves on (the right key is still let through: see
   `app/api/auth.py`).
 
-Reads are never limited. With `memory://` each process keeps its own counts; with `redis://` all
-processes that name the same Redis share one budget. If Redis cannot be reached the request is
-served unlimited: losing the limiter must not take the API down with it. The failure is logged
-once, and for a few seconds the storage is not tried at all (`StorageBreaker`), so a frozen
-Redis costs one timeout, not one per request.
+Reads are never limited. A request refused for want of budget is answered after a short pause
+(`refusal_delay_seconds`, RATE_LIMIT_REFUSAL_DELAY_SECONDS): a 429 is cheap, but a client that
+sends its next request as soon as its 429 arrives, on dozens of connections, still has the one
+event loop parse and refuse thousands a second, and everyone else's requests queue behind them;
+paused, each of its connections costs a few requests a second (the per-address connection cap
+bounds how many it has), and the pause costs the server nothing but a timer.
+
+With `memory://` each process keeps its own counts; with `redis://` all processes that name the
+same Redis share one budget. If Redis cannot be reached the request is served unlimited: losing
+the limiter must not take the API down with it. The failure is logged once, and for a few
+seconds the storage is not tried at all (`StorageBreaker`), so a frozen Redis costs one timeout,
+not one per request.
 """
 
+import asyncio
 import logging
 import math
 import time
@@ -216,7 +224,9 @@ class RateLimits:
         auth_failures: str,
         renders: str = "30/minute",
         media_uploads: str = "30/minute",
+        refusal_delay_seconds: float = 0.0,
     ) -> None:
+        self.refusal_delay_seconds = refusal_delay_seconds
         self.redis_pool: redis.asyncio.ConnectionPool | None = None
         self.limiter: Limiter
         if storage_uri.startswith("redis"):
@@ -279,6 +289,7 @@ class RateLimits:
         reset = max(1, math.ceil(stats.reset_time - time.time()))
         budget = Budget(policy, item.amount, item.get_expiry(), stats.remaining, reset)
         if not allowed:
+            await asyncio.sleep(min(self.refusal_delay_seconds, reset))
             raise TooManyRequestsError(
                 f"{too_many} for this client: the limit is {item}.", reset, budget
             )

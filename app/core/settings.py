@@ -99,6 +99,16 @@ class Settings(BaseSettings):
         description="PDF handouts rendered per client (a PDF served from the cache costs "
         "nothing), in the `limits` notation.",
     )
+    rate_limit_refusal_delay_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="A routine write, PDF render or image upload refused for want of budget (429) "
+        "is answered "
+        "after this pause (at most the seconds until the budget allows one again): a client "
+        "that sends its next request as soon as its 429 arrives then costs the server a few "
+        "requests a second per connection, not thousands. 0 answers at once.",
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where the limits count: memory:// (each process its own) or "

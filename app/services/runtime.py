@@ -155,6 +155,7 @@ class Runtime:
                 auth_failures=settings.rate_limit_auth_failures,
                 renders=settings.rate_limit_renders,
                 media_uploads=settings.rate_limit_media_uploads,
+                refusal_delay_seconds=settings.rate_limit_refusal_delay_seconds,
             ),
             handouts=Handouts(
                 settings.public_base_url,

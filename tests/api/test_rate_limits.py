@@ -5,6 +5,8 @@ window's hits by how much of it still overlaps, so two hits that straddle a wind
 both pass. With per-minute windows a slow run crossed one about once in fifty tests."""
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -57,12 +59,13 @@ def limiter_storage(request: pytest.FixtureRequest) -> str:
     return storage
 
 
-def limited_app(url: str, storage: str, **limits: str) -> Any:
+def limited_app(url: str, storage: str, refusal_delay: float = 0, **limits: str) -> Any:
     settings = Settings(
         database_url=url,
         rate_limit_storage=storage,
         rate_limit_routines=limits.get("routines", "1000/minute"),
         rate_limit_auth_failures=limits.get("auth_failures", "1000/minute"),
+        rate_limit_refusal_delay_seconds=refusal_delay,
     )
     return create_app(settings)
 
@@ -208,6 +211,32 @@ def test_processes_naming_one_redis_share_one_budget(fresh_database_url: str) ->
         assert other.post("/v1/routines", json=PROFILE).status_code == 201
         assert_too_many(one.post("/v1/routines", json=PROFILE))
         assert_too_many(other.post("/v1/routines", json=PROFILE))
+
+
+def test_a_refusal_is_answered_after_a_pause_that_holds_up_nothing_else(
+    fresh_database_url: str, limiter_storage: str
+) -> None:
+    """A client past its budget waits RATE_LIMIT_REFUSAL_DELAY_SECONDS for each 429, so it
+    cannot make the server refuse thousands of requests a second; reads are answered meanwhile
+    (the pause is a timer on the event loop, not a blocked thread)."""
+    app = limited_app(fresh_database_url, limiter_storage, refusal_delay=1.0, routines="1/hour")
+    with TestClient(app, client=(new_address(), 1)) as client:
+        assert client.post("/v1/routines", json=PROFILE).status_code == 201
+        refusal: list[Any] = []
+        refused = threading.Thread(
+            target=lambda: refusal.append(client.post("/v1/routines", json=PROFILE))
+        )
+        started = time.monotonic()
+        refused.start()
+        time.sleep(0.2)
+        read = client.get("/v1/exercises")
+        read_at = time.monotonic() - started
+        refused.join()
+        took = time.monotonic() - started
+    assert read.status_code == 200
+    assert read_at < 0.9, "a read waited behind the paused refusal"
+    assert_too_many(refusal[0])
+    assert took >= 1.0, f"the refusal came after {took:.2f} s, without its pause"
 
 
 def test_an_unreachable_redis_limits_nothing_and_breaks_nothing(
