@@ -13,7 +13,8 @@ two client addresses), started a second before the reader and stopped after it. 
   beforehand (from other addresses): each PDF not yet rendered takes a core for a second or so,
   until the client's RATE_LIMIT_RENDERS budget (30/minute) is spent; rendered ones are cached;
 - `routines`: 32 connections POST routine profiles without pause (RATE_LIMIT_ROUTINES, 60/minute,
-  answers the rest 429).
+  answers the rest 429, each after RATE_LIMIT_REFUSAL_DELAY_SECONDS; set it to 0 in this
+  script's environment to measure without the pause).
 
 Prints, for each case, the reader's requests/s, p50, p99, its non-2xx answers, p50 and p99 as a
 ratio to `alone`, and what the flooder got (answers by status); writes var/bench/flood_clients.json.

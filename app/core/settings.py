@@ -145,10 +145,13 @@ class Settings(BaseSettings):
         "answered 503 and closed. Keep it well below SERVER_LIMIT_CONCURRENCY, so one address "
         "cannot fill the server. Proxies named in FORWARDED_ALLOW_IPS are not capped.",
     )
-    handout_render_concurrency: int | None = Field(
-        default=None,
+    handout_render_concurrency: int = Field(
+        default=1,
         ge=1,
-        description="PDF handouts rendered at once per process; unset, one per CPU core.",
+        description="PDF handouts rendered at once per process. Renders run in the process's "
+        "threads and share its interpreter lock with the event loop: a second one at once adds "
+        "little throughput and takes lock time from every other request (more processes or "
+        "replicas render more).",
     )
     handout_render_queue: int = Field(
         default=4,

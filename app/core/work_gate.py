@@ -2,8 +2,8 @@
 
 Rendering a PDF takes a core for a second or more. Unbounded, thirty renders from one client fill
 the thread pool and every core, and everyone's reads wait behind them. The gate lets `slots`
-run at once (one per core), lets `queue` more wait their turn, and answers the rest 503 with
-Retry-After at once, before any work is done.
+run at once (HANDOUT_RENDER_CONCURRENCY), lets `queue` more wait their turn, and answers the
+rest 503 with Retry-After at once, before any work is done.
 """
 
 import asyncio

@@ -161,7 +161,7 @@ class Runtime:
                 settings.public_base_url,
                 HandoutCache(settings.handout_cache_bytes),
                 WorkGate(
-                    settings.handout_render_concurrency or os.cpu_count() or 1,
+                    settings.handout_render_concurrency,
                     settings.handout_render_queue,
                     "rendering PDF handouts",
                 ),
