@@ -103,11 +103,10 @@ class Settings(BaseSettings):
         default=1.0,
         ge=0,
         le=10,
-        description="A routine write, PDF render or image upload refused for want of budget (429) "
-        "is answered "
-        "after this pause (at most the seconds until the budget allows one again): a client "
-        "that sends its next request as soon as its 429 arrives then costs the server a few "
-        "requests a second per connection, not thousands. 0 answers at once.",
+        description="A routine write, PDF render or image upload refused for want of budget "
+        "(429) is answered after this pause (at most the seconds until the budget allows one "
+        "again): a client that sends its next request as soon as its 429 arrives then costs the "
+        "server a request a second per connection, not thousands. 0 answers at once.",
     )
     rate_limit_storage: str = Field(
         default="memory://",
