@@ -13,9 +13,11 @@ from sqlmodel import Session
 from app.content.bundle import (
     ContentInvalidError,
     ContentIssue,
-    load_seed_directory,
+    load_seed_content,
     write_seed_directory,
 )
+from app.content.images import ImageLimits
+from app.content.media_files import SEED_IMAGE_LIMITS, image_limits
 from app.content.seeding import Outcome, SeedReport, seed_catalogue
 from app.core.security import Role
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
@@ -24,8 +26,9 @@ from app.db import migrations
 from app.db.catalogue_queries import exercise_documents, load_sources
 from app.db.connect import connect_or_explain
 from app.db.maintenance import maintenance_lock
+from app.db.media_queries import stored_file_bytes
 from app.db.session import Database
-from app.domain.exercise import Exercise
+from app.domain.exercise import Exercise, Media
 from app.domain.timestamps import rfc3339
 from app.services.keys import KeyNameTakenError, Keys
 from app.services.routines import PurgeReport, Routines
@@ -43,10 +46,17 @@ def migrate(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def seed_database(database_url: str, seed_dir: Path, overwrite: Sequence[str] = ()) -> SeedReport:
-    """Validate every seed file, then apply it in one transaction (or nothing), one seeder at a
-    time: see app/content/seeding.py for what is written and what is kept."""
-    bundle = load_seed_directory(seed_dir)
+def seed_database(
+    database_url: str,
+    seed_dir: Path,
+    overwrite: Sequence[str] = (),
+    limits: ImageLimits = SEED_IMAGE_LIMITS,
+) -> SeedReport:
+    """Validate every seed file (image files as uploads are), then apply it in one transaction
+    (or nothing), one seeder at a time: see app/content/seeding.py for what is written and what
+    is kept."""
+    content = load_seed_content(seed_dir, limits)
+    bundle = content.bundle
     unknown = sorted(set(overwrite) - {exercise.slug for exercise in bundle.exercises})
     if unknown:
         raise ContentInvalidError(
@@ -55,7 +65,7 @@ def seed_database(database_url: str, seed_dir: Path, overwrite: Sequence[str] = 
     engine = connect_or_explain(database_url)
     try:
         with maintenance_lock(database_url), Session(engine) as session, session.begin():
-            return seed_catalogue(session, bundle, frozenset(overwrite))
+            return seed_catalogue(session, bundle, frozenset(overwrite), content.files)
     finally:
         engine.dispose()
 
@@ -63,7 +73,9 @@ def seed_database(database_url: str, seed_dir: Path, overwrite: Sequence[str] = 
 def seed(settings: Settings, arguments: argparse.Namespace) -> int:
     directory = Path(arguments.dir) if arguments.dir else settings.seed_dir
     try:
-        report = seed_database(settings.database_url, directory, arguments.overwrite)
+        report = seed_database(
+            settings.database_url, directory, arguments.overwrite, image_limits(settings)
+        )
     except ContentInvalidError as error:
         print(f"seed refused, nothing written ({len(error.issues)} problems):", file=sys.stderr)
         for issue in error.issues:
@@ -86,22 +98,33 @@ def seed(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def export(settings: Settings, arguments: argparse.Namespace) -> int:
-    """Write the live catalogue as a seed directory: what an editor changed goes back to seed/."""
+    """Write the live catalogue as a seed directory: what an editor changed goes back to seed/,
+    each exercise's images beside it with their licence sidecar."""
     engine = connect_or_explain(settings.database_url)
     try:
         with Session(engine) as session:
             sources = load_sources(session)
             documents = exercise_documents(session)
+            exercises: list[Exercise] = []
+            for slug, document in documents:
+                try:
+                    exercises.append(Exercise.model_validate(document))
+                except ValidationError:
+                    newer = "written by a newer version of the code"
+                    print(f"skipped {slug}: {newer}", file=sys.stderr)
+
+            def media_bytes(slug: str, media: Media) -> bytes:
+                data = stored_file_bytes(session, slug, media.id)
+                if data is None:
+                    raise ContentInvalidError(
+                        [ContentIssue("database", slug, "media", f"no stored file {media.id}")]
+                    )
+                return data
+
+            directory = Path(arguments.to)
+            write_seed_directory(directory, sources, exercises, media_bytes)
     finally:
         engine.dispose()
-    exercises: list[Exercise] = []
-    for slug, document in documents:
-        try:
-            exercises.append(Exercise.model_validate(document))
-        except ValidationError:
-            print(f"skipped {slug}: written by a newer version of the code", file=sys.stderr)
-    directory = Path(arguments.to)
-    write_seed_directory(directory, sources, exercises)
     print(f"exported {len(exercises)} exercises and {len(sources)} sources to {directory}")
     return 0 if len(exercises) == len(documents) else 1
 

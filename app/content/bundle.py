@@ -8,8 +8,9 @@ gets in.
 """
 
 import hashlib
+import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,8 +19,18 @@ import orjson
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.content.images import ImageLimits
+from app.content.media_files import (
+    SEED_IMAGE_LIMITS,
+    SIDECAR_SUFFIX,
+    read_seed_media,
+    seed_file_name,
+    sidecar_document,
+    sidecar_name,
+)
+from app.db.media_queries import MediaFile
 from app.domain.bundle import ContentBundle as ContentBundle  # its readers import it from here
-from app.domain.exercise import Exercise, Source
+from app.domain.exercise import Exercise, Media, Source
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
@@ -309,7 +320,22 @@ def _cycle_problems(records: list[Links]) -> list[LinkProblem]:
 
 
 def load_seed_directory(directory: Path) -> ContentBundle:
-    """Read seed/: sources.yaml and exercises/*.yaml (one exercise per file)."""
+    """Read seed/: sources.yaml and exercises/*.yaml (one exercise per file), each exercise's
+    images from its licence sidecar and the files beside it."""
+    return load_seed_content(directory).bundle
+
+
+@dataclass(frozen=True)
+class SeedContent:
+    """A seed directory read and validated: its bundle, and its image files by hash."""
+
+    bundle: ContentBundle
+    files: dict[str, MediaFile]
+
+
+def load_seed_content(directory: Path, limits: ImageLimits = SEED_IMAGE_LIMITS) -> SeedContent:
+    """Read seed/ (see `load_seed_directory`); every problem at once, or the content. An image
+    file is checked as an upload is and kept byte for byte (`read_seed_media`)."""
     issues: list[ContentIssue] = []
     sources_file = directory / "sources.yaml"
     raw_sources = _read_yaml(sources_file, issues) or []
@@ -321,11 +347,31 @@ def load_seed_directory(directory: Path) -> ContentBundle:
         for index, raw in enumerate(raw_sources)
     ]
     exercise_entries: list[Entry] = []
-    for path in sorted((directory / "exercises").glob("*.y*ml")):
+    files: dict[str, MediaFile] = {}
+    exercises_dir = directory / "exercises"
+    for path in sorted(exercises_dir.glob("*.y*ml")):
+        if path.name.endswith(SIDECAR_SUFFIX):
+            if not path.with_name(path.name.removesuffix(SIDECAR_SUFFIX) + ".yaml").exists():
+                issues.append(ContentIssue(path.name, "(file)", "(file)", "no exercise has it"))
+            continue
         raw = _read_yaml(path, issues)
-        if raw is not None:
-            place = Place(str(path.relative_to(directory)))
-            exercise_entries.append(Entry(place, entry_name(raw, "slug", path.stem), raw))
+        if raw is None:
+            continue
+        place = Place(str(path.relative_to(directory)))
+        name = entry_name(raw, "slug", path.stem)
+        sidecar = path.with_name(sidecar_name(path.stem))
+        if isinstance(raw, dict) and "media" in raw:
+            message = f"images are listed in {sidecar.name}, beside their files"
+            issues.append(ContentIssue.at(place, name, ("media",), message))
+        if isinstance(raw, dict) and sidecar.exists():
+            seeded = read_seed_media(
+                path.stem, _read_yaml(sidecar, issues), _reader(exercises_dir), limits
+            )
+            sidecar_place = Place(str(sidecar.relative_to(directory)))
+            issues += [ContentIssue.at(sidecar_place, name, at, m) for at, m in seeded.problems]
+            files |= seeded.files
+            raw = {**raw, "media": seeded.records}
+        exercise_entries.append(Entry(place, name, raw))
     parsed = parse_bundle(source_entries, exercise_entries)
     issues += parsed.issues
     file_of = {entry.name: entry.place.file for entry in exercise_entries}
@@ -338,7 +384,15 @@ def load_seed_directory(directory: Path) -> ContentBundle:
             )
     if issues:
         raise ContentInvalidError(issues)
-    return parsed.bundle
+    return SeedContent(parsed.bundle, files)
+
+
+def _reader(directory: Path) -> Callable[[str], bytes | None]:
+    def read(name: str) -> bytes | None:
+        path = directory / name
+        return path.read_bytes() if path.is_file() else None
+
+    return read
 
 
 MAX_YAML_DEPTH = 32
@@ -403,19 +457,62 @@ def content_hash(record: BaseModel) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+MediaBytes = Callable[[str, Media], bytes]
+"""The stored file of an exercise's image, by slug and record."""
+
+
 def write_seed_directory(
-    directory: Path, sources: list[Source], exercises: list[Exercise]
+    directory: Path,
+    sources: list[Source],
+    exercises: list[Exercise],
+    media_bytes: MediaBytes | None = None,
 ) -> list[Path]:
-    """Write sources.yaml and exercises/<slug>.yaml in the seed format: the inverse of
-    `load_seed_directory` (loading what this wrote gives equal records)."""
+    """Write sources.yaml and exercises/<slug>.yaml in the seed format, and each exercise's
+    images beside it with their licence sidecar (files read through `media_bytes`): the inverse
+    of `load_seed_directory` (loading what this wrote gives equal records). Image files and
+    sidecars an exercise no longer has are removed."""
     (directory / "exercises").mkdir(parents=True, exist_ok=True)
     written = [directory / "sources.yaml"]
     _write_yaml(written[0], [canonical_document(source) for source in sources])
     for exercise in exercises:
         path = directory / "exercises" / f"{exercise.slug}.yaml"
-        _write_yaml(path, canonical_document(exercise))
+        document = canonical_document(exercise)
+        document.pop("media", None)
+        _write_yaml(path, document)
         written.append(path)
+        written += _write_media(directory / "exercises", exercise, media_bytes)
     return written
+
+
+def _write_media(directory: Path, exercise: Exercise, media_bytes: MediaBytes | None) -> list[Path]:
+    slug = exercise.slug
+    sidecar = directory / sidecar_name(slug)
+    kept = {seed_file_name(slug, item) for item in exercise.media}
+    for old in directory.glob(f"{slug}.*"):
+        if old.name not in kept and SEED_FILE.fullmatch(old.name.removeprefix(f"{slug}.")):
+            old.unlink()
+    if not exercise.media:
+        sidecar.unlink(missing_ok=True)
+        return []
+    if media_bytes is None:
+        raise ValueError(f"{slug} has images: their files are needed to write it")
+    written = []
+    for item in exercise.media:
+        path = directory / seed_file_name(slug, item)
+        _write_bytes(path, media_bytes(slug, item))
+        written.append(path)
+    _write_yaml(sidecar, sidecar_document(slug, exercise.media))
+    return [*written, sidecar]
+
+
+SEED_FILE = re.compile(r"[0-9a-f]{12}\.(?:jpg|png|webp)")
+"""An image file's name after its exercise's slug and a dot."""
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
 
 
 def _write_yaml(path: Path, document: Any) -> None:

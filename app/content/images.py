@@ -332,7 +332,12 @@ def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
     kind = checked(data, limits)
     with open_checked(data, kind, limits) as opened:
         image = bare(scaled(upright_srgb(opened, kind), limits.max_dimension))
-    return stored_as(kind, encode(image, kind), image, limits)
+    stored = encode(image, kind)
+    # The thumbnail is made from the stored file as `keep_stored_form` makes it, so it depends
+    # on the file's bytes alone (it is served under the file's hash) and an import makes it the
+    # same.
+    with open_checked(stored, kind, limits) as reopened:
+        return stored_as(kind, stored, bare(reopened), limits)
 
 
 def stored_as(

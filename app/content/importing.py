@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.content.bundle import parse_bundle_document
+from app.content.bundle import ContentIssue, Place, parse_bundle_document
 from app.content.editing import rejected
 from app.core.errors import ConflictError, FieldError
 from app.db.audit_queries import record_change
@@ -94,10 +94,41 @@ def import_bundle(session: Session, document: Any, dry_run: bool, actor: str) ->
     parsed = parse_bundle_document(document, load_sources(session), existing)
     if parsed.issues:
         raise rejected(parsed.issues)
-    classification = classify(parsed.bundle.exercises, stored)
+    exercises, issues = with_stored_media(document, parsed.bundle.exercises, stored)
+    if issues:
+        raise rejected(issues)
+    classification = classify(exercises, stored)
     if not dry_run:
         apply(session, parsed.bundle.sources, classification, rows, actor)
     return classification.outcome()
+
+
+MEDIA_FROM_FILES = (
+    "images come with their files: attach them through /v1/exercises/{slug}/media or seed them "
+    "from a seed directory; an import keeps the stored ones (send them as export wrote them, or "
+    "leave them out)"
+)
+
+
+def with_stored_media(
+    document: Any, exercises: list[Exercise], stored: Mapping[str, Exercise | None]
+) -> tuple[list[Exercise], list[ContentIssue]]:
+    """Each exercise with the images stored for it: a bundle carries no image files, so its
+    `media` must be what is stored (as export wrote it) or left out; anything else is a problem
+    naming `exercises.N.media`."""
+    raws = document.get("exercises") or [] if isinstance(document, dict) else []
+    index = {raw.get("slug"): i for i, raw in enumerate(raws) if isinstance(raw, dict)}
+    kept: list[Exercise] = []
+    issues: list[ContentIssue] = []
+    for exercise in exercises:
+        current = stored.get(exercise.slug)
+        media = current.media if current is not None else []
+        if exercise.media and exercise.media != media:
+            i = index[exercise.slug]
+            place = Place(f"exercises.{i}", ("exercises", i))
+            issues.append(ContentIssue.at(place, exercise.slug, ("media",), MEDIA_FROM_FILES))
+        kept.append(exercise.model_copy(update={"media": media}))
+    return kept, issues
 
 
 def apply(

@@ -3,17 +3,24 @@ other (a new version under optional If-Match, a catalogue revision so the change
 it, a kept version, an audit entry), written with the image's stored file in one transaction.
 Callers own the transaction."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlmodel import Session
 
 from app.content.bundle import ContentIssue
 from app.content.editing import BODY, Edit, Saved, rejected
+from app.content.media_files import media_record
 from app.core.errors import ConflictError, NotFoundError
 from app.db.catalogue_queries import bump_revision
-from app.db.media_queries import MediaFile, delete_media_file, insert_media_file
+from app.db.media_queries import (
+    MediaFile,
+    delete_media_file,
+    insert_media_file,
+    stored_media_ids,
+)
 from app.domain.exercise import MAX_ITEMS, Attribution, Exercise, Media
-from app.domain.vocabulary import ImageType, Status
+from app.domain.vocabulary import Status
 
 ATTACH = "attach-media"
 REMOVE = "remove-media"
@@ -49,15 +56,7 @@ def attach_media(
     if len(exercise.media) >= MAX_ITEMS["media"]:
         limit = f"holds at most {MAX_ITEMS['media']} images"
         raise rejected([ContentIssue.at(BODY, slug, ("media",), limit)])
-    media = Media(
-        id=file.media_id,
-        sha256=file.sha256,
-        content_type=ImageType(file.content_type),
-        width=file.width,
-        height=file.height,
-        byte_size=len(file.data),
-        **attribution.model_dump(),
-    )
+    media = media_record(file, attribution)
     changed = exercise.model_copy(update={"media": [*exercise.media, media]})
     saved = edit.write(changed, version, actor, ATTACH, revision)
     assert edit.row.id is not None
@@ -80,3 +79,22 @@ def remove_media(
     assert edit.row.id is not None
     delete_media_file(session, edit.row.id, media_id)
     return saved
+
+
+def store_listed_files(
+    session: Session,
+    exercise_id: int,
+    version: int,
+    media: list[Media],
+    files: Mapping[str, MediaFile],
+    actor: str,
+) -> None:
+    """Make an exercise's stored files the ones its records list (seed writing a seed file's
+    version): files no longer listed deleted, new ones stored from `files` (by hash)."""
+    listed = {item.id: item for item in media}
+    stored = stored_media_ids(session, exercise_id)
+    for gone in sorted(stored - set(listed)):
+        delete_media_file(session, exercise_id, gone)
+    now = datetime.now(UTC)
+    for new in sorted(set(listed) - stored):
+        insert_media_file(session, exercise_id, files[listed[new].sha256], version, actor, now)

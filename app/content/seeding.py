@@ -8,6 +8,7 @@ with `--overwrite`. A retired exercise is never brought back. "Changed" always m
 documents differ, so a field added to the model with a default changes nothing.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -15,16 +16,19 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.content.bundle import ContentBundle, content_hash
+from app.content.media import store_listed_files
 from app.db.audit_queries import last_actor_by_exercise, record_change
 from app.db.catalogue_queries import (
     SeedState,
     apply_sources,
     bump_revision,
+    exercise_row,
     insert_exercise,
     seed_states,
     set_seed_hash,
     update_exercise,
 )
+from app.db.media_queries import MediaFile
 from app.domain.exercise import Exercise
 from app.domain.vocabulary import Status
 
@@ -94,9 +98,14 @@ def decide(file_version: Exercise, stored: SeedState | None, overwrite: bool) ->
 
 
 def seed_catalogue(
-    session: Session, bundle: ContentBundle, overwrite: frozenset[str] = frozenset()
+    session: Session,
+    bundle: ContentBundle,
+    overwrite: frozenset[str] = frozenset(),
+    files: Mapping[str, MediaFile] | None = None,
 ) -> SeedReport:
-    """Apply a validated seed bundle under the rules above, in the caller's transaction."""
+    """Apply a validated seed bundle under the rules above, in the caller's transaction; an
+    exercise written gets the image files its records list, from `files` (by hash)."""
+    files = files or {}
     report = SeedReport()
     sources_changed = apply_sources(session, bundle.sources)
     stored = {state.slug: state for state in _stored(session)}
@@ -111,11 +120,14 @@ def seed_catalogue(
         seed_hash = content_hash(exercise)
         if row is None:
             assert report.revision is not None
-            insert_exercise(session, exercise, report.revision, seed_hash=seed_hash)
+            created = insert_exercise(session, exercise, report.revision, seed_hash=seed_hash)
+            if exercise.media:
+                assert created.id is not None
+                store_listed_files(session, created.id, 1, exercise.media, files, SEED_ACTOR)
             after = exercise.model_dump(mode="json")
             record_change(session, SEED_ACTOR, "create", exercise.slug, None, after)
         elif outcome in WRITES:
-            outcome = _update(session, exercise, row, outcome, report.revision)
+            outcome = _update(session, exercise, row, outcome, report.revision, files)
         elif outcome is Outcome.unchanged and row.seed_hash != seed_hash:
             set_seed_hash(session, exercise.slug, seed_hash)
         report.slugs[outcome].append(exercise.slug)
@@ -124,14 +136,26 @@ def seed_catalogue(
 
 
 def _update(
-    session: Session, exercise: Exercise, row: SeedState, outcome: Outcome, revision: int | None
+    session: Session,
+    exercise: Exercise,
+    row: SeedState,
+    outcome: Outcome,
+    revision: int | None,
+    files: Mapping[str, MediaFile],
 ) -> Outcome:
-    """Write the file's version over the row's; an edit committed since we read it wins."""
+    """Write the file's version over the row's, with its image files; an edit committed since
+    we read it wins."""
     assert revision is not None
     if not update_exercise(
         session, exercise, row.version, revision, seed_hash=content_hash(exercise)
     ):
         return Outcome.kept_edited
+    if exercise.media or Exercise.model_validate(row.document).media:
+        stored = exercise_row(session, exercise.slug)
+        assert stored is not None
+        assert stored.id is not None
+        version = row.version + 1
+        store_listed_files(session, stored.id, version, exercise.media, files, SEED_ACTOR)
     action = "overwrite" if outcome is Outcome.overwritten else "update"
     after = exercise.model_dump(mode="json")
     record_change(session, SEED_ACTOR, action, exercise.slug, row.document, after)

@@ -79,3 +79,22 @@ def files_by_hash(session: Session, sha256: str, thumbnail: bool) -> list[Served
         .limit(16)
     )
     return [ServedFile(*row) for row in session.execute(statement)]
+
+
+def stored_media_ids(session: Session, exercise_id: int) -> set[str]:
+    """The ids of the files stored for an exercise (at most its images' limit)."""
+    statement = sa.select(col(ExerciseMediaRow.media_id)).where(
+        col(ExerciseMediaRow.exercise_id) == exercise_id
+    )
+    return set(session.execute(statement).scalars())
+
+
+def stored_file_bytes(session: Session, slug: str, media_id: str) -> bytes | None:
+    """The stored file of one image of an exercise, in any status (export)."""
+    statement = (
+        sa.select(col(ExerciseMediaRow.data))
+        .join(ExerciseRow, col(ExerciseRow.id) == col(ExerciseMediaRow.exercise_id))
+        .where(col(ExerciseRow.slug) == slug, col(ExerciseMediaRow.media_id) == media_id)
+    )
+    data: bytes | None = session.execute(statement).scalar_one_or_none()
+    return data

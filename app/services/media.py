@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from app.content import media as media_edits
 from app.content.editing import current_row
-from app.content.images import ImageLimits, ProcessedImage, keep_stored_form, process_image
+from app.content.images import ImageLimits
+from app.content.media_files import prepare_file
 from app.core.errors import NotFoundError
 from app.core.lru import LruCache
 from app.core.work_gate import WorkGate
@@ -24,7 +25,7 @@ from app.db.catalogue_store import CatalogueWriter
 from app.db.media_queries import MediaFile, ServedFile, files_by_hash
 from app.domain.catalogue import Catalogue
 from app.domain.exercise import Attribution, Exercise
-from app.domain.media import media_id, media_links, shown_media
+from app.domain.media import media_links, shown_media
 from app.domain.vocabulary import ImageType
 
 FILE_CACHE_ENTRIES = 128
@@ -47,33 +48,6 @@ class ServedImage:
     body: bytes
     content_type: str
     etag: str
-
-
-def prepare_file(data: bytes, limits: ImageLimits) -> MediaFile:
-    """An upload checked and re-encoded into the file to store (blocking: up to a second or two
-    for a big photo; 413, 415 or 422 naming `file` when it cannot be accepted)."""
-    return media_file(process_image(data, limits))
-
-
-def prepare_stored_file(data: bytes, limits: ImageLimits) -> MediaFile:
-    """A file already in its stored form (as export writes it), checked like an upload and kept
-    byte for byte, so its hash, id and URL survive export and import (blocking; 422 naming
-    `file` when it carries metadata or is not in the stored form)."""
-    return media_file(keep_stored_form(data, limits))
-
-
-def media_file(image: ProcessedImage) -> MediaFile:
-    return MediaFile(
-        media_id=media_id(image.sha256),
-        sha256=image.sha256,
-        content_type=image.content_type.value,
-        width=image.width,
-        height=image.height,
-        data=image.data,
-        thumbnail=image.thumbnail,
-        thumbnail_width=image.thumbnail_width,
-        thumbnail_height=image.thumbnail_height,
-    )
 
 
 class ExerciseMedia:

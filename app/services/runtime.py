@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from app.content.images import ImageLimits
+from app.content.media_files import image_limits
 from app.core.cursors import Cursors
 from app.core.rate_limits import RateLimits
 from app.core.settings import Settings
@@ -172,12 +172,7 @@ class Runtime:
             sync_views=SyncViews(),
             media=ExerciseMedia(
                 writer,
-                ImageLimits(
-                    max_bytes=settings.media_max_upload_bytes,
-                    max_pixels=settings.media_max_pixels,
-                    max_dimension=settings.media_max_dimension,
-                    thumbnail_size=settings.media_thumbnail_size,
-                ),
+                image_limits(settings),
                 WorkGate(
                     settings.media_processing_concurrency or os.cpu_count() or 1,
                     settings.media_processing_queue,

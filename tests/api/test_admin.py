@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import image_files
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -441,6 +442,51 @@ class TestBulk:
             assert empty.get("/v1/admin/export", headers=admin).json() == exported
             again = empty.post("/v1/admin/import", json=exported, headers=admin).json()
             assert len(again["unchanged"]) == seed_exercise_count
+
+    def test_an_import_keeps_the_images_stored_and_refuses_others(
+        self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
+    ) -> None:
+        """A bundle carries no image files: an exercise's `media` as export wrote it, or left
+        out, keeps the stored images; changed, or on an exercise the import creates, it is a
+        422 naming the entry's `media`, and nothing is written."""
+        attribution = {
+            "license": "CC0-1.0",
+            "author": "A. Physio",
+            "source_url": "https://commons.example.org/wiki/File:Heel.png",
+            "alt": "Standing on tiptoe.",
+        }
+        attached = fresh_client.post(
+            "/v1/exercises/heel-raises/media",
+            data=attribution,
+            files={"file": ("heel.png", image_files.png((120, 80)), "image/png")},
+            headers=keys["editor"],
+        )
+        assert attached.status_code == 201, attached.text
+        bundle = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()
+        index = [e["slug"] for e in bundle["exercises"]].index("heel-raises")
+        stored = bundle["exercises"][index]["media"]
+        assert [item["id"] for item in stored] == [attached.json()["id"]]
+
+        def send(sent: dict[str, Any]) -> Any:
+            return fresh_client.post("/v1/admin/import", json=sent, headers=keys["admin"])
+
+        assert "heel-raises" in send(bundle).json()["unchanged"]
+        left_out = copy.deepcopy(bundle)
+        del left_out["exercises"][index]["media"]
+        assert "heel-raises" in send(left_out).json()["unchanged"]
+        changed = copy.deepcopy(bundle)
+        changed["exercises"][index]["media"][0]["alt"] = "Other words."
+        body = problem(send(changed), 422)
+        assert [error["field"] for error in body["errors"]] == [f"exercises.{index}.media"]
+        created = copy.deepcopy(bundle)
+        created["exercises"].append(new_exercise(fresh_client, "tiptoe-walk", media=stored))
+        body = problem(send(created), 422)
+        end = len(created["exercises"]) - 1
+        assert [error["field"] for error in body["errors"]] == [f"exercises.{end}.media"]
+        assert fresh_client.get("/v1/exercises/heel-raises/media").json()["items"] == [
+            attached.json()
+        ]
+        assert fresh_client.get("/v1/exercises/tiptoe-walk").status_code == 404
 
     def test_import_accepts_yaml_and_dry_run_writes_nothing(
         self, fresh_client: TestClient, keys: dict[str, dict[str, str]]
