@@ -14,11 +14,16 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from app.content import importing
+from app.core.security import Role
+from app.core.settings import Settings
 from app.db.session import DatabaseLimits, build_engine, holding_for
+from app.main import create_app
 
 PROFILE = b'{"sensitivity": "flexion_sensitive"}'
 JSON = {"content-type": "application/json"}
@@ -349,3 +354,36 @@ def test_the_watchdog_tells_a_long_transaction_from_a_frozen_path(
     frozen = watchdog_lines(caplog)[1]
     assert "no answer to a statement" in frozen
     assert "the path to the database froze" in frozen
+
+
+def test_an_import_past_the_usual_hold_bound_completes_while_the_database_answers(
+    store: Any,
+    fresh_database_url: str,
+    issue_key: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An import's one transaction declares DATABASE_IMPORT_HOLD_TIMEOUT_SECONDS: made to last
+    longer than DATABASE_HOLD_TIMEOUT_SECONDS (its statements slowed, each answered), it is not
+    cut."""
+    if store.kind != "postgres":
+        pytest.skip("the watchdog guards PostgreSQL connections")
+    original = importing.import_bundle
+
+    def slowly(session: Any, *arguments: Any) -> Any:
+        for _ in range(4):
+            session.execute(text("SELECT pg_sleep(0.5)"))
+        return original(session, *arguments)
+
+    monkeypatch.setattr(importing, "import_bundle", slowly)
+    settings = Settings(
+        database_url=fresh_database_url,
+        database_hold_timeout_seconds=1,
+        database_import_hold_timeout_seconds=30,
+    )
+    admin = issue_key(fresh_database_url, "admin", Role.admin)
+    with TestClient(create_app(settings)) as client:
+        bundle = client.get("/v1/admin/export", headers=admin).json()
+        imported = client.post("/v1/admin/import", json=bundle, headers=admin)
+    assert imported.status_code == 200, imported.text
+    assert watchdog_lines(caplog) == []
