@@ -8,7 +8,9 @@ from the start of the reader's run until after its end. The cases:
 - `alone`: the reader alone, the service's default limits;
 - `flood, no limits`: RATE_LIMIT_ROUTINES raised out of reach, as before the limits existed;
 - `flood, limits`: the default RATE_LIMIT_ROUTINES (60/minute per client), so after its first
-  60 routines the flood gets 429s, which cost far less than a routine.
+  60 routines the flood gets 429s, which cost far less than a routine, each after
+  RATE_LIMIT_REFUSAL_DELAY_SECONDS (set it to 0 in this script's environment to measure
+  without the pause).
 
 Prints the reader's requests/s, p50 and p99 and what the flood got (requests/s, share answered
 429), and writes them to var/bench/flood.json. See bench/README.md.
