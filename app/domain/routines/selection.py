@@ -176,6 +176,10 @@ class RoutineBuilder:
         return self.seconds() <= self.budget_seconds
 
     def try_add(self, prescription: Prescription) -> bool:
+        # the items' own time, without the changes of position between them, is already too
+        # much: no order can fit it (the exact time below orders the routine, which costs more)
+        if sum(item.seconds for item in self.chosen) + prescription.seconds > self.budget_seconds:
+            return False
         ordered = flatten(order_routine([*self.chosen, prescription]))
         if ordered_seconds(ordered) > self.budget_seconds:
             return False
