@@ -145,11 +145,11 @@ class InProcessWindows:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self.counters: dict[str, list[float]] = {}
-        """A window's key: [count, when it expires]."""
+        self.counters: dict[tuple[object, ...], list[float]] = {}
+        """A window (the limit, the identifiers, the window's number): [count, when it expires]."""
         self.next_sweep = 0.0
 
-    def _count(self, key: str, now: float) -> int:
+    def _count(self, key: tuple[object, ...], now: float) -> int:
         counter = self.counters.get(key)
         if counter is None:
             return 0
@@ -158,10 +158,15 @@ class InProcessWindows:
             return 0
         return int(counter[0])
 
-    def _window(self, key: str, expiry: int, now: float) -> tuple[int, float, int, float, str]:
+    def _window(
+        self, item: RateLimitItem, identifiers: tuple[str, ...], now: float
+    ) -> tuple[int, float, int, float, tuple[object, ...]]:
         """The previous window's count and seconds left, the current one's, and its key."""
-        current_key = f"{key}/{int(now / expiry)}"
-        previous = self._count(f"{key}/{int((now - expiry) / expiry)}", now)
+        expiry = item.get_expiry()
+        current_key = (item.amount, expiry, identifiers, int(now / expiry))
+        previous = self._count(
+            (item.amount, expiry, identifiers, int((now - expiry) / expiry)), now
+        )
         current = self._count(current_key, now)
         previous_ttl = 0.0 if previous == 0 else (1 - (((now - expiry) / expiry) % 1)) * expiry
         current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
@@ -174,9 +179,7 @@ class InProcessWindows:
         now = self.clock()
         if now >= self.next_sweep:
             self._sweep(now)
-        previous, previous_ttl, current, _, current_key = self._window(
-            item.key_for(*identifiers), expiry, now
-        )
+        previous, previous_ttl, current, _, current_key = self._window(item, identifiers, now)
         if math.floor(previous * previous_ttl / expiry + current) + cost > limit:
             return False
         counter = self.counters.get(current_key)
@@ -188,17 +191,13 @@ class InProcessWindows:
 
     async def test(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         expiry = item.get_expiry()
-        previous, previous_ttl, current, _, _ = self._window(
-            item.key_for(*identifiers), expiry, self.clock()
-        )
+        previous, previous_ttl, current, _, _ = self._window(item, identifiers, self.clock())
         return previous * previous_ttl / expiry + current < item.amount - cost + 1
 
     async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         expiry = item.get_expiry()
         now = self.clock()
-        previous, previous_ttl, current, current_ttl, _ = self._window(
-            item.key_for(*identifiers), expiry, now
-        )
+        previous, previous_ttl, current, current_ttl, _ = self._window(item, identifiers, now)
         remaining = max(0, item.amount - math.floor(previous * previous_ttl / expiry + current))
         if not (previous or current):
             return WindowStats(now, remaining)

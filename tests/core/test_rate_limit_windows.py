@@ -49,6 +49,6 @@ def test_a_window_slides_and_over_windows_are_dropped() -> None:
         assert len(windows.counters) == 2
         now[0] += 180 + SWEEP_SECONDS
         assert await windows.hit(item, "w", "b")
-        assert list(windows.counters) == [item.key_for("w", "b") + f"/{int(now[0] / 60)}"]
+        assert list(windows.counters) == [(2, 60, ("w", "b"), int(now[0] / 60))]
 
     asyncio.run(run())
