@@ -21,7 +21,7 @@ from app.api.dependencies import (
     runtime_of,
 )
 from app.api.params import JSON, SlugPath
-from app.api.response_headers import RATE_LIMIT_HEADERS, location
+from app.api.response_headers import RATE_LIMIT_HEADERS, header, location
 from app.api.routing import StrictQueryRoute, media_type_of
 from app.api.schemas import MediaList, MediaRecord
 from app.content.images import FILE_FIELD
@@ -268,13 +268,33 @@ async def image_response(
         files = await run_in_threadpool(media.load_files, sha256, thumbnail)
         media.keep_files(sha256, thumbnail, files)
     image = media.served(current_catalogue(request), sha256, extension, thumbnail, files)
-    headers = {"ETag": image.etag, "Cache-Control": IMMUTABLE}
+    headers = {"ETag": image.etag, "Cache-Control": IMMUTABLE, **UPLOADED_CONTENT_HEADERS}
     return Response(image.body, media_type=image.content_type, headers=headers)
 
 
+UPLOADED_CONTENT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
+"""What a file someone uploaded is served with: only ever as the image it is (no browser sniffs
+it into something else, and opened on its own it may run nothing), shown by any origin's app."""
 IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file, never changing: cache it for good.",
+        "headers": {
+            "X-Content-Type-Options": header("Always `nosniff`.", "nosniff", required=True),
+            "Content-Security-Policy": header(
+                "Always `default-src 'none'; sandbox`: opened on its own, the file runs nothing.",
+                "default-src 'none'; sandbox",
+                required=True,
+            ),
+            "Cross-Origin-Resource-Policy": header(
+                "Always `cross-origin`: any origin's app may show it.",
+                "cross-origin",
+                required=True,
+            ),
+        },
         "content": {item.value: BINARY for item in ImageType},
     },
     **problem_responses(400, 404, 422, 503),

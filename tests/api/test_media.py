@@ -141,6 +141,8 @@ def test_the_file_is_served_immutable_by_its_hash_with_no_metadata(
     assert served.status_code == 200
     assert served.headers["content-type"] == "image/jpeg"
     assert served.headers["cache-control"] == IMMUTABLE
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-security-policy"] == "default-src 'none'; sandbox"
     assert hashlib.sha256(served.content).hexdigest() == record["sha256"]
     assert len(served.content) == record["byte_size"]
     image = Image.open(io.BytesIO(served.content))
