@@ -1,6 +1,7 @@
 """An edit costs what it changes: one new snapshot entry, the changed component's links checked,
 and no view built again from the whole catalogue."""
 
+import asyncio
 import json
 import threading
 import time
@@ -322,3 +323,34 @@ def test_a_download_after_an_edit_makes_again_only_the_edited_run(
     assert [item for item in items if item["slug"] != "cat-stretch-g7"] == [
         item for item in first.json()["items"] if item["slug"] != "cat-stretch-g7"
     ]
+
+
+def test_the_download_and_the_changes_feed_are_made_off_the_event_loop(
+    fresh_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What passes over the catalogue (a run of the download, a page of the feed) runs in a
+    worker thread: the event loop keeps answering meanwhile."""
+    on_loop: list[bool] = []
+
+    def running_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def watched(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*arguments: Any, **keywords: Any) -> Any:
+            on_loop.append(running_loop())
+            return method(*arguments, **keywords)
+
+        return run
+
+    monkeypatch.setattr(sync.DownloadPieces, "_piece", watched(sync.DownloadPieces._piece))
+    monkeypatch.setattr(sync.ChangeFeed, "page", watched(sync.ChangeFeed.page))
+
+    assert fresh_client.get("/v1/catalogue").is_success
+    assert fresh_client.get("/v1/changes", params={"since": 0}).is_success
+
+    assert on_loop  # the download's runs and the feed's page were made, none on the loop
+    assert not any(on_loop)
