@@ -5,6 +5,7 @@ an audit entry, and carried by the exercise's documents, the changes feed and th
 import hashlib
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import image_files
@@ -382,3 +383,20 @@ def test_uploads_are_rate_limited(media_database_url: str, editor: dict[str, str
             upload(limited, "ankle-pumps", editor, b"not an image").status_code for _ in range(3)
         ]
         assert statuses == [415, 415, 429]
+
+
+def test_uploads_at_once_to_one_exercise_each_make_a_version(
+    http: TestClient, editor: dict[str, str]
+) -> None:
+    before = http.get("/v1/exercises/piriformis-stretch").json()["version"]
+    files = [image_files.png((100 + index, 80)) for index in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda data: upload(http, "piriformis-stretch", editor, data), files)
+        )
+    assert [answer.status_code for answer in answers] == [201] * 4
+    listing = http.get("/v1/exercises/piriformis-stretch/media").json()
+    assert listing["version"] == before + 4
+    assert sorted(item["id"] for item in listing["items"]) == sorted(
+        answer.json()["id"] for answer in answers
+    )
