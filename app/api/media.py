@@ -261,13 +261,8 @@ async def remove_media(
 async def image_response(
     request: Request, sha256: str, extension: str, thumbnail: bool
 ) -> Response:
-    runtime = runtime_of(request)
-    media = runtime.media
-    files = media.cached_files(sha256, thumbnail)
-    if files is None:
-        files = await run_in_threadpool(media.load_files, sha256, thumbnail)
-        media.keep_files(sha256, thumbnail, files)
-    image = media.served(current_catalogue(request), sha256, extension, thumbnail, files)
+    media = runtime_of(request).media
+    image = await media.image(current_catalogue(request), sha256, extension, thumbnail)
     headers = {"ETag": image.etag, "Cache-Control": IMMUTABLE, **UPLOADED_CONTENT_HEADERS}
     return Response(image.body, media_type=image.content_type, headers=headers)
 

@@ -93,12 +93,7 @@ class ExerciseMedia:
     def remove(self, slug: str, id_: str, expected_version: int | None, actor: str) -> int:
         """Take the image off the exercise and delete its file (blocking); the new version."""
         with self._writer.unit_of_work() as session:
-            version = media_edits.remove_media(session, slug, id_, expected_version, actor).version
-        # What is served is checked against the snapshot on every read, so the removed file
-        # stops serving with the next snapshot anyway; dropping the cache (removal is rare)
-        # frees its bytes.
-        self._files.clear()
-        return version
+            return media_edits.remove_media(session, slug, id_, expected_version, actor).version
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -116,9 +111,25 @@ class ExerciseMedia:
                 return version, item
         raise NotFoundError(f"{slug!r} has no image {id_!r}.")
 
-    def cached_files(self, sha256: str, thumbnail: bool) -> list[ServedFile] | None:
-        """What the cache holds for the hash (event loop's thread only)."""
-        return self._files.get((sha256, thumbnail))
+    async def image(
+        self, catalogue: Catalogue, sha256: str, extension: str, thumbnail: bool
+    ) -> ServedImage:
+        """The file (or its thumbnail) with this hash, if a published exercise lists it under
+        this extension; 404 otherwise (never attached, removed, its exercise a draft or
+        retired). Files are kept in a bounded cache (on the event loop's thread); one the cache
+        holds but that no published exercise lists is read again, since the same image may
+        have been attached to another exercise since."""
+        key = (sha256, thumbnail)
+        cached = self._files.get(key)
+        found = None if cached is None else listed(catalogue, sha256, extension, thumbnail, cached)
+        if found is None:
+            files = await run_in_threadpool(self.load_files, sha256, thumbnail)
+            if files and all(len(file.body) <= FILE_CACHE_MAX_BYTES for file in files):
+                self._files.put(key, files)
+            found = listed(catalogue, sha256, extension, thumbnail, files)
+        if found is None:
+            raise NotFoundError("No published exercise has this image.")
+        return found
 
     def load_files(self, sha256: str, thumbnail: bool) -> list[ServedFile]:
         """The stored files with the hash (blocking: a database read)."""
@@ -128,29 +139,6 @@ class ExerciseMedia:
     def _read(self) -> Session:
         self._writer.store.gate.require()
         return Session(self._writer.engine)
-
-    def keep_files(self, sha256: str, thumbnail: bool, files: list[ServedFile]) -> None:
-        if files and all(len(file.body) <= FILE_CACHE_MAX_BYTES for file in files):
-            self._files.put((sha256, thumbnail), files)
-
-    def served(
-        self,
-        catalogue: Catalogue,
-        sha256: str,
-        extension: str,
-        thumbnail: bool,
-        files: list[ServedFile],
-    ) -> ServedImage:
-        """The file to serve, if a published exercise lists it under this extension: 404
-        otherwise (never attached, removed, its exercise a draft or retired)."""
-        for file in files:
-            entry = catalogue.get(file.slug)
-            if entry is None or ImageType(file.content_type).extension != extension:
-                continue
-            if sha256 in entry.media_hashes:
-                suffix = "-thumbnail" if thumbnail else ""
-                return ServedImage(file.body, file.content_type, f'"{sha256}{suffix}"')
-        raise NotFoundError("No published exercise has this image.")
 
     def stored_file(self, slug: str, id_: str, thumbnail: bool = False) -> ServedImage:
         """An exercise's image file in any status, for editors (blocking): the admin UI's
@@ -165,3 +153,17 @@ class ExerciseMedia:
                             etag = f'"{item.sha256}{suffix}"'
                             return ServedImage(file.body, file.content_type, etag)
         raise NotFoundError(f"{slug!r} has no image {id_!r}.")
+
+
+def listed(
+    catalogue: Catalogue, sha256: str, extension: str, thumbnail: bool, files: list[ServedFile]
+) -> ServedImage | None:
+    """The first of `files` a published exercise lists under this extension."""
+    for file in files:
+        entry = catalogue.get(file.slug)
+        if entry is None or ImageType(file.content_type).extension != extension:
+            continue
+        if sha256 in entry.media_hashes:
+            suffix = "-thumbnail" if thumbnail else ""
+            return ServedImage(file.body, file.content_type, f'"{sha256}{suffix}"')
+    return None

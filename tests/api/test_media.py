@@ -400,3 +400,24 @@ def test_uploads_at_once_to_one_exercise_each_make_a_version(
     assert sorted(item["id"] for item in listing["items"]) == sorted(
         answer.json()["id"] for answer in answers
     )
+
+
+def test_one_image_on_two_exercises_serves_while_either_is_published(
+    http: TestClient, editor: dict[str, str]
+) -> None:
+    data = image_files.webp((320, 200))
+    first = upload(http, "double-knee-to-chest", editor, data).json()
+    assert http.get(first["url"]).status_code == 200  # now in the file cache
+    second = upload(http, "single-knee-to-chest", editor, data).json()
+    assert second["url"] == first["url"]
+    etag = http.get("/v1/admin/exercises/double-knee-to-chest", headers=editor).headers["etag"]
+    retired = http.delete(
+        "/v1/exercises/double-knee-to-chest", headers={**editor, "If-Match": etag}
+    )
+    assert retired.status_code == 200
+    assert http.get(first["url"]).status_code == 200  # single-knee-to-chest still lists it
+    removed = http.delete(
+        f"/v1/exercises/single-knee-to-chest/media/{second['id']}", headers=editor
+    )
+    assert removed.status_code == 204
+    assert http.get(first["url"]).status_code == 404
