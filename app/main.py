@@ -166,12 +166,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     configure_logging(settings.log_level)
+    upload_limit = settings.media_max_upload_bytes + media.UPLOAD_OVERHEAD_BYTES
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger_limits={"/v1/admin/import": admin.IMPORT_LIMIT_BYTES},
         larger_limit_patterns={
-            media.UPLOAD_PATH_PATTERN: settings.media_max_upload_bytes + media.UPLOAD_OVERHEAD_BYTES
+            media.UPLOAD_PATH_PATTERN: upload_limit,
+            admin_ui.MEDIA_UPLOAD_PATH_PATTERN: upload_limit,
         },
         timeout_seconds=settings.request_body_timeout_seconds,
     )

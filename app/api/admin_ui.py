@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 import yaml
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -36,7 +37,8 @@ from app.api.admin_session import (
     same_token,
 )
 from app.api.auth import authenticate_request
-from app.api.dependencies import ContentDep, RuntimeDep
+from app.api.dependencies import ContentDep, RuntimeDep, client_address
+from app.api.media import ATTRIBUTION_FIELDS, MediaIdPath, upload_parts
 from app.api.params import SlugPath
 from app.api.routing import StrictQueryRoute
 from app.content import editing
@@ -56,7 +58,7 @@ from app.db.catalogue_store import one_line
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.db.session import UNAVAILABLE_ERRORS
 from app.domain.exercise import Exercise
-from app.domain.vocabulary import Status
+from app.domain.vocabulary import License, Status
 from app.services.content import AuditQuery, EditorListing
 from app.services.illustrations import drawn_frames
 from app.services.runtime import Runtime
@@ -68,7 +70,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -423,11 +425,17 @@ def edit_page(
     error: ApiError | None = None,
     stale: bool = False,
     status_code: int = 200,
+    media_error: ApiError | None = None,
+    media_values: dict[str, str] | None = None,
 ) -> Response:
     context = {
         "admin": admin,
         "row": row,
         "frames": drawn_frames(row.document) if row is not None else [],
+        "media": stored_media(row.document) if row is not None else [],
+        "licenses": [item.value for item in License],
+        "media_error": media_error,
+        "media_values": media_values or {},
         "text": text,
         "version": version,
         "notice": notice,
@@ -473,13 +481,13 @@ def edit_exercise_form(
 ) -> Response:
     row = content.row(slug)
     notice = f"Saved version {saved}." if saved is not None else None
+    return current_page(request, admin, row, notice=notice)
+
+
+def current_page(request: Request, admin: AdminSession, row: ExerciseRow, **shown: Any) -> Response:
+    """The exercise's page at its current version, with what `edit_page` is told to show."""
     return edit_page(
-        request,
-        admin,
-        text=exercise_yaml(row.document),
-        row=row,
-        version=row.version,
-        notice=notice,
+        request, admin, text=exercise_yaml(row.document), row=row, version=row.version, **shown
     )
 
 
@@ -492,12 +500,7 @@ def save_exercise(
     document: Annotated[str, Form()] = "",
     version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    if not version.isdigit():
-        raise ApiError(
-            "The form does not say which version it edits. Reload the page and try again.",
-            [FieldError(location="body", field="version", message="missing or not a number")],
-        )
-    expected = int(version)
+    expected = form_version(version)
     try:
         exercise = editing.parse_exercise_text(document)
         saved_version = content.replace(slug, exercise, expected, admin.name).version
@@ -515,6 +518,102 @@ def save_exercise(
         )
     logger.info("admin UI: %r saved %s version %d", admin.name, slug, saved_version)
     return saved_redirect(slug, saved_version)
+
+
+# --- images -------------------------------------------------------------------------------------
+
+MEDIA_UPLOAD_PATH_PATTERN = r"/admin/exercises/[^/]+/media"
+"""The admin page's upload, which may carry as large a body as the API's."""
+
+
+def stored_media(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The images a stored document lists (none for one this code cannot read)."""
+    media = document.get("media")
+    return media if isinstance(media, list) else []
+
+
+def form_version(version: str) -> int:
+    if not version.isdigit():
+        raise ApiError(
+            "The form does not say which version it edits. Reload the page and try again.",
+            [FieldError(location="body", field="version", message="missing or not a number")],
+        )
+    return int(version)
+
+
+async def media_refused(
+    request: Request,
+    admin: AdminSession,
+    content: ContentDep,
+    slug: str,
+    error: ApiError,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The exercise page again, the refusal shown beside its images (nothing was written)."""
+    row = await run_in_threadpool(content.row, slug)
+    return current_page(
+        request,
+        admin,
+        row,
+        status_code=error.status,
+        media_error=error,
+        media_values=values if values is not None else {},
+    )
+
+
+@router.post("/admin/exercises/{slug}/media")
+async def attach_image(
+    request: Request,
+    slug: SlugPath,
+    admin: SignedInForm,
+    runtime: RuntimeDep,
+    content: ContentDep,
+    version: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The upload form: the same checks, re-encoding and edit as `POST /v1/exercises/{slug}/media`
+    under the version the page showed."""
+    expected = form_version(version)
+    form = await request.form()
+    values = {
+        name: value for name in ATTRIBUTION_FIELDS if isinstance(value := form.get(name), str)
+    }
+    budget = await runtime.rate_limits.spend_media_upload(client_address(request))
+    del budget  # pages carry no rate limit headers
+    try:
+        data, attribution = await upload_parts(request, runtime.media.limits.max_bytes)
+        attached = await runtime.media.attach(slug, data, attribution, expected, admin.name)
+    except ApiError as error:
+        return await media_refused(request, admin, content, slug, error, values)
+    logger.info("admin UI: %r attached %s to %s", admin.name, attached.record["id"], slug)
+    return saved_redirect(slug, attached.version)
+
+
+@router.post("/admin/exercises/{slug}/media/{media_id}/remove")
+async def remove_image(
+    request: Request,
+    slug: SlugPath,
+    media_id: MediaIdPath,
+    admin: SignedInForm,
+    runtime: RuntimeDep,
+    content: ContentDep,
+    version: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    expected = form_version(version)
+    try:
+        saved = await run_in_threadpool(runtime.media.remove, slug, media_id, expected, admin.name)
+    except ApiError as error:
+        return await media_refused(request, admin, content, slug, error)
+    logger.info("admin UI: %r removed %s from %s", admin.name, media_id, slug)
+    return saved_redirect(slug, saved)
+
+
+@router.get("/admin/exercises/{slug}/media/{media_id}/thumbnail")
+async def image_thumbnail(
+    slug: SlugPath, media_id: MediaIdPath, admin: SignedIn, runtime: RuntimeDep
+) -> Response:
+    """An image's thumbnail in any status (a draft's too), for the exercise page."""
+    image = await run_in_threadpool(runtime.media.stored_file, slug, media_id, True)
+    return Response(image.body, media_type=image.content_type)
 
 
 # --- audit --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from app.domain.figure.illustrations import drawing_digest
 from app.handout.cache import HandoutCache
 from app.handout.negotiation import HandoutFormat, Variant
 from app.handout.render import render_html, render_pdf, template_digest
-from app.handout.view import Pictures, handout_view
+from app.handout.view import Photos, Pictures, handout_view
 
 
 class Handouts:
@@ -28,6 +28,8 @@ class Handouts:
         self.cache = cache
         self.pdf_gate = pdf_gate
         self.pictures = pictures
+        self.photos: Photos | None = None
+        """An editor's image of an exercise version (blocking: it reads the database)."""
         self._version = f"{template_digest()}|{public_base_url}|{drawing_digest()}"
 
     def url(self, routine_id: str) -> str:
@@ -47,7 +49,8 @@ class Handouts:
         """The handout of a stored routine (its JSON as stored), rendered once and cached."""
 
         def page() -> bytes:
-            view = handout_view(orjson.loads(document_json), self.url(routine_id), self.pictures)
+            document = orjson.loads(document_json)
+            view = handout_view(document, self.url(routine_id), self.pictures, self.photos)
             return render_html(view, variant.paper).encode()
 
         async def html() -> bytes:

@@ -101,6 +101,21 @@ URGENCY_WORDS = {
 
 
 @dataclass(frozen=True)
+class Photo:
+    """An editor's image of an exercise as the sheet prints it: its thumbnail inline, its alt
+    text, and the credit its licence asks for."""
+
+    data_uri: str
+    alt: str
+    credit: str
+
+
+def photo_credit(author: str, license_id: str, source_url: str) -> str:
+    """Who made the image, under which licence, and where it came from (CC BY's attribution)."""
+    return f"Image: {author}, {license_id}, {source_url}"
+
+
+@dataclass(frozen=True)
 class ExerciseView:
     name: str
     summary: str
@@ -119,6 +134,8 @@ class ExerciseView:
     picture: str = ""
     """The exercise drawn (its last key frame, the one before it faint, an arrow between): SVG
     markup made by this service, or empty when there is none."""
+    photo: Photo | None = None
+    """An editor's image of the exercise, printed instead of the drawing, with its credit."""
 
 
 @dataclass(frozen=True)
@@ -164,20 +181,26 @@ class HandoutView:
 
 Pictures = Callable[[str, int], str | None]
 """The picture of an exercise version, by slug and version: SVG markup, or None."""
+Photos = Callable[[str, int], Photo | None]
+"""An editor's first image of an exercise version, by slug and version, or None."""
 
 
 def handout_view(
-    document: dict[str, Any], url: str, pictures: Pictures | None = None
+    document: dict[str, Any],
+    url: str,
+    pictures: Pictures | None = None,
+    photos: Photos | None = None,
 ) -> HandoutView:
     """The handout for one stored routine; `url` is where the QR code leads; `pictures` draws
-    each exercise as the routine gave it (its version)."""
+    each exercise as the routine gave it (its version), and `photos` gives an editor's image
+    of it, printed instead of the drawing."""
     referral = document.get("referral")
     is_referral = document.get("outcome") == "refer"
     shared = () if is_referral else shared_cautions(document)
     blocks = (
         []
         if is_referral
-        else [block_view(block, shared, pictures) for block in document.get("blocks", [])]
+        else [block_view(block, shared, pictures, photos) for block in document.get("blocks", [])]
     )
     blocks = [block for block in blocks if block.exercises]
     return HandoutView(
@@ -284,26 +307,31 @@ def safety_lines(document: dict[str, Any], is_referral: bool) -> list[str]:
 
 
 def block_view(
-    block: dict[str, Any], shared: tuple[str, ...] = (), pictures: Pictures | None = None
+    block: dict[str, Any],
+    shared: tuple[str, ...] = (),
+    pictures: Pictures | None = None,
+    photos: Photos | None = None,
 ) -> BlockView:
     return BlockView(
         title=block["title"],
-        exercises=[exercise_view(item, shared, pictures) for item in block["items"]],
+        exercises=[exercise_view(item, shared, pictures, photos) for item in block["items"]],
     )
 
 
 def exercise_view(
-    item: dict[str, Any], shared: tuple[str, ...] = (), pictures: Pictures | None = None
+    item: dict[str, Any],
+    shared: tuple[str, ...] = (),
+    pictures: Pictures | None = None,
+    photos: Photos | None = None,
 ) -> ExerciseView:
     exercise = item["exercise"]
     reasons = item.get("reasons", [])
     slug, version = exercise.get("slug"), exercise.get("version")
-    picture = (
-        pictures(slug, version)
-        if pictures and isinstance(slug, str) and isinstance(version, int)
-        else None
-    )
+    known = isinstance(slug, str) and isinstance(version, int)
+    photo = photos(slug, version) if photos and known else None
+    picture = pictures(slug, version) if pictures and known and photo is None else None
     return ExerciseView(
+        photo=photo,
         picture=picture or "",
         name=exercise["name"],
         summary=exercise.get("summary", ""),

@@ -24,7 +24,7 @@ from app.db.catalogue_queries import (
 from app.db.catalogue_store import CatalogueWriter
 from app.db.models import AuditEntryRow, ExerciseRow
 from app.db.session import holding_for
-from app.domain.catalogue import CatalogueEntry
+from app.domain.catalogue import Catalogue, CatalogueEntry
 from app.domain.exercise import Exercise, Source
 from app.domain.vocabulary import VERSIONED_STATUSES
 
@@ -95,6 +95,15 @@ class Content:
             stored = exercise_versions(session, slug, VERSIONED_STATUSES, version)
             sources = {source.id: source for source in load_sources(session)} if stored else {}
         return [_version(item, sources) for item in stored]
+
+    def entry_at(self, catalogue: Catalogue, slug: str, version: int) -> CatalogueEntry | None:
+        """The exercise at `version`: the snapshot's entry when it is the current one, else the
+        kept version (blocking: a database read); None when there is no such version."""
+        entry = catalogue.get(slug)
+        if entry is not None and entry.version == version:
+            return entry
+        found = self.versions(slug, version)
+        return found[0].entry if found else None
 
     def export(self) -> dict[str, Any]:
         """Every source and exercise, in any status, in the seed/import format."""

@@ -75,13 +75,8 @@ class Illustrations:
         an arrow between): one picture that shows the movement, for a printed sheet. Blocking:
         an earlier version is read from the database (and not kept: the old-version cache
         belongs to the event loop's thread)."""
-        entry = catalogue.get(slug)
-        if entry is None or entry.version != version:
-            found = content.versions(slug, version)
-            if not found:
-                return None
-            entry = found[0].entry
-        return movement_picture(entry)
+        entry = content.entry_at(catalogue, slug, version)
+        return None if entry is None else movement_picture(entry)
 
     def keep(self, entry: CatalogueEntry) -> None:
         self._old.put((entry.slug, entry.version), entry)

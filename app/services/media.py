@@ -8,6 +8,7 @@ of `exercise_media`, served while the published version of its exercise lists it
 draft, not once retired, not once removed.
 """
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ from app.domain.catalogue import Catalogue
 from app.domain.exercise import Attribution, Exercise
 from app.domain.media import media_links, shown_media
 from app.domain.vocabulary import ImageType
+from app.handout.view import Photo, photo_credit
+from app.services.content import Content
 
 FILE_CACHE_ENTRIES = 128
 FILE_CACHE_MAX_BYTES = 512 * 1024
@@ -153,6 +156,28 @@ class ExerciseMedia:
                             etag = f'"{item.sha256}{suffix}"'
                             return ServedImage(file.body, file.content_type, etag)
         raise NotFoundError(f"{slug!r} has no image {id_!r}.")
+
+    def handout_photo(
+        self, catalogue: Catalogue, content: Content, slug: str, version: int
+    ) -> Photo | None:
+        """The exercise version's first image as a printed sheet shows it: its thumbnail inline
+        (a data URI: the sheet stays one self-contained page) with its alt text and credit.
+        None without images, or when the image's file was removed since. Blocking."""
+        entry = content.entry_at(catalogue, slug, version)
+        media = [] if entry is None else entry.exercise.media
+        if not media:
+            return None
+        first = media[0]
+        try:
+            thumbnail = self.stored_file(slug, first.id, thumbnail=True)
+        except NotFoundError:
+            return None
+        encoded = base64.b64encode(thumbnail.body).decode("ascii")
+        return Photo(
+            data_uri=f"data:{thumbnail.content_type};base64,{encoded}",
+            alt=first.alt,
+            credit=photo_credit(first.author, first.license.value, str(first.source_url)),
+        )
 
 
 def listed(

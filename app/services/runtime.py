@@ -28,6 +28,7 @@ from app.domain.routines.memo import PlanCache
 from app.domain.sync import SyncViews
 from app.handout.cache import HandoutCache
 from app.handout.service import Handouts
+from app.handout.view import Photo
 from app.services.content import Content
 from app.services.illustrations import Illustrations
 from app.services.keys import Keys
@@ -103,6 +104,7 @@ class Runtime:
         self.cursors = Cursors(self.signing.cursors)
         self.illustrations = Illustrations()
         self.handouts.pictures = self.handout_picture
+        self.handouts.photos = self.handout_photo
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )
@@ -189,6 +191,11 @@ class Runtime:
         return self.illustrations.last_frame(
             self.catalogue_store.current(), self.content, slug, version
         )
+
+    def handout_photo(self, slug: str, version: int) -> Photo | None:
+        """An exercise version's first editor image for a handout (blocking: see
+        `ExerciseMedia.handout_photo`)."""
+        return self.media.handout_photo(self.catalogue_store.current(), self.content, slug, version)
 
     def schema_revision(self) -> str | None:
         """The database's migration revision (database I/O: call it off the event loop)."""

@@ -2,6 +2,7 @@
 log, and one real headless-browser session against a real server."""
 
 import html
+import io
 import json
 import os
 import re
@@ -14,6 +15,8 @@ from unittest.mock import patch
 
 import httpx
 import httpx2
+import image_files
+import pypdf
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -475,6 +478,82 @@ class TestEditing:
         assert audit_count(admin, admin_key) == 0
 
 
+IMAGE_FIELDS = {
+    "license": "CC-BY-4.0",
+    "author": "A. Physio",
+    "source_url": "https://commons.example.org/wiki/File:Cat_stretch.jpg",
+    "alt": "A person on hands and knees rounding the back.",
+}
+
+
+def upload_image(
+    client: TestClient, data: bytes, slug: str = SLUG, **fields: str
+) -> httpx2.Response:
+    page = client.get(f"/admin/exercises/{slug}").text
+    form = {"csrf": csrf_of(page), "version": version_of(page), **IMAGE_FIELDS, **fields}
+    return client.post(
+        f"/admin/exercises/{slug}/media",
+        data={name: value for name, value in form.items() if value},
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+        follow_redirects=False,
+    )
+
+
+class TestImages:
+    def test_an_image_is_uploaded_shown_with_its_licence_and_removed(
+        self, admin: TestClient
+    ) -> None:
+        uploaded = upload_image(admin, image_files.jpeg_with_gps())
+        assert uploaded.status_code == 303, uploaded.text
+        assert uploaded.headers["location"] == f"/admin/exercises/{SLUG}?saved=2"
+        (record,) = admin.get(f"/v1/exercises/{SLUG}/media").json()["items"]
+        assert {key: record[key] for key in IMAGE_FIELDS} == IMAGE_FIELDS
+        page = admin.get(uploaded.headers["location"]).text
+        thumbnail = f"/admin/exercises/{SLUG}/media/{record['id']}/thumbnail"
+        assert f'<img src="{thumbnail}" alt="{IMAGE_FIELDS["alt"]}">' in page
+        for value in IMAGE_FIELDS.values():
+            assert html.escape(value) in page
+        served = admin.get(thumbnail)
+        assert served.status_code == 200
+        assert served.headers["content-type"] == "image/jpeg"
+        assert served.content == admin.get(record["thumbnail_url"]).content
+        assert (
+            "img-src 'self'"
+            in admin.get(f"/admin/exercises/{SLUG}").headers["content-security-policy"]
+        )
+
+        removed = admin.post(
+            f"/admin/exercises/{SLUG}/media/{record['id']}/remove",
+            data={"csrf": csrf_of(page), "version": version_of(page)},
+            follow_redirects=False,
+        )
+        assert removed.status_code == 303
+        assert admin.get(f"/v1/exercises/{SLUG}/media").json()["items"] == []
+        assert "No images yet." in admin.get(f"/admin/exercises/{SLUG}").text
+
+    def test_a_refused_upload_is_shown_on_the_page_and_writes_nothing(
+        self, admin: TestClient
+    ) -> None:
+        not_an_image = upload_image(admin, b"%PDF-1.4 not an image")
+        assert not_an_image.status_code == 415
+        assert is_html(not_an_image)
+        assert "Nothing was attached or removed" in not_an_image.text
+        assert 'role="alert" id="media-error"' in not_an_image.text
+        no_licence = upload_image(admin, image_files.png(), license="")
+        assert no_licence.status_code == 422
+        assert "<code>license</code>" in no_licence.text
+        assert 'value="A. Physio"' in no_licence.text  # what was typed is kept
+        forged = admin.post(
+            f"/admin/exercises/{SLUG}/media",
+            data={"csrf": "0" * 64, "version": "1", **IMAGE_FIELDS},
+            files={"file": ("photo.png", image_files.png(), "image/png")},
+            follow_redirects=False,
+        )
+        assert forged.status_code == 403
+        assert admin.get(f"/v1/exercises/{SLUG}").headers["etag"] == '"1"'
+        assert admin.get(f"/v1/exercises/{SLUG}/media").json()["items"] == []
+
+
 class TestPages:
     def test_list_shows_every_status_and_searches(self, admin: TestClient, admin_key: str) -> None:
         admin.delete(
@@ -595,6 +674,14 @@ def chromium_and_playwright() -> tuple[str, Any]:
     if executable is None:
         pytest.skip("no chromium executable (Debian: apt-get install chromium)")
     return executable, pytest.importorskip("playwright.sync_api")
+
+
+def log_in_page(page: Any, live_server: str, key: str, landing: str) -> None:
+    """Log a browser page in with `key`, waiting for the page the key lands on."""
+    page.goto(f"{live_server}/admin/login")
+    page.get_by_label("Admin key").fill(key)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server}{landing}")
 
 
 @pytest.fixture
@@ -729,10 +816,7 @@ def test_a_real_browser_builds_checks_overrides_and_prints_a_program(
         )
         try:
             page = browser.new_page()
-            page.goto(f"{live_server}/admin/login")
-            page.get_by_label("Admin key").fill(key)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{live_server}/admin/programs")
+            log_in_page(page, live_server, key, "/admin/programs")
 
             page.get_by_label("Sensitivity").select_option("flexion_sensitive")
             page.get_by_label("Phase").select_option("recovering")
@@ -761,3 +845,63 @@ def test_a_real_browser_builds_checks_overrides_and_prints_a_program(
             assert key not in page.content()
         finally:
             browser.close()
+
+
+def test_a_real_browser_uploads_an_image_and_sees_it_on_the_page_and_in_the_handout(
+    browser_server: str, fresh_database_url: str, tmp_path: Path
+) -> None:
+    live_server = browser_server
+    executable, sync_api = chromium_and_playwright()
+    expect = sync_api.expect
+    key = make_key(fresh_database_url, "browser-admin", Role.admin)
+    photo = tmp_path / "cat-stretch.jpg"
+    photo.write_bytes(image_files.jpeg_with_gps((800, 600)))
+    credit = f"Image: {IMAGE_FIELDS['author']}, CC-BY-4.0, {IMAGE_FIELDS['source_url']}"
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=BROWSER_ARGS
+        )
+        try:
+            page = browser.new_page()
+            log_in_page(page, live_server, key, "/admin")
+            page.goto(f"{live_server}/admin/exercises/{SLUG}")
+            page.get_by_label("Image file").set_input_files(str(photo))
+            page.get_by_label("Licence").select_option("CC-BY-4.0")
+            page.get_by_label("Author").fill(IMAGE_FIELDS["author"])
+            page.get_by_label("Source URL").fill(IMAGE_FIELDS["source_url"])
+            page.get_by_label("Alt text").fill(IMAGE_FIELDS["alt"])
+            page.get_by_role("button", name="Upload image").click()
+            page.wait_for_url(f"{live_server}/admin/exercises/{SLUG}?saved=2")
+            shown = page.get_by_role("img", name=IMAGE_FIELDS["alt"])
+            expect(shown).to_be_visible()
+            assert shown.evaluate("image => image.naturalWidth") > 0  # the thumbnail loaded
+            expect(page.locator(".image")).to_contain_text("CC-BY-4.0")
+
+            routine = httpx.post(
+                f"{live_server}/v1/routines", json={"sensitivity": "none", "minutes": 15, "seed": 1}
+            )
+            assert routine.status_code == 201, routine.text
+            (item,) = [
+                item
+                for block in routine.json()["blocks"]
+                for item in block["items"]
+                if item["exercise"]["slug"] == SLUG
+            ]
+            assert item["exercise"]["version"] == 2
+            handout = f"{live_server}/v1/routines/{routine.json()['id']}/handout"
+            page.goto(f"{handout}?format=html")
+            printed = page.get_by_role("img", name=IMAGE_FIELDS["alt"])
+            expect(printed).to_be_visible()
+            assert printed.evaluate("image => image.naturalWidth") > 0
+            expect(page.get_by_text(credit)).to_be_visible()
+        finally:
+            browser.close()
+
+    pdf = httpx.get(handout, params={"format": "pdf"}, timeout=60)
+    assert pdf.status_code == 200
+    reader = pypdf.PdfReader(io.BytesIO(pdf.content))
+    assert len(reader.pages) <= 2
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert IMAGE_FIELDS["author"] in text
+    assert any(page.images for page in reader.pages)

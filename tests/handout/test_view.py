@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 
 from app.domain.routines import Feedback
 from app.domain.routines.rules import ROUTINE_RULES, RuleKind
+from app.handout.render import render_html
 from app.handout.view import (
     LOG_QUESTIONS,
     NOT_MEDICAL_ADVICE,
     STOP_RULE,
+    Photo,
     dosage_line,
     handout_view,
     purpose,
@@ -187,3 +189,20 @@ def test_a_cleared_routine_says_keep_your_follow_up_appointment() -> None:
     assert view.safety[:2] == [STOP_RULE, NOT_MEDICAL_ADVICE]
     assert "keep your follow-up appointment" in view.safety[2]
     assert all(advice not in line for line in view.safety)
+
+
+def test_an_editors_image_prints_instead_of_the_drawing_with_its_credit() -> None:
+    photo = Photo("data:image/png;base64,iVBORw0KGgo=", "Rising onto the toes.", "Image: A, B, C")
+    pictured = item(exercise={**item()["exercise"], "slug": "heel-raises", "version": 2})
+    drawn = item(exercise={**item()["exercise"], "slug": "ankle-pumps", "version": 1})
+
+    def photos(slug: str, version: int) -> Photo | None:
+        return photo if (slug, version) == ("heel-raises", 2) else None
+
+    view = handout_view(routine(pictured, drawn), URL, lambda slug, version: "<svg/>", photos)
+    with_photo, with_drawing = view.blocks[0].exercises
+    assert (with_photo.photo, with_photo.picture) == (photo, "")
+    assert (with_drawing.photo, with_drawing.picture) == (None, "<svg/>")
+    page = render_html(view, None)
+    assert f'<img src="{photo.data_uri}" alt="{photo.alt}">' in page
+    assert f'<figcaption class="credit">{photo.credit}</figcaption>' in page
