@@ -28,6 +28,7 @@ from app.domain.exercise_facts import (
     chosen_dose,
     cited_sources_of,
     dose_of,
+    members,
     search_text_of,
     shared,
 )
@@ -88,6 +89,15 @@ class ExerciseQuery:
     after_slug: str | None = None
     limit: int = 20
 
+
+CATEGORIES = members(Category)
+LEVELS = members(Level)
+POSITIONS = members(Position)
+SPINAL_MOTIONS = members(SpinalMotion)
+IMPACTS = members(Impact)
+TARGET_AREAS = members(TargetArea)
+EQUIPMENT = members(Equipment)
+FLAGS = members(Flag)
 
 ENTRY_SLOTS = (
     "slug",
@@ -215,21 +225,21 @@ class CatalogueEntry:
 
     def _read(self, document: dict[str, Any]) -> None:
         progressions = document.get("progressions") or {}
-        equipment = tuple(Equipment(item) for item in document.get("equipment", ()))
-        optional = frozenset(Equipment(item) for item in document.get("optional_equipment", ()))
+        equipment = tuple(EQUIPMENT[item] for item in document.get("equipment", ()))
+        optional = frozenset(EQUIPMENT[item] for item in document.get("optional_equipment", ()))
         self.slug = sys.intern(document["slug"])
         self.name = document["name"]
-        self.category = Category(document["category"])
-        self.level = Level(document["level"])
-        self.position = Position(document["position"])
-        self.spinal_motion = SpinalMotion(document["spinal_motion"])
-        self.impact = Impact(document.get("impact", Impact.low))
-        self.target_areas = shared(frozenset(TargetArea(a) for a in document["target_areas"]))
+        self.category = CATEGORIES[document["category"]]
+        self.level = LEVELS[document["level"]]
+        self.position = POSITIONS[document["position"]]
+        self.spinal_motion = SPINAL_MOTIONS[document["spinal_motion"]]
+        self.impact = IMPACTS[document.get("impact", Impact.low.value)]
+        self.target_areas = shared(frozenset(TARGET_AREAS[a] for a in document["target_areas"]))
         self.equipment = shared(equipment)
         self.equipment_required = shared(frozenset(equipment))
         self.equipment_used = shared(self.equipment_required | optional)
         self.contraindicated_for = shared(
-            frozenset(Flag(item["flag"]) for item in document["contraindications"])
+            frozenset(FLAGS[item["flag"]] for item in document["contraindications"])
         )
         self.bed_friendly = bool(document.get("bed_friendly", False))
         self.needs_helper = bool(document.get("needs_helper", False))

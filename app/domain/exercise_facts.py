@@ -14,6 +14,7 @@ document is validated, to say what is wrong with it.
 
 import threading
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any, NamedTuple, TypeVar
 
 import zstandard
@@ -21,6 +22,14 @@ import zstandard
 from app.domain.exercise import Exercise
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
+
+
+def members(vocabulary: type[E]) -> dict[Any, E]:
+    """Each term of a vocabulary by its stored value: reading one is a dictionary lookup, and a
+    value this code does not know is a KeyError (an enum call costs several times more)."""
+    return {member.value: member for member in vocabulary}
+
 
 _shared: dict[Any, Any] = {}
 
