@@ -1,6 +1,7 @@
 """The OpenAPI document as generated clients read it: what FastAPI writes, then the caching
-headers (`app.api.http_cache.document_caching`), `X-Request-ID` on every answer, and these two
-adjustments, made once:
+headers (`app.api.http_cache.document_caching`), `X-Request-ID` on every operation (an optional
+request header) and every answer, the RateLimit fields on every answer of a rate-limited operation,
+the FHIR resources' schemas (`app.api.fhir_schemas`), and these two adjustments, made once:
 
 - A request field left out takes its default on the server, so it is optional in the contract.
   A `default` beside it would make openapi-typescript 7 (with its default `defaultNonNullable`)
@@ -15,7 +16,10 @@ adjustments, made once:
 from collections.abc import Callable
 from typing import Any
 
+from app.api.fhir_schemas import FHIR_SCHEMAS
 from app.api.http_cache import document_caching
+from app.api.response_headers import RATE_LIMIT_HEADERS
+from app.core.request_ids import USABLE
 
 MERGE_PATCH = "ExerciseMergePatch"
 MERGE_PATCH_SOURCE = "Exercise"
@@ -79,22 +83,60 @@ REQUEST_ID_HEADER = {
 }
 
 
+REQUEST_ID_PARAMETER = {
+    "name": "X-Request-ID",
+    "in": "header",
+    "required": False,
+    "description": "A name for this request, to quote it later: 1 to 128 visible ASCII "
+    "characters. The answer echoes it in `X-Request-ID` (and a problem document as `request_id`, "
+    "an OperationOutcome at the end of each issue's `diagnostics`). Left out, or not usable, the "
+    "server makes one.",
+    "schema": {"type": "string", "pattern": f"^{USABLE.pattern.decode()}$"},
+    "example": "checkout-2026-12-08-0001",
+}
+
+
+def operations_of(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        operation
+        for operations in schema.get("paths", {}).values()
+        for operation in operations.values()
+    ]
+
+
 def document_request_ids(schema: dict[str, Any]) -> None:
-    """`X-Request-ID` on every answer of every operation."""
-    schema.setdefault("components", {}).setdefault("headers", {})["X-Request-ID"] = (
-        REQUEST_ID_HEADER
-    )
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
-            for response in operation.get("responses", {}).values():
-                response.setdefault("headers", {})["X-Request-ID"] = {
-                    "$ref": "#/components/headers/X-Request-ID"
-                }
+    """`X-Request-ID` on every operation, as an optional request header, and on every answer."""
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
+    components.setdefault("parameters", {})["X-Request-ID"] = REQUEST_ID_PARAMETER
+    for operation in operations_of(schema):
+        operation.setdefault("parameters", []).append(
+            {"$ref": "#/components/parameters/X-Request-ID"}
+        )
+        for response in operation.get("responses", {}).values():
+            response.setdefault("headers", {})["X-Request-ID"] = {
+                "$ref": "#/components/headers/X-Request-ID"
+            }
+
+
+def document_rate_limits(schema: dict[str, Any]) -> None:
+    """An operation that declares the RateLimit fields on one answer (it is rate limited)
+    declares them on every answer: a refusal, a 429 above all, says what is left too."""
+    headers = schema.setdefault("components", {}).setdefault("headers", {})
+    headers.update(RATE_LIMIT_HEADERS)
+    refs = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
+    for operation in operations_of(schema):
+        responses = operation.get("responses", {}).values()
+        if any("RateLimit" in response.get("headers", {}) for response in responses):
+            for response in responses:
+                response.setdefault("headers", {}).update(refs)
 
 
 def document_client_shapes(schema: dict[str, Any]) -> dict[str, Any]:
     document_request_ids(schema)
-    schemas = schema.get("components", {}).get("schemas", {})
+    document_rate_limits(schema)
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(FHIR_SCHEMAS)
     without_request_defaults(schemas)
     if MERGE_PATCH_SOURCE in schemas:
         schemas[MERGE_PATCH] = merge_patch_schema(schemas[MERGE_PATCH_SOURCE])

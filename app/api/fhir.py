@@ -6,8 +6,8 @@ Errors here are OperationOutcomes (see app.core.errors). Every route accepts `_f
 """
 
 import re
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated, Any
@@ -17,9 +17,10 @@ import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.api.dependencies import current_activity_definitions, current_cursors, runtime_of
+from app.api.fhir_schemas import ref, resource_type_of
 from app.api.http_cache import matches_weakly
 from app.api.routines import stored_routine
 from app.api.routing import NegotiatingRoute, declared_query_names, ignored
@@ -89,9 +90,15 @@ OFFERED = (FHIR_MEDIA_TYPE, "application/json", "application/json+fhir")
 """What Accept may ask for: FHIR JSON, under each of its names."""
 
 
-class FhirResponse(Response):
+class FhirResponse(JSONResponse):
+    """FHIR JSON, ready bytes (or a resource to encode). A JSONResponse, so the contract gives
+    each answer the schema its operation names (`fhir_answers`), not a string's."""
+
     media_type = FHIR_MEDIA_TYPE
     """The type the contract lists; the header also names the charset (`FHIR_CONTENT_TYPE`)."""
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
         super().init_headers(headers)
@@ -223,94 +230,64 @@ FORMAT_PARAMETER_DOC: dict[str, Any] = {
 ONLY_FORMAT = {"parameters": [FORMAT_PARAMETER_DOC]}
 
 
-TEXT = {"type": "string"}
-OBJECTS = {"type": "array", "items": {"type": "object"}}
-ACTION_ELEMENTS: dict[str, Any] = {
-    "id": TEXT,
-    "title": TEXT,
-    "description": TEXT,
-    "textEquivalent": TEXT,
-    "definitionCanonical": TEXT,
-    "code": OBJECTS,
-    "reason": OBJECTS,
-    "timingTiming": {"type": "object"},
-}
-RELATED_ARTIFACTS = {
-    "type": "array",
-    "description": "The sources cited.",
-    "items": {"type": "object", "properties": {"type": TEXT, "display": TEXT}},
-}
-TRIMMED_R4: dict[str, dict[str, Any]] = {
-    "PlanDefinition": {
-        "usage": TEXT,
-        "relatedArtifact": RELATED_ARTIFACTS,
-        "action": {
-            "type": "array",
-            "description": "The routine's blocks as action groups, each with its exercises as "
-            "actions (`definitionCanonical` names the ActivityDefinition as `url|version`).",
-            "items": {
-                "type": "object",
-                "properties": {
-                    **ACTION_ELEMENTS,
-                    "action": {
-                        "type": "array",
-                        "items": {"type": "object", "properties": ACTION_ELEMENTS},
-                    },
-                },
-            },
-        },
-    },
-    "ActivityDefinition": {
-        "usage": TEXT,
-        "dosage": {
-            "type": "array",
-            "description": "Each cited dosage: its text, timing and `doseAndRate`.",
-            "items": {
-                "type": "object",
-                "properties": {"text": TEXT, "timing": {"type": "object"}, "doseAndRate": OBJECTS},
-            },
-        },
-        "relatedArtifact": RELATED_ARTIFACTS,
-        "bodySite": OBJECTS,
-        "topic": OBJECTS,
-    },
-}
-"""The elements this facade emits for a resource, typed as R4 has them (a trimmed R4 schema), so
-a generated client knows they exist. Other elements may come too (`additionalProperties` stays
-open, as FHIR's own JSON schema has it)."""
-COMMON_ELEMENTS: dict[str, Any] = {
-    "id": TEXT,
-    "meta": {"type": "object", "properties": {"versionId": TEXT}},
-    "url": TEXT,
-    "version": TEXT,
-    "name": TEXT,
-    "title": TEXT,
-    "status": TEXT,
-    "description": TEXT,
-}
+OUTCOME_STATUSES = frozenset({400, 404, 406, 422, 503})
+"""What every FHIR operation may refuse with: a parameter or id it does not take (400), an
+unknown resource (404), an Accept or `_format` it does not serve (406), and no database (503)."""
+BODY_STATUSES = frozenset({413, 415})
+"""What an operation that reads a body may refuse with besides: too large, or encoded."""
+
+Endpoint = Callable[..., Coroutine[Any, Any, Response]]
 
 
-def success(
-    resource_type: str, example: dict[str, Any], *refusals: int
+def fhir_answers(
+    method: str, resource: str, refusals: Iterable[int] = ()
 ) -> dict[int | str, dict[str, Any]]:
-    """The answers of a read: the resource, a 304, and OperationOutcomes for 400, 404, 406, 422,
-    503 and `refusals`."""
-    elements = TRIMMED_R4.get(resource_type)
-    properties = {} if elements is None else {**COMMON_ELEMENTS, **elements}
-    schema = {
-        "type": "object",
-        "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}, **properties},
-        "examples": [example],
-    }
-    return {
+    """An operation's answers: the resource (its component schema, `app.api.fhir_schemas`), a
+    304 for a GET, and OperationOutcomes for the refusals every operation may give and
+    `refusals`."""
+    statuses = OUTCOME_STATUSES | set(refusals) | (BODY_STATUSES if method == "post" else set())
+    answers: dict[int | str, dict[str, Any]] = {
         200: {
-            "description": f"A FHIR R4 {resource_type}",
-            "content": {FHIR_MEDIA_TYPE: {"schema": schema}},
-        },
-        304: {"description": "Not modified: the If-None-Match ETag is current"},
-        **outcome_responses(*sorted({400, 404, 406, 422, 503, *refusals})),
+            "description": f"A FHIR R4 {resource_type_of(resource)}",
+            "content": {FHIR_MEDIA_TYPE: {"schema": ref(resource)}},
+        }
     }
+    if method == "get":
+        answers[304] = {"description": "Not modified: the If-None-Match ETag is current"}
+    return {**answers, **outcome_responses(*sorted(statuses))}
+
+
+def fhir_operation(
+    method: str,
+    path: str,
+    resource: str,
+    *,
+    summary: str,
+    description: str,
+    refusals: Iterable[int] = (),
+    parameters: Sequence[dict[str, Any]] = (FORMAT_PARAMETER_DOC,),
+    name: str | None = None,
+) -> Callable[[Endpoint], Endpoint]:
+    """Declare a FHIR operation in one place: its path, what it answers (`resource`, a component
+    schema) and refuses (`fhir_answers`), its query parameters, and its FHIR body if a POST."""
+    extra: dict[str, Any] = {"parameters": list(parameters)}
+    if method == "post":
+        extra["requestBody"] = FHIR_BODY
+    return router.api_route(
+        path,
+        methods=[method.upper()],
+        name=name,
+        summary=summary,
+        description=description,
+        responses=fhir_answers(method, resource, refusals),
+        openapi_extra=extra,
+    )
+
+
+FHIR_BODY = {
+    "required": True,
+    "content": {FHIR_MEDIA_TYPE: {"schema": {"type": "object", "required": ["resourceType"]}}},
+}
 
 
 ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
@@ -319,64 +296,20 @@ interaction: see `valid_ids`)."""
 ResourceId = Annotated[str, Path(max_length=64, pattern=ID_PATTERN, examples=["cat-stretch"])]
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/metadata",
+    "CapabilityStatement",
     summary="FHIR CapabilityStatement",
     description="Exactly what the facade serves: read-only interactions, the ActivityDefinition "
     "search parameters, JSON only.",
-    responses=success("CapabilityStatement", {"resourceType": "CapabilityStatement"}),
-    openapi_extra=ONLY_FORMAT,
 )
 async def fhir_capabilities(request: Request) -> Response:
-    return resource_response(
-        request, capability_statement(canonical_of(request), request.app.version)
-    )
+    return resource_response(request, current_capability_statement(request))
 
 
-@router.get(
-    "/CapabilityStatement/{resource_id}",
-    summary="Read the CapabilityStatement at its canonical URL",
-    description="`backcare`: the same statement as `/metadata`, where its `url` points.",
-    responses=success("CapabilityStatement", {"resourceType": "CapabilityStatement"}),
-    openapi_extra=ONLY_FORMAT,
-)
-async def read_capability_statement(resource_id: ResourceId, request: Request) -> Response:
-    if resource_id != CAPABILITY_ID:
-        raise NotFoundError(
-            f"No CapabilityStatement has the id {resource_id!r}: only {CAPABILITY_ID}."
-        )
-    return await fhir_capabilities(request)
-
-
-@router.get(
-    "/OperationDefinition/{resource_id}",
-    summary="Read an OperationDefinition",
-    description="`Questionnaire-evaluate`: the red-flag screening's `$evaluate`, its input "
-    "and the Parameters it answers with.",
-    responses=success("OperationDefinition", {"resourceType": "OperationDefinition"}),
-    openapi_extra=ONLY_FORMAT,
-)
-async def read_operation_definition(resource_id: ResourceId, request: Request) -> Response:
-    if resource_id != EVALUATE_ID:
-        raise NotFoundError(
-            f"No OperationDefinition has the id {resource_id!r}: only {EVALUATE_ID}."
-        )
-    return resource_response(request, evaluate_operation(canonical_of(request)))
-
-
-@router.get(
-    "/StructureDefinition/{resource_id}",
-    summary="Read a StructureDefinition",
-    description="The definition of an extension the resources here use, at its canonical URL "
-    "(`exercise-contraindication`: a flag and its reason on an ActivityDefinition).",
-    responses=success("StructureDefinition", {"resourceType": "StructureDefinition"}),
-    openapi_extra=ONLY_FORMAT,
-)
-async def read_structure_definition(resource_id: ResourceId, request: Request) -> Response:
-    if resource_id not in EXTENSIONS_BY_ID:
-        known = ", ".join(EXTENSIONS_BY_ID)
-        raise NotFoundError(f"No StructureDefinition has the id {resource_id!r}. Known: {known}.")
-    return resource_response(request, structure_definition(canonical_of(request), resource_id))
+def current_capability_statement(request: Request) -> dict[str, Any]:
+    return capability_statement(canonical_of(request), request.app.version)
 
 
 ALTERNATIVES = r"^[^,]+(,[^,]+)*$"
@@ -607,14 +540,15 @@ def self_link(request: Request, count: int) -> str:
     return f"{fhir_base(request)}/ActivityDefinition" + (f"?{query}" if query else "")
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/ActivityDefinition",
+    "ActivityDefinitionBundle",
     summary="Search ActivityDefinitions",
     description="A searchset Bundle of published exercises in id order, `total` matches, pages "
     "of `_count` with a `next` link. A comma separates alternatives; a repeated parameter "
     "must match too. Modifiers and other parameters are refused with an OperationOutcome.",
-    responses=success("Bundle", {"resourceType": "Bundle", "type": "searchset", "total": 0}),
-    openapi_extra={"parameters": SEARCH_PARAMETERS_DOC},
+    parameters=SEARCH_PARAMETERS_DOC,
 )
 async def search_activity_definitions(request: Request) -> Response:
     """The hot path: every resource is ready bytes; the Bundle is joined around them."""
@@ -642,13 +576,13 @@ async def search_activity_definitions(request: Request) -> Response:
     return FhirResponse(searchset(fhir_base(request), page, self_url, next_url, shape))
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/ActivityDefinition/{resource_id}",
+    "ActivityDefinition",
     summary="Read an ActivityDefinition",
     description="One published exercise (id = slug): steps, cited dosages, body sites, "
     'contraindications, cautions and citations. `ETag: W/"version"`.',
-    responses=success("ActivityDefinition", {"resourceType": "ActivityDefinition"}),
-    openapi_extra=ONLY_FORMAT,
 )
 async def read_activity_definition(resource_id: ResourceId, request: Request) -> Response:
     definitions = current_activity_definitions(request)
@@ -674,14 +608,14 @@ async def exercise_versions(
     return await run_in_threadpool(runtime_of(request).content.versions, resource_id, version)
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/ActivityDefinition/{resource_id}/_history",
+    "ActivityDefinitionBundle",
     summary="An ActivityDefinition's history",
     description="A `history` Bundle of every version of the exercise that was published (or "
     "retired it), newest first. Older versions stay readable, so a routine's "
     "`url|version` keeps resolving after the exercise is edited.",
-    responses=success("Bundle", {"resourceType": "Bundle", "type": "history", "total": 1}),
-    openapi_extra=ONLY_FORMAT,
 )
 async def activity_definition_history(resource_id: ResourceId, request: Request) -> Response:
     versions = await exercise_versions(request, resource_id)
@@ -696,13 +630,13 @@ async def activity_definition_history(resource_id: ResourceId, request: Request)
     return FhirResponse(orjson.dumps(bundle))
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/ActivityDefinition/{resource_id}/_history/{version_id}",
+    "ActivityDefinition",
     summary="Read one version of an ActivityDefinition (vread)",
     description="The exercise as that version had it: what a `url|version` canonical names. "
     "Versions never published (drafts) are not served.",
-    responses=success("ActivityDefinition", {"resourceType": "ActivityDefinition"}),
-    openapi_extra=ONLY_FORMAT,
 )
 async def vread_activity_definition(
     resource_id: ResourceId,
@@ -727,45 +661,20 @@ def fhir_base(request: Request) -> str:
     return f"{str(request.base_url).rstrip('/')}{PREFIX}"
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/PlanDefinition/{resource_id}",
+    "PlanDefinition",
     summary="Read a PlanDefinition",
     description="A stored routine (id = routine id): blocks as action groups in order, each "
     "exercise pointing at its ActivityDefinition as `url|version` at the version the routine "
     "holds. A referral has no exercise actions, only the referral advice. A deleted routine is "
     "a 410.",
-    responses=success("PlanDefinition", {"resourceType": "PlanDefinition"}, 410),
-    openapi_extra=ONLY_FORMAT,
+    refusals=[410],
 )
 async def read_plan_definition(resource_id: ResourceId, request: Request) -> Response:
     stored = await stored_routine(request, resource_id)
     return resource_response(request, plan_definition(canonical_of(request), orjson.loads(stored)))
-
-
-QUESTIONNAIRES = {RED_FLAGS_ID: red_flag_questionnaire, QUESTIONNAIRE_ID: feedback_questionnaire}
-
-
-@router.get(
-    "/Questionnaire/{resource_id}",
-    summary="Read a Questionnaire",
-    description="`red-flags`: the screening to ask before offering a routine, one boolean "
-    "question per red flag, coded with its urgency. `session-feedback`: the questions "
-    "feedback on a session answers.",
-    responses=success("Questionnaire", {"resourceType": "Questionnaire"}),
-    openapi_extra=ONLY_FORMAT,
-)
-async def read_questionnaire(resource_id: ResourceId, request: Request) -> Response:
-    build = QUESTIONNAIRES.get(resource_id)
-    if build is None:
-        known = ", ".join(QUESTIONNAIRES)
-        raise NotFoundError(f"No Questionnaire has the id {resource_id!r}. Known: {known}.")
-    return resource_response(request, build(canonical_of(request)))
-
-
-FHIR_BODY = {
-    "required": True,
-    "content": {FHIR_MEDIA_TYPE: {"schema": {"type": "object", "required": ["resourceType"]}}},
-}
 
 
 async def fhir_body(request: Request) -> Any:
@@ -784,15 +693,15 @@ async def fhir_body(request: Request) -> Any:
         ) from None
 
 
-@router.post(
+@fhir_operation(
+    "post",
     f"/Questionnaire/{RED_FLAGS_ID}/$evaluate",
+    "Parameters",
     summary="Screen a red-flag QuestionnaireResponse",
     description="Answers a QuestionnaireResponse to `Questionnaire/red-flags` with what `POST "
     "/v1/routines` decides from the same red flags (without a clinician's clearance): a "
     "Parameters resource with `outcome` (`refer` or `routine`) and, for `refer`, the most "
     "urgent flag's `urgency` and `advice` and each `redFlag`. Nothing is stored.",
-    responses=success("Parameters", {"resourceType": "Parameters"}),
-    openapi_extra={"parameters": [FORMAT_PARAMETER_DOC], "requestBody": FHIR_BODY},
 )
 async def evaluate_red_flags(request: Request) -> Response:
     canonical = canonical_of(request)
@@ -861,24 +770,27 @@ APPLY_DESCRIPTION = (
 )
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/PlanDefinition/{resource_id}/$apply",
+    "CarePlan",
+    refusals=[410],
     summary="Apply a PlanDefinition",
     description=APPLY_DESCRIPTION,
-    responses=success("CarePlan", {"resourceType": "CarePlan"}),
-    openapi_extra={"parameters": [SUBJECT_DOC, FORMAT_PARAMETER_DOC]},
+    parameters=[SUBJECT_DOC, FORMAT_PARAMETER_DOC],
 )
 async def apply_plan_definition(resource_id: ResourceId, request: Request) -> Response:
     subject = apply_subject(request.query_params.getlist("subject"))
     return await applied(request, resource_id, subject)
 
 
-@router.post(
+@fhir_operation(
+    "post",
     "/PlanDefinition/{resource_id}/$apply",
+    "CarePlan",
+    refusals=[410],
     summary="Apply a PlanDefinition (Parameters body)",
     description=APPLY_DESCRIPTION + " The body is a Parameters resource with at most a `subject`.",
-    responses=success("CarePlan", {"resourceType": "CarePlan"}),
-    openapi_extra={"parameters": [FORMAT_PARAMETER_DOC], "requestBody": FHIR_BODY},
 )
 async def apply_plan_definition_with_parameters(
     resource_id: ResourceId, request: Request
@@ -891,13 +803,14 @@ async def stored_feedback(request: Request, routine_id: str) -> dict[str, Any]:
     return await runtime_of(request).routines.feedback(routine_id)
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/QuestionnaireResponse/{resource_id}",
+    "QuestionnaireResponse",
+    refusals=[410],
     summary="Read a session's feedback as a QuestionnaireResponse",
     description="The feedback on the routine with this id, as answers to "
     "`Questionnaire/session-feedback`; its `identifier` names the routine.",
-    responses=success("QuestionnaireResponse", {"resourceType": "QuestionnaireResponse"}),
-    openapi_extra=ONLY_FORMAT,
 )
 async def read_questionnaire_response(resource_id: ResourceId, request: Request) -> Response:
     feedback = await stored_feedback(request, resource_id)
@@ -911,28 +824,27 @@ def routine_of_identifier(request: Request, value: str) -> str | None:
     return None if bar and system != expected else routine_id
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/QuestionnaireResponse",
+    "QuestionnaireResponseBundle",
     summary="Search session feedback by routine",
     description="`identifier=[system|]routine-id`: a searchset Bundle of the feedback on that "
     "routine (none or one).",
-    responses=success("Bundle", {"resourceType": "Bundle", "type": "searchset", "total": 1}),
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "identifier",
-                "in": "query",
-                "required": True,
-                "description": "The routine id, optionally after the PlanDefinition system.",
-                "schema": {
-                    "type": "string",
-                    "maxLength": 300,
-                    "pattern": r"^([^|]*\|)?[A-Za-z0-9\-.]{1,64}$",
-                },
+    parameters=[
+        {
+            "name": "identifier",
+            "in": "query",
+            "required": True,
+            "description": "The routine id, optionally after the PlanDefinition system.",
+            "schema": {
+                "type": "string",
+                "maxLength": 300,
+                "pattern": r"^([^|]*\|)?[A-Za-z0-9\-.]{1,64}$",
             },
-            FORMAT_PARAMETER_DOC,
-        ]
-    },
+        },
+        FORMAT_PARAMETER_DOC,
+    ],
 )
 async def search_questionnaire_responses(request: Request) -> Response:
     value = single(request, "identifier")
@@ -981,13 +893,13 @@ def used_url(request: Request) -> str:
     return path + (f"?{urlencode(used)}" if used else "")
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/Observation/{resource_id}",
+    "Observation",
     summary="Read a pain rating",
     description="`{routine-id}-pain-before` or `{routine-id}-pain-after`: a 0-10 pain rating "
     "from the feedback on that routine, its `focus` the PlanDefinition.",
-    responses=success("Observation", {"resourceType": "Observation"}),
-    openapi_extra=ONLY_FORMAT,
 )
 async def read_observation(resource_id: ResourceId, request: Request) -> Response:
     routine_id = resource_id.rsplit("-pain-", 1)[0]
@@ -999,30 +911,29 @@ async def read_observation(resource_id: ResourceId, request: Request) -> Respons
     raise NotFoundError(f"No Observation has the id {resource_id!r}.")
 
 
-@router.get(
+@fhir_operation(
+    "get",
     "/Observation",
+    "ObservationBundle",
     summary="Search pain ratings by routine",
     description="`focus=PlanDefinition/{routine-id}`: the pain ratings before and after the "
     "session of that routine (none until feedback is given). Follow a routine chain to chart "
     "pain across sessions.",
-    responses=success("Bundle", {"resourceType": "Bundle", "type": "searchset", "total": 2}),
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "focus",
-                "in": "query",
-                "required": True,
-                "description": "PlanDefinition/{routine-id}",
-                "schema": {
-                    "type": "string",
-                    "maxLength": 120,
-                    "pattern": r"^PlanDefinition/[A-Za-z0-9\-.]{1,64}$",
-                },
-                "example": "PlanDefinition/8d54d5f3-ce9d-4c5e-bde8-6a563e13b214",
+    parameters=[
+        {
+            "name": "focus",
+            "in": "query",
+            "required": True,
+            "description": "PlanDefinition/{routine-id}",
+            "schema": {
+                "type": "string",
+                "maxLength": 120,
+                "pattern": r"^PlanDefinition/[A-Za-z0-9\-.]{1,64}$",
             },
-            FORMAT_PARAMETER_DOC,
-        ]
-    },
+            "example": "PlanDefinition/8d54d5f3-ce9d-4c5e-bde8-6a563e13b214",
+        },
+        FORMAT_PARAMETER_DOC,
+    ],
 )
 async def search_observations(request: Request) -> Response:
     focus = single(request, "focus")
@@ -1033,36 +944,102 @@ async def search_observations(request: Request) -> Response:
     return FhirResponse(orjson.dumps(bundle_of(request, observations)))
 
 
-def vocabulary_id(resource_type: str, resource_id: str) -> str:
-    if resource_id not in VOCABULARIES_BY_ID:
-        known = ", ".join(VOCABULARIES_BY_ID)
-        raise NotFoundError(f"No {resource_type} has the id {resource_id!r}. Known: {known}.")
-    return resource_id
+@dataclass(frozen=True)
+class Definitions:
+    """A resource type whose resources are made from code, read by id: the ids it knows and how
+    to build each for the request."""
+
+    resource_type: str
+    operation: str
+    summary: str
+    description: str
+    known: Collection[str]
+    build: Callable[[Request, str], dict[str, Any]]
 
 
-@router.get(
-    "/CodeSystem/{resource_id}",
-    summary="Read a CodeSystem",
-    description="One of our vocabularies (target-area, position, equipment, level, "
-    "sensitivity-flag, spinal-motion and the others named in the CapabilityStatement).",
-    responses=success("CodeSystem", {"resourceType": "CodeSystem"}),
-    openapi_extra=ONLY_FORMAT,
+QUESTIONNAIRES = {RED_FLAGS_ID: red_flag_questionnaire, QUESTIONNAIRE_ID: feedback_questionnaire}
+VOCABULARY_IDS = "target-area, position, equipment, level, sensitivity-flag, spinal-motion"
+
+DEFINITIONS = (
+    Definitions(
+        "CapabilityStatement",
+        "read_capability_statement",
+        "Read the CapabilityStatement at its canonical URL",
+        f"`{CAPABILITY_ID}`: the same statement as `/metadata`, where its `url` points.",
+        (CAPABILITY_ID,),
+        lambda request, _: current_capability_statement(request),
+    ),
+    Definitions(
+        "OperationDefinition",
+        "read_operation_definition",
+        "Read an OperationDefinition",
+        f"`{EVALUATE_ID}`: the red-flag screening's `$evaluate`, its input and the Parameters "
+        "it answers with.",
+        (EVALUATE_ID,),
+        lambda request, _: evaluate_operation(canonical_of(request)),
+    ),
+    Definitions(
+        "StructureDefinition",
+        "read_structure_definition",
+        "Read a StructureDefinition",
+        "The definition of an extension the resources here use, at its canonical URL "
+        "(`exercise-contraindication`: a flag and its reason on an ActivityDefinition).",
+        EXTENSIONS_BY_ID,
+        lambda request, found: structure_definition(canonical_of(request), found),
+    ),
+    Definitions(
+        "Questionnaire",
+        "read_questionnaire",
+        "Read a Questionnaire",
+        "`red-flags`: the screening to ask before offering a routine, one boolean question per "
+        "red flag, coded with its urgency. `session-feedback`: the questions feedback on a "
+        "session answers.",
+        QUESTIONNAIRES,
+        lambda request, found: QUESTIONNAIRES[found](canonical_of(request)),
+    ),
+    Definitions(
+        "CodeSystem",
+        "read_code_system",
+        "Read a CodeSystem",
+        f"One of our vocabularies ({VOCABULARY_IDS} and the others named in the "
+        "CapabilityStatement).",
+        VOCABULARIES_BY_ID,
+        lambda request, found: code_system(canonical_of(request), found),
+    ),
+    Definitions(
+        "ValueSet",
+        "read_value_set",
+        "Read a ValueSet",
+        "Every code of one of our CodeSystems; same ids as the CodeSystems.",
+        VOCABULARIES_BY_ID,
+        lambda request, found: value_set(canonical_of(request), found),
+    ),
 )
-async def read_code_system(resource_id: ResourceId, request: Request) -> Response:
-    found = vocabulary_id("CodeSystem", resource_id)
-    return resource_response(request, code_system(canonical_of(request), found))
 
 
-@router.get(
-    "/ValueSet/{resource_id}",
-    summary="Read a ValueSet",
-    description="Every code of one of our CodeSystems; same ids as the CodeSystems.",
-    responses=success("ValueSet", {"resourceType": "ValueSet"}),
-    openapi_extra=ONLY_FORMAT,
-)
-async def read_value_set(resource_id: ResourceId, request: Request) -> Response:
-    found = vocabulary_id("ValueSet", resource_id)
-    return resource_response(request, value_set(canonical_of(request), found))
+def serve(definitions: Definitions) -> None:
+    """The read of one of `DEFINITIONS`: 404 naming the known ids for any other."""
+
+    async def read(resource_id: ResourceId, request: Request) -> Response:
+        if resource_id not in definitions.known:
+            known = ", ".join(definitions.known)
+            raise NotFoundError(
+                f"No {definitions.resource_type} has the id {resource_id!r}. Known: {known}."
+            )
+        return resource_response(request, definitions.build(request, resource_id))
+
+    fhir_operation(
+        "get",
+        f"/{definitions.resource_type}/{{resource_id}}",
+        definitions.resource_type,
+        summary=definitions.summary,
+        description=definitions.description,
+        name=definitions.operation,
+    )(read)
+
+
+for served_definitions in DEFINITIONS:
+    serve(served_definitions)
 
 
 WRITES = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}

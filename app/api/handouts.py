@@ -5,6 +5,7 @@ from starlette.responses import Response
 
 from app.api.dependencies import client_address, runtime_of
 from app.api.http_cache import PRIVATE_IMMUTABLE, matches_weakly
+from app.api.response_headers import RATE_LIMIT_HEADERS
 from app.api.routines import RoutineId, stored_routine
 from app.api.routing import NegotiatingRoute
 from app.core.errors import problem_responses
@@ -51,6 +52,7 @@ QUERY_PARAMETERS = [
     responses={
         200: {
             "description": "The handout",
+            "headers": RATE_LIMIT_HEADERS,
             "content": {
                 "text/html": {"schema": {"type": "string"}},
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}},

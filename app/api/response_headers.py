@@ -39,7 +39,10 @@ IDEMPOTENT_REPLAYED = header(
 RATE_LIMIT_HEADERS = {
     "RateLimit-Policy": header(
         "The client's budget for this kind of request (IETF RateLimit header fields): the "
-        "policy's name, its quota `q` and window `w` in seconds.",
+        "policy's name, its quota `q` and window `w` in seconds. Sent on every answer to a "
+        "request the budget counted, a 429 included (`routine-writes`: routine creation and "
+        "feedback; `renders`: a handout's PDF rendered, not one served from the cache nor a "
+        "page), while the limiter's storage answers.",
         '"routine-writes";q=60;w=60',
     ),
     "RateLimit": header(
@@ -47,5 +50,5 @@ RATE_LIMIT_HEADERS = {
         '"routine-writes";r=59;t=60',
     ),
 }
-"""Sent on every answer of a rate-limited operation, whatever its status, while the limiter's
-storage answers."""
+"""Declared on every answer of a rate-limited operation (`app.api.contract`), whatever its
+status."""

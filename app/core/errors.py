@@ -399,13 +399,24 @@ class OutcomeIssue(BaseModel):
     severity: Literal["fatal", "error", "warning", "information"] = Field(examples=["error"])
     code: str = Field(description="A FHIR issue type", examples=["not-supported"])
     details: OutcomeDetails | None = None
-    diagnostics: str | None = Field(default=None, examples=["Unknown parameter 'saftey_for'"])
+    diagnostics: str | None = Field(
+        default=None,
+        description="What is wrong, in words; on an error, it ends with ` request_id=` and this "
+        "request's id, as in the answer's `X-Request-ID` (a problem document's `request_id`).",
+        examples=["query parameter 'saftey_for': unknown parameter request_id=3f1b0c1e4a7d4a55"],
+    )
+
+
+class OutcomeNarrative(BaseModel):
+    status: str = Field(examples=["generated"])
+    div: str = Field(description="The detail, as FHIR's XHTML")
 
 
 class OperationOutcome(BaseModel):
     """A FHIR OperationOutcome: how every error under /fhir/ is reported."""
 
     resourceType: Literal["OperationOutcome"]  # noqa: N815 (FHIR's own element name)
+    text: OutcomeNarrative | None = None
     issue: list[OutcomeIssue] = Field(min_length=1)
 
 
@@ -425,9 +436,16 @@ ISSUE_TYPES: dict[str, str] = {
 """Our problem slugs as FHIR issue types (http://hl7.org/fhir/issue-type)."""
 
 
+REQUEST_ID_IN_DIAGNOSTICS = " request_id="
+"""How an OperationOutcome's issue names the request (`request_id`, as problem documents and the
+log line name it): at the end of its `diagnostics`."""
+
+
 def operation_outcome(
     status: int, slug: str, detail: str, errors: Sequence[FieldError]
 ) -> dict[str, Any]:
+    """The error as an OperationOutcome, each issue's diagnostics ending with the request's id."""
+    named = f"{REQUEST_ID_IN_DIAGNOSTICS}{current_request_id.get() or '-'}"
     code = ISSUE_TYPES.get(slug, "processing")
     severity = "fatal" if status >= 500 else "error"
     text = {
@@ -438,7 +456,7 @@ def operation_outcome(
         return {
             "resourceType": "OperationOutcome",
             "text": text,
-            "issue": [{"severity": severity, "code": code, "diagnostics": detail}],
+            "issue": [{"severity": severity, "code": code, "diagnostics": detail + named}],
         }
     return {
         "resourceType": "OperationOutcome",
@@ -448,7 +466,8 @@ def operation_outcome(
                 "severity": severity,
                 "code": code,
                 "details": {"text": detail},
-                "diagnostics": f"{error.location} parameter {error.field!r}: {error.message}",
+                "diagnostics": f"{error.location} parameter {error.field!r}: {error.message}"
+                + named,
             }
             for error in errors
         ],

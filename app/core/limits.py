@@ -8,10 +8,13 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import (
+    FHIR_CONTENT_TYPE,
+    FHIR_PATH_PREFIX,
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_BASE,
     ContentTooLargeError,
     RequestTimeoutError,
+    operation_outcome,
 )
 from app.core.request_ids import current_request_id
 
@@ -20,11 +23,11 @@ BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
 class BodySizeLimit:
-    """Answers 413 problem+json when a body is over `max_bytes`, whether the Content-Length says
-    so or the body turns out longer while it streams, and 408 when the whole body has not
-    arrived within `timeout_seconds` (a client sending half a body would otherwise hold its
-    connection and its request for ever). Bodies within the limits are buffered once and handed
-    on unchanged."""
+    """Answers 413 problem+json (an OperationOutcome under /fhir/) when a body is over
+    `max_bytes`, whether the Content-Length says so or the body turns out longer while it
+    streams, and 408 when the whole body has not arrived within `timeout_seconds` (a client
+    sending half a body would otherwise hold its connection and its request for ever). Bodies
+    within the limits are buffered once and handed on unchanged."""
 
     def __init__(
         self,
@@ -92,18 +95,21 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
         kind = {408: RequestTimeoutError, 413: ContentTooLargeError}[status]
-        body = orjson.dumps(
-            {
-                "type": PROBLEM_TYPE_BASE + kind.slug,
-                "title": kind.title,
-                "status": status,
-                "detail": detail,
-                "instance": scope["path"],
-                "request_id": current_request_id.get(),
-            }
-        )
+        media_type = PROBLEM_MEDIA_TYPE
+        document = {
+            "type": PROBLEM_TYPE_BASE + kind.slug,
+            "title": kind.title,
+            "status": status,
+            "detail": detail,
+            "instance": scope["path"],
+            "request_id": current_request_id.get(),
+        }
+        if scope["path"].startswith(FHIR_PATH_PREFIX):  # a FHIR client reads OperationOutcomes
+            media_type = FHIR_CONTENT_TYPE
+            document = operation_outcome(status, kind.slug, detail, ())
+        body = orjson.dumps(document)
         headers = [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-type", media_type.encode()),
             (b"content-length", str(len(body)).encode()),
         ]
         if status == 408:

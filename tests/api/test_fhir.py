@@ -5,6 +5,7 @@ OperationOutcomes, and reads are versioned."""
 from typing import Any
 
 import pytest
+from contract_validation import assert_declared
 from fastapi.testclient import TestClient
 from fhir_validation import assert_valid_r4
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from sqlmodel import Session
 from app.core.security import Role
 from app.db.key_queries import create_key
 from app.db.session import build_engine
-from app.domain.fhir.capability import SEARCH_PARAMETERS
+from app.domain.fhir.capability import SEARCH_PARAMETERS, SERVED_TYPES
 from app.domain.fhir.terminology import VOCABULARIES
 from app.domain.routines import RED_FLAGS
 
@@ -49,9 +50,11 @@ def make_key(url: str, name: str, role: Role) -> str:
 
 
 def parsed(response: Any, resource_type: str, status: int = 200) -> dict[str, Any]:
-    """The body, checked by three R4 validators (see fhir_validation) and FHIR's JSON rules."""
+    """The body, checked by three R4 validators (see fhir_validation), FHIR's JSON rules and the
+    contract's own schema for the answer (contract_validation)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == FHIR
+    assert_declared(response)
     body: dict[str, Any] = response.json()
     assert body["resourceType"] == resource_type
     assert_valid_r4(body)
@@ -1021,33 +1024,33 @@ class TestWhatTheClinicDoesNext:
             outcome(response, 400)
 
 
-def test_the_contract_types_the_elements_a_plan_and_an_activity_carry(client: TestClient) -> None:
-    """A trimmed R4 schema: each element the contract declares is served with that JSON type."""
+def test_the_contract_gives_every_served_resource_its_schema(client: TestClient) -> None:
+    """Each resource type served has a component schema naming what a client reads (`action`
+    and its `definitionCanonical`, `dosage`, `relatedArtifact`), each FHIR answer names its
+    schema, and a served element the contract does not name fails the check `parsed` makes."""
     document = client.get("/openapi.json").json()
-    routine = client.post("/v1/routines", json={"sensitivity": "none", "minutes": 20}).json()
-    served = {
-        "/fhir/r4/PlanDefinition/{resource_id}": client.get(
-            f"/fhir/r4/PlanDefinition/{routine['id']}"
-        ).json(),
-        "/fhir/r4/ActivityDefinition/{resource_id}": client.get(
-            "/fhir/r4/ActivityDefinition/cat-stretch"
-        ).json(),
-    }
-    kinds = {"string": str, "object": dict, "array": list}
-    for path, resource in served.items():
-        declared = document["paths"][path]["get"]["responses"]["200"]["content"]
-        schema = declared["application/fhir+json"]["schema"]
-        for name in ("action", "dosage", "relatedArtifact"):
-            if name in resource:
-                assert name in schema["properties"], (path, name)
-        for name, element in schema["properties"].items():
-            if name in resource and "type" in element:
-                assert isinstance(resource[name], kinds[element["type"]]), (path, name)
-                item = element.get("items", {})
-                for value in resource[name] if element["type"] == "array" else []:
-                    assert isinstance(value, kinds[item.get("type", "object")]), (path, name)
-                    for key, typed in item.get("properties", {}).items():
-                        if key in value and "type" in typed:
-                            assert isinstance(value[key], kinds[typed["type"]]), (path, name, key)
-    assert "action" in served["/fhir/r4/PlanDefinition/{resource_id}"]
-    assert {"dosage", "relatedArtifact"} <= set(served["/fhir/r4/ActivityDefinition/{resource_id}"])
+    schemas = document["components"]["schemas"]
+    resource_types = [
+        schema["properties"]["resourceType"]
+        for schema in schemas.values()
+        if "resourceType" in schema.get("properties", {})
+    ]
+    described = {kind.get("const") or kind["enum"][0] for kind in resource_types}
+    assert SERVED_TYPES | {"Bundle", "CarePlan", "Parameters", "OperationOutcome"} <= described
+    plan = schemas["PlanDefinition"]["properties"]
+    assert "relatedArtifact" in plan
+    exercise_action = plan["action"]["items"]["properties"]["action"]["items"]["properties"]
+    assert "definitionCanonical" in exercise_action
+    assert {"dosage", "relatedArtifact"} <= set(schemas["ActivityDefinition"]["properties"])
+    for path, operations in document["paths"].items():
+        for operation in operations.values() if path.startswith(BASE) else ():
+            schema = operation["responses"]["200"]["content"]["application/fhir+json"]["schema"]
+            assert schema["$ref"].rsplit("/", 1)[1] in schemas, path
+
+    served = client.get(f"{BASE}/ActivityDefinition/cat-stretch")
+    assert_declared(served)
+    unnamed = {**served.json(), "approvalDate": "2026-12-08"}
+    headers = {"content-type": served.headers["content-type"]}
+    altered = type(served)(200, headers=headers, json=unnamed, request=served.request)
+    with pytest.raises(AssertionError, match="approvalDate"):
+        assert_declared(altered)
