@@ -320,7 +320,10 @@ def delete_with_its_token(generated: GeneratedPackage, base_url: str, routine: A
             assert isinstance(gone.parsed, generated.models.Problem), operation
             assert gone.parsed.request_id == gone.headers["x-request-id"]
         plan = generated.operation("fhir", "read_plan_definition")
-        assert plan.sync_detailed(routine.id, client=owner).status_code == 410
+        gone_plan = plan.sync_detailed(routine.id, client=owner)
+        assert gone_plan.status_code == 410
+        assert isinstance(gone_plan.parsed, generated.models.OperationOutcome)
+        assert gone_plan.parsed.issue[0].code == "deleted"
 
 
 def handouts_and_plan(generated: GeneratedPackage, client: Any, routine_id: str) -> None:
@@ -333,19 +336,60 @@ def handouts_and_plan(generated: GeneratedPackage, client: Any, routine_id: str)
     pdf = revalidated(get_handout, routine_id, client=client, format_=models.GetHandoutFormat.PDF)
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
-    plan = generated.operation("fhir", "read_plan_definition").sync_detailed(
-        routine_id, client=client
+    fhir_as_typed(generated, client, routine_id)
+
+
+def fhir_as_typed(generated: GeneratedPackage, client: Any, routine_id: str) -> None:
+    """The routine as FHIR, read through the generated models: the PlanDefinition's exercise
+    actions name their ActivityDefinitions (`url|version`), which resolve by search; $apply
+    makes a CarePlan whose activities instantiate the same definitions."""
+    models = generated.models
+    plan = revalidated(
+        generated.operation("fhir", "read_plan_definition"), routine_id, client=client
     )
-    assert plan.status_code == 200, plan.content
-    assert plan.parsed.to_dict()["resourceType"] == "PlanDefinition"
+    assert isinstance(plan.parsed, models.PlanDefinition)
+    exercises = [action for group in plan.parsed.action for action in group.action]
+    # A tailored dose points at a contained definition (`#dose-...`); the others at the catalogue.
+    exercise = next(item for item in exercises if not item.definition_canonical.startswith("#"))
+    url, _, version = exercise.definition_canonical.partition("|")
+    assert "/ActivityDefinition/" in url
+    assert version.isdigit()
+    search = generated.operation("fhir", "search_activity_definitions")
+    found = search.sync_detailed(client=client, url_query=exercise.definition_canonical).parsed
+    assert isinstance(found, models.ActivityDefinitionBundle)
+    assert found.total == 1
+    definition = found.entry[0].resource
+    assert isinstance(definition, models.ActivityDefinition)
+    assert (definition.url, definition.version) == (url, version)
+    assert definition.dosage[0].text
+
+    apply = generated.operation("fhir", "apply_plan_definition")
+    care_plan = apply.sync_detailed(routine_id, client=client, subject="Patient/123").parsed
+    assert isinstance(care_plan, models.CarePlan)
+    assert care_plan.subject.reference == "Patient/123"
+    instantiated = [activity.detail.instantiates_canonical[0] for activity in care_plan.activity]
+    assert exercise.definition_canonical in instantiated
 
 
 def errors_name_their_request(generated: GeneratedPackage, client: Any) -> None:
-    """A problem is parsed as `Problem`, naming the field and the request (the client's id)."""
+    """A problem is parsed as `Problem`, naming the field and the request (the client's id);
+    a FHIR error as an `OperationOutcome`, whose diagnostics end with the request's id."""
+    models = generated.models
     exercise = generated.operation("exercises", "get_exercise")
-    missing = exercise.sync_detailed("no-such-exercise", client=client)
+    missing = exercise.sync_detailed("no-such-exercise", client=client, x_request_id="py-404")
     assert missing.status_code == 404
-    assert missing.parsed.request_id == missing.headers["x-request-id"]
+    assert missing.parsed.request_id == missing.headers["x-request-id"] == "py-404"
+    definition = generated.operation("fhir", "read_activity_definition")
+    no_definition = definition.sync_detailed("no-such-exercise", client=client, x_request_id="f")
+    assert no_definition.status_code == 404
+    assert isinstance(no_definition.parsed, models.OperationOutcome)
+    assert no_definition.parsed.issue[0].code == "not-found"
+    assert no_definition.parsed.issue[0].diagnostics.endswith(" request_id=f")
+    search = generated.operation("fhir", "search_observations")
+    not_a_plan = search.sync_detailed(client=client, focus="Patient/1")
+    assert not_a_plan.status_code == 400, not_a_plan.content
+    assert isinstance(not_a_plan.parsed, models.OperationOutcome)
+    assert not_a_plan.parsed.issue[0].code == "invalid"
     create_routine = generated.operation("routines", "create_routine")
     too_long = create_routine.sync_detailed(
         client=client, body=generated.models.Profile(minutes=500)

@@ -1,7 +1,8 @@
 // An integrator's scenario, typed only by what openapi-typescript generates from the committed
 // contract (generated/schema.d.ts) and called through openapi-fetch: filters, paging, a
-// conditional GET (304), a routine and its feedback (retried safely), its handout, a FHIR
-// PlanDefinition, errors, an editor's PATCH, an offline sync, a deletion. Checked by
+// conditional GET (304), a routine and its feedback (retried safely), its handout, its FHIR
+// PlanDefinition, the ActivityDefinitions it names and its $apply CarePlan, errors (problems and
+// OperationOutcomes), an editor's PATCH, an offline sync, a deletion. Checked by
 // `tsc --strict` with no cast and no `any`; run by tests/api/test_typescript_client.py with
 // BASE_URL (a live server) and EDITOR_KEY (an editor's API key).
 import assert from "node:assert/strict";
@@ -10,6 +11,8 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
 
 type Exercise = components["schemas"]["ExerciseDetail"];
+type PlanDefinition = components["schemas"]["PlanDefinition"];
+type ActivityDefinition = components["schemas"]["ActivityDefinition"];
 
 const baseUrl = process.env.BASE_URL ?? "http://127.0.0.1:8000";
 const editorKey = process.env.EDITOR_KEY ?? "";
@@ -106,10 +109,7 @@ async function routineFeedbackHandoutFhir(): Promise<void> {
   assert.ok(pdf.data);
   assert.equal(new TextDecoder().decode(pdf.data.slice(0, 5)), "%PDF-");
 
-  const plan = await api.GET("/fhir/r4/PlanDefinition/{resource_id}", {
-    params: { path: { resource_id: routine.id } },
-  });
-  assert.equal(plan.data?.resourceType, "PlanDefinition");
+  await fhirAsTyped(routine.id);
 
   const deleted = await api.DELETE("/v1/routines/{routine_id}", {
     params: { path: { routine_id: routine.id } },
@@ -129,6 +129,48 @@ async function routineFeedbackHandoutFhir(): Promise<void> {
     params: { path: { resource_id: routine.id } },
   });
   assert.equal(gonePlan.response.status, 410);
+  assert.equal(gonePlan.error?.issue[0]?.code, "deleted");
+}
+
+/** The routine as FHIR, typed by the contract's schemas: the PlanDefinition's exercise actions
+ * name their ActivityDefinitions (`url|version`), found again by search; $apply gives a CarePlan
+ * whose activities instantiate the same definitions. */
+async function fhirAsTyped(routineId: string): Promise<void> {
+  const read = await api.GET("/fhir/r4/PlanDefinition/{resource_id}", {
+    params: { path: { resource_id: routineId } },
+  });
+  assert.ok(read.data);
+  const plan: PlanDefinition = read.data;
+  assert.equal(plan.resourceType, "PlanDefinition");
+  const actions = (plan.action ?? []).flatMap((group) => group.action ?? []);
+  // A tailored dose points at a contained definition (`#dose-...`); the others at the catalogue.
+  const canonical = actions
+    .map((action) => action.definitionCanonical ?? "#")
+    .find((named) => !named.startsWith("#"));
+  assert.ok(canonical);
+  const [url, version] = canonical.split("|");
+  assert.ok(url?.includes("/ActivityDefinition/") && version);
+
+  const search = await api.GET("/fhir/r4/ActivityDefinition", {
+    params: { query: { url: canonical } },
+  });
+  assert.equal(search.data?.total, 1);
+  const found = search.data?.entry?.[0]?.resource;
+  assert.equal(found?.resourceType, "ActivityDefinition");
+  if (found?.resourceType === "ActivityDefinition") {
+    const definition: ActivityDefinition = found;
+    assert.equal(`${definition.url}|${definition.version}`, canonical);
+    assert.ok(definition.dosage?.[0]?.text);
+  }
+
+  const applied = await api.GET("/fhir/r4/PlanDefinition/{resource_id}/$apply", {
+    params: { path: { resource_id: routineId }, query: { subject: "Patient/123" } },
+  });
+  assert.equal(applied.data?.subject?.reference, "Patient/123");
+  const instantiated = (applied.data?.activity ?? []).map(
+    (activity) => activity.detail?.instantiatesCanonical?.[0],
+  );
+  assert.ok(instantiated.includes(canonical));
 }
 
 async function errors(): Promise<void> {
@@ -138,6 +180,16 @@ async function errors(): Promise<void> {
   });
   assert.equal(missing.error?.status, 404);
   assert.equal(missing.error?.request_id, "typescript-scenario-404");
+  const noDefinition = await api.GET("/fhir/r4/ActivityDefinition/{resource_id}", {
+    params: {
+      path: { resource_id: "no-such-exercise" },
+      header: { "X-Request-ID": "typescript-fhir-404" },
+    },
+  });
+  assert.equal(noDefinition.response.status, 404);
+  assert.equal(noDefinition.error?.resourceType, "OperationOutcome");
+  assert.equal(noDefinition.error?.issue[0]?.code, "not-found");
+  assert.ok(noDefinition.error?.issue[0]?.diagnostics?.endsWith(" request_id=typescript-fhir-404"));
   const invalid = await api.POST("/v1/routines", { body: { minutes: 500 } });
   assert.equal(invalid.error?.status, 422);
   assert.ok(invalid.error?.errors?.some((e) => e.field === "minutes"));
