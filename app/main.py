@@ -61,13 +61,17 @@ boolean. Routine creation and feedback, and failed key authentications, are rate
 client (429 with `Retry-After`).
 
 Every GET also answers HEAD: the same status and headers, no body. A method a path does not
-have is a 405 problem whose `Allow` lists the methods it has. Every GET that sends an `ETag`
-answers `If-None-Match` with a 304 and no body (declared on each): a client keeps its copy.
+have is a 405 problem (under `/fhir/`, an OperationOutcome) whose `Allow` lists the methods it
+has; an interaction the FHIR facade does not serve is a 400 OperationOutcome naming it. Every
+GET that sends an `ETag` answers `If-None-Match` with a 304 and no body (declared on each): a
+client keeps its copy.
 
 Send `X-Request-ID` (1 to 128 visible ASCII characters) to name a request, or one is made: every
-answer echoes it, a problem document carries it as `request_id`, and the server's log line for
-the request ends with it, so a failing call can be quoted. Rate-limited operations say what is
-left of the client's budget in the IETF `RateLimit-Policy` and `RateLimit` header fields.
+answer echoes it, a problem document carries it as `request_id` (an OperationOutcome at the end
+of each issue's `diagnostics`, ` request_id=...`), and the server's log line for the request ends
+with it, so a failing call can be quoted. Rate-limited operations say what is left of the
+client's budget in the IETF `RateLimit-Policy` and `RateLimit` header fields, on every answer to
+a request the budget counted, a 429 included.
 
 This API gives general exercise information, not medical advice: check with a healthcare
 provider before starting, and stop any exercise that increases pain or causes new pain.
