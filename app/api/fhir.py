@@ -227,12 +227,12 @@ FORMAT_PARAMETER_DOC: dict[str, Any] = {
     "schema": {"type": "string", "enum": list(FORMATS)},
     "example": "json",
 }
-ONLY_FORMAT = {"parameters": [FORMAT_PARAMETER_DOC]}
 
 
 OUTCOME_STATUSES = frozenset({400, 404, 406, 422, 503})
 """What every FHIR operation may refuse with: a parameter or id it does not take (400), an
-unknown resource (404), an Accept or `_format` it does not serve (406), and no database (503)."""
+unknown resource (404), an Accept or `_format` it does not serve (406), a value FastAPI's own
+validation refuses (422), and no database or snapshot (503)."""
 BODY_STATUSES = frozenset({413, 415})
 """What an operation that reads a body may refuse with besides: too large, or encoded."""
 
@@ -266,13 +266,18 @@ def fhir_operation(
     description: str,
     refusals: Iterable[int] = (),
     parameters: Sequence[dict[str, Any]] = (FORMAT_PARAMETER_DOC,),
+    body: str | None = None,
     name: str | None = None,
 ) -> Callable[[Endpoint], Endpoint]:
     """Declare a FHIR operation in one place: its path, what it answers (`resource`, a component
-    schema) and refuses (`fhir_answers`), its query parameters, and its FHIR body if a POST."""
+    schema) and refuses (`fhir_answers`), its query parameters, and the resource a POST takes
+    (`body`, a component schema)."""
     extra: dict[str, Any] = {"parameters": list(parameters)}
-    if method == "post":
-        extra["requestBody"] = FHIR_BODY
+    if body is not None:
+        extra["requestBody"] = {
+            "required": True,
+            "content": {FHIR_MEDIA_TYPE: {"schema": ref(body)}},
+        }
     return router.api_route(
         path,
         methods=[method.upper()],
@@ -282,12 +287,6 @@ def fhir_operation(
         responses=fhir_answers(method, resource, refusals),
         openapi_extra=extra,
     )
-
-
-FHIR_BODY = {
-    "required": True,
-    "content": {FHIR_MEDIA_TYPE: {"schema": {"type": "object", "required": ["resourceType"]}}},
-}
 
 
 ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
@@ -697,6 +696,7 @@ async def fhir_body(request: Request) -> Any:
     "post",
     f"/Questionnaire/{RED_FLAGS_ID}/$evaluate",
     "Parameters",
+    body="QuestionnaireResponse",
     summary="Screen a red-flag QuestionnaireResponse",
     description="Answers a QuestionnaireResponse to `Questionnaire/red-flags` with what `POST "
     "/v1/routines` decides from the same red flags (without a clinician's clearance): a "
@@ -788,6 +788,7 @@ async def apply_plan_definition(resource_id: ResourceId, request: Request) -> Re
     "post",
     "/PlanDefinition/{resource_id}/$apply",
     "CarePlan",
+    body="Parameters",
     refusals=[410],
     summary="Apply a PlanDefinition (Parameters body)",
     description=APPLY_DESCRIPTION + " The body is a Parameters resource with at most a `subject`.",

@@ -435,7 +435,8 @@ RESOURCES: dict[str, Schema] = {
     ),
     "Parameters": resource(
         "Parameters",
-        "An operation's answer: named values.",
+        "An operation's input or answer: named values (`$apply` takes a `subject`, as a "
+        "`valueReference` or `valueString`).",
         {
             "parameter": array(
                 element(
@@ -444,6 +445,7 @@ RESOURCES: dict[str, Schema] = {
                         "valueCode": STRING,
                         "valueString": STRING,
                         "valueCoding": CODING,
+                        "valueReference": REFERENCE,
                     },
                     "name",
                 )

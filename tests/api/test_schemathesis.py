@@ -46,8 +46,9 @@ FHIR_BODIES = (
     "/fhir/r4/PlanDefinition/{resource_id}/$apply",
     "/fhir/r4/Questionnaire/red-flags/$evaluate",
 )
-"""Their bodies are FHIR resources (Parameters, a QuestionnaireResponse), which the contract
-describes only as objects with a resourceType: what FHIR's own rules refuse is rightly a 400."""
+"""Their bodies are FHIR resources (Parameters, a QuestionnaireResponse), which the contract types
+by their R4 elements; what the operation's own rules refuse (a screening not answered in full, a
+subject that is no reference) is rightly a 400."""
 
 
 def excluded_for(case: Any) -> list[Any]:
