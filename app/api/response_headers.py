@@ -42,7 +42,7 @@ RATE_LIMIT_HEADERS = {
         "policy's name, its quota `q` and window `w` in seconds. Sent on every answer to a "
         "request the budget counted, a 429 included (`routine-writes`: routine creation and "
         "feedback; `renders`: a handout's PDF rendered, not one served from the cache nor a "
-        "page), while the limiter's storage answers.",
+        "page; `media-uploads`: an image attached), while the limiter's storage answers.",
         '"routine-writes";q=60;w=60',
     ),
     "RateLimit": header(

@@ -260,3 +260,31 @@ def test_every_get_declares_a_bodiless_304_and_the_description_says_head_and_405
     description = document["info"]["description"]
     assert "Every GET also answers HEAD" in description
     assert "405" in description
+
+
+RATE_LIMITED = {
+    ("post", "/v1/routines"),
+    ("post", "/v1/routines/{routine_id}/feedback"),
+    ("get", "/v1/routines/{routine_id}/handout"),
+    ("post", "/v1/exercises/{slug}/media"),
+}
+
+
+def test_request_ids_and_rate_limits_are_declared_on_every_answer() -> None:
+    """Every operation takes an optional `X-Request-ID` and names it on every answer; a
+    rate-limited one declares the RateLimit fields on every answer, its 429 included."""
+    document = create_app().openapi()
+    request_id = {"$ref": "#/components/parameters/X-Request-ID"}
+    assert document["components"]["parameters"]["X-Request-ID"]["required"] is False
+    limited = set()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            assert request_id in operation["parameters"], (method, path)
+            responses = operation["responses"].values()
+            assert all("X-Request-ID" in response["headers"] for response in responses), path
+            if any("RateLimit" in response.get("headers", {}) for response in responses):
+                limited.add((method, path))
+                for status, response in operation["responses"].items():
+                    assert {"RateLimit", "RateLimit-Policy"} <= set(response["headers"]), status
+                assert "429" in operation["responses"], path
+    assert limited == RATE_LIMITED
