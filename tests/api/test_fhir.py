@@ -95,7 +95,10 @@ def assert_fhir_json(value: Any, path: str = "") -> None:
 
 
 def outcome(response: Any, status: int) -> list[dict[str, Any]]:
+    """The issues of an OperationOutcome, each of which names the request at its end."""
     issues: list[dict[str, Any]] = parsed(response, "OperationOutcome", status)["issue"]
+    named = f" request_id={response.headers['x-request-id']}"
+    assert all(issue["diagnostics"].endswith(named) for issue in issues), issues
     return issues
 
 
@@ -1054,3 +1057,16 @@ def test_the_contract_gives_every_served_resource_its_schema(client: TestClient)
     altered = type(served)(200, headers=headers, json=unnamed, request=served.request)
     with pytest.raises(AssertionError, match="approvalDate"):
         assert_declared(altered)
+
+
+def test_a_body_over_the_limit_is_a_413_outcome_naming_the_request(client: TestClient) -> None:
+    """Refused before the app reads it, yet answered as FHIR: an OperationOutcome, never a
+    problem document, carrying the client's request id."""
+    response = client.post(
+        f"{BASE}/Questionnaire/red-flags/$evaluate",
+        content=b'{"resourceType": "QuestionnaireResponse", "x": "' + b"a" * 1_100_000 + b'"}',
+        headers={"Content-Type": FHIR, "X-Request-ID": "fhir-body-too-large"},
+    )
+    issues = outcome(response, 413)
+    assert issues[0]["code"] == "too-long"
+    assert issues[0]["diagnostics"].endswith(" request_id=fhir-body-too-large")
