@@ -31,14 +31,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import redis.asyncio
 from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
-from limits.util import WindowStats
 
 from app.core.errors import ApiError
 from app.core.outages import OutageLog
@@ -120,93 +120,56 @@ class StorageBreaker:
         self.outage.answered()
 
 
-class Limiter(Protocol):
-    """What the budgets ask of a limiter: `limits`' sliding window counter or ours."""
-
-    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
-
-    async def test(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool: ...
-
-    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats: ...
-
-
 SWEEP_SECONDS = 10.0
-"""How often, at most, `InProcessWindows` drops the counters of windows that are over."""
+"""How often, at most, `EventLoopMemoryStorage` drops the counters of windows that are over."""
 
 
-class InProcessWindows:
-    """The sliding window counter of `limits` (`SlidingWindowCounterRateLimiter` on its memory
-    storage: the same keys, counters, expiries and arithmetic) for `memory://`, as plain
-    dictionary operations on the event loop's thread. The library's memory storage takes a lock,
-    awaits several times and starts an expiry task on every hit, which cost more than the rest
-    of a routine's creation; here nothing awaits, so no two hits interleave. Counters of windows
-    that are over are dropped when read, and all of them at most every SWEEP_SECONDS, so the
-    table holds the live windows only."""
+class EventLoopMemoryStorage(MemoryStorage):
+    """`limits`' in-process storage for `memory://`, used from the event loop's thread only.
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.clock = clock
-        self.counters: dict[tuple[object, ...], list[float]] = {}
-        """A window (the limit, the identifiers, the window's number): [count, when it expires]."""
+    The sliding window arithmetic stays the library's (`SlidingWindowCounterRateLimiter` on this
+    storage's counters and expiries); only the bookkeeping around them changes. The library's
+    storage takes a per-key lock and starts an expiry task on every hit, which cost more than
+    the rest of a routine's creation: here nothing suspends between reading a counter and
+    writing it, so no lock is needed, and a counter whose window is over is dropped when read,
+    and every such counter at most every SWEEP_SECONDS, so the table holds live windows only."""
+
+    STORAGE_SCHEME = ["async+event-loop-memory"]
+
+    def __init__(self) -> None:
+        super().__init__()
         self.next_sweep = 0.0
 
-    def _count(self, key: tuple[object, ...], now: float) -> int:
-        counter = self.counters.get(key)
-        if counter is None:
-            return 0
-        if counter[1] <= now:
-            del self.counters[key]
-            return 0
-        return int(counter[0])
-
-    def _window(
-        self, item: RateLimitItem, identifiers: tuple[str, ...], now: float
-    ) -> tuple[int, float, int, float, tuple[object, ...]]:
-        """The previous window's count and seconds left, the current one's, and its key."""
-        expiry = item.get_expiry()
-        current_key = (item.amount, expiry, identifiers, int(now / expiry))
-        previous = self._count(
-            (item.amount, expiry, identifiers, int((now - expiry) / expiry)), now
-        )
-        current = self._count(current_key, now)
-        previous_ttl = 0.0 if previous == 0 else (1 - (((now - expiry) / expiry) % 1)) * expiry
-        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
-        return previous, previous_ttl, current, current_ttl, current_key
-
-    async def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
-        limit, expiry = item.amount, item.get_expiry()
-        if cost > limit:
-            return False
-        now = self.clock()
+    async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
         if now >= self.next_sweep:
             self._sweep(now)
-        previous, previous_ttl, current, _, current_key = self._window(item, identifiers, now)
-        if math.floor(previous * previous_ttl / expiry + current) + cost > limit:
-            return False
-        counter = self.counters.get(current_key)
-        if counter is None:
-            self.counters[current_key] = [cost, now + 2 * expiry]
-        else:
-            counter[0] += cost
-        return True
+        count = self._live_count(key, now) + amount
+        self.storage[key] = count
+        if count == amount:
+            self.expirations[key] = now + expiry
+        return count
 
-    async def test(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
-        expiry = item.get_expiry()
-        previous, previous_ttl, current, _, _ = self._window(item, identifiers, self.clock())
-        return previous * previous_ttl / expiry + current < item.amount - cost + 1
+    async def decr(self, key: str, amount: int = 1) -> int:
+        count = max(self._live_count(key, time.time()) - amount, 0)
+        self.storage[key] = count
+        return count
 
-    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
-        expiry = item.get_expiry()
-        now = self.clock()
-        previous, previous_ttl, current, current_ttl, _ = self._window(item, identifiers, now)
-        remaining = max(0, item.amount - math.floor(previous * previous_ttl / expiry + current))
-        if not (previous or current):
-            return WindowStats(now, remaining)
-        previous_reset = previous_ttl % (expiry / previous) if previous else math.inf
-        current_reset = current_ttl % expiry if current else math.inf
-        return WindowStats(now + min(previous_reset, current_reset), remaining)
+    async def get(self, key: str) -> int:
+        return self._live_count(key, time.time())
+
+    def _live_count(self, key: str, now: float) -> int:
+        if self.expirations.get(key, 0) <= now:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            return 0
+        return self.storage[key]
 
     def _sweep(self, now: float) -> None:
-        self.counters = {key: c for key, c in self.counters.items() if c[1] > now}
+        over = [key for key, expires in self.expirations.items() if expires <= now]
+        for key in over:
+            self.storage.pop(key, None)
+            del self.expirations[key]
         self.next_sweep = now + SWEEP_SECONDS
 
 
@@ -227,7 +190,6 @@ class RateLimits:
     ) -> None:
         self.refusal_delay_seconds = refusal_delay_seconds
         self.redis_pool: redis.asyncio.ConnectionPool | None = None
-        self.limiter: Limiter
         if storage_uri.startswith("redis"):
             self.redis_pool = redis.asyncio.ConnectionPool.from_url(
                 storage_uri,
@@ -238,12 +200,11 @@ class RateLimits:
                 "implementation": "redispy",
                 "connection_pool": self.redis_pool,
             }
-            storage = storage_from_string(
-                async_storage_uri(storage_uri), wrap_exceptions=True, **options
+            self.limiter = SlidingWindowCounterRateLimiter(
+                storage_from_string(async_storage_uri(storage_uri), wrap_exceptions=True, **options)
             )
-            self.limiter = SlidingWindowCounterRateLimiter(storage)
         else:
-            self.limiter = InProcessWindows()
+            self.limiter = SlidingWindowCounterRateLimiter(EventLoopMemoryStorage())
         self.routine_writes: RateLimitItem = parse(routine_writes)
         self.auth_failures: RateLimitItem = parse(auth_failures)
         self.renders: RateLimitItem = parse(renders)
