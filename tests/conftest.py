@@ -32,7 +32,9 @@ from app.main import create_app
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEED_DIR = PROJECT / "seed"
-SEED_EXERCISE_COUNT = len(list((SEED_DIR / "exercises").glob("*.yaml")))
+SEED_EXERCISE_COUNT = len(
+    [p for p in (SEED_DIR / "exercises").glob("*.yaml") if not p.name.endswith(".media.yaml")]
+)
 DATABASE_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "backcare_test")
 """Prefix of the PostgreSQL databases a run creates beside TEST_DATABASE_URL's (and drops)."""
 

@@ -16,7 +16,9 @@ from app.db.models import ExerciseRow
 from app.db.session import build_engine
 
 PROJECT = SEED_DIR.parent
-SEED_EXERCISE_COUNT = len(list((SEED_DIR / "exercises").glob("*.yaml")))
+SEED_EXERCISE_COUNT = len(
+    [p for p in (SEED_DIR / "exercises").glob("*.yaml") if not p.name.endswith(".media.yaml")]
+)
 
 
 def versions(url: str) -> dict[str, int]:

@@ -205,4 +205,4 @@ def test_an_editors_image_prints_instead_of_the_drawing_with_its_credit() -> Non
     assert (with_drawing.photo, with_drawing.picture) == (None, "<svg/>")
     page = render_html(view, None)
     assert f'<img src="{photo.data_uri}" alt="{photo.alt}">' in page
-    assert f'<figcaption class="credit">{photo.credit}</figcaption>' in page
+    assert f'<p class="credit">{photo.credit}</p>' in page
