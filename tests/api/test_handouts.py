@@ -1,6 +1,7 @@
 """GET /v1/routines/{id}/handout: the printable sheet as HTML and as PDF, the referral sheet,
 negotiation, caching headers, and a real browser's print layout."""
 
+import base64
 import io
 import re
 import shutil
@@ -8,17 +9,20 @@ import subprocess
 import sys
 import threading
 import unicodedata
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import html5lib
 import httpx
+import image_files
 import pypdf
 import pytest
 import segno
 from fastapi.testclient import TestClient
 
+from app.core.security import Role
 from app.core.settings import Settings
 from app.domain.routines import Feedback
 from app.handout import render
@@ -457,3 +461,45 @@ def test_each_exercise_is_drawn_beside_its_steps(
     assert len(ids) == len(set(ids)), "no two elements share an id"
     pdf = client.get(f"/v1/routines/{routine['id']}/handout", params={"format": "pdf"})
     assert pdf.status_code == 200
+
+
+def test_an_exercise_with_an_editors_image_prints_it_with_its_credit(
+    fresh_client: TestClient,
+    fresh_database_url: str,
+    issue_key: Callable[..., dict[str, str]],
+) -> None:
+    """The image is inline (the page stays self-contained), in place of the drawing, with the
+    credit line its licence asks for; the PDF carries it and still fits on two A4 pages."""
+    editor = issue_key(fresh_database_url, "handout-editor", Role.editor)
+    attribution = {
+        "license": "CC-BY-SA-4.0",
+        "author": "A. Physio",
+        "source_url": "https://commons.example.org/wiki/File:Heel_slide.jpg",
+        "alt": "A person lying on their back, sliding one heel towards them.",
+    }
+    attached = fresh_client.post(
+        "/v1/exercises/heel-slides/media",
+        data=attribution,
+        files={"file": ("heel.jpg", image_files.jpeg((800, 600)), "image/jpeg")},
+        headers=editor,
+    )
+    assert attached.status_code == 201, attached.text
+    routine = create(fresh_client, sensitivity="none", minutes=15, seed=1)
+    slugs = [item["exercise"]["slug"] for item in items(routine)]
+    assert "heel-slides" in slugs
+    page = handout(fresh_client, routine["id"], format="html").text
+    tree = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+    (image,) = [e for e in tree.iter() if e.tag == "img"]
+    thumbnail = fresh_client.get(attached.json()["thumbnail_url"]).content
+    assert image.get("src") == "data:image/jpeg;base64," + base64.b64encode(thumbnail).decode()
+    assert image.get("alt") == attribution["alt"]
+    articles = [e for e in tree.iter() if e.tag == "article"]
+    pictured = articles[slugs.index("heel-slides")]
+    assert not [e for e in pictured.iter() if str(e.tag).endswith("svg")]
+    credit = f"Image: A. Physio, CC-BY-SA-4.0, {attribution['source_url']}"
+    assert credit in page
+    pdf = handout(fresh_client, routine["id"], format="pdf").content
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) <= 2
+    assert any(page.images for page in reader.pages)
+    assert "A. Physio, CC-BY-SA-4.0" in " ".join(pdf_pages(pdf))
