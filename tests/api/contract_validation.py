@@ -94,3 +94,12 @@ def assert_declared(response: Any) -> None:
         )
     ][:5]
     assert not errors, f"{label}: the body does not match the contract: {errors}"
+
+
+def parameters_of(document: dict[str, Any], operation: dict[str, Any]) -> list[dict[str, Any]]:
+    """An operation's parameters, each shared one (`$ref` to components) read from where it is."""
+    shared = document.get("components", {}).get("parameters", {})
+    return [
+        shared[parameter["$ref"].rsplit("/", 1)[-1]] if "$ref" in parameter else parameter
+        for parameter in operation.get("parameters", [])
+    ]

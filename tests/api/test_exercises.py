@@ -4,6 +4,7 @@ import itertools
 from typing import Annotated, Any
 
 import pytest
+from contract_validation import parameters_of
 from fastapi import APIRouter, Query, Request
 from fastapi.testclient import TestClient
 
@@ -174,8 +175,10 @@ def test_none_and_empty_both_say_no_equipment(client: TestClient) -> None:
 
 
 def test_the_contract_names_none_for_no_equipment(client: TestClient) -> None:
-    operation = client.get("/openapi.json").json()["paths"]["/v1/exercises"]["get"]
-    (parameter,) = [p for p in operation["parameters"] if p["name"] == "available_equipment"]
+    document = client.get("/openapi.json").json()
+    operation = document["paths"]["/v1/exercises"]["get"]
+    parameters = parameters_of(document, operation)
+    (parameter,) = [p for p in parameters if p["name"] == "available_equipment"]
     (array,) = [option for option in parameter["schema"]["anyOf"] if option.get("type") == "array"]
     assert {"const": "none", "type": "string"} in array["items"]["anyOf"]
 

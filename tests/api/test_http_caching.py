@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from contract_validation import parameters_of
 from fastapi.testclient import TestClient
 
 from app.api import http_cache
@@ -492,12 +493,12 @@ class TestOpenApi:
                     continue
                 assert "304" in responses, path
                 assert "ETag" in responses["200"]["headers"], path
-                names = {parameter["name"].lower() for parameter in operation["parameters"]}
+                names = {p["name"].lower() for p in parameters_of(document, operation)}
                 assert "if-none-match" in names, path
 
     def test_edits_declare_if_match(self, client: TestClient) -> None:
         document = client.get("/openapi.json").json()
         for method in ("put", "patch", "delete"):
             operation = document["paths"]["/v1/exercises/{slug}"][method]
-            names = {parameter["name"].lower() for parameter in operation["parameters"]}
+            names = {p["name"].lower() for p in parameters_of(document, operation)}
             assert "if-match" in names
