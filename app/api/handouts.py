@@ -70,17 +70,18 @@ async def get_handout(routine_id: RoutineId, request: Request) -> Response:
     query = request.query_params
     variant = choose_variant(query.get("format"), query.get("paper"), request.headers.get("accept"))
     handouts = runtime_of(request).handouts
-    etag = handouts.etag(routine_id, variant)
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
     document = await stored_routine(request, routine_id)  # 404, or 410 once deleted or purged
+    images = handouts.images_mark(document)
+    etag = handouts.etag(routine_id, variant, images)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
     if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    body = handouts.cached(routine_id, variant)
+    body = handouts.cached(routine_id, variant, images)
     if body is None:
         if variant.format is HandoutFormat.pdf:  # a rendered PDF is served for free
             budget = await runtime_of(request).rate_limits.spend_render(client_address(request))
             headers.update({} if budget is None else budget.headers())
-        body = await handouts.render(routine_id, variant, document)
+        body = await handouts.render(routine_id, variant, document, images)
     return Response(body, headers=headers, media_type=variant.media_type)
 
 

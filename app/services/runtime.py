@@ -105,6 +105,7 @@ class Runtime:
         self.illustrations = Illustrations()
         self.handouts.pictures = self.handout_picture
         self.handouts.photos = self.handout_photo
+        self.handouts.current_images = self.current_images
         self.routines = Routines(
             self.routine_store, self.catalogue_store.current, self.plan_cache, self.now
         )
@@ -191,6 +192,11 @@ class Runtime:
         return self.illustrations.last_frame(
             self.catalogue_store.current(), self.content, slug, version
         )
+
+    def current_images(self, slug: str) -> tuple[str, ...]:
+        """The content hashes of the images the published exercise lists now."""
+        entry = self.catalogue_store.current().get(slug)
+        return () if entry is None else entry.media_hashes
 
     def handout_photo(self, slug: str, version: int) -> Photo | None:
         """An exercise version's first editor image for a handout (blocking: see

@@ -469,7 +469,8 @@ def test_an_exercise_with_an_editors_image_prints_it_with_its_credit(
     issue_key: Callable[..., dict[str, str]],
 ) -> None:
     """The image is inline (the page stays self-contained), in place of the drawing, with the
-    credit line its licence asks for; the PDF carries it and still fits on two A4 pages."""
+    credit line its licence asks for; the PDF carries it and still fits on two A4 pages. Once the
+    image is removed (its file deleted) the sheet shows the drawing, under a new ETag."""
     editor = issue_key(fresh_database_url, "handout-editor", Role.editor)
     attribution = {
         "license": "CC-BY-SA-4.0",
@@ -503,3 +504,19 @@ def test_an_exercise_with_an_editors_image_prints_it_with_its_credit(
     assert len(reader.pages) <= 2
     assert any(page.images for page in reader.pages)
     assert "A. Physio, CC-BY-SA-4.0" in " ".join(pdf_pages(pdf))
+
+    printed = handout(fresh_client, routine["id"], format="html")
+    removed = fresh_client.delete(
+        f"/v1/exercises/heel-slides/media/{attached.json()['id']}", headers=editor
+    )
+    assert removed.status_code == 204, removed.text
+    again = handout(fresh_client, routine["id"], format="html")
+    assert again.headers["etag"] != printed.headers["etag"], "the sheet changed, so its tag did"
+    assert "<img" not in again.text
+    assert credit not in again.text
+    stale = fresh_client.get(
+        f"/v1/routines/{routine['id']}/handout",
+        params={"format": "html"},
+        headers={"If-None-Match": printed.headers["etag"]},
+    )
+    assert stale.status_code == 200
