@@ -11,15 +11,17 @@ an exercise changed after that revision has left its old place for one past it, 
 pass brings it.
 """
 
+import ctypes
+import ctypes.util
 import operator
 import struct
 import threading
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import NamedTuple
+from functools import cache, cached_property
+from typing import NamedTuple, cast
 
 import orjson
 
@@ -219,44 +221,21 @@ def run_ends_after(slug: str) -> bool:
     return zlib.crc32(slug.encode()) % RUN_MEAN == 0
 
 
-CRC32_POLYNOMIAL = 0xEDB88320
-
-
-def _multiply_mod_p(a: int, b: int) -> int:
-    """a * b modulo the CRC-32 polynomial (bit-reflected, as zlib computes it)."""
-    m = 1 << 31
-    product = 0
-    while True:
-        if a & m:
-            product ^= b
-            if a & (m - 1) == 0:
-                return product
-        m >>= 1
-        b = (b >> 1) ^ CRC32_POLYNOMIAL if b & 1 else b >> 1
-
-
-def _powers_of_x() -> list[int]:
-    """x^(2^k) modulo the polynomial, k = 0..31."""
-    powers, power = [], 1 << 30
-    for _ in range(32):
-        powers.append(power)
-        power = _multiply_mod_p(power, power)
-    return powers
-
-
-X_POWERS = _powers_of_x()
+@cache
+def zlib_crc32_combine() -> Callable[[int, int, int], int]:
+    """zlib's own `crc32_combine64`, from the libz this interpreter's zlib module uses: Python's
+    zlib module does not expose it."""
+    library = ctypes.CDLL(ctypes.util.find_library("z") or "libz.so.1")
+    combine = library.crc32_combine64
+    combine.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int64)
+    combine.restype = ctypes.c_ulong
+    return cast(Callable[[int, int, int], int], combine)
 
 
 def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
     """The CRC-32 of two byte strings laid end to end, from each one's CRC and the second's
-    length (zlib's crc32_combine, which Python's zlib does not expose)."""
-    power, bit = 1 << 31, 3  # x^0; x^(8 * length2) is found bit by bit of length2
-    while length2:
-        if length2 & 1:
-            power = _multiply_mod_p(X_POWERS[bit & 31], power)
-        length2 >>= 1
-        bit += 1
-    return _multiply_mod_p(power, crc1) ^ crc2
+    length."""
+    return zlib_crc32_combine()(crc1, crc2, length2)
 
 
 class SyncViews:

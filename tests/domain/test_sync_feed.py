@@ -1,6 +1,7 @@
 """The changes feed over snapshots, without HTTP: a client paging through it while writes land and
 replicas answer a revision behind never misses a change."""
 
+import zlib
 from functools import cache
 
 import orjson
@@ -11,7 +12,7 @@ from seeded import SEED_DIR
 from app.content.bundle import load_seed_directory
 from app.domain.catalogue import Catalogue, Tombstone
 from app.domain.exercise import Exercise, Source
-from app.domain.sync import FeedPosition, FeedQuery, SyncView
+from app.domain.sync import FeedPosition, FeedQuery, SyncView, crc32_combine
 from app.domain.vocabulary import Status
 
 Event = tuple[int, bool]
@@ -107,3 +108,9 @@ def test_the_download_holds_every_published_document() -> None:
     assert document["revision"] == 5
     assert [item["slug"] for item in document["items"]] == sorted(catalogue.slugs)
     assert len(document["items"]) == 4
+
+
+@given(st.binary(max_size=300), st.binary(max_size=3000))
+def test_two_pieces_crcs_combine_into_the_crc_of_both(first: bytes, second: bytes) -> None:
+    combined = crc32_combine(zlib.crc32(first), zlib.crc32(second), len(second))
+    assert combined == zlib.crc32(first + second)
