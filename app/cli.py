@@ -1,4 +1,4 @@
-"""`python -m app migrate | seed | export | serve | purge-routines | keys | openapi`."""
+"""`python -m app migrate | seed | export | serve | purge-routines | keys | openapi | settings`."""
 
 import argparse
 import asyncio
@@ -20,7 +20,7 @@ from app.content.images import ImageLimits
 from app.content.media_files import SEED_IMAGE_LIMITS, image_limits
 from app.content.seeding import Outcome, SeedReport, seed_catalogue
 from app.core.security import Role
-from app.core.settings import PROJECT_ROOT, Settings, get_settings
+from app.core.settings import PROJECT_ROOT, Settings, get_settings, settings_reference
 from app.core.startup import StartupError
 from app.db import migrations
 from app.db.catalogue_queries import exercise_documents, load_sources
@@ -34,6 +34,7 @@ from app.services.keys import KeyNameTakenError, Keys
 from app.services.routines import PurgeReport, Routines
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
+SETTINGS_PATH = PROJECT_ROOT / "docs" / "settings.md"
 
 
 def migrate(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -154,12 +155,26 @@ def openapi(settings: Settings, arguments: argparse.Namespace) -> int:
     from app.main import create_app
 
     document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=False) + "\n"
-    output = Path(arguments.output)
-    if arguments.check:
+    return write_or_check(Path(arguments.output), document, "the app", "openapi", arguments.check)
+
+
+def settings_document(_settings: Settings, arguments: argparse.Namespace) -> int:
+    """Write (or with --check, compare) docs/settings.md, the operators' list of settings."""
+    document = settings_reference()
+    return write_or_check(
+        Path(arguments.output), document, "the settings", "settings", arguments.check
+    )
+
+
+def write_or_check(output: Path, document: str, made_from: str, command: str, check: bool) -> int:
+    """A generated file written, or with `check` compared with what the code makes now."""
+    if check:
         if not output.exists() or output.read_text() != document:
-            print(f"{output} differs from the app: run `python -m app openapi`", file=sys.stderr)
+            print(
+                f"{output} differs from {made_from}: run `python -m app {command}`", file=sys.stderr
+            )
             return 1
-        print(f"{output} matches the app")
+        print(f"{output} matches {made_from}")
         return 0
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(document)
@@ -292,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--output", default=str(OPENAPI_PATH))
     command.add_argument("--check", action="store_true", help="fail if the file differs")
     command.set_defaults(handler=openapi)
+
+    command = commands.add_parser("settings", help="write the list of settings to docs/")
+    command.add_argument("--output", default=str(SETTINGS_PATH))
+    command.add_argument("--check", action="store_true", help="fail if the file differs")
+    command.set_defaults(handler=settings_document)
     return parser
 
 

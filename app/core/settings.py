@@ -19,7 +19,10 @@ class Settings(BaseSettings):
         default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
         description="sqlite:///path or postgresql+psycopg://user@host/db",
     )
-    seed_dir: Path = PROJECT_ROOT / "seed"
+    seed_dir: Path = Field(
+        default=PROJECT_ROOT / "seed",
+        description="The content `python -m app seed` loads (a directory in the seed/ format).",
+    )
     catalogue_refresh_seconds: float = Field(
         default=0.25,
         gt=0,
@@ -65,7 +68,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = Field(
         default=5, gt=0, description="SQLite: wait this long for another writer's lock."
     )
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="The largest request body accepted (413 past it); imports and image uploads "
+        "have their own larger bounds.",
+    )
     request_body_timeout_seconds: float = Field(
         default=30,
         gt=0,
@@ -214,7 +222,10 @@ class Settings(BaseSettings):
         default="30/minute",
         description="Image uploads per client, in the `limits` notation.",
     )
-    log_level: str = "info"
+    log_level: str = Field(
+        default="info",
+        description="The app's and the server's log level (debug, info, warning, error).",
+    )
     freeze_heap_at_start: bool = Field(
         default=True,
         description="Once started (catalogue loaded, PDF renderer warmed up), move every object "
@@ -307,6 +318,27 @@ class Settings(BaseSettings):
         """An absolute http(s) URL, kept as written but without a trailing slash."""
         AnyHttpUrl(value)
         return value.rstrip("/")
+
+
+def settings_reference() -> str:
+    """Every setting as an operator sets it (its environment variable), its default and what it
+    does, in Markdown: docs/settings.md, written by `python -m app settings`."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting is an environment variable (or a line of `.env`), read once at start-up.",
+        "Written from `app/core/settings.py` by `python -m app settings`; `scripts/check` fails",
+        "when this file and the code disagree.",
+        "",
+        "| setting | default | what it does |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = "(none)" if field.default is None else str(field.default)
+        default = default.replace(str(PROJECT_ROOT), "<project>")
+        description = " ".join((field.description or "").split()).replace("|", "\\|")
+        lines.append(f"| `{name.upper()}` | `{default}` | {description} |")
+    return "\n".join(lines) + "\n"
 
 
 @lru_cache
