@@ -28,12 +28,19 @@ def seed() -> tuple[list[Exercise], list[Source]]:
 
 
 def varied(exercise: Exercise, choice: int) -> Exercise:
+    """Another level, position and area; and its variant links dropped (a family split),
+    kept, or joined by a link to another exercise (two families merged)."""
     levels, positions = list(Level), list(Position)
+    exercises, _sources = seed()
+    links = {0: [], 1: list(exercise.variants)}.get(
+        choice % 3, [*exercise.variants, exercises[(7 * choice) % len(exercises)].slug]
+    )
     return exercise.model_copy(
         update={
             "level": levels[choice % len(levels)],
             "position": positions[choice % len(positions)],
             "target_areas": [list(TargetArea)[choice % len(TargetArea)]],
+            "variants": [slug for slug in links if slug != exercise.slug],
         }
     )
 

@@ -17,7 +17,7 @@ import itertools
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from app.domain.catalogue import Catalogue, CatalogueEntry
@@ -77,6 +77,8 @@ class RoutineIndex:
     families: VariantFamilies
     linked: frozenset[str]
     """The exercises that name variants (what `families` is made from)."""
+    family_members: dict[str, frozenset[str]]
+    """Each family (by its root, as `families` names it) with its members."""
     judgements: dict[str, Judged] = field(default_factory=dict, compare=False)
     """Each group with the rules it breaks, per profile (its JSON less the seed), ordered by
     the groups' first members: the rules read nothing else, so another seed judges nothing."""
@@ -99,11 +101,20 @@ def build_routine_index(catalogue: Catalogue) -> RoutineIndex:
     for entry in catalogue.entries:
         members.setdefault(eligibility_key(entry), []).append(entry)
     linked = frozenset(entry.slug for entry in catalogue.entries if entry.variants)
+    families = variant_families(catalogue.by_slug[slug] for slug in sorted(linked))
     return RoutineIndex(
         groups={key: grouped(entries) for key, entries in members.items()},
-        families=variant_families(catalogue.by_slug[slug] for slug in sorted(linked)),
+        families=families,
         linked=linked,
+        family_members=members_by_family(families),
     )
+
+
+def members_by_family(families: VariantFamilies) -> dict[str, frozenset[str]]:
+    members: dict[str, set[str]] = {}
+    for slug, root in families.items():
+        members.setdefault(root, set()).add(slug)
+    return {root: frozenset(slugs) for root, slugs in members.items()}
 
 
 def grouped(entries: Sequence[CatalogueEntry]) -> EligibilityGroup:
@@ -144,10 +155,39 @@ def follow_routine_index(index: RoutineIndex, following: Catalogue) -> RoutineIn
             groups.pop(key, None)
     now_linked = {slug for slug in changed if (entry := following.get(slug)) and entry.variants}
     if not (changed & index.linked) and not now_linked:
-        return RoutineIndex(groups, index.families, index.linked)
+        return replace(index, groups=groups, judgements={})
+    return follow_families(
+        replace(index, groups=groups, judgements={}), changed, now_linked, following
+    )
+
+
+def follow_families(
+    index: RoutineIndex, changed: frozenset[str], now_linked: set[str], following: Catalogue
+) -> RoutineIndex:
+    """The variant families after `changed`: only the families a changed exercise was in, or
+    now links into, are made again (from their members' links), the others kept as they were.
+    A family's root is its first slug, so the families made again name the same roots a whole
+    rebuild would."""
     linked = (index.linked - changed) | now_linked
-    families = variant_families(following.by_slug[slug] for slug in sorted(linked))
-    return RoutineIndex(groups, families, frozenset(linked))
+    reached = set(changed)
+    for slug in now_linked:
+        reached.update(following.by_slug[slug].variants)
+    roots = {index.families[slug] for slug in reached if slug in index.families}
+    affected = set(reached)
+    for root in roots:
+        affected |= index.family_members[root]
+    remade = variant_families(following.by_slug[slug] for slug in sorted(affected & linked))
+    families = dict(index.families)
+    for slug in affected:
+        families.pop(slug, None)
+    families.update(remade)
+    family_members = dict(index.family_members)
+    for root in roots:
+        del family_members[root]
+    family_members.update(members_by_family(remade))
+    return replace(
+        index, families=families, linked=frozenset(linked), family_members=family_members
+    )
 
 
 def routine_index(catalogue: Catalogue) -> RoutineIndex:
