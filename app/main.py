@@ -43,7 +43,6 @@ from app.core.settings import Settings, get_settings
 from app.core.startup import StartupError
 from app.db.catalogue_store import CatalogueStore, one_line
 from app.db.session import DRIVER_UNAVAILABLE_ERRORS, DatabaseUnavailableError
-from app.handout.render import warm_up
 from app.services.runtime import Runtime
 
 logger = logging.getLogger("app")
@@ -93,15 +92,15 @@ async def keep_catalogue_fresh(store: CatalogueStore, interval: float) -> None:
             outage.answered()
 
 
-def warm_up_then_settle(freeze_heap: bool) -> None:
-    """Warm the PDF renderer up, then (with `freeze_heap`) freeze what start-up left alive.
+def settle(freeze_heap: bool) -> None:
+    """With `freeze_heap`, freeze what start-up left alive. (The PDF renderer warms up in its own
+    worker processes: this process never imports WeasyPrint.)
 
-    Everything alive by then (modules, schemas, the catalogue, WeasyPrint's fonts) lives as long
+    Everything alive by then (modules, schemas, the catalogue) lives as long
     as the process. A full garbage collection walked all of it: about 100 ms, holding the GIL,
     every 0.6 s under the routines bench's write load, which was that bench's p99. Frozen, those
     objects are skipped; what is made later is collected as usual. An object frozen here that
     later becomes garbage is still freed by reference counting (only a cycle stays)."""
-    warm_up()
     if freeze_heap:
         gc.collect()
         gc.freeze()
@@ -116,9 +115,9 @@ def lifespan_with(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContex
         runtime = Runtime.start(settings)
         app.state.runtime = runtime
         threading.Thread(
-            target=warm_up_then_settle,
+            target=settle,
             args=(settings.freeze_heap_at_start,),
-            name="handout-warm-up",
+            name="start-up-settle",
             daemon=True,
         ).start()
         interval = settings.catalogue_refresh_seconds

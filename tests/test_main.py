@@ -5,7 +5,7 @@ import gc
 import logging
 
 from app.core.settings import Settings
-from app.main import keep_catalogue_fresh, warm_up_then_settle
+from app.main import keep_catalogue_fresh, settle
 
 
 class FlakyStore:
@@ -66,9 +66,9 @@ def test_start_up_freezes_what_it_leaves_alive_unless_told_not_to() -> None:
     assert Settings(freeze_heap_at_start=True).freeze_heap_at_start
     gc.unfreeze()
     try:
-        warm_up_then_settle(False)
+        settle(False)
         assert gc.get_freeze_count() == 0
-        warm_up_then_settle(True)
+        settle(True)
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()

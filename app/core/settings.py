@@ -155,10 +155,10 @@ class Settings(BaseSettings):
     handout_render_concurrency: int = Field(
         default=1,
         ge=1,
-        description="PDF handouts rendered at once per process. Renders run in the process's "
-        "threads and share its interpreter lock with the event loop: a second one at once adds "
-        "little throughput and takes lock time from every other request (more processes or "
-        "replicas render more).",
+        description="PDF handouts rendered at once per server process: the size of its pool of "
+        "render worker processes (started on the first PDF, each importing WeasyPrint, stopped at "
+        "shutdown). Renders never run on the server process's interpreter; each worker takes a "
+        "CPU while it renders, so more than the machine's cores only queues.",
     )
     handout_render_queue: int = Field(
         default=4,

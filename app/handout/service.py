@@ -2,7 +2,7 @@
 bounded cache, with a strong ETag that can be checked before anything is rendered."""
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import orjson
@@ -26,10 +26,13 @@ class Handouts:
         cache: HandoutCache,
         pdf_gate: WorkGate | None = None,
         pictures: Pictures | None = None,
+        pdf_renderer: Callable[[str], Awaitable[bytes]] | None = None,
     ) -> None:
         """`pdf_gate` bounds the PDF renders in progress (unbounded without one); `pictures`
-        draws an exercise version (blocking: it may read a kept version from the database)."""
+        draws an exercise version (blocking: it may read a kept version from the database);
+        `pdf_renderer` turns a handout page into its PDF (in a worker thread without one)."""
         self.public_base_url = public_base_url
+        self.pdf_renderer = pdf_renderer or render_pdf_in_thread
         self.cache = cache
         self.pdf_gate = pdf_gate
         self.pictures = pictures
@@ -80,12 +83,16 @@ class Handouts:
             page_key = (routine_id, html_of(variant), images_mark)
             markup = await self.cache.get_or_render(page_key, html)
             if self.pdf_gate is None:
-                return await run_in_threadpool(render_pdf, markup.decode())
+                return await self.pdf_renderer(markup.decode())
             async with self.pdf_gate.admit():
-                return await run_in_threadpool(render_pdf, markup.decode())
+                return await self.pdf_renderer(markup.decode())
 
         renderer = pdf if variant.format is HandoutFormat.pdf else html
         return await self.cache.get_or_render((routine_id, variant, images_mark), renderer)
+
+
+async def render_pdf_in_thread(html: str) -> bytes:
+    return await run_in_threadpool(render_pdf, html)
 
 
 def html_of(variant: Variant) -> Variant:

@@ -27,6 +27,7 @@ from app.domain.fhir.common import Canonical
 from app.domain.routines.memo import PlanCache
 from app.domain.sync import SyncViews
 from app.handout.cache import HandoutCache
+from app.handout.pdf_process import ProcessPdfRenderer
 from app.handout.service import Handouts
 from app.handout.view import Photo
 from app.services.content import Content
@@ -168,6 +169,7 @@ class Runtime:
                     settings.handout_render_queue,
                     "rendering PDF handouts",
                 ),
+                pdf_renderer=ProcessPdfRenderer(settings.handout_render_concurrency),
             ),
             fhir_views=ActivityViews(
                 Canonical(settings.fhir_canonical_base, settings.public_base_url)
@@ -209,4 +211,6 @@ class Runtime:
 
     def close(self) -> None:
         self.catalogue_store.wait_until_idle()
+        if isinstance(self.handouts.pdf_renderer, ProcessPdfRenderer):
+            self.handouts.pdf_renderer.close()
         self.engine.dispose()

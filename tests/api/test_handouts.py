@@ -3,11 +3,12 @@ negotiation, caching headers, and a real browser's print layout."""
 
 import base64
 import io
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-import threading
 import unicodedata
 from collections.abc import Callable
 from itertools import pairwise
@@ -22,11 +23,13 @@ import pytest
 import segno
 from fastapi.testclient import TestClient
 
+from app.core.errors import ServiceUnavailableError
 from app.core.security import Role
 from app.core.settings import Settings
 from app.domain.routines import Feedback
 from app.handout import render
-from app.handout.render import render_pdf
+from app.handout.pdf_process import ProcessPdfRenderer, RenderFailedError, render_in_worker
+from app.handout.service import render_pdf_in_thread
 from app.handout.view import STOP_RULE, dosage_line, shared_caution, shared_cautions
 from app.main import create_app
 
@@ -363,13 +366,13 @@ def test_the_pdf_is_rendered_once_per_routine_and_paper(
     fresh_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rendered: list[str] = []
-    real = render_pdf
+    handouts = fresh_client.app.state.runtime.handouts  # type: ignore[attr-defined]
 
-    def counting(html: str) -> bytes:
+    async def counting(html: str) -> bytes:
         rendered.append(html)
-        return real(html)
+        return await render_pdf_in_thread(html)
 
-    monkeypatch.setattr("app.handout.service.render_pdf", counting)
+    monkeypatch.setattr(handouts, "pdf_renderer", counting)
     routine_id = create(fresh_client)["id"]
     for _ in range(3):
         for paper in ("a4", "letter"):
@@ -424,9 +427,9 @@ def test_chromium_prints_no_exercise_split_across_a_page_edge(store: Any, live_s
 def test_without_weasyprints_libraries_the_pdf_is_503_and_the_html_still_works(
     fresh_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for thread in threading.enumerate():
-        if thread.name == "handout-warm-up":
-            thread.join()
+    handouts = fresh_client.app.state.runtime.handouts  # type: ignore[attr-defined]
+    # in this process, which sees the patched modules
+    monkeypatch.setattr(handouts, "pdf_renderer", render_pdf_in_thread)
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails, as without pango
     render.weasyprint.cache_clear()
     try:
@@ -438,6 +441,37 @@ def test_without_weasyprints_libraries_the_pdf_is_503_and_the_html_still_works(
         assert handout(fresh_client, routine_id, format="html").status_code == 200
     finally:
         render.weasyprint.cache_clear()
+
+
+def test_a_pdf_is_rendered_in_a_worker_process_and_a_dead_worker_costs_one_request_503(
+    fresh_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = fresh_client.app.state.runtime.handouts.pdf_renderer  # type: ignore[attr-defined]
+    assert isinstance(renderer, ProcessPdfRenderer)
+    first, second = create(fresh_client)["id"], create(fresh_client)["id"]
+    body = handout(fresh_client, first, format="pdf", paper="a4").content
+    assert body.startswith(b"%PDF-")
+    pool = renderer._current()
+    for pid in list(pool._processes):  # the worker dies as a crash would kill it
+        os.kill(pid, signal.SIGKILL)
+    stopped = fresh_client.get(f"/v1/routines/{second}/handout", params={"format": "pdf"})
+    assert stopped.status_code == 503
+    assert stopped.headers["content-type"] == PROBLEM
+    assert "Retry-After" in stopped.headers
+    again = handout(fresh_client, second, format="pdf", paper="letter").content
+    assert again.startswith(b"%PDF-")
+
+
+def test_a_failed_render_in_a_worker_comes_back_as_a_plain_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(html: str) -> bytes:
+        raise ServiceUnavailableError("PDF handouts are not available here")
+
+    monkeypatch.setattr("app.handout.pdf_process.render_pdf", broken)
+    with pytest.raises(RenderFailedError, match="not available here") as raised:
+        render_in_worker("<p>x</p>")
+    assert raised.value.__cause__ is None
 
 
 def test_each_exercise_is_drawn_beside_its_steps(
