@@ -228,7 +228,7 @@ class Settings(BaseSettings):
     )
     freeze_heap_at_start: bool = Field(
         default=True,
-        description="Once started (catalogue loaded, PDF renderer warmed up), move every object "
+        description="Once started (the catalogue loaded), move every object "
         "alive out of the garbage collector's reach (`gc.freeze`), so its full collections no "
         "longer walk them: under write load they paused the event loop for about 100 ms every "
         "0.6 s. Off only where many apps start and stop in one process (the test suite).",
