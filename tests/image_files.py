@@ -1,12 +1,37 @@
 """Real image files for upload tests, made with Pillow: valid ones in each format, a photo with
-EXIF (GPS position included), and the files an upload must refuse."""
+EXIF (GPS position included), and the files an upload must refuse; and the upload itself."""
 
 import io
 import struct
 import zipfile
 import zlib
+from typing import Any
 
+from fastapi.testclient import TestClient
 from PIL import Image
+
+ATTRIBUTION = {
+    "license": "CC-BY-4.0",
+    "author": "A. Physio",
+    "source_url": "https://commons.example.org/wiki/File:Stretch.jpg",
+    "alt": "A person on hands and knees rounding the back.",
+}
+"""What an upload says of its image, unless a test says otherwise."""
+
+
+def upload(
+    http: TestClient,
+    slug: str,
+    headers: dict[str, str],
+    data: bytes | None,
+    **fields: str | None,
+) -> Any:
+    """`POST /v1/exercises/{slug}/media` with `data` as the file and ATTRIBUTION, each field
+    replaced by `fields` (None leaves it out)."""
+    values = {name: value for name, value in {**ATTRIBUTION, **fields}.items() if value is not None}
+    files = {"file": ("upload.bin", data, "application/octet-stream")} if data is not None else None
+    return http.post(f"/v1/exercises/{slug}/media", data=values, files=files, headers=headers)
+
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

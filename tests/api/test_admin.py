@@ -449,17 +449,12 @@ class TestBulk:
         """A bundle carries no image files: an exercise's `media` as export wrote it, or left
         out, keeps the stored images; changed, or on an exercise the import creates, it is a
         422 naming the entry's `media`, and nothing is written."""
-        attribution = {
-            "license": "CC0-1.0",
-            "author": "A. Physio",
-            "source_url": "https://commons.example.org/wiki/File:Heel.png",
-            "alt": "Standing on tiptoe.",
-        }
-        attached = fresh_client.post(
-            "/v1/exercises/heel-raises/media",
-            data=attribution,
-            files={"file": ("heel.png", image_files.png((120, 80)), "image/png")},
-            headers=keys["editor"],
+        attached = image_files.upload(
+            fresh_client,
+            "heel-raises",
+            keys["editor"],
+            image_files.png((120, 80)),
+            license="CC0-1.0",
         )
         assert attached.status_code == 201, attached.text
         bundle = fresh_client.get("/v1/admin/export", headers=keys["admin"]).json()

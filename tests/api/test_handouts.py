@@ -507,16 +507,12 @@ def test_an_exercise_with_an_editors_image_prints_it_with_its_credit(
     image is removed (its file deleted) the sheet shows the drawing, under a new ETag."""
     editor = issue_key(fresh_database_url, "handout-editor", Role.editor)
     attribution = {
+        **image_files.ATTRIBUTION,
         "license": "CC-BY-SA-4.0",
-        "author": "A. Physio",
-        "source_url": "https://commons.example.org/wiki/File:Heel_slide.jpg",
         "alt": "A person lying on their back, sliding one heel towards them.",
     }
-    attached = fresh_client.post(
-        "/v1/exercises/heel-slides/media",
-        data=attribution,
-        files={"file": ("heel.jpg", image_files.jpeg((800, 600)), "image/jpeg")},
-        headers=editor,
+    attached = image_files.upload(
+        fresh_client, "heel-slides", editor, image_files.jpeg((800, 600)), **attribution
     )
     assert attached.status_code == 201, attached.text
     routine = create(fresh_client, sensitivity="none", minutes=15, seed=1)

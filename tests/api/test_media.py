@@ -21,12 +21,6 @@ from app.main import create_app
 
 PROBLEM = "application/problem+json"
 IMMUTABLE = "public, max-age=31536000, immutable"
-ATTRIBUTION = {
-    "license": "CC-BY-4.0",
-    "author": "A. Physio",
-    "source_url": "https://commons.example.org/wiki/File:Stretch.jpg",
-    "alt": "A person on hands and knees rounding the back.",
-}
 RECORD_FIELDS = {
     "id",
     "sha256",
@@ -66,18 +60,6 @@ def admin(media_database_url: str) -> dict[str, str]:
     return issue_key_headers(media_database_url, "media-admin", Role.admin)
 
 
-def upload(
-    http: TestClient,
-    slug: str,
-    headers: dict[str, str],
-    data: bytes | None,
-    **fields: str | None,
-) -> Any:
-    values = {name: value for name, value in {**ATTRIBUTION, **fields}.items() if value is not None}
-    files = {"file": ("upload.bin", data, "application/octet-stream")} if data is not None else None
-    return http.post(f"/v1/exercises/{slug}/media", data=values, files=files, headers=headers)
-
-
 def fields_named(response: Any) -> list[str]:
     assert response.headers["content-type"] == PROBLEM, response.text
     return [error["field"] for error in response.json()["errors"]]
@@ -87,12 +69,12 @@ def test_an_upload_is_answered_with_its_record_and_listed(
     http: TestClient, editor: dict[str, str]
 ) -> None:
     before = http.get("/v1/exercises/cat-stretch").json()["version"]
-    response = upload(http, "cat-stretch", editor, image_files.jpeg((3000, 2000)))
+    response = image_files.upload(http, "cat-stretch", editor, image_files.jpeg((3000, 2000)))
     assert response.status_code == 201, response.text
     record = response.json()
     assert set(record) == RECORD_FIELDS
     assert response.headers["location"] == f"/v1/exercises/cat-stretch/media/{record['id']}"
-    assert {name: record[name] for name in ATTRIBUTION} == ATTRIBUTION
+    assert {name: record[name] for name in image_files.ATTRIBUTION} == image_files.ATTRIBUTION
     assert record["content_type"] == "image/jpeg"
     assert (record["width"], record["height"]) == (2048, 1365)  # scaled to the served maximum
     assert record["url"] == f"/v1/media/{record['sha256']}.jpg"
@@ -121,7 +103,7 @@ def test_an_upload_is_answered_with_its_record_and_listed(
 def test_png_and_webp_are_kept_in_their_format(
     http: TestClient, editor: dict[str, str], make: Any, content_type: str, extension: str
 ) -> None:
-    response = upload(http, "heel-slides", editor, make())
+    response = image_files.upload(http, "heel-slides", editor, make())
     assert response.status_code == 201, response.text
     record = response.json()
     assert record["content_type"] == content_type
@@ -134,7 +116,9 @@ def test_png_and_webp_are_kept_in_their_format(
 def test_the_file_is_served_immutable_by_its_hash_with_no_metadata(
     http: TestClient, editor: dict[str, str]
 ) -> None:
-    response = upload(http, "childs-pose", editor, image_files.jpeg_with_gps((800, 600)))
+    response = image_files.upload(
+        http, "childs-pose", editor, image_files.jpeg_with_gps((800, 600))
+    )
     assert response.status_code == 201, response.text
     record = response.json()
     assert (record["width"], record["height"]) == (600, 800)  # turned upright by its EXIF
@@ -186,7 +170,7 @@ def test_what_is_not_a_plain_image_is_refused_naming_the_file(
     http: TestClient, editor: dict[str, str], data: bytes, status: int, slug: str
 ) -> None:
     before = http.get("/v1/exercises/ankle-pumps").json()
-    response = upload(http, "ankle-pumps", editor, data)
+    response = image_files.upload(http, "ankle-pumps", editor, data)
     assert response.status_code == status, response.text
     assert response.json()["type"].endswith(f"/{slug}")
     assert fields_named(response) == ["file"]
@@ -197,7 +181,9 @@ def test_what_is_not_a_plain_image_is_refused_naming_the_file(
 def test_each_attribution_field_is_required(
     http: TestClient, editor: dict[str, str], missing: str
 ) -> None:
-    response = upload(http, "ankle-pumps", editor, image_files.jpeg(), **{missing: None})
+    response = image_files.upload(
+        http, "ankle-pumps", editor, image_files.jpeg(), **{missing: None}
+    )
     assert response.status_code == 422
     assert fields_named(response) == [missing]
 
@@ -245,7 +231,7 @@ def test_a_malformed_multipart_body_is_a_400(http: TestClient, editor: dict[str,
 def test_an_invalid_field_is_named(
     http: TestClient, editor: dict[str, str], field: str, value: str
 ) -> None:
-    response = upload(http, "ankle-pumps", editor, image_files.jpeg(), **{field: value})
+    response = image_files.upload(http, "ankle-pumps", editor, image_files.jpeg(), **{field: value})
     assert response.status_code == 422, response.text
     assert fields_named(response) == [field]
     if field == "license":
@@ -255,31 +241,35 @@ def test_an_invalid_field_is_named(
 def test_an_upload_needs_an_editor_key_and_a_multipart_body(
     http: TestClient, editor: dict[str, str], media_database_url: str
 ) -> None:
-    assert upload(http, "ankle-pumps", {}, image_files.jpeg()).status_code == 401
+    assert image_files.upload(http, "ankle-pumps", {}, image_files.jpeg()).status_code == 401
     clinician = issue_key_headers(media_database_url, "media-clinician", Role.clinician)
-    assert upload(http, "ankle-pumps", clinician, image_files.jpeg()).status_code == 403
-    as_json = http.post("/v1/exercises/ankle-pumps/media", json=ATTRIBUTION, headers=editor)
+    assert image_files.upload(http, "ankle-pumps", clinician, image_files.jpeg()).status_code == 403
+    as_json = http.post(
+        "/v1/exercises/ankle-pumps/media", json=image_files.ATTRIBUTION, headers=editor
+    )
     assert as_json.status_code == 415
-    assert upload(http, "no-such-exercise", editor, image_files.jpeg()).status_code == 404
+    assert (
+        image_files.upload(http, "no-such-exercise", editor, image_files.jpeg()).status_code == 404
+    )
 
 
 def test_the_same_image_twice_is_a_conflict_and_a_stale_if_match_is_refused(
     http: TestClient, editor: dict[str, str]
 ) -> None:
     data = image_files.png((300, 200))
-    assert upload(http, "wall-squat", editor, data).status_code == 201
-    assert upload(http, "wall-squat", editor, data).status_code == 409
+    assert image_files.upload(http, "wall-squat", editor, data).status_code == 201
+    assert image_files.upload(http, "wall-squat", editor, data).status_code == 409
     version = http.get("/v1/exercises/wall-squat").json()["version"]
     stale = {**editor, "If-Match": f'"{version - 1}"'}
-    assert upload(http, "wall-squat", stale, image_files.webp()).status_code == 412
+    assert image_files.upload(http, "wall-squat", stale, image_files.webp()).status_code == 412
     current = {**editor, "If-Match": f'"{version}"'}
-    assert upload(http, "wall-squat", current, image_files.webp()).status_code == 201
+    assert image_files.upload(http, "wall-squat", current, image_files.webp()).status_code == 201
 
 
 def test_removing_an_image_is_an_audited_edit_and_its_url_stops_serving(
     http: TestClient, editor: dict[str, str], admin: dict[str, str]
 ) -> None:
-    record = upload(http, "swimming", editor, image_files.jpeg()).json()
+    record = image_files.upload(http, "swimming", editor, image_files.jpeg()).json()
     assert http.get(record["url"]).status_code == 200
     version = http.get("/v1/exercises/swimming").json()["version"]
     path = f"/v1/exercises/swimming/media/{record['id']}"
@@ -298,14 +288,14 @@ def test_removing_an_image_is_an_audited_edit_and_its_url_stops_serving(
     assert removed["before"]["media"][0]["id"] == record["id"]
     assert removed["after"]["media"] == []
     assert attached["action"] == "attach-media"
-    assert attached["after"]["media"][0]["license"] == ATTRIBUTION["license"]
+    assert attached["after"]["media"][0]["license"] == image_files.ATTRIBUTION["license"]
 
 
 def test_the_changes_feed_the_download_and_the_versions_carry_the_media(
     http: TestClient, editor: dict[str, str]
 ) -> None:
     since = http.get("/v1/changes", params={"since": 0}).json()["revision"]
-    record = upload(http, "cycling", editor, image_files.webp()).json()
+    record = image_files.upload(http, "cycling", editor, image_files.webp()).json()
     changes = http.get("/v1/changes", params={"since": since}).json()
     assert [item["slug"] for item in changes["items"]] == ["cycling"]
     assert changes["items"][0]["exercise"]["media"] == [record]
@@ -319,7 +309,7 @@ def test_the_changes_feed_the_download_and_the_versions_carry_the_media(
 
 
 def test_an_exercise_write_keeps_its_media(http: TestClient, editor: dict[str, str]) -> None:
-    record = upload(http, "heel-raises", editor, image_files.png()).json()
+    record = image_files.upload(http, "heel-raises", editor, image_files.png()).json()
     stored = http.get("/v1/admin/exercises/heel-raises", headers=editor)
     document = stored.json()
     document["name"] = "Heel raises (calf raises)"
@@ -350,7 +340,7 @@ def test_an_exercise_write_keeps_its_media(http: TestClient, editor: dict[str, s
 def test_a_draft_or_retired_exercise_serves_no_media(
     http: TestClient, editor: dict[str, str]
 ) -> None:
-    record = upload(http, "treadmill-walking", editor, image_files.jpeg()).json()
+    record = image_files.upload(http, "treadmill-walking", editor, image_files.jpeg()).json()
     assert http.get(record["url"]).status_code == 200
     etag = http.get("/v1/admin/exercises/treadmill-walking", headers=editor).headers["etag"]
     headers = {**editor, "If-Match": etag}
@@ -361,7 +351,9 @@ def test_a_draft_or_retired_exercise_serves_no_media(
     headers = {**editor, "If-Match": draft.headers["etag"]}
     assert http.delete("/v1/exercises/treadmill-walking", headers=headers).status_code == 200
     assert http.get(record["url"]).status_code == 404
-    assert upload(http, "treadmill-walking", editor, image_files.png()).status_code == 409
+    assert (
+        image_files.upload(http, "treadmill-walking", editor, image_files.png()).status_code == 409
+    )
     path = f"/v1/exercises/treadmill-walking/media/{record['id']}"
     assert http.delete(path, headers=editor).status_code == 409
 
@@ -369,10 +361,10 @@ def test_a_draft_or_retired_exercise_serves_no_media(
 def test_over_the_byte_limit_is_413(media_database_url: str, editor: dict[str, str]) -> None:
     settings = Settings(database_url=media_database_url, media_max_upload_bytes=2048)
     with TestClient(create_app(settings)) as small:
-        response = upload(small, "ankle-pumps", editor, image_files.jpeg())
+        response = image_files.upload(small, "ankle-pumps", editor, image_files.jpeg())
         assert response.status_code == 413
         assert fields_named(response) == ["file"]
-        huge = upload(small, "ankle-pumps", editor, b"\xff\xd8\xff" + b"\x00" * 200_000)
+        huge = image_files.upload(small, "ankle-pumps", editor, b"\xff\xd8\xff" + b"\x00" * 200_000)
         assert huge.status_code == 413
 
 
@@ -380,7 +372,8 @@ def test_uploads_are_rate_limited(media_database_url: str, editor: dict[str, str
     settings = Settings(database_url=media_database_url, rate_limit_media_uploads="2/minute")
     with TestClient(create_app(settings)) as limited:
         statuses = [
-            upload(limited, "ankle-pumps", editor, b"not an image").status_code for _ in range(3)
+            image_files.upload(limited, "ankle-pumps", editor, b"not an image").status_code
+            for _ in range(3)
         ]
         assert statuses == [415, 415, 429]
 
@@ -392,7 +385,9 @@ def test_uploads_at_once_to_one_exercise_each_make_a_version(
     files = [image_files.png((100 + index, 80)) for index in range(4)]
     with ThreadPoolExecutor(4) as pool:
         answers = list(
-            pool.map(lambda data: upload(http, "piriformis-stretch", editor, data), files)
+            pool.map(
+                lambda data: image_files.upload(http, "piriformis-stretch", editor, data), files
+            )
         )
     assert [answer.status_code for answer in answers] == [201] * 4
     listing = http.get("/v1/exercises/piriformis-stretch/media").json()
@@ -406,9 +401,9 @@ def test_one_image_on_two_exercises_serves_while_either_is_published(
     http: TestClient, editor: dict[str, str]
 ) -> None:
     data = image_files.webp((320, 200))
-    first = upload(http, "double-knee-to-chest", editor, data).json()
+    first = image_files.upload(http, "double-knee-to-chest", editor, data).json()
     assert http.get(first["url"]).status_code == 200  # now in the file cache
-    second = upload(http, "single-knee-to-chest", editor, data).json()
+    second = image_files.upload(http, "single-knee-to-chest", editor, data).json()
     assert second["url"] == first["url"]
     etag = http.get("/v1/admin/exercises/double-knee-to-chest", headers=editor).headers["etag"]
     retired = http.delete(
